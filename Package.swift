@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds specialise the Float32/Float64 kernels inside `Tensors`; everything above it
+// works with the non-generic `Tensor`, so no generic code crosses a module boundary on the hot path.
+let package = Package(
+    name: "Curvature",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Curvature", targets: ["Curvature"]),
+        .executable(name: "curvature", targets: ["curvature"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
+            providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "Tensors",
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "Autodiff", dependencies: ["Tensors"]),
+        .target(name: "NN", dependencies: ["Tensors", "Autodiff"]),
+        .target(name: "Datasets", dependencies: ["CZlib"]),
+        .target(name: "Spectra", dependencies: ["CBLAS", "CLAPACKE"]),
+        .target(name: "Curvature", dependencies: ["Tensors", "Autodiff", "NN", "Datasets", "Spectra"]),
+        .executableTarget(
+            name: "curvature",
+            dependencies: ["Curvature", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Tensors"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Autodiff", "Tensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "SpectraTests", dependencies: ["Spectra"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,59 @@
+import Tensors
+
+/// out[i] = x.flat[indices[i]]; the indices are constants.
+public func gather(_ x: Variable, flatIndices indices: [Int32], shape: [Int]) -> Variable {
+    Variable.record("gather", x.value.gather(flatIndices: indices, shape: shape), inputs: [x]) { g, _, _ in
+        [scatterAdd(g, flatIndices: indices, shape: x.shape)]
+    }
+}
+
+/// Adds x[i] into position indices[i] of a zero tensor of `shape`; the adjoint of `gather`.
+public func scatterAdd(_ x: Variable, flatIndices indices: [Int32], shape: [Int]) -> Variable {
+    Variable.record("scatter_add", x.value.scatterAdd(flatIndices: indices, shape: shape), inputs: [x]) { g, _, _ in
+        [gather(g, flatIndices: indices, shape: x.shape)]
+    }
+}
+
+/// Element (n, classes[n]) of each row of an [N, C] variable: [N].
+public func gatherRows(_ x: Variable, classes: [Int]) -> Variable {
+    precondition(x.shape.count == 2 && x.shape[0] == classes.count,
+                 "gatherRows: \(classes.count) classes for rows of \(Shape.describe(x.shape))")
+    return gather(x, flatIndices: Tensor.rowIndices(classes: classes, columns: x.shape[1]), shape: [classes.count])
+}
+
+/// The same values under a new shape.
+public func reshape(_ x: Variable, _ shape: [Int]) -> Variable {
+    if x.shape == shape { return x }
+    return Variable.record("reshape", x.value.reshaped(shape), inputs: [x]) { g, _, _ in [reshape(g, x.shape)] }
+}
+
+/// [N, …] → [N, product of the rest].
+public func flatten(_ x: Variable) -> Variable {
+    reshape(x, [x.shape[0], x.shape.dropFirst().reduce(1, *)])
+}
+
+/// Joins variables along axis 0.
+public func concatenate(_ parts: [Variable]) -> Variable {
+    let value = Tensor.concatenate(parts.map(\.value))
+    return Variable.record("concatenate", value, inputs: parts) { g, _, needs in
+        var start = 0
+        return parts.enumerated().map { i, part in
+            defer { start += part.shape[0] }
+            return needs[i] ? slice(g, rows: start..<(start + part.shape[0])) : nil
+        }
+    }
+}
+
+/// Rows `range` along axis 0.
+public func slice(_ x: Variable, rows range: Range<Int>) -> Variable {
+    Variable.record("slice", x.value.slice(rows: range), inputs: [x]) { g, _, _ in
+        [pad(g, rowsBefore: range.lowerBound, rowsAfter: x.shape[0] - range.upperBound)]
+    }
+}
+
+/// Zero rows before and after along axis 0; the adjoint of `slice`.
+public func pad(_ x: Variable, rowsBefore: Int, rowsAfter: Int) -> Variable {
+    Variable.record("pad", x.value.padded(rowsBefore: rowsBefore, rowsAfter: rowsAfter), inputs: [x]) { g, _, _ in
+        [slice(g, rows: rowsBefore..<(rowsBefore + x.shape[0]))]
+    }
+}

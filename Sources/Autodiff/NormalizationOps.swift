@@ -1,0 +1,29 @@
+import Tensors
+
+/// Batch normalisation over axis 1 of [N, C] or [N, C, H, W] inputs.
+///
+/// In evaluation mode the running statistics are constants; in training mode the batch's own
+/// mean and biased variance are used and differentiated through (as in PyTorch).
+public func batchNorm(
+    _ x: Variable, weight: Variable?, bias: Variable?,
+    runningMean: Tensor, runningVariance: Tensor, training: Bool, epsilon: Double = 1e-5
+) -> Variable {
+    precondition(x.shape.count == 2 || x.shape.count == 4, "batchNorm: input must be [N, C] or [N, C, H, W], got \(Shape.describe(x.shape))")
+    let channels = x.shape[1]
+    let statShape = x.shape.count == 2 ? [1, channels] : [1, channels, 1, 1]
+    precondition(runningMean.shape == [channels] && runningVariance.shape == [channels],
+                 "batchNorm: running statistics \(Shape.describe(runningMean.shape)), \(Shape.describe(runningVariance.shape)) should be [\(channels)]")
+    let axes = x.shape.count == 2 ? [0] : [0, 2, 3]
+    let centred: Variable, variance: Variable
+    if training {
+        centred = x - broadcast(mean(x, alongAxes: axes, keepingDimensions: true), to: x.shape)
+        variance = mean(square(centred), alongAxes: axes, keepingDimensions: true)
+    } else {
+        centred = x - Variable(runningMean.reshaped(statShape))
+        variance = Variable(runningVariance.reshaped(statShape))
+    }
+    var y = centred / broadcast(sqrt(variance + epsilon), to: x.shape)
+    if let weight { y = y * reshape(weight, statShape) }
+    if let bias { y = y + reshape(bias, statShape) }
+    return y
+}

@@ -1,0 +1,26 @@
+import Tensors
+
+/// Max-pooling. The chosen positions are constants of the derivative (as in PyTorch), so the
+/// op is a gather and its derivative a scatter.
+public func maxPool2d(_ x: Variable, kernel: Int, stride: Int? = nil) -> Variable {
+    let (values, indices) = Tensor.maxPool2d(x.value, kernel: kernel, stride: stride ?? kernel)
+    return Variable.record("maxpool2d", values, inputs: [x]) { g, _, _ in
+        [scatterAdd(g, flatIndices: indices, shape: x.shape)]
+    }
+}
+
+/// Average pooling; linear, so its derivative is its adjoint and the adjoint's is itself.
+public func avgPool2d(_ x: Variable, kernel: Int, stride: Int? = nil) -> Variable {
+    let s = stride ?? kernel
+    return Variable.record("avgpool2d", Tensor.avgPool2d(x.value, kernel: kernel, stride: s), inputs: [x]) { g, _, _ in
+        [avgPool2dAdjoint(g, inputShape: x.shape, kernel: kernel, stride: s)]
+    }
+}
+
+/// Spreads each output gradient evenly over its pooling window.
+public func avgPool2dAdjoint(_ g: Variable, inputShape: [Int], kernel: Int, stride: Int) -> Variable {
+    let value = Tensor.avgPool2dAdjoint(g.value, inputShape: inputShape, kernel: kernel, stride: stride)
+    return Variable.record("avgpool2d_adjoint", value, inputs: [g]) { h, _, _ in
+        [avgPool2d(h, kernel: kernel, stride: stride)]
+    }
+}

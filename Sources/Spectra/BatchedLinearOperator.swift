@@ -1,0 +1,61 @@
+/// A batch of symmetric linear maps, one per sample, applied all at once.
+///
+/// Vectors travel as one flat `batchSize × dimension` row-major array: row `b` is sample `b`'s
+/// vector, and ``apply(_:into:)`` maps it by sample `b`'s own symmetric matrix `H_b`. The solvers
+/// in `Spectra` see nothing but this protocol, so they run unchanged on a dense test matrix or on a
+/// network's input Hessian, where one batched Hessian-vector product returns every `H_b · v_b`.
+///
+/// Rows are independent: a solver passes a zero row for a sample it has finished with, and an
+/// implementation must return that sample's `H_b · 0 = 0` without affecting the other rows.
+public protocol BatchedLinearOperator {
+    /// Number of samples, that is, of independent matrices `H_b`.
+    var batchSize: Int { get }
+    /// Length of each sample's vector; every `H_b` is `dimension × dimension`.
+    var dimension: Int { get }
+
+    /// Computes `result[b] = H_b · vectors[b]` for every row `b`.
+    ///
+    /// - Parameter vectors: `batchSize × dimension` values, row-major.
+    /// - Parameter result: On entry already sized to `batchSize × dimension`; every entry must be
+    ///   overwritten.
+    func apply(_ vectors: [Double], into result: inout [Double]) throws
+}
+
+extension BatchedLinearOperator {
+    /// Applies the operator to a batch of vectors and returns a new array.
+    ///
+    /// - Parameter vectors: `batchSize × dimension` values, row-major.
+    /// - Returns: `batchSize × dimension` values, row `b` being `H_b · vectors[b]`.
+    public func apply(_ vectors: [Double]) throws -> [Double] {
+        try checkShape()
+        guard vectors.count == batchSize * dimension else {
+            throw SpectraError.invalidArgument(
+                "vectors has \(vectors.count) values, expected batchSize × dimension = \(batchSize * dimension)")
+        }
+        var result = [Double](repeating: 0, count: vectors.count)
+        try checkedApply(vectors, into: &result)
+        return result
+    }
+
+    /// Throws unless the operator has at least one sample and one dimension.
+    func checkShape() throws {
+        guard batchSize >= 1, dimension >= 1 else {
+            throw SpectraError.invalidArgument(
+                "operator has batchSize \(batchSize) and dimension \(dimension); both must be ≥ 1")
+        }
+    }
+
+    /// Applies the operator and verifies what came back, so a broken operator surfaces as an error
+    /// here rather than as NaN Ritz values many steps later.
+    func checkedApply(_ vectors: [Double], into result: inout [Double]) throws {
+        let expected = batchSize * dimension
+        if result.count != expected { result = [Double](repeating: 0, count: expected) }
+        try apply(vectors, into: &result)
+        guard result.count == expected else {
+            throw SpectraError.operatorOutputSize(expected: expected, actual: result.count)
+        }
+        for (i, value) in result.enumerated() where !value.isFinite {
+            throw SpectraError.operatorOutputNotFinite(sample: i / dimension, index: i % dimension)
+        }
+    }
+}

@@ -1,0 +1,192 @@
+/// The geometry of a 2-D convolution over NCHW inputs with [out, in, kh, kw] weights.
+public struct ConvolutionGeometry: Equatable, Sendable {
+    public let batch, inChannels, height, width: Int
+    public let outChannels, kernelHeight, kernelWidth: Int
+    public let stride, padding: Int
+
+    public var outHeight: Int { (height + 2 * padding - kernelHeight) / stride + 1 }
+    public var outWidth: Int { (width + 2 * padding - kernelWidth) / stride + 1 }
+    public var inputShape: [Int] { [batch, inChannels, height, width] }
+    public var weightShape: [Int] { [outChannels, inChannels, kernelHeight, kernelWidth] }
+    public var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
+    /// Rows of the im2col matrix: one per (channel, kernel row, kernel column).
+    var patchSize: Int { inChannels * kernelHeight * kernelWidth }
+    var outPixels: Int { outHeight * outWidth }
+
+    public init(input: [Int], weight: [Int], stride: Int, padding: Int) {
+        precondition(input.count == 4, "conv2d: input must be [N, C, H, W], got \(Shape.describe(input))")
+        precondition(weight.count == 4, "conv2d: weight must be [out, in, kh, kw], got \(Shape.describe(weight))")
+        precondition(input[1] == weight[1],
+                     "conv2d: input \(Shape.describe(input)) has \(input[1]) channels but weight \(Shape.describe(weight)) expects \(weight[1])")
+        precondition(stride >= 1 && padding >= 0, "conv2d: stride \(stride) must be ≥ 1 and padding \(padding) ≥ 0")
+        precondition(input[2] + 2 * padding >= weight[2] && input[3] + 2 * padding >= weight[3],
+                     "conv2d: kernel \(weight[2])×\(weight[3]) larger than padded input \(input[2])×\(input[3]) (padding \(padding))")
+        (batch, inChannels, height, width) = (input[0], input[1], input[2], input[3])
+        (outChannels, kernelHeight, kernelWidth) = (weight[0], weight[2], weight[3])
+        self.stride = stride
+        self.padding = padding
+    }
+}
+
+extension Tensor {
+    /// Cross-correlation of NCHW `input` with `weight` [out, in, kh, kw] (PyTorch's conv2d), via
+    /// im2col and one GEMM per sample.
+    public static func conv2d(_ input: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
+        let g = ConvolutionGeometry(input: input.shape, weight: weight.shape, stride: stride, padding: padding)
+        precondition(input.dtype == weight.dtype, "conv2d: dtypes \(input.dtype) and \(weight.dtype) differ")
+        var out = Tensor(uninitialized: g.outputShape, dtype: input.dtype)
+        switch input.dtype {
+        case .float32: convForward(input, weight, &out, g, Float.self)
+        case .float64: convForward(input, weight, &out, g, Double.self)
+        }
+        return out
+    }
+
+    /// The adjoint of `conv2d` in its input: given ∂L/∂output, returns ∂L/∂input (a transposed convolution).
+    public static func conv2dInputAdjoint(
+        _ outputGradient: Tensor, _ weight: Tensor, inputShape: [Int], stride: Int = 1, padding: Int = 0
+    ) -> Tensor {
+        let g = ConvolutionGeometry(input: inputShape, weight: weight.shape, stride: stride, padding: padding)
+        precondition(outputGradient.shape == g.outputShape,
+                     "conv2d input adjoint: gradient \(Shape.describe(outputGradient.shape)) should be \(Shape.describe(g.outputShape))")
+        var out = Tensor(zeros: inputShape, dtype: weight.dtype)
+        switch weight.dtype {
+        case .float32: convInputAdjoint(outputGradient, weight, &out, g, Float.self)
+        case .float64: convInputAdjoint(outputGradient, weight, &out, g, Double.self)
+        }
+        return out
+    }
+
+    /// The adjoint of `conv2d` in its weight: given the input and ∂L/∂output, returns ∂L/∂weight.
+    public static func conv2dWeightAdjoint(
+        _ input: Tensor, _ outputGradient: Tensor, weightShape: [Int], stride: Int = 1, padding: Int = 0
+    ) -> Tensor {
+        let g = ConvolutionGeometry(input: input.shape, weight: weightShape, stride: stride, padding: padding)
+        precondition(outputGradient.shape == g.outputShape,
+                     "conv2d weight adjoint: gradient \(Shape.describe(outputGradient.shape)) should be \(Shape.describe(g.outputShape))")
+        var out = Tensor(zeros: weightShape, dtype: input.dtype)
+        switch input.dtype {
+        case .float32: convWeightAdjoint(input, outputGradient, &out, g, Float.self)
+        case .float64: convWeightAdjoint(input, outputGradient, &out, g, Double.self)
+        }
+        return out
+    }
+
+    // MARK: Kernels
+
+    /// Whether im2col would be the identity (1×1 kernel, stride 1, no padding).
+    private static func isPointwise(_ g: ConvolutionGeometry) -> Bool {
+        g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.padding == 0
+    }
+
+    private static func convForward<T: KernelScalar>(
+        _ x: Tensor, _ w: Tensor, _ y: inout Tensor, _ g: ConvolutionGeometry, _: T.Type
+    ) {
+        let xp = x.buffer(T.self).baseAddress!, yp = y.mutableBuffer(T.self).baseAddress!
+        let columns = UnsafeMutablePointer<T>.allocate(capacity: max(g.patchSize * g.outPixels, 1))
+        defer { columns.deallocate() }
+        let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels
+        for n in 0..<g.batch {
+            let source: UnsafeMutablePointer<T>
+            if isPointwise(g) { source = xp + n * inStride } else {
+                im2col(xp + n * inStride, columns, g)
+                source = columns
+            }
+            gemm(transposeA: false, transposeB: false, m: g.outChannels, n: g.outPixels, k: g.patchSize, alpha: 1,
+                 a: w.storage.pointer, lda: g.patchSize, b: source, ldb: g.outPixels,
+                 beta: 0, c: yp + n * outStride, ldc: g.outPixels, dtype: T.dtype)
+        }
+    }
+
+    private static func convInputAdjoint<T: KernelScalar>(
+        _ dy: Tensor, _ w: Tensor, _ dx: inout Tensor, _ g: ConvolutionGeometry, _: T.Type
+    ) {
+        let dyp = dy.buffer(T.self).baseAddress!, dxp = dx.mutableBuffer(T.self).baseAddress!
+        let columns = UnsafeMutablePointer<T>.allocate(capacity: max(g.patchSize * g.outPixels, 1))
+        defer { columns.deallocate() }
+        let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels
+        for n in 0..<g.batch {
+            let target = isPointwise(g) ? dxp + n * inStride : columns
+            gemm(transposeA: true, transposeB: false, m: g.patchSize, n: g.outPixels, k: g.outChannels, alpha: 1,
+                 a: w.storage.pointer, lda: g.patchSize, b: dyp + n * outStride, ldb: g.outPixels,
+                 beta: 0, c: target, ldc: g.outPixels, dtype: T.dtype)
+            if !isPointwise(g) { col2im(columns, dxp + n * inStride, g) }
+        }
+    }
+
+    private static func convWeightAdjoint<T: KernelScalar>(
+        _ x: Tensor, _ dy: Tensor, _ dw: inout Tensor, _ g: ConvolutionGeometry, _: T.Type
+    ) {
+        let xp = x.buffer(T.self).baseAddress!, dyp = dy.buffer(T.self).baseAddress!
+        let dwp = dw.mutableBuffer(T.self).baseAddress!
+        let columns = UnsafeMutablePointer<T>.allocate(capacity: max(g.patchSize * g.outPixels, 1))
+        defer { columns.deallocate() }
+        let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels
+        for n in 0..<g.batch {
+            let source: UnsafeMutablePointer<T>
+            if isPointwise(g) { source = xp + n * inStride } else {
+                im2col(xp + n * inStride, columns, g)
+                source = columns
+            }
+            gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: g.outPixels, alpha: 1,
+                 a: dyp + n * outStride, lda: g.outPixels, b: source, ldb: g.outPixels,
+                 beta: 1, c: dwp, ldc: g.patchSize, dtype: T.dtype)
+        }
+    }
+
+    /// Unfolds one sample [C, H, W] into columns [C·kh·kw, outH·outW], zero outside the image.
+    private static func im2col<T: KernelScalar>(
+        _ x: UnsafeMutablePointer<T>, _ columns: UnsafeMutablePointer<T>, _ g: ConvolutionGeometry
+    ) {
+        let (oh, ow) = (g.outHeight, g.outWidth)
+        var row = 0
+        for c in 0..<g.inChannels {
+            let plane = x + c * g.height * g.width
+            for i in 0..<g.kernelHeight {
+                for j in 0..<g.kernelWidth {
+                    let dst = columns + row * oh * ow
+                    for oy in 0..<oh {
+                        let iy = oy * g.stride - g.padding + i
+                        let line = dst + oy * ow
+                        if iy < 0 || iy >= g.height {
+                            line.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        let src = plane + iy * g.width
+                        for ox in 0..<ow {
+                            let ix = ox * g.stride - g.padding + j
+                            line[ox] = ix >= 0 && ix < g.width ? src[ix] : 0
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// Folds columns back into one sample [C, H, W], adding overlapping contributions.
+    private static func col2im<T: KernelScalar>(
+        _ columns: UnsafeMutablePointer<T>, _ x: UnsafeMutablePointer<T>, _ g: ConvolutionGeometry
+    ) {
+        let (oh, ow) = (g.outHeight, g.outWidth)
+        var row = 0
+        for c in 0..<g.inChannels {
+            let plane = x + c * g.height * g.width
+            for i in 0..<g.kernelHeight {
+                for j in 0..<g.kernelWidth {
+                    let src = columns + row * oh * ow
+                    for oy in 0..<oh {
+                        let iy = oy * g.stride - g.padding + i
+                        if iy < 0 || iy >= g.height { continue }
+                        let line = plane + iy * g.width, col = src + oy * ow
+                        for ox in 0..<ow {
+                            let ix = ox * g.stride - g.padding + j
+                            if ix >= 0 && ix < g.width { line[ix] += col[ox] }
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+}

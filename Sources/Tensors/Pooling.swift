@@ -1,0 +1,112 @@
+/// The geometry of 2-D pooling over NCHW inputs (no padding, floor division like PyTorch).
+public struct PoolingGeometry: Equatable, Sendable {
+    public let batch, channels, height, width: Int
+    public let kernel, stride: Int
+    public var outHeight: Int { (height - kernel) / stride + 1 }
+    public var outWidth: Int { (width - kernel) / stride + 1 }
+    public var outputShape: [Int] { [batch, channels, outHeight, outWidth] }
+
+    public init(input: [Int], kernel: Int, stride: Int) {
+        precondition(input.count == 4, "pool2d: input must be [N, C, H, W], got \(Shape.describe(input))")
+        precondition(kernel >= 1 && stride >= 1, "pool2d: kernel \(kernel) and stride \(stride) must be ≥ 1")
+        precondition(input[2] >= kernel && input[3] >= kernel,
+                     "pool2d: kernel \(kernel) larger than input \(Shape.describe(input))")
+        (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
+        self.kernel = kernel
+        self.stride = stride
+    }
+}
+
+extension Tensor {
+    /// Max-pooling; also returns, per output element, the flat index of the input element chosen
+    /// (the first maximum in its window), which is all the derivative needs.
+    public static func maxPool2d(_ input: Tensor, kernel: Int, stride: Int) -> (values: Tensor, indices: [Int32]) {
+        let g = PoolingGeometry(input: input.shape, kernel: kernel, stride: stride)
+        precondition(input.count <= Int(Int32.max), "maxPool2d: input \(Shape.describe(input.shape)) too large for 32-bit indices")
+        var indices = [Int32](repeating: 0, count: Shape.count(g.outputShape))
+        var out = Tensor(uninitialized: g.outputShape, dtype: input.dtype)
+        indices.withUnsafeMutableBufferPointer { idx in
+            switch input.dtype {
+            case .float32: maxPool(input.buffer(Float.self), out.mutableBuffer(Float.self), idx, g)
+            case .float64: maxPool(input.buffer(Double.self), out.mutableBuffer(Double.self), idx, g)
+            }
+        }
+        return (out, indices)
+    }
+
+    private static func maxPool<T: KernelScalar>(
+        _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
+        _ indices: UnsafeMutableBufferPointer<Int32>, _ g: PoolingGeometry
+    ) {
+        var o = 0
+        for plane in 0..<(g.batch * g.channels) {
+            let base = plane * g.height * g.width
+            for oy in 0..<g.outHeight {
+                for ox in 0..<g.outWidth {
+                    var best = base + oy * g.stride * g.width + ox * g.stride
+                    for i in 0..<g.kernel {
+                        let row = base + (oy * g.stride + i) * g.width + ox * g.stride
+                        for j in 0..<g.kernel where x[row + j] > x[best] || x[row + j].isNaN { best = row + j }
+                    }
+                    y[o] = x[best]
+                    indices[o] = Int32(best)
+                    o += 1
+                }
+            }
+        }
+    }
+
+    /// Average pooling.
+    public static func avgPool2d(_ input: Tensor, kernel: Int, stride: Int) -> Tensor {
+        let g = PoolingGeometry(input: input.shape, kernel: kernel, stride: stride)
+        var out = Tensor(uninitialized: g.outputShape, dtype: input.dtype)
+        switch input.dtype {
+        case .float32: avgPool(input.buffer(Float.self), out.mutableBuffer(Float.self), g, adjoint: false)
+        case .float64: avgPool(input.buffer(Double.self), out.mutableBuffer(Double.self), g, adjoint: false)
+        }
+        return out
+    }
+
+    /// The adjoint of average pooling: spreads each output gradient evenly over its window.
+    public static func avgPool2dAdjoint(_ outputGradient: Tensor, inputShape: [Int], kernel: Int, stride: Int) -> Tensor {
+        let g = PoolingGeometry(input: inputShape, kernel: kernel, stride: stride)
+        precondition(outputGradient.shape == g.outputShape,
+                     "avgPool2d adjoint: gradient \(Shape.describe(outputGradient.shape)) should be \(Shape.describe(g.outputShape))")
+        var out = Tensor(zeros: inputShape, dtype: outputGradient.dtype)
+        switch outputGradient.dtype {
+        case .float32: avgPool(out.mutableBuffer(Float.self), outputGradient.buffer(Float.self), g, adjoint: true)
+        case .float64: avgPool(out.mutableBuffer(Double.self), outputGradient.buffer(Double.self), g, adjoint: true)
+        }
+        return out
+    }
+
+    /// Forward: y = window means of x. Adjoint: x += y / k² over each window.
+    private static func avgPool<T: KernelScalar>(
+        _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ g: PoolingGeometry, adjoint: Bool
+    ) {
+        let scale = 1 / T(g.kernel * g.kernel)
+        var o = 0
+        for plane in 0..<(g.batch * g.channels) {
+            let base = plane * g.height * g.width
+            for oy in 0..<g.outHeight {
+                for ox in 0..<g.outWidth {
+                    if adjoint {
+                        let share = y[o] * scale
+                        for i in 0..<g.kernel {
+                            let row = base + (oy * g.stride + i) * g.width + ox * g.stride
+                            for j in 0..<g.kernel { x[row + j] += share }
+                        }
+                    } else {
+                        var total: T = 0
+                        for i in 0..<g.kernel {
+                            let row = base + (oy * g.stride + i) * g.width + ox * g.stride
+                            for j in 0..<g.kernel { total += x[row + j] }
+                        }
+                        y[o] = total * scale
+                    }
+                    o += 1
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Curvature
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the speed of input-gradients and input-HVPs.",
+        subcommands: [BenchHVP.self])
+}
+
+struct BenchHVP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hvp",
+        abstract: "Time one input-gradient and one batched input-HVP of the summed cross-entropy.",
+        discussion: """
+            Prints CSV `model,threads,batch,grad_ms,hvp_ms,hvp_per_s`: medians of --repeats timed runs \
+            after one warm-up, on B random 1×28×28 inputs with seeded random weights, like the peers in \
+            shared/bench.
+            """)
+
+    @Option(help: "Network: \(BenchmarkNetwork.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: String = "cnn"
+
+    @Option(help: "Batch size B.")
+    var batch: Int = 128
+
+    @Option(help: "OpenBLAS threads (default: OPENBLAS_NUM_THREADS or all cores).")
+    var threads: Int?
+
+    @Option(help: "Timed runs; the median is reported.")
+    var repeats: Int = 7
+
+    @Option(help: "float32 or float64.")
+    var dtype: String = "float32"
+
+    @Option(help: "Seed for weights and inputs.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Omit the CSV header.")
+    var noHeader = false
+
+    func validate() throws {
+        guard BenchmarkNetwork(rawValue: model) != nil else {
+            throw ValidationError("--model must be one of \(BenchmarkNetwork.allCases.map(\.rawValue).joined(separator: ", ")), got '\(model)'")
+        }
+        guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1, got \(batch)") }
+        guard repeats >= 5 else { throw ValidationError("--repeats must be ≥ 5 for a meaningful median, got \(repeats)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+        guard DType(rawValue: dtype) != nil else { throw ValidationError("--dtype must be float32 or float64, got '\(dtype)'") }
+    }
+
+    func run() throws {
+        if let threads { BLASThreads.set(threads) }
+        let type = DType(rawValue: dtype)!
+        let network = BenchmarkNetwork(rawValue: model)!.logits(dtype: type, seed: seed)
+        var generator = SeededGenerator(seed: seed &+ 1)
+        let x = Tensor(randomShape: [batch, 1, 28, 28], .uniform(low: 0, high: 1), dtype: type, generator: &generator)
+        let v = Tensor(randomShape: x.shape, .normal(mean: 0, standardDeviation: 1), dtype: type, generator: &generator)
+        let labels = (0..<batch).map { _ in Int(generator.next() % 10) }
+        let loss: (Variable) -> Variable = { crossEntropy(logits: network($0), labels: labels, reduction: .sum) }
+
+        let gradient = median(timing { _ = valueAndGradient(of: loss, at: x) })
+        let hvp = median(timing { _ = hessianVectorProduct(of: loss, at: x, along: v) })
+        if !noHeader { print("model,threads,batch,grad_ms,hvp_ms,hvp_per_s") }
+        print([model, String(BLASThreads.count), String(batch), format(gradient * 1e3), format(hvp * 1e3),
+               String(format: "%.1f", Double(batch) / hvp)].joined(separator: ","))
+    }
+
+    private func timing(_ body: () -> Void) -> [Double] {
+        body()  // warm-up
+        return (0..<repeats).map { _ in
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+    }
+
+    private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    private func format(_ value: Double) -> String { String(format: "%.2f", value) }
+}

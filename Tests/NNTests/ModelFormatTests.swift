@@ -1,0 +1,152 @@
+import Autodiff
+import Foundation
+import NN
+import Tensors
+import XCTest
+
+/// Architecture JSON and safetensors: round trips, built-in networks and hostile files.
+final class ModelFormatTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("curvature-nn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func testBuiltinArchitecturesHaveTheDocumentedShapes() throws {
+        for name in BuiltinArchitecture.names {
+            let architecture = try XCTUnwrap(BuiltinArchitecture.named(name), name)
+            let model = try Sequential(architecture)
+            XCTAssertEqual(try model.outputShape(for: [1, 28, 28]), [10], name)
+            XCTAssertEqual(model.isPiecewiseLinear, name == "cnn" || name == "cnn-small", name)
+        }
+        let small = try Sequential(BuiltinArchitecture.named("cnn-small")!)
+        XCTAssertEqual(small.namedParameters.map(\.name), ["0.weight", "0.bias", "3.weight", "3.bias", "7.weight", "7.bias", "9.weight", "9.bias"])
+        XCTAssertEqual(small.namedParameters.map(\.parameter.shape), [[16, 1, 5, 5], [16], [32, 16, 5, 5], [32], [100, 1568], [100], [10, 100], [10]])
+        let softplus = BuiltinArchitecture.named("cnn-small-softplus")!
+        XCTAssertEqual(softplus.layers.filter { $0.type == "softplus" }.map(\.beta), [10, 10, 10])
+        XCTAssertNil(BuiltinArchitecture.named("resnet-9000"))
+    }
+
+    func testSaveAndLoadRoundTripsWeightsAndArchitecture() throws {
+        var residual = LayerSpec(type: "residual")
+        (residual.in, residual.out, residual.stride) = (2, 4, 2)
+        var conv = LayerSpec(type: "conv2d")
+        (conv.in, conv.out, conv.kernel, conv.padding) = (1, 2, 3, 1)
+        var bn = LayerSpec(type: "batchnorm2d")
+        bn.features = 2
+        var lin = LayerSpec(type: "linear")
+        (lin.in, lin.out) = (64, 3)
+        let architecture = Architecture(input: [1, 8, 8], layers: [conv, bn, LayerSpec(type: "relu"), residual, LayerSpec(type: "flatten"), lin])
+        let model = try Sequential(architecture, seed: 5)
+        model.isTraining = true
+        _ = model(Variable(Tensor(randomShape: [3, 1, 8, 8], .uniform(low: 0, high: 1), seed: 1)))  // moves running stats
+        model.isTraining = false
+        let url = directory.appendingPathComponent("model.safetensors")
+        try model.save(to: url)
+        let loaded = try Sequential.load(from: url)
+        XCTAssertEqual(loaded.architecture, model.architecture)
+        XCTAssertEqual(loaded.namedParameters.map(\.name), model.namedParameters.map(\.name))
+        XCTAssertTrue(loaded.namedParameters.map(\.name).contains("3.shortcut.0.weight"))
+        for (a, b) in zip(loaded.namedParameters, model.namedParameters) {
+            XCTAssertEqual(a.parameter.value.scalars, b.parameter.value.scalars, a.name)
+        }
+        let x = Tensor(randomShape: [2, 1, 8, 8], .uniform(low: 0, high: 1), seed: 2)
+        XCTAssertEqual(loaded(Variable(x)).value.scalars, model(Variable(x)).value.scalars)
+    }
+
+    func testArchitectureErrorsNameTheLayerAndField() {
+        func message(_ json: String) -> String {
+            do { _ = try Architecture(json: Data(json.utf8), source: "arch.json"); return "no error" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(message(#"{"input":[1,28,28],"layers":[{"type":"convolution"}]}"#).prefix(53),
+                       "arch.json: layer 0 (convolution): unknown type \"convo")
+        XCTAssertTrue(message(#"{"input":[1,28,28],"layers":[{"type":"linear","in":10}]}"#).contains("layer 0 (linear): missing \"out\""))
+        XCTAssertTrue(message(#"{"input":[1,28,28],"layers":[{"type":"flatten"},{"type":"linear","in":100,"out":10}]}"#)
+            .contains("layer 1 (linear): linear expects [100] per sample, got [784]"))
+        XCTAssertTrue(message(#"{"layers":[]}"#).contains("missing \"input\""))
+        XCTAssertTrue(message(#"{"input":[1,28,28],"layers":[{"type":"linear","in":"ten","out":3}]}"#).contains("layers.[0].in should be"))
+        XCTAssertTrue(message(#"{"input":[1,28,28],"layers":[{"type":"dropout","p":1.5}]}"#).contains("\"p\" = 1.5"))
+        XCTAssertTrue(message("not json").contains("not valid architecture JSON"))
+    }
+
+    private func writeRaw(_ header: String, data: [UInt8], lengthOverride: UInt64? = nil) -> URL {
+        var bytes = [UInt8]()
+        withUnsafeBytes(of: (lengthOverride ?? UInt64(header.utf8.count)).littleEndian) { bytes += $0 }
+        bytes += Array(header.utf8) + data
+        let url = directory.appendingPathComponent("hostile-\(UUID().uuidString).safetensors")
+        XCTAssertTrue(FileManager.default.createFile(atPath: url.path, contents: Data(bytes)))
+        return url
+    }
+
+    private func readError(_ url: URL) -> String {
+        do { _ = try SafetensorsFile.read(from: url); return "no error" } catch { return "\(error)" }
+    }
+
+    func testHostileSafetensorsFilesGiveOneLineErrors() {
+        let eight = [UInt8](repeating: 0, count: 8)
+        XCTAssertTrue(readError(writeRaw("{}", data: [], lengthOverride: 1 << 40)).contains("exceeds"))
+        XCTAssertTrue(readError(writeRaw("{}", data: [], lengthOverride: 4096)).contains("header length says 4096 bytes but only 2 follow"))
+        XCTAssertTrue(readError(writeRaw("[1,2]", data: [])).contains("not a JSON object"))
+        XCTAssertTrue(readError(writeRaw(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}}"#, data: eight))
+            .contains("outside the 8-byte data section"))
+        XCTAssertTrue(readError(writeRaw(#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: eight))
+            .contains("needs 12 bytes but data_offsets span 8"))
+        XCTAssertTrue(readError(writeRaw(#"{"w":{"dtype":"F32","shape":[1099511627776,1099511627776,1099511627776],"data_offsets":[0,8]}}"#, data: eight))
+            .contains("overflows"))
+        XCTAssertTrue(readError(writeRaw(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: eight))
+            .contains("overlaps"))
+        XCTAssertTrue(readError(writeRaw(#"{"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}}"#, data: eight)).contains("dtype Q4 is not supported"))
+        XCTAssertTrue(readError(writeRaw(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: eight)).contains("4 trailing bytes"))
+        XCTAssertTrue(readError(writeRaw(#"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, data: eight)).contains("shape is not a list"))
+        XCTAssertTrue(readError(directory.appendingPathComponent("absent.safetensors")).contains("cannot read"))
+        for error in [readError(writeRaw("{}", data: [], lengthOverride: 4096))] { XCTAssertFalse(error.contains("\n")) }
+    }
+
+    func testWeightsThatDoNotFitTheArchitectureAreRefused() throws {
+        let model = try Sequential(BuiltinArchitecture.named("cnn-small")!)
+        var file = SafetensorsFile(tensors: model.namedParameters.map { ($0.name, $0.parameter.value) })
+        file.tensors[4].tensor = Tensor(zeros: [100, 1500])
+        let url = directory.appendingPathComponent("bad.safetensors")
+        try file.write(to: url)
+        XCTAssertThrowsError(try Sequential.load(from: url, architecture: BuiltinArchitecture.named("cnn-small"))) { error in
+            XCTAssertEqual("\(error)", "bad.safetensors: tensor \"7.weight\" has shape [100, 1500] but the architecture expects [100, 1568]")
+        }
+        XCTAssertThrowsError(try Sequential.load(from: url)) { error in
+            XCTAssertTrue("\(error)".contains("no architecture in the metadata; pass --arch"))
+        }
+        file.tensors[4].tensor = model.namedParameters[4].parameter.value
+        file.tensors.removeLast()
+        try file.write(to: url)
+        XCTAssertThrowsError(try Sequential.load(from: url, architecture: BuiltinArchitecture.named("cnn-small"))) { error in
+            XCTAssertTrue("\(error)".contains("tensor \"9.bias\" is missing"))
+        }
+    }
+
+    func testBatchNormTrainingUpdatesRunningStatisticsLikePyTorch() {
+        let norm = BatchNorm(features: 2, spatial: false, dtype: .float64)
+        norm.isTraining = true
+        let x = Tensor(shape: [3, 2], scalars: [1, 10, 2, 20, 6, 30], dtype: .float64)
+        let y = norm(Variable(x)).value.scalars
+        // Column 0: mean 3, biased variance 14/3, unbiased 7.
+        XCTAssertEqual(y[0], (1 - 3) / (14.0 / 3 + 1e-5).squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(norm.runningMean.value.scalars[0], 0.3, accuracy: 1e-12)
+        XCTAssertEqual(norm.runningVariance.value.scalars[0], 0.9 + 0.7, accuracy: 1e-12)
+        XCTAssertEqual(norm.batchesTracked, 1)
+    }
+
+    func testDropoutIsSeededAndScaled() {
+        let a = Dropout(probability: 0.5, seed: 3), b = Dropout(probability: 0.5, seed: 3)
+        a.isTraining = true
+        b.isTraining = true
+        let x = Variable(Tensor(repeating: 1, shape: [1000], dtype: .float64))
+        let ya = a(x).value.scalars
+        XCTAssertEqual(ya, b(x).value.scalars)
+        XCTAssertTrue(ya.allSatisfy { $0 == 0 || $0 == 2 })
+        XCTAssertEqual(ya.reduce(0, +) / 1000, 1, accuracy: 0.1)
+        a.isTraining = false
+        XCTAssertEqual(a(x).value.scalars, x.value.scalars)
+    }
+}
