@@ -30,16 +30,20 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["Tensors"]),
         .target(name: "NN", dependencies: ["Tensors", "Autodiff"]),
         .target(name: "Datasets", dependencies: ["CZlib"]),
+        .target(name: "Robustness", dependencies: ["Tensors", "Autodiff", "NN", "Datasets"]),
         .target(name: "Spectra", dependencies: ["CBLAS", "CLAPACKE"]),
-        .target(name: "Curvature", dependencies: ["Tensors", "Autodiff", "NN", "Datasets", "Spectra"]),
+        .target(name: "Curvature", dependencies: ["Tensors", "Autodiff", "NN", "Datasets", "Robustness", "Spectra"]),
         .executableTarget(
             name: "curvature",
-            dependencies: ["Curvature", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Curvature", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            resources: [.copy("gnuplot")]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Tensors"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autodiff", "Tensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "NN", "Autodiff", "Tensors", "Datasets"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra"]),
+        .testTarget(name: "PlotTests", dependencies: [], path: "Tests/PlotTests"),
     ],
     swiftLanguageModes: [.v5]
 )

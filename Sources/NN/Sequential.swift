@@ -45,6 +45,9 @@ public final class Sequential: Layer {
         }
     }
 
+    /// The element type of the weights (Float32 unless built or loaded as Float64).
+    public var dtype: DType { namedParameters.first?.parameter.value.dtype ?? .float32 }
+
     /// The trainable parameters, for optimisers.
     public var trainableParameters: [Parameter] { namedParameters.map(\.parameter).filter(\.isTrainable) }
 

@@ -19,6 +19,15 @@ public protocol BatchedLinearOperator {
     /// - Parameter result: On entry already sized to `batchSize × dimension`; every entry must be
     ///   overwritten.
     func apply(_ vectors: [Double], into result: inout [Double]) throws
+
+    /// The random stream of sample `b`'s start and probe vectors. By default its position in the
+    /// batch; an operator over a dataset returns the sample's index there, so a sample's result does
+    /// not depend on how the samples were batched, sharded or resumed.
+    func randomStream(forSample b: Int) -> UInt64
+}
+
+extension BatchedLinearOperator {
+    public func randomStream(forSample b: Int) -> UInt64 { UInt64(b) }
 }
 
 extension BatchedLinearOperator {

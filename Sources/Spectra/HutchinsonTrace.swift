@@ -28,7 +28,7 @@ public func hutchinsonTrace(
     }
     let batch = op.batchSize
     let n = op.dimension
-    var generators = (0..<batch).map { Xoshiro256StarStar(seed: seed, stream: UInt64($0)) }
+    var generators = (0..<batch).map { Xoshiro256StarStar(seed: seed, stream: op.randomStream(forSample: $0)) }
     var z = [Double](repeating: 0, count: batch * n)
     var hz = [Double](repeating: 0, count: batch * n)
     // Welford's running mean and sum of squared deviations: stable for any number of probes.

@@ -97,7 +97,8 @@ public func lanczos(
     guard m <= n else { throw SpectraError.tooManySteps(steps: m, dimension: n) }
     try options.selection.validate()
     if let k = options.selection.count, k > m { throw SpectraError.tooManyEigenvalues(requested: k, steps: m) }
-    let start = startVectors ?? randomNormalRows(batchSize: op.batchSize, dimension: n, seed: options.seed)
+    let start = startVectors ?? randomNormalRows(batchSize: op.batchSize, dimension: n, seed: options.seed,
+                                                 streams: (0..<op.batchSize).map(op.randomStream(forSample:)))
 
     let keepBasis = options.reorthogonalization == .full || options.wantRitzVectors
     let run = try lanczosRecurrence(
@@ -238,11 +239,11 @@ func lanczosRecurrence<Op: BatchedLinearOperator>(
 }
 
 /// `batchSize × dimension` standard normal values, row `b` from stream `b` of `seed`.
-func randomNormalRows(batchSize: Int, dimension: Int, seed: UInt64) -> [Double] {
+func randomNormalRows(batchSize: Int, dimension: Int, seed: UInt64, streams: [UInt64]? = nil) -> [Double] {
     var rows = [Double]()
     rows.reserveCapacity(batchSize * dimension)
     for b in 0..<batchSize {
-        var generator = Xoshiro256StarStar(seed: seed, stream: UInt64(b))
+        var generator = Xoshiro256StarStar(seed: seed, stream: streams?[b] ?? UInt64(b))
         for _ in 0..<dimension { rows.append(generator.normal()) }
     }
     return rows

@@ -95,7 +95,7 @@ public func powerIteration(
     guard options.maxIterations >= 1, options.rayleighTolerance >= 0, options.residualTolerance >= 0 else {
         throw SpectraError.invalidArgument("maxIterations must be ≥ 1 and tolerances ≥ 0")
     }
-    var generators = (0..<batch).map { Xoshiro256StarStar(seed: options.seed, stream: UInt64($0)) }
+    var generators = (0..<batch).map { Xoshiro256StarStar(seed: options.seed, stream: op.randomStream(forSample: $0)) }
     var found = [[Double]](repeating: [], count: batch)  // per sample, rows of converged vectors
     var estimates = [[PowerIterationEstimate]](repeating: [], count: batch)
     let everyone = [Bool](repeating: true, count: batch)

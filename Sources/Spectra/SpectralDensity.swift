@@ -83,7 +83,7 @@ public func spectralDensity(
         throw SpectraError.invalidArgument("grid must be non-empty and finite")
     }
 
-    var generators = (0..<batch).map { Xoshiro256StarStar(seed: options.seed, stream: UInt64($0)) }
+    var generators = (0..<batch).map { Xoshiro256StarStar(seed: options.seed, stream: op.randomStream(forSample: $0)) }
     var nodes = [[Double]](repeating: [], count: batch)
     var weights = [[Double]](repeating: [], count: batch)
     var probe = [Double](repeating: 0, count: batch * n)

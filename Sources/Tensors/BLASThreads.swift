@@ -1,12 +1,7 @@
-import CBLAS
-
-/// OpenBLAS's thread count. It starts from `OPENBLAS_NUM_THREADS` (or the core count); the CLI's
-/// `--threads` overrides it for one run.
+/// The thread count of Curvature's kernels (`--threads`). OpenBLAS itself runs single-threaded
+/// inside them; see `Parallel`.
 public enum BLASThreads {
-    public static var count: Int { Int(openblas_get_num_threads()) }
+    public static var count: Int { Parallel.threadCount }
 
-    public static func set(_ threads: Int) {
-        precondition(threads >= 1, "BLAS threads must be ≥ 1, got \(threads)")
-        openblas_set_num_threads(Int32(threads))
-    }
+    public static func set(_ threads: Int) { Parallel.threadCount = threads }
 }

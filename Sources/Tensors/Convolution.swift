@@ -83,18 +83,20 @@ extension Tensor {
         _ x: Tensor, _ w: Tensor, _ y: inout Tensor, _ g: ConvolutionGeometry, _: T.Type
     ) {
         let xp = x.buffer(T.self).baseAddress!, yp = y.mutableBuffer(T.self).baseAddress!
-        let columns = UnsafeMutablePointer<T>.allocate(capacity: max(g.patchSize * g.outPixels, 1))
-        defer { columns.deallocate() }
         let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels
-        for n in 0..<g.batch {
-            let source: UnsafeMutablePointer<T>
-            if isPointwise(g) { source = xp + n * inStride } else {
-                im2col(xp + n * inStride, columns, g)
-                source = columns
+        Parallel.forEachChunk(of: g.batch) { _, samples in
+            let columns = UnsafeMutablePointer<T>.allocate(capacity: max(g.patchSize * g.outPixels, 1))
+            defer { columns.deallocate() }
+            for n in samples {
+                let source: UnsafeMutablePointer<T>
+                if isPointwise(g) { source = xp + n * inStride } else {
+                    im2col(xp + n * inStride, columns, g)
+                    source = columns
+                }
+                gemm(transposeA: false, transposeB: false, m: g.outChannels, n: g.outPixels, k: g.patchSize, alpha: 1,
+                     a: w.storage.pointer, lda: g.patchSize, b: source, ldb: g.outPixels,
+                     beta: 0, c: yp + n * outStride, ldc: g.outPixels, dtype: T.dtype)
             }
-            gemm(transposeA: false, transposeB: false, m: g.outChannels, n: g.outPixels, k: g.patchSize, alpha: 1,
-                 a: w.storage.pointer, lda: g.patchSize, b: source, ldb: g.outPixels,
-                 beta: 0, c: yp + n * outStride, ldc: g.outPixels, dtype: T.dtype)
         }
     }
 
@@ -102,15 +104,17 @@ extension Tensor {
         _ dy: Tensor, _ w: Tensor, _ dx: inout Tensor, _ g: ConvolutionGeometry, _: T.Type
     ) {
         let dyp = dy.buffer(T.self).baseAddress!, dxp = dx.mutableBuffer(T.self).baseAddress!
-        let columns = UnsafeMutablePointer<T>.allocate(capacity: max(g.patchSize * g.outPixels, 1))
-        defer { columns.deallocate() }
         let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels
-        for n in 0..<g.batch {
-            let target = isPointwise(g) ? dxp + n * inStride : columns
-            gemm(transposeA: true, transposeB: false, m: g.patchSize, n: g.outPixels, k: g.outChannels, alpha: 1,
-                 a: w.storage.pointer, lda: g.patchSize, b: dyp + n * outStride, ldb: g.outPixels,
-                 beta: 0, c: target, ldc: g.outPixels, dtype: T.dtype)
-            if !isPointwise(g) { col2im(columns, dxp + n * inStride, g) }
+        Parallel.forEachChunk(of: g.batch) { _, samples in
+            let columns = UnsafeMutablePointer<T>.allocate(capacity: max(g.patchSize * g.outPixels, 1))
+            defer { columns.deallocate() }
+            for n in samples {
+                let target = isPointwise(g) ? dxp + n * inStride : columns
+                gemm(transposeA: true, transposeB: false, m: g.patchSize, n: g.outPixels, k: g.outChannels, alpha: 1,
+                     a: w.storage.pointer, lda: g.patchSize, b: dyp + n * outStride, ldb: g.outPixels,
+                     beta: 0, c: target, ldc: g.outPixels, dtype: T.dtype)
+                if !isPointwise(g) { col2im(columns, dxp + n * inStride, g) }
+            }
         }
     }
 
@@ -119,18 +123,30 @@ extension Tensor {
     ) {
         let xp = x.buffer(T.self).baseAddress!, dyp = dy.buffer(T.self).baseAddress!
         let dwp = dw.mutableBuffer(T.self).baseAddress!
-        let columns = UnsafeMutablePointer<T>.allocate(capacity: max(g.patchSize * g.outPixels, 1))
-        defer { columns.deallocate() }
         let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels
-        for n in 0..<g.batch {
-            let source: UnsafeMutablePointer<T>
-            if isPointwise(g) { source = xp + n * inStride } else {
-                im2col(xp + n * inStride, columns, g)
-                source = columns
+        let weightCount = g.outChannels * g.patchSize
+        // Each thread sums its samples into its own slice; the slices are added at the end.
+        let chunks = Parallel.chunkCount(of: g.batch)
+        let partials = UnsafeMutablePointer<T>.allocate(capacity: max((chunks - 1) * weightCount, 1))
+        defer { partials.deallocate() }
+        Parallel.forEachChunk(of: g.batch) { chunk, samples in
+            let target = chunk == 0 ? dwp : partials + (chunk - 1) * weightCount
+            let columns = UnsafeMutablePointer<T>.allocate(capacity: max(g.patchSize * g.outPixels, 1))
+            defer { columns.deallocate() }
+            for (i, n) in samples.enumerated() {
+                let source: UnsafeMutablePointer<T>
+                if isPointwise(g) { source = xp + n * inStride } else {
+                    im2col(xp + n * inStride, columns, g)
+                    source = columns
+                }
+                gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: g.outPixels, alpha: 1,
+                     a: dyp + n * outStride, lda: g.outPixels, b: source, ldb: g.outPixels,
+                     beta: i == 0 ? 0 : 1, c: target, ldc: g.patchSize, dtype: T.dtype)
             }
-            gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: g.outPixels, alpha: 1,
-                 a: dyp + n * outStride, lda: g.outPixels, b: source, ldb: g.outPixels,
-                 beta: 1, c: dwp, ldc: g.patchSize, dtype: T.dtype)
+        }
+        for chunk in 1..<max(chunks, 1) {
+            let partial = partials + (chunk - 1) * weightCount
+            for i in 0..<weightCount { dwp[i] += partial[i] }
         }
     }
 

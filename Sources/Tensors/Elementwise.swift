@@ -59,11 +59,17 @@ extension Tensor {
 
     // MARK: Kernels
 
+    /// Element-wise work is split across threads only above this many elements.
+    static let parallelThreshold = 1 << 15
+
     @inline(__always)
     private static func each<T: KernelScalar>(
         _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ f: (T) -> T
     ) {
-        for i in 0..<x.count { y[i] = f(x[i]) }
+        let xp = x.baseAddress, yp = y.baseAddress
+        Parallel.forEachChunk(of: x.count, minimumChunk: parallelThreshold) { _, range in
+            for i in range { yp![i] = f(xp![i]) }
+        }
     }
 
     private static func unary<T: KernelScalar>(
@@ -137,18 +143,12 @@ extension Tensor {
         _ a: Tensor, _ b: Tensor, _ out: inout Tensor, _: T.Type, _ f: (T, T) -> T
     ) {
         let x = a.buffer(T.self), y = b.buffer(T.self), z = out.mutableBuffer(T.self)
-        if a.shape == b.shape {
-            for i in 0..<z.count { z[i] = f(x[i], y[i]) }
-            return
-        }
-        if b.count == 1 {
-            let s = y[0]
-            for i in 0..<z.count { z[i] = f(x[i], s) }
-            return
-        }
-        if a.count == 1 {
-            let s = x[0]
-            for i in 0..<z.count { z[i] = f(s, y[i]) }
+        let zp = z.baseAddress, xp = x.baseAddress, yp = y.baseAddress
+        if a.shape == b.shape || b.count == 1 || a.count == 1 {
+            let (sa, sb) = (a.count == 1 && z.count > 1 ? 0 : 1, b.count == 1 && z.count > 1 ? 0 : 1)
+            Parallel.forEachChunk(of: z.count, minimumChunk: parallelThreshold) { _, range in
+                for i in range { zp![i] = f(xp![i * sa], yp![i * sb]) }
+            }
             return
         }
         let loop = StridedLoop(
@@ -156,16 +156,16 @@ extension Tensor {
             strides: [Shape.strides(out.shape), Shape.broadcastStrides(a.shape, to: out.shape),
                       Shape.broadcastStrides(b.shape, to: out.shape)])
         let n = loop.innerCount, sa = loop.innerStride(1), sb = loop.innerStride(2)
-        let zp = z.baseAddress!, xp = x.baseAddress!, yp = y.baseAddress!
+        let zb = zp!, xb = xp!, yb = yp!
         loop.forEachRun { o, oa, ob in
             if sa == 1 && sb == 0 {
-                let s = yp[ob]
-                for i in 0..<n { zp[o + i] = f(xp[oa + i], s) }
+                let s = yb[ob]
+                for i in 0..<n { zb[o + i] = f(xb[oa + i], s) }
             } else if sa == 0 && sb == 1 {
-                let s = xp[oa]
-                for i in 0..<n { zp[o + i] = f(s, yp[ob + i]) }
+                let s = xb[oa]
+                for i in 0..<n { zb[o + i] = f(s, yb[ob + i]) }
             } else {
-                for i in 0..<n { zp[o + i] = f(xp[oa + i * sa], yp[ob + i * sb]) }
+                for i in 0..<n { zb[o + i] = f(xb[oa + i * sa], yb[ob + i * sb]) }
             }
         }
     }

@@ -12,14 +12,41 @@ extension Tensor {
             k == k2,
             "matmul: \(Shape.describe(a.shape))\(transposeA ? "ᵀ" : "") × \(Shape.describe(b.shape))\(transposeB ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ")
         let c = Tensor(uninitialized: [m, n], dtype: a.dtype)
-        gemm(
+        parallelGemm(
             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
             a: a.storage.pointer, lda: a.shape[1], b: b.storage.pointer, ldb: b.shape[1],
             beta: 0, c: c.storage.pointer, ldc: n, dtype: a.dtype)
         return c
     }
 
-    /// C ← α·op(A)·op(B) + β·C on raw row-major buffers of `dtype`.
+    /// `gemm` split across `Parallel.threadCount` threads: by rows of C when it has enough, else by
+    /// columns; each thread runs a single-threaded BLAS call on its block.
+    static func parallelGemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int,
+        beta: Double, c: UnsafeMutableRawPointer, ldc: Int, dtype: DType
+    ) {
+        let size = dtype.byteSize
+        let work = m * n * Swift.max(k, 1)
+        if Parallel.threadCount == 1 || work < 1 << 17 {
+            gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                 b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, dtype: dtype)
+        } else if m >= n || m >= 8 * Parallel.threadCount {
+            Parallel.forEachChunk(of: m, minimumChunk: 4) { _, rows in
+                let aBlock = a + (transposeA ? rows.lowerBound : rows.lowerBound * lda) * size
+                gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
+                     a: aBlock, lda: lda, b: b, ldb: ldb, beta: beta, c: c + rows.lowerBound * ldc * size, ldc: ldc, dtype: dtype)
+            }
+        } else {
+            Parallel.forEachChunk(of: n, minimumChunk: 16) { _, columns in
+                let bBlock = b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound) * size
+                gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k, alpha: alpha,
+                     a: a, lda: lda, b: bBlock, ldb: ldb, beta: beta, c: c + columns.lowerBound * size, ldc: ldc, dtype: dtype)
+            }
+        }
+    }
+
+    /// C ← α·op(A)·op(B) + β·C on raw row-major buffers of `dtype`, in the calling thread.
     static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int,

@@ -38,8 +38,10 @@ extension Tensor {
         _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
         _ indices: UnsafeMutableBufferPointer<Int32>, _ g: PoolingGeometry
     ) {
-        var o = 0
-        for plane in 0..<(g.batch * g.channels) {
+        let planeOutputs = g.outHeight * g.outWidth
+        Parallel.forEachChunk(of: g.batch * g.channels, minimumChunk: 16) { _, planes in
+        for plane in planes {
+            var o = plane * planeOutputs
             let base = plane * g.height * g.width
             for oy in 0..<g.outHeight {
                 for ox in 0..<g.outWidth {
@@ -53,6 +55,7 @@ extension Tensor {
                     o += 1
                 }
             }
+        }
         }
     }
 

@@ -4,6 +4,19 @@ import Synchronization
 let liveStorageCount = Atomic<Int>(0)
 let liveStorageBytes = Atomic<Int>(0)
 
+/// Freed buffers kept for reuse, by exact size: the same shapes recur every iteration, and
+/// reusing their pages avoids the mmap/munmap and page faults of large fresh allocations.
+private struct BufferPool: ~Copyable {
+    var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    var bytes = 0
+    /// Largest total kept; above it, buffers go back to the system.
+    var limit = 256 << 20
+    /// Buffers smaller than this come from malloc, which is fast for them.
+    static let minimumSize = 1 << 16
+}
+
+private let pool = Mutex(BufferPool())
+
 /// Owns one contiguous, 64-byte aligned buffer. Tensors share it (reshape is free) and never
 /// mutate it once published, except through `Tensor`'s copy-on-write accessors.
 @usableFromInline
@@ -13,15 +26,26 @@ final class TensorStorage {
 
     init(byteCount: Int) {
         self.byteCount = byteCount
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        let reused: UnsafeMutableRawPointer? = byteCount < BufferPool.minimumSize ? nil : pool.withLock { pool in
+            guard let pointer = pool.free[byteCount]?.popLast() else { return nil }
+            pool.bytes -= byteCount
+            return pointer
+        }
+        pointer = reused ?? UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
         liveStorageCount.add(1, ordering: .relaxed)
         liveStorageBytes.add(byteCount, ordering: .relaxed)
     }
 
     deinit {
-        pointer.deallocate()
         liveStorageCount.subtract(1, ordering: .relaxed)
         liveStorageBytes.subtract(byteCount, ordering: .relaxed)
+        let kept = byteCount >= BufferPool.minimumSize && pool.withLock { pool in
+            guard pool.bytes + byteCount <= pool.limit else { return false }
+            pool.free[byteCount, default: []].append(pointer)
+            pool.bytes += byteCount
+            return true
+        }
+        if !kept { pointer.deallocate() }
     }
 }
 
@@ -29,4 +53,21 @@ final class TensorStorage {
 public enum TensorMemory {
     public static var liveBuffers: Int { liveStorageCount.load(ordering: .relaxed) }
     public static var liveBytes: Int { liveStorageBytes.load(ordering: .relaxed) }
+
+    /// Bytes of freed buffers kept for reuse.
+    public static var pooledBytes: Int { pool.withLock { $0.bytes } }
+
+    /// The most bytes of freed buffers kept for reuse (default 256 MiB; 0 disables reuse).
+    public static var poolLimit: Int {
+        get { pool.withLock { $0.limit } }
+        set {
+            pool.withLock { pool in
+                pool.limit = max(newValue, 0)
+                while pool.bytes > pool.limit, let size = pool.free.first(where: { !$0.value.isEmpty })?.key {
+                    pool.free[size]!.removeLast().deallocate()
+                    pool.bytes -= size
+                }
+            }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct CurvatureCommand: ParsableCommand {
@@ -6,7 +7,23 @@ struct CurvatureCommand: ParsableCommand {
         commandName: "curvature",
         abstract: "Eigenvalues of the input Hessian of classifiers: how curved their decision boundaries are.",
         version: curvatureVersion,
-        subcommands: [Bench.self])
+        subcommands: [Train.self, Eval.self, Attack.self, Spectrum.self, Merge.self, Bench.self, Plot.self])
+
+    /// Exit status: 0 success, 1 bad input or failure, 2 usage error, 130/143 interrupted.
+    static func main() {
+        Interruption.install()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
-let curvatureVersion = "0.1.0"
+let curvatureVersion = "0.2.0"

@@ -1,0 +1,156 @@
+import Datasets
+import Foundation
+import NN
+import Robustness
+import Spectra
+import Tensors
+
+/// How the eigenvalues are computed.
+public enum SpectrumMethod: String, Sendable, CaseIterable {
+    case lanczos, power, dense
+}
+
+/// Which input Hessian.
+public enum HessianKind: String, Sendable, CaseIterable {
+    /// ∇²ₓℓ by double backprop.
+    case exact
+    /// Central differences of gradients at scale h, symmetrised.
+    case finite
+}
+
+/// Which end of the spectrum `k` counts from.
+public enum SpectrumEnd: String, Sendable, CaseIterable {
+    case largest, smallest, magnitude
+}
+
+/// One eigenvalue of one sample: a row of the spectrum CSV.
+public struct SpectrumRow: Equatable, Sendable {
+    public var sample: Int, label: Int, predicted: Int
+    /// Position in the descending (algebraic) order of all d eigenvalues; 1 is the largest.
+    public var rank: Int
+    public var eigenvalue: Double
+    /// Lanczos' residual bound |β_m s_m|, power iteration's ‖Hv − λv‖, or LAPACK's ‖Hz − λz‖.
+    public var residual: Double
+
+    public static let header = "sample,label,predicted,rank,eigenvalue,residual"
+
+    public var csv: String {
+        "\(sample),\(label),\(predicted),\(rank),\(String(format: "%.9g", eigenvalue)),\(String(format: "%.3g", residual))"
+    }
+}
+
+/// The settings of a spectrum run.
+public struct SpectrumSettings: Sendable, Equatable {
+    public var method: SpectrumMethod = .lanczos
+    public var k = 20
+    public var steps = 40
+    public var hessian: HessianKind = .exact
+    public var h = 0.01
+    public var end: SpectrumEnd = .largest
+    public var reorthogonalization: Reorthogonalization = .full
+    public var seed: UInt64 = 0
+    public var powerIterations = 1000
+    public var denseLimit = 4096
+
+    public init() {}
+}
+
+/// Computes input-Hessian spectra batch by batch.
+public struct SpectrumJob {
+    public let model: Classifier
+    public let settings: SpectrumSettings
+
+    public init(model: @escaping Classifier, settings: SpectrumSettings) {
+        self.model = model
+        self.settings = settings
+    }
+
+    /// The rows of one batch, ordered by sample then rank.
+    public func rows(for batch: Batch) throws -> [SpectrumRow] {
+        let s = settings
+        let operatorAndLogits: (any BatchedLinearOperator, Tensor)
+        switch s.hessian {
+        case .exact:
+            let exact = ExactInputHessian(model: model, images: batch.images, labels: batch.labels, sampleIndices: batch.indices)
+            operatorAndLogits = (exact, exact.logits)
+        case .finite:
+            let finite = try FiniteScaleInputHessian.build(model: model, images: batch.images, labels: batch.labels,
+                                                              sampleIndices: batch.indices, h: s.h)
+            operatorAndLogits = (finite.operator, evaluate(model, batch.images))
+        }
+        let (op, logits) = operatorAndLogits
+        let predicted = predictions(logits)
+        let d = op.dimension
+        var rows: [SpectrumRow] = []
+        func emit(_ b: Int, _ pairs: [(rank: Int, value: Double, residual: Double)]) {
+            for pair in pairs.sorted(by: { $0.rank < $1.rank }) {
+                rows.append(SpectrumRow(sample: batch.indices[b], label: batch.labels[b], predicted: predicted[b],
+                                        rank: pair.rank, eigenvalue: pair.value, residual: pair.residual))
+            }
+        }
+        switch s.method {
+        case .dense:
+            if d > s.denseLimit { throw SpectraError.denseDimensionAboveLimit(dimension: d, limit: s.denseLimit) }
+            let results = try denseEigen(op, wantVectors: true, maxDimension: s.denseLimit)
+            for (b, result) in results.enumerated() {
+                let all = result.eigenvalues.enumerated().map { (rank: $0.offset + 1, value: $0.element, residual: result.residuals?[$0.offset] ?? .nan) }
+                emit(b, Self.select(all, k: s.k, end: s.end, dimension: d))
+            }
+        case .lanczos:
+            let steps = Swift.min(s.steps, d)
+            let selection: EigenvalueSelection
+            switch s.end {
+            case .largest: selection = .largest(Swift.min(s.k, steps))
+            case .smallest: selection = .smallest(Swift.min(s.k, steps))
+            case .magnitude: selection = .all
+            }
+            let results = try lanczos(op, options: LanczosOptions(steps: steps, selection: selection,
+                                                                  reorthogonalization: s.reorthogonalization, seed: s.seed))
+            for (b, result) in results.enumerated() {
+                // Ritz values approximate the extreme eigenvalues: the largest ones take ranks from 1,
+                // the smallest ones ranks counted back from d.
+                let values = zip(result.ritzValues, result.residualBounds).map { (value: $0, residual: $1) }
+                emit(b, Self.rankExtremes(values, k: s.k, end: s.end, dimension: d))
+            }
+        case .power:
+            let target: PowerIterationTarget = s.end == .smallest ? .smallestAlgebraic : (s.end == .largest ? .largestAlgebraic : .largestMagnitude)
+            let results = try powerIteration(op, target: target, count: Swift.min(s.k, d),
+                                             options: PowerIterationOptions(maxIterations: s.powerIterations, seed: s.seed))
+            for (b, result) in results.enumerated() {
+                let values = result.estimates.map { (value: $0.eigenvalue, residual: $0.residual) }
+                emit(b, Self.rankExtremes(values, k: s.k, end: s.end, dimension: d))
+            }
+        }
+        return rows
+    }
+
+    /// k eigenvalues from the full sorted list (rank = position in descending order).
+    static func select(_ all: [(rank: Int, value: Double, residual: Double)], k: Int, end: SpectrumEnd, dimension: Int) -> [(rank: Int, value: Double, residual: Double)] {
+        if k >= all.count { return all }
+        switch end {
+        case .largest: return Array(all.prefix(k))
+        case .smallest: return Array(all.suffix(k))
+        case .magnitude: return Array(all.sorted { Swift.abs($0.value) > Swift.abs($1.value) }.prefix(k))
+        }
+    }
+
+    /// Ranks for extreme eigenvalues found by an iterative method: the largest-first ones count
+    /// from 1, the smallest ones back from d; for `magnitude`, positive ones count from the top
+    /// and negative ones from the bottom.
+    static func rankExtremes(_ values: [(value: Double, residual: Double)], k: Int, end: SpectrumEnd, dimension d: Int) -> [(rank: Int, value: Double, residual: Double)] {
+        let sorted = values.sorted { $0.value > $1.value }
+        switch end {
+        case .largest:
+            return sorted.prefix(k).enumerated().map { (rank: $0.offset + 1, value: $0.element.value, residual: $0.element.residual) }
+        case .smallest:
+            let chosen = Array(sorted.suffix(k))
+            return chosen.enumerated().map { (rank: d - chosen.count + 1 + $0.offset, value: $0.element.value, residual: $0.element.residual) }
+        case .magnitude:
+            let chosen = sorted.sorted { Swift.abs($0.value) > Swift.abs($1.value) }.prefix(k)
+            let positive = chosen.filter { $0.value >= 0 }.sorted { $0.value > $1.value }
+            let negative = chosen.filter { $0.value < 0 }.sorted { $0.value > $1.value }
+            return positive.enumerated().map { (rank: $0.offset + 1, value: $0.element.value, residual: $0.element.residual) }
+                + negative.enumerated().map { (rank: d - negative.count + 1 + $0.offset, value: $0.element.value, residual: $0.element.residual) }
+        }
+    }
+}

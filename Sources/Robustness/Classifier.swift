@@ -1,0 +1,49 @@
+import Autodiff
+import NN
+import Tensors
+
+/// A model seen as a map from a batch of images to logits.
+public typealias Classifier = (Variable) -> Variable
+
+/// Per-row argmax of [N, C] logits.
+public func predictions(_ logits: Tensor) -> [Int] {
+    let values = logits.scalars, classes = logits.shape[1]
+    return (0..<logits.shape[0]).map { row in
+        let slice = values[(row * classes)..<((row + 1) * classes)]
+        return slice.indices.max { slice[$0] < slice[$1] }! - row * classes
+    }
+}
+
+/// The summed cross-entropy's value, logits and gradient with respect to the input.
+/// The sum makes each sample's gradient its own loss's gradient.
+public func inputGradient(_ model: Classifier, _ images: Tensor, _ labels: [Int]) -> (loss: Double, logits: Tensor, gradient: Tensor) {
+    let x = Variable(images, requiresGradient: true)
+    let logits = model(x)
+    let loss = crossEntropy(logits: logits, labels: labels, reduction: .sum)
+    let gradient = gradients(of: loss, withRespectTo: [x])[0].value
+    return (loss.value.item, logits.value, gradient)
+}
+
+/// Logits without recording a tape.
+public func evaluate(_ model: Classifier, _ images: Tensor) -> Tensor {
+    GradientMode.withoutGradients { model(Variable(images)).value }
+}
+
+/// Per-sample ℓ2 norms of a [N, …] tensor, as [N].
+public func rowNorms(_ t: Tensor) -> [Double] {
+    let d = t.count / t.shape[0]
+    return t.reshaped([t.shape[0], d]).map(.square).sum(alongAxes: [1]).map(.sqrt).scalars
+}
+
+/// Per-sample ℓ∞ norms of a [N, …] tensor, as [N].
+public func rowMaxNorms(_ t: Tensor) -> [Double] {
+    let d = t.count / t.shape[0], values = t.scalars
+    return (0..<t.shape[0]).map { row in values[(row * d)..<((row + 1) * d)].reduce(0) { Swift.max($0, Swift.abs($1)) } }
+}
+
+/// Scales each sample (row of axis 0) by its own factor.
+func scaleRows(_ t: Tensor, _ factors: [Double]) -> Tensor {
+    var shape = [Int](repeating: 1, count: t.rank)
+    shape[0] = t.shape[0]
+    return t * Tensor(shape: shape, scalars: factors, dtype: t.dtype)
+}

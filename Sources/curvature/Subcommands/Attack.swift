@@ -1,0 +1,89 @@
+import ArgumentParser
+import Curvature
+import Foundation
+
+struct Attack: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Attack samples and report each one's perturbation.",
+        discussion: """
+            Writes CSV `sample,label,predicted,adversarial_predicted,norm_l2,norm_linf`, one row per sample \
+            (`sample` is the index within the split); --images also saves the perturbed images as a \
+            float32 .npy of shape [N, C, H, W]. DeepFool (ℓ2, overshoot 0.02, ≤ 50 iterations) gives each \
+            sample's minimal perturbation norm.
+            """)
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "deepfool, fgsm, pgd-linf or pgd-l2.")
+    var method: String = "deepfool"
+
+    @Option(help: "ε for fgsm and pgd.")
+    var epsilon: Double = 0.1
+
+    @Option var steps: Int = 20
+    @Option var restarts: Int = 1
+    @Option var overshoot: Double = 0.02
+    @Option(name: .customLong("max-iterations")) var maxIterations: Int = 50
+    @Option(name: .customLong("batch-size")) var batchSize: Int = 100
+    @Option var seed: UInt64 = 0
+    @OptionGroup var threads: ThreadOptions
+
+    @Option(help: "Also write the perturbed images here (.npy).")
+    var images: String?
+
+    @Option(help: "Output CSV.")
+    var out: String
+
+    func validate() throws {
+        guard method == "deepfool" || (AttackKind(rawValue: method) != nil && method != "none") else {
+            throw ValidationError("--method must be deepfool, fgsm, pgd-linf or pgd-l2, got '\(method)'")
+        }
+        guard steps >= 1, restarts >= 1, batchSize >= 1, maxIterations >= 1, epsilon >= 0 else {
+            throw ValidationError("--steps, --restarts, --batch-size, --max-iterations must be ≥ 1 and --epsilon ≥ 0")
+        }
+    }
+
+    func run() throws {
+        threads.apply()
+        let network = try model.load()
+        let dataset = try data.load()
+        try checkInput(network, fits: dataset, dataName: data.data)
+        let range = try data.range(in: dataset)
+        let classifier: Classifier = { network($0) }
+        var rows = ["sample,label,predicted,adversarial_predicted,norm_l2,norm_linf"]
+        var perturbed: [Float] = []
+        let progress = ProgressLine()
+        let start = Date()
+        for batch in dataset.batches(in: range, size: batchSize) {
+            if Interruption.requested { exitInterrupted("curvature attack: interrupted; no output written") }
+            let clean = predictions(evaluate(classifier, batch.images))
+            let adversarial: Tensor
+            if method == "deepfool" {
+                adversarial = DeepFool(overshoot: overshoot, maxIterations: maxIterations).perturb(classifier, batch.images).images
+            } else {
+                adversarial = AttackKind(rawValue: method)!.images(classifier, batch, epsilon: epsilon, steps: steps,
+                                                                   restarts: restarts, seed: seed)
+            }
+            let after = predictions(evaluate(classifier, adversarial))
+            let delta = adversarial - batch.images
+            let l2 = rowNorms(delta), linf = rowMaxNorms(delta)
+            for i in 0..<batch.count {
+                rows.append("\(batch.indices[i]),\(batch.labels[i]),\(clean[i]),\(after[i]),\(String(format: "%.6g", l2[i])),\(String(format: "%.6g", linf[i]))")
+            }
+            if images != nil { perturbed += adversarial.floats }
+            let done = batch.indices.last! - range.lowerBound + 1
+            let rate = Double(done) / Date().timeIntervalSince(start)
+            progress.update(String(format: "%d/%d samples  %.1f samples/s  ETA %@", done, range.count, rate,
+                                   ProgressLine.duration(Double(range.count - done) / rate)))
+        }
+        progress.finish()
+        if let images {
+            try AtomicFile.write(NumPyWriter.float32(perturbed, shape: [range.count, dataset.channels, dataset.height, dataset.width]),
+                                 to: URL(fileURLWithPath: images))
+        }
+        let text = rows.joined(separator: "\n") + "\n"
+        try AtomicFile.write(text, to: URL(fileURLWithPath: out))
+        print(text, terminator: "")
+    }
+}

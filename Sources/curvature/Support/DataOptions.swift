@@ -1,0 +1,35 @@
+import ArgumentParser
+import Curvature
+import Foundation
+
+/// `--data NAME|DIR --split train|test [--samples N] [--offset O]`.
+struct DataOptions: ParsableArguments {
+    @Option(help: "fashion-mnist, mnist5k, or a directory of MNIST-style IDX files.")
+    var data: String
+
+    @Option(help: "train or test.")
+    var split: String = "test"
+
+    @Option(help: "How many samples, from --offset (default: all).")
+    var samples: Int?
+
+    @Option(help: "Index of the first sample within the split.")
+    var offset: Int = 0
+
+    func validate() throws {
+        guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train or test, got '\(split)'") }
+        if let samples, samples < 1 { throw ValidationError("--samples must be ≥ 1, got \(samples)") }
+        guard offset >= 0 else { throw ValidationError("--offset must be ≥ 0, got \(offset)") }
+    }
+
+    func load() throws -> LabeledImages { try loadDataset(data, split: Split(rawValue: split)!) }
+
+    /// The sample range within the split, checked against its size.
+    func range(in images: LabeledImages) throws -> Range<Int> {
+        let count = samples ?? (images.count - offset)
+        guard offset < images.count, offset + count <= images.count else {
+            throw ValidationError("--offset \(offset) with --samples \(count) goes beyond the \(images.count) images of \(data)'s \(split) split")
+        }
+        return offset..<(offset + count)
+    }
+}

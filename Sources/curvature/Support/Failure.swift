@@ -1,0 +1,14 @@
+import ArgumentParser
+import Foundation
+
+/// A run that cannot go on because of its input: printed as one line, exit status 1.
+struct InputError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Prints `message` on stderr and exits with the interruption's status (130/143).
+func exitInterrupted(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("\(message)\n".utf8))
+    exit(Interruption.exitCode)
+}
