@@ -41,6 +41,8 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Tensors"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autodiff", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "NN", "Autodiff", "Tensors", "Datasets"]),
+        .testTarget(name: "CurvatureTests", dependencies: ["Curvature"]),
+        .testTarget(name: "CLITests", dependencies: ["curvature", "Curvature"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra"]),
         .testTarget(name: "PlotTests", dependencies: [], path: "Tests/PlotTests"),

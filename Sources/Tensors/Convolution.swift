@@ -150,6 +150,15 @@ extension Tensor {
         }
     }
 
+    /// Output columns ox whose input column ox·stride − padding + j lies inside the image.
+    @inline(__always)
+    private static func validColumns(_ g: ConvolutionGeometry, _ j: Int) -> Range<Int> {
+        let offset = j - g.padding  // ix = ox·stride + offset
+        let low = offset >= 0 ? 0 : (-offset + g.stride - 1) / g.stride
+        let high = Swift.max(low, Swift.min(g.outWidth, (g.width - offset + g.stride - 1) / g.stride))
+        return low..<high
+    }
+
     /// Unfolds one sample [C, H, W] into columns [C·kh·kw, outH·outW], zero outside the image.
     private static func im2col<T: KernelScalar>(
         _ x: UnsafeMutablePointer<T>, _ columns: UnsafeMutablePointer<T>, _ g: ConvolutionGeometry
@@ -161,6 +170,7 @@ extension Tensor {
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
                     let dst = columns + row * oh * ow
+                    let valid = validColumns(g, j), offset = j - g.padding
                     for oy in 0..<oh {
                         let iy = oy * g.stride - g.padding + i
                         let line = dst + oy * ow
@@ -168,11 +178,14 @@ extension Tensor {
                             line.update(repeating: 0, count: ow)
                             continue
                         }
-                        let src = plane + iy * g.width
-                        for ox in 0..<ow {
-                            let ix = ox * g.stride - g.padding + j
-                            line[ox] = ix >= 0 && ix < g.width ? src[ix] : 0
+                        let src = plane + iy * g.width + offset
+                        if valid.lowerBound > 0 { line.update(repeating: 0, count: valid.lowerBound) }
+                        if g.stride == 1 {
+                            (line + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
+                        } else {
+                            for ox in valid { line[ox] = src[ox * g.stride] }
                         }
+                        if valid.upperBound < ow { (line + valid.upperBound).update(repeating: 0, count: ow - valid.upperBound) }
                     }
                     row += 1
                 }
@@ -191,13 +204,15 @@ extension Tensor {
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
                     let src = columns + row * oh * ow
+                    let valid = validColumns(g, j), offset = j - g.padding
                     for oy in 0..<oh {
                         let iy = oy * g.stride - g.padding + i
                         if iy < 0 || iy >= g.height { continue }
-                        let line = plane + iy * g.width, col = src + oy * ow
-                        for ox in 0..<ow {
-                            let ix = ox * g.stride - g.padding + j
-                            if ix >= 0 && ix < g.width { line[ix] += col[ox] }
+                        let line = plane + iy * g.width + offset, col = src + oy * ow
+                        if g.stride == 1 {
+                            for ox in valid { line[ox] += col[ox] }
+                        } else {
+                            for ox in valid { line[ox * g.stride] += col[ox] }
                         }
                     }
                     row += 1

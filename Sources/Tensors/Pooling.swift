@@ -43,6 +43,23 @@ extension Tensor {
         for plane in planes {
             var o = plane * planeOutputs
             let base = plane * g.height * g.width
+            if g.kernel == 2 && g.stride == 2 {
+                // The common case, unrolled: the first maximum of each 2×2 window.
+                for oy in 0..<g.outHeight {
+                    let top = base + 2 * oy * g.width
+                    for ox in 0..<g.outWidth {
+                        let a = top + 2 * ox, c = a + g.width
+                        var best = a
+                        if x[a + 1] > x[best] || x[a + 1].isNaN { best = a + 1 }
+                        if x[c] > x[best] || x[c].isNaN { best = c }
+                        if x[c + 1] > x[best] || x[c + 1].isNaN { best = c + 1 }
+                        y[o] = x[best]
+                        indices[o] = Int32(best)
+                        o += 1
+                    }
+                }
+                continue
+            }
             for oy in 0..<g.outHeight {
                 for ox in 0..<g.outWidth {
                     var best = base + oy * g.stride * g.width + ox * g.stride

@@ -33,8 +33,8 @@ final class PlotScriptTests: XCTestCase {
     func testSpectrum() throws {
         var rows = ["sample,label,predicted,rank,eigenvalue,residual"]
         for sample in 0..<12 {  // more than the 10 drawn
-            for rank in 1...784 {
-                let value = Double(sample + 5) * exp(-Double(rank) / 3) - (rank > 780 ? 0.5 : 0)
+            for rank in 1...200 {
+                let value = Double(sample + 5) * exp(-Double(rank) / 3) - (rank > 196 ? 0.5 : 0)
                 rows.append("\(sample),\(sample % 10),\((sample + 1) % 10),\(rank),\(value),1e-9")
             }
         }

@@ -59,6 +59,7 @@ do for [i=1:count] {
 
 # MARK: One block per series in $S (header epsilon,<model, attack>), whatever the row order
 num(x) = sprintf("%.10g", x)
+undefine $S  # blocks are appended below: start afresh, even when loaded twice
 do for [i=1:count] {
     set print $S append
     print "epsilon,".model[i]." / ".attack[i]

@@ -29,6 +29,7 @@ do for [i=1:count] { p = strstrt(rest, "|"); sample[i] = rest[1:p-1]; rest = res
 
 # MARK: One block per sample in $S, whatever the row order; the mean over all samples in $M
 num(x) = sprintf("%.10g", x)
+undefine $S  # blocks are appended below: start afresh, even when loaded twice
 do for [i=1:count] {
     set table $S append
     plot input using (num(column("lambda"))):(num(column("density"))) with table if (strcol("sample") eq sample[i])

@@ -47,6 +47,7 @@ do for [i=1:panels] {
 
 # MARK: One block per panel in $S, whatever the row order between panels; value ranges
 num(x) = sprintf("%.10g", x)
+undefine $S  # blocks are appended below: start afresh, even when loaded twice
 array block[panels]
 array low[panels]
 array high[panels]
@@ -73,8 +74,26 @@ set datafile separator whitespace
 set datafile nocolumnheaders
 set key noautotitle
 
-# MARK: Figure
+# MARK: Figure: a grid of panels with square pixels, centred on the page under the title
+columns = columns < panels ? columns : panels
 rows = (panels + columns - 1) / columns
+gapx = 0.02
+gapy = 0.07
+headroom = exists("title") ? 0.11 : 0.05
+top = 0.98 - headroom
+cellh = (top - 0.02 - (rows - 1) * gapy) * 600.0 / rows
+cellw = cellh * width / height
+across = cellw * columns / 900.0 + (columns - 1) * gapx
+if (across <= 0.96) {
+    left = (1 - across) / 2
+    bottom = 0.02
+} else {
+    left = 0.02
+    cellh = (0.96 - (columns - 1) * gapx) * 900.0 / columns * height / width
+    spare = top - 0.02 - (cellh * rows / 600.0 + (rows - 1) * gapy)
+    top = top - spare / 2
+    bottom = 0.02 + spare / 2
+}
 set terminal pngcairo size 900,600 enhanced font ",11"
 set output output
 set border 15 lc rgb "#b0b0b0" lw 0.5
@@ -84,12 +103,8 @@ unset colorbox
 set size ratio -1
 set xrange [-0.5:width - 0.5]
 set yrange [height - 0.5:-0.5]
-top = exists("title") ? 0.88 : 0.94
-if (exists("title")) {
-    set multiplot layout rows, columns title title noenhanced font ",13" margins 0.02, 0.98, 0.02, top spacing 0.02, 0.07
-} else {
-    set multiplot layout rows, columns margins 0.02, 0.98, 0.02, top spacing 0.02, 0.07
-}
+set multiplot layout rows, columns margins left, 1 - left, bottom, top spacing gapx, gapy
+if (exists("title")) { set label 1 title at screen 0.5, top + 0.085 center font ",13" noenhanced }
 do for [i=1:panels] {
     if (block[i] < 0) {
         set multiplot next
@@ -107,6 +122,7 @@ do for [i=1:panels] {
             set title caption[i] noenhanced
         }
         plot $S index block[i] using 1:2:3 with image
+        unset label 1
     }
 }
 unset multiplot

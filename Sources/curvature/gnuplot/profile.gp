@@ -36,8 +36,13 @@ array model[count]
 rest = names[2:]
 do for [i=1:count] { p = strstrt(rest, "|"); model[i] = rest[1:p-1]; rest = rest[p+1:] }
 
-# MARK: One block per model in $S (header rank,<model>,p10,p90), whatever the row order
+stats input using "rank" nooutput
+ranks = STATS_max
+
+# MARK: One block per model in $S (header rank,<model>,p10,p90), whatever the order of the
+# models' rows; the rows of one model are drawn in the order they come (by rank, as written)
 num(x) = sprintf("%.10g", x)
+undefine $S  # blocks are appended below: start afresh, even when loaded twice
 do for [i=1:count] {
     set print $S append
     print "rank,".model[i].",p10,p90"
@@ -65,6 +70,7 @@ set grid ls 100
 set style line 101 lc rgb "#808080" lw 1 dt 2
 set xzeroaxis ls 101
 set autoscale xfix
+if (ranks <= 20) { set xtics 1 }
 set offsets 0, 0, graph 0.05, graph 0.05
 set key top right Left reverse noenhanced box lc rgb "#cccccc" opaque samplen 2 spacing 1.2
 set key title "median, shaded 10–90th percentile"

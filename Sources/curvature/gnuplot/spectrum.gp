@@ -55,6 +55,7 @@ ranks = STATS_max
 
 # MARK: One block per sample in $S (header rank,<caption>), whatever the row order
 num(x) = sprintf("%.10g", x)
+undefine $S  # blocks are appended below: start afresh, even when loaded twice
 do for [i=1:count] {
     set print $S append
     print "rank,".caption[i]
@@ -82,6 +83,7 @@ set style line 101 lc rgb "#808080" lw 1 dt 2
 set xzeroaxis ls 101
 if (!exists("logx")) { logx = ranks > 20 }
 if (logx) { set logscale x; set mxtics 10 }
+if (!logx && ranks <= 20) { set xtics 1 }
 set autoscale xfix
 set offsets 0, 0, graph 0.05, graph 0.05
 set key outside right top Left reverse noenhanced samplen 2 spacing 1.2

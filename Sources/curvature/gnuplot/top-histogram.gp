@@ -41,13 +41,14 @@ add(s, v) = !usable(v) ? (left = left + 1, 0) : \
     strstrt(names, "|".s."|") == 0 ? (names = names.s."|", count = count + 1, 0) : 0
 stats input using (column("rank") == 1 ? add(strcol("model"), column("eigenvalue")) : 0) nooutput
 if (count == 0) { exit error "top-histogram.gp: no rows with rank 1".(logx ? " and a positive eigenvalue" : "")." in ".input }
-if (left > 0) { print sprintf("top-histogram.gp: logx leaves out %d non-positive top eigenvalues", left) }
+if (left > 0) { print sprintf("top-histogram.gp: logx leaves out %d top eigenvalue(s) ≤ 0", left) }
 array model[count]
 rest = names[2:]
 do for [i=1:count] { p = strstrt(rest, "|"); model[i] = rest[1:p-1]; rest = rest[p+1:] }
 
 # MARK: The top eigenvalues of each model, on the scale t, in $V (one block per model)
 num(x) = sprintf("%.10g", x)
+undefine $V  # blocks are appended below: start afresh, even when loaded twice
 do for [i=1:count] {
     set table $V append
     plot input using (num(t(column("eigenvalue")))) \
@@ -87,9 +88,12 @@ if (span == 0) {
 bin(x) = low + width * (floor((x - low) / width) + 0.5)
 
 # MARK: Counts per model and bin in $H (one block per model)
+set xrange [low - width:low + span + width]
+set yrange [0:*]
 set table $H
 plot for [i=1:count] $V index (i - 1) using (bin($1)):(1) smooth frequency
 unset table
+set autoscale
 stats $H using 2 nooutput
 highest = STATS_max
 

@@ -1,0 +1,127 @@
+import Curvature
+import Foundation
+import XCTest
+
+/// The eigen-solvers on real networks' input Hessians, checked against dense LAPACK.
+final class NetworkSpectraTests: XCTestCase {
+    private func network(_ activation: String, seed: UInt64 = 3) throws -> Sequential {
+        let json = """
+            {"input":[1,6,6],"layers":[{"type":"conv2d","in":1,"out":4,"kernel":3,"padding":1},\(activation),\
+            {"type":"avgpool2d","kernel":2},{"type":"flatten"},{"type":"linear","in":36,"out":12},\(activation),\
+            {"type":"linear","in":12,"out":5}]}
+            """
+        return try Sequential(try Architecture(json: Data(json.utf8)), dtype: .float64, seed: seed)
+    }
+
+    private let softplus = #"{"type":"softplus","beta":3}"#
+    private let relu = #"{"type":"relu"}"#
+
+    private func batch(_ n: Int, seed: UInt64 = 11) -> Batch {
+        let images = Tensor(randomShape: [n, 1, 6, 6], .uniform(low: 0, high: 1), dtype: .float64, seed: seed)
+        return Batch(images: images, labels: (0..<n).map { $0 % 5 }, indices: Array(100..<(100 + n)))
+    }
+
+    func testLanczosTopTenMatchesDenseEigensolve() throws {
+        let model = try network(softplus)
+        let b = batch(3)
+        let op = ExactInputHessian(model: { model($0) }, images: b.images, labels: b.labels, sampleIndices: b.indices)
+        let dense = try denseEigen(op)
+        let ritz = try lanczos(op, options: LanczosOptions(steps: 33, selection: .largest(10)))
+        for sample in 0..<3 {
+            let exact = dense[sample].eigenvalues
+            XCTAssertLessThan(dense[sample].asymmetry, 1e-12, "the HVP-built Hessian is symmetric")
+            // The well-separated top five converge to 1e-6 relative; every Ritz value lies within
+            // its residual bound of an eigenvalue (the bound is a certificate).
+            for i in 0..<10 {
+                let theta = ritz[sample].ritzValues[i], bound = ritz[sample].residualBounds[i]
+                if i < 5 {
+                    XCTAssertEqual(theta, exact[i], accuracy: 1e-6 * Swift.abs(exact[0]), "sample \(sample) rank \(i + 1)")
+                }
+                let nearest = exact.map { Swift.abs($0 - theta) }.min()!
+                XCTAssertLessThanOrEqual(nearest, bound + 1e-12 * Swift.abs(exact[0]), "sample \(sample) rank \(i + 1)")
+            }
+            XCTAssertTrue(exact.contains { $0 < -1e-8 }, "a smooth network's Hessian is indefinite")
+        }
+    }
+
+    func testBatchedLanczosEqualsPerSampleLanczos() throws {
+        let model = try network(softplus)
+        let b = batch(4)
+        let options = LanczosOptions(steps: 12, selection: .largest(5), seed: 9)
+        let batched = try lanczos(ExactInputHessian(model: { model($0) }, images: b.images, labels: b.labels, sampleIndices: b.indices), options: options)
+        for n in 0..<4 {
+            let single = try lanczos(ExactInputHessian(model: { model($0) }, images: b.images.slice(rows: n..<(n + 1)),
+                                                       labels: [b.labels[n]], sampleIndices: [b.indices[n]]), options: options)[0]
+            for (a, c) in zip(batched[n].ritzValues, single.ritzValues) { XCTAssertEqual(a, c, accuracy: 1e-10 * Swift.abs(c) + 1e-14) }
+        }
+    }
+
+    func testReLUNetworkHessianHasRankAtMostClassesMinusOne() throws {
+        let model = try network(relu)
+        let b = batch(3)
+        let op = ExactInputHessian(model: { model($0) }, images: b.images, labels: b.labels, sampleIndices: b.indices)
+        for result in try denseEigen(op) {
+            let top = result.eigenvalues[0]
+            XCTAssertGreaterThan(top, 0)
+            XCTAssertLessThanOrEqual(result.eigenvalues.filter { $0 > 1e-6 * top }.count, 4, "rank ≤ C − 1 = 4")
+            XCTAssertGreaterThan(result.eigenvalues.last!, -1e-10 * top, "Gauss–Newton: positive semi-definite")
+        }
+        // At a finite scale the kinks show: more than C − 1 non-negligible eigenvalues.
+        let finite = try FiniteScaleInputHessian.build(model: { model($0) }, images: b.images, labels: b.labels,
+                                                       sampleIndices: b.indices, h: 0.05)
+        let finiteValues = try denseEigen(finite.operator)[0].eigenvalues
+        XCTAssertGreaterThan(finiteValues.filter { Swift.abs($0) > 1e-6 * Swift.abs(finiteValues[0]) }.count, 4)
+    }
+
+    func testFiniteScaleHessianOfASmoothNetworkApproachesTheExactOne() throws {
+        let model = try network(softplus)
+        let b = batch(1)
+        let exact = try denseEigen(ExactInputHessian(model: { model($0) }, images: b.images, labels: b.labels, sampleIndices: b.indices))[0]
+        let finite = try FiniteScaleInputHessian.build(model: { model($0) }, images: b.images, labels: b.labels, sampleIndices: b.indices, h: 1e-4)
+        let values = try denseEigen(finite.operator)[0].eigenvalues
+        for (a, e) in zip(values, exact.eigenvalues) { XCTAssertEqual(a, e, accuracy: 1e-6 * Swift.abs(exact.eigenvalues[0])) }
+        XCTAssertLessThan(finite.asymmetry[0], 1e-6)
+    }
+
+    func testStochasticTraceLiesWithinThreeStandardErrors() throws {
+        let model = try network(softplus)
+        let b = batch(2)
+        let op = ExactInputHessian(model: { model($0) }, images: b.images, labels: b.labels, sampleIndices: b.indices)
+        let exact = try denseEigen(op).map { $0.eigenvalues.reduce(0, +) }
+        let estimates = try hutchinsonTrace(op, probes: 64, seed: 5)
+        for (estimate, truth) in zip(estimates, exact) {
+            XCTAssertLessThan(Swift.abs(estimate.estimate - truth), 3 * estimate.standardError + 1e-12)
+            XCTAssertGreaterThan(estimate.standardError, 0)
+        }
+        let densities = try spectralDensity(op, grid: SpectralDensity.uniformGrid(from: -1, to: 3, count: 50), sigma: 0.05,
+                                            options: SpectralDensityOptions(probes: 8, steps: 20, seed: 1))
+        for (density, truth) in zip(densities, exact) {
+            // SLQ's quadrature: Σ weights·nodes estimates trace/d.
+            let mean = zip(density.nodes, density.weights).reduce(0) { $0 + $1.0 * $1.1 }
+            XCTAssertEqual(mean * 36, truth, accuracy: Swift.max(0.5 * Swift.abs(truth), 1e-3))
+        }
+    }
+
+    func testSpectrumJobRanksFollowOneConvention() throws {
+        let model = try network(softplus)
+        let b = batch(2)
+        var settings = SpectrumSettings()
+        (settings.method, settings.k) = (.dense, 100)
+        let all = try SpectrumJob(model: { model($0) }, settings: settings).rows(for: b)
+        XCTAssertEqual(all.count, 2 * 36, "--k ≥ d writes all d eigenvalues")
+        let first = all.filter { $0.sample == 100 }
+        XCTAssertEqual(first.map(\.rank), Array(1...36))
+        for method in [SpectrumMethod.lanczos, .power] {
+            (settings.method, settings.k, settings.steps) = (method, 3, 36)
+            for end in SpectrumEnd.allCases {
+                settings.end = end
+                let rows = try SpectrumJob(model: { model($0) }, settings: settings).rows(for: b).filter { $0.sample == 100 }
+                XCTAssertEqual(rows.count, 3, "\(method) \(end)")
+                for row in rows {
+                    let truth = first[row.rank - 1].eigenvalue
+                    XCTAssertEqual(row.eigenvalue, truth, accuracy: 1e-5 * Swift.abs(first[0].eigenvalue), "\(method) \(end) rank \(row.rank)")
+                }
+            }
+        }
+    }
+}
