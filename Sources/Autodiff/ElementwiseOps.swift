@@ -44,8 +44,14 @@ public func erf(_ x: Variable) -> Variable {
 }
 
 public func relu(_ x: Variable) -> Variable {
-    Variable.record("relu", x.value.map(.relu), inputs: [x]) { g, _, _ in
-        [multiply(g, constant: x.value.map(.greaterThan(0)))]
+    Variable.record("relu", x.value.map(.relu), inputs: [x]) { g, _, _ in [passWherePositive(g, x.value)] }
+}
+
+/// g where `gate` > 0, else 0; `gate` is a constant. ReLU's derivative as one linear op, whose own
+/// derivative is the same gate.
+public func passWherePositive(_ g: Variable, _ gate: Tensor) -> Variable {
+    Variable.record("pass_where_positive", g.value.combined(with: gate, .passWherePositive), inputs: [g]) { h, _, _ in
+        [passWherePositive(h, gate)]
     }
 }
 

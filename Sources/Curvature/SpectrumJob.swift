@@ -18,6 +18,21 @@ public enum HessianKind: String, Sendable, CaseIterable {
     case finite
 }
 
+extension HessianKind {
+    /// The batch's input-Hessian operator and the logits at the batch.
+    public func makeOperator(model: @escaping Classifier, batch: Batch, h: Double) throws -> (operator: any BatchedLinearOperator, logits: Tensor) {
+        switch self {
+        case .exact:
+            let exact = ExactInputHessian(model: model, images: batch.images, labels: batch.labels, sampleIndices: batch.indices)
+            return (exact, exact.logits)
+        case .finite:
+            let finite = try FiniteScaleInputHessian.build(model: model, images: batch.images, labels: batch.labels,
+                                                           sampleIndices: batch.indices, h: h)
+            return (finite.operator, evaluate(model, batch.images))
+        }
+    }
+}
+
 /// Which end of the spectrum `k` counts from.
 public enum SpectrumEnd: String, Sendable, CaseIterable {
     case largest, smallest, magnitude
@@ -68,17 +83,7 @@ public struct SpectrumJob {
     /// The rows of one batch, ordered by sample then rank.
     public func rows(for batch: Batch) throws -> [SpectrumRow] {
         let s = settings
-        let operatorAndLogits: (any BatchedLinearOperator, Tensor)
-        switch s.hessian {
-        case .exact:
-            let exact = ExactInputHessian(model: model, images: batch.images, labels: batch.labels, sampleIndices: batch.indices)
-            operatorAndLogits = (exact, exact.logits)
-        case .finite:
-            let finite = try FiniteScaleInputHessian.build(model: model, images: batch.images, labels: batch.labels,
-                                                              sampleIndices: batch.indices, h: s.h)
-            operatorAndLogits = (finite.operator, evaluate(model, batch.images))
-        }
-        let (op, logits) = operatorAndLogits
+        let (op, logits) = try s.hessian.makeOperator(model: model, batch: batch, h: s.h)
         let predicted = predictions(logits)
         let d = op.dimension
         var rows: [SpectrumRow] = []

@@ -24,6 +24,8 @@ public enum UnaryFunction: Sendable, Equatable {
 /// Element-wise functions of two tensors, with NumPy broadcasting.
 public enum BinaryFunction: Sendable {
     case add, subtract, multiply, divide, maximum, minimum
+    /// a where b > 0, else 0: ReLU's backward pass in one sweep.
+    case passWherePositive
 }
 
 extension Tensor {
@@ -144,10 +146,23 @@ extension Tensor {
     ) {
         let x = a.buffer(T.self), y = b.buffer(T.self), z = out.mutableBuffer(T.self)
         let zp = z.baseAddress, xp = x.baseAddress, yp = y.baseAddress
-        if a.shape == b.shape || b.count == 1 || a.count == 1 {
-            let (sa, sb) = (a.count == 1 && z.count > 1 ? 0 : 1, b.count == 1 && z.count > 1 ? 0 : 1)
+        if a.shape == b.shape {
             Parallel.forEachChunk(of: z.count, minimumChunk: parallelThreshold) { _, range in
-                for i in range { zp![i] = f(xp![i * sa], yp![i * sb]) }
+                for i in range { zp![i] = f(xp![i], yp![i]) }
+            }
+            return
+        }
+        if b.count == 1 {
+            let s = yp![0]
+            Parallel.forEachChunk(of: z.count, minimumChunk: parallelThreshold) { _, range in
+                for i in range { zp![i] = f(xp![i], s) }
+            }
+            return
+        }
+        if a.count == 1 {
+            let s = xp![0]
+            Parallel.forEachChunk(of: z.count, minimumChunk: parallelThreshold) { _, range in
+                for i in range { zp![i] = f(s, yp![i]) }
             }
             return
         }
@@ -180,6 +195,7 @@ extension Tensor {
         case .divide: runs(a, b, &out, type) { $0 / $1 }
         case .maximum: runs(a, b, &out, type) { Swift.max($0, $1) }
         case .minimum: runs(a, b, &out, type) { Swift.min($0, $1) }
+        case .passWherePositive: runs(a, b, &out, type) { $1 > 0 ? $0 : 0 }
         }
     }
 }

@@ -176,6 +176,8 @@ final class OpDerivativeTests: XCTestCase {
 
     func testReLU() {
         check.check("relu", [awayFromZero([3, 4], seed: 54)]) { relu($0[0]) }
+        let gate = awayFromZero([3, 4], seed: 55)
+        check.check("pass where positive", [randomTensor([3, 4], seed: 56)]) { passWherePositive($0[0], gate) }
     }
 
     func testELU() {

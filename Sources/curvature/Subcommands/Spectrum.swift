@@ -29,11 +29,7 @@ struct Spectrum: ParsableCommand {
     @Option(help: "largest, smallest or magnitude.")
     var which: String = "largest"
 
-    @Option(help: "exact (double backprop) or finite (finite differences at scale --h).")
-    var hessian: String = "exact"
-
-    @Option(help: "Scale of the finite-scale Hessian.")
-    var h: Double = 0.01
+    @OptionGroup var hessianOptions: HessianOptions
 
     @Option(help: "Lanczos reorthogonalisation: full or none.")
     var reorthogonalization: String = "full"
@@ -43,10 +39,8 @@ struct Spectrum: ParsableCommand {
     func validate() throws {
         guard let method = SpectrumMethod(rawValue: method) else { throw ValidationError("--method must be lanczos, power or dense, got '\(self.method)'") }
         guard SpectrumEnd(rawValue: which) != nil else { throw ValidationError("--which must be largest, smallest or magnitude, got '\(which)'") }
-        guard HessianKind(rawValue: hessian) != nil else { throw ValidationError("--hessian must be exact or finite, got '\(hessian)'") }
         guard ["full", "none"].contains(reorthogonalization) else { throw ValidationError("--reorthogonalization must be full or none") }
         guard k >= 1 else { throw ValidationError("--k must be ≥ 1, got \(k)") }
-        guard h > 0 else { throw ValidationError("--h must be positive, got \(h)") }
         if method == .lanczos {
             guard steps >= 1 else { throw ValidationError("--steps must be ≥ 1, got \(steps)") }
             guard k <= steps else { throw ValidationError("--k \(k) is larger than --steps \(steps): Lanczos finds at most m Ritz values; raise --steps to at least \(k)") }
@@ -64,8 +58,8 @@ struct Spectrum: ParsableCommand {
         let d = network.inputShape.reduce(1, *)
         var settings = SpectrumSettings()
         settings.method = SpectrumMethod(rawValue: method)!
-        (settings.k, settings.steps, settings.h, settings.seed) = (k, Swift.min(steps, d), h, job.seed)
-        settings.hessian = HessianKind(rawValue: hessian)!
+        (settings.k, settings.steps, settings.h, settings.seed) = (k, Swift.min(steps, d), hessianOptions.h, job.seed)
+        settings.hessian = HessianKind(rawValue: hessianOptions.hessian)!
         settings.end = SpectrumEnd(rawValue: which)!
         settings.reorthogonalization = reorthogonalization == "full" ? .full : .none
         if settings.method == .dense && d > settings.denseLimit {
@@ -78,8 +72,8 @@ struct Spectrum: ParsableCommand {
             try spectrumJob.rows(for: images.batch(at: Array(samples), dtype: type)).map(\.csv)
         }
         try writeMeta(for: out, model: model.url, seed: job.seed, settings: [
-            "method": method, "k": String(k), "steps": String(settings.steps), "which": which, "hessian": hessian,
-            "h": String(h), "data": data.data, "split": data.split, "samples": "\(range.lowerBound)..<\(range.upperBound)",
+            "method": method, "k": String(k), "steps": String(settings.steps), "which": which, "hessian": hessianOptions.hessian,
+            "h": String(hessianOptions.h), "data": data.data, "split": data.split, "samples": "\(range.lowerBound)..<\(range.upperBound)",
             "shard": job.shard ?? "1/1", "batch_size": String(job.batchSize), "dtype": job.dtype,
             "reorthogonalization": reorthogonalization,
         ], start: start)
