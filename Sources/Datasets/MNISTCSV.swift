@@ -56,7 +56,7 @@ public enum MNISTCSV {
 
         func parse(_ text: UnsafeBufferPointer<UInt8>, split: Split?) throws -> (pixels: [UInt8], labels: [Int32]) {
             let rowCount = Self.countRows(text)
-            let testRows = (rowCount + 1) / 5  // rows i < rowCount with i % 5 == 4
+            let testRows = rowCount / 5  // rows i < rowCount with i % 5 == 4: i = 4, 9, …
             let selected = split == nil ? rowCount : split == .test ? testRows : rowCount - testRows
             // Sized from the rows the text really holds, never from a claim.
             var pixels = [UInt8](repeating: 0, count: selected * pixelsPerRow)

@@ -120,7 +120,7 @@ public enum NumPy {
                 descr = descr.dropFirst()
             }
             guard allowed.contains(String(descr)), let size = Int(descr.dropFirst()) else {
-                throw DatasetError.unsupported(file: file, field: "dtype", found: "'\(header.descr)'", expected: meaning)
+                throw DatasetError.unsupported(file: file, field: "dtype", found: "'\(printable(header.descr))'", expected: meaning)
             }
             self.code = String(descr)
             self.size = size

@@ -48,7 +48,7 @@ public struct NumPyHeader: Equatable, Sendable {
         var parser = DictionaryParser(bytes: dictionary, file: file)
         let entries = try parser.parse()
         for key in entries.keys where !["descr", "fortran_order", "shape"].contains(key) {
-            throw DatasetError.malformedHeader(file: file, reason: "unexpected key '\(key)'")
+            throw DatasetError.malformedHeader(file: file, reason: "unexpected key '\(printable(key))'")
         }
         guard case .string(let descr)? = entries["descr"] else {
             throw DatasetError.malformedHeader(file: file, reason: "'descr' is missing or not a string")
@@ -93,7 +93,7 @@ private struct DictionaryParser {
         while try peek() != UInt8(ascii: "}") {
             let key = try string()
             try expect(":")
-            guard entries[key] == nil else { throw failure("duplicate key '\(key)'") }
+            guard entries[key] == nil else { throw failure("duplicate key '\(printable(key))'") }
             entries[key] = try value()
             if try peek() == UInt8(ascii: ",") { index += 1 } else { break }
         }
@@ -186,4 +186,12 @@ private struct DictionaryParser {
     private func failure(_ reason: String) -> DatasetError {
         .malformedHeader(file: file, reason: "\(reason) at byte \(index) of the dictionary")
     }
+}
+
+/// Header text quoted in an error message: control and non-ASCII characters escaped and at most
+/// `limit` characters kept, so that a hostile header cannot break the message's single line.
+func printable(_ text: String, limit: Int = 40) -> String {
+    let scalars = text.unicodeScalars
+    let shown = scalars.prefix(limit).map { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F ? String($0) : $0.escaped(asASCII: true) }
+    return shown.joined() + (scalars.count > limit ? "…" : "")
 }

@@ -95,6 +95,10 @@ public struct Architecture: Codable, Equatable, Sendable {
         guard !input.isEmpty, input.allSatisfy({ $0 > 0 && $0 <= 1 << 16 }) else {
             throw ModelError("\(source): input \(Shape.describe(input)) must be positive dimensions")
         }
+        guard let values = checkedProduct(input), values <= 1 << 31 else {
+            let found = checkedProduct(input).map(String.init) ?? "more than \(Int.max)"
+            throw ModelError("\(source): input \(Shape.describe(input)) has \(found) values per sample, expected at most \(1 << 31)")
+        }
         guard !layers.isEmpty else { throw ModelError("\(source): no layers") }
         do { _ = try outputShape(for: input) } catch let error as ModelError {
             throw ModelError("\(source): \(error.description)")
@@ -108,7 +112,10 @@ public struct Architecture: Codable, Equatable, Sendable {
         for (index, spec) in layers.enumerated() {
             do {
                 try spec.checkFields()
-                guard spec.parameterCount < 1 << 31 else { throw ModelError("has \(spec.parameterCount) parameters") }
+                guard let count = spec.parameterCount, count < 1 << 31 else {
+                    let found = spec.parameterCount.map(String.init) ?? "more than \(Int.max)"
+                    throw ModelError("has \(found) parameters, expected fewer than \(1 << 31)")
+                }
                 shape = try spec.outputShape(for: shape)
             } catch let error as ModelError {
                 throw ModelError("layer \(index) (\(spec.type)): \(error.description)")
@@ -153,16 +160,34 @@ extension LayerSpec {
         }
     }
 
-    /// Weights this entry will allocate, to refuse absurd sizes before allocating.
-    var parameterCount: Int {
+    /// Weights this entry will allocate, to refuse absurd sizes before allocating; nil when the
+    /// count does not even fit in an `Int` (a kernel of 2²⁰ × 2²⁰ over 2²⁰ × 2²⁰ channels).
+    var parameterCount: Int? {
         let (i, o, k) = (self.in ?? 0, out ?? 0, kernel ?? 1)
         switch type {
-        case "linear": return i * o + o
-        case "conv2d": return o * i * k * k + o
-        case "residual": return o * i * 9 + o * o * 9 + o * i
-        default: return (features ?? 0) * 4
+        case "linear": return checkedProduct([i + 1, o])  // i·o weights + o biases
+        case "conv2d": return checkedProduct([o, i, k, k]).flatMap { checkedSum($0, o) }
+        case "residual": return checkedProduct([o, 9 * i + 9 * o + i])
+        default: return checkedProduct([features ?? 0, 4])
         }
     }
+}
+
+/// The product of `values`, or nil when it overflows `Int`.
+func checkedProduct(_ values: [Int]) -> Int? {
+    var product = 1
+    for value in values {
+        let (next, overflow) = product.multipliedReportingOverflow(by: value)
+        guard !overflow else { return nil }
+        product = next
+    }
+    return product
+}
+
+/// `a + b`, or nil when it overflows `Int`.
+func checkedSum(_ a: Int, _ b: Int) -> Int? {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? nil : sum
 }
 
 func GELUApproximationName(_ name: String) -> GELUApproximation? { GELUApproximation(rawValue: name) }

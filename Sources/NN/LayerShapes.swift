@@ -24,7 +24,10 @@ extension LayerSpec {
         case "maxpool2d", "avgpool2d":
             return [input.first ?? 0] + (try spatial(kernel ?? 1, stride ?? kernel ?? 1, 0))
         case "flatten":
-            return [input.reduce(1, *)]
+            guard let count = checkedProduct(input) else {
+                throw ModelError("flatten expects a shape whose product fits in 64 bits per sample, got \(Shape.describe(input))")
+            }
+            return [count]
         case "batchnorm1d":
             try expect(input == [features ?? -1], "[\(features ?? 0)]")
             return input

@@ -81,6 +81,12 @@ put("csv", "broken-empty-line", bytes([0]) + b"1,2,3,4,5\n\n1,2,3,4,5\n")
 put("csv", "broken-long-number", bytes([0]) + b"1,2,3,00000000000000004,5\n")
 put("csv", "broken-too-many-rows", bytes([12]) + b"0,0,0,0,0\n" * 9)
 put("csv", "broken-gz-truncated", bytes([0]) + gz(rows)[:-5])
+# Found by the fuzzer: 4 rows hold no test row, but the split counted (4 + 1) / 5 = 1, so the
+# training split wrote its 4th image past a buffer sized for 3 (heap overflow in release builds).
+four = b"0,0,255,0,0\n1,2,254,0,1\n2,4,251,0,4\n5,10,250,0,5\n"
+put("csv", "regress-split-4-rows-train", bytes([1]) + four)
+put("csv", "regress-split-4-rows-test", bytes([2]) + four)
+put("csv", "regress-split-9-rows-train-gz", bytes([1]) + gz(four * 2 + b"9,9,9,9,9\n"))
 
 # ---------------------------------------------------------------- NumPy
 def npy(descr, shape, data, major=1, fortran=False, dictionary=None):
@@ -133,6 +139,10 @@ put("npy", "broken-dict-extra-key", bytes([0]) + npy("", [], [0], dictionary="{'
 put("npy", "broken-truncated-data", bytes([1]) + f4_images[:-3])
 put("npy", "broken-count-mismatch", twoparts(3, i8_labels, u1_images[:-4] + bytes(0)))
 put("npy", "broken-zero-width", bytes([1]) + npy("|u1", [2, 0, 3], []))
+# Found by the fuzzer: header text with control characters broke the one-line error message.
+put("npy", "regress-key-newline", bytes([0]) + npy("", [], [0], dictionary="{'descr': '|u1', 'fortran_order': False, 'shape': (1,), 'x\ny': True}"))
+put("npy", "regress-duplicate-key-cr", bytes([0]) + npy("", [], [0], dictionary="{'a\r': True, 'a\r': False}"))
+put("npy", "regress-descr-newline", bytes([1]) + npy("<f\n4", [2, 1, 1], [0] * 8))
 
 # ---------------------------------------------------------------- gzip
 sample = b"the quick brown fox jumps over the lazy dog\n" * 4
@@ -261,6 +271,7 @@ arch("broken-kernel-too-big", {"input": [1, 4, 4], "layers": [{"type": "conv2d",
 arch("broken-huge-layer", {"input": [1, 28, 28], "layers": [{"type": "flatten"}, {"type": "linear", "in": 784, "out": 1048576}]})
 arch("broken-huge-conv", {"input": [1048576, 4, 4], "layers": [
     {"type": "conv2d", "in": 1048576, "out": 1048576, "kernel": 1048576}]})
+# broken-huge-flatten and broken-huge-conv trapped on Int overflow before the fix (fuzz-architecture).
 arch("broken-huge-flatten", {"input": [65536, 65536, 65536, 65536, 65536], "layers": [{"type": "flatten"}]})
 arch("broken-negative-input", {"input": [-1, 4], "layers": [{"type": "relu"}]})
 arch("broken-no-layers", {"input": [3], "layers": []})

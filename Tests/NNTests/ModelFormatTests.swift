@@ -149,4 +149,23 @@ final class ModelFormatTests: XCTestCase {
         a.isTraining = false
         XCTAssertEqual(a(x).value.scalars, x.value.scalars)
     }
+
+    /// Found by `Tests/Fuzz` (fuzz-architecture): sizes whose products overflow `Int` trapped
+    /// instead of being refused with a one-line error.
+    func testArchitecturesWhoseSizesOverflowAreRefused() throws {
+        func message(_ json: String) -> String {
+            do { _ = try Architecture(json: Data(json.utf8), source: "arch.json"); return "no error" } catch { return "\(error)" }
+        }
+        let flatten = message(#"{"input":[65536,65536,65536,65536,65536],"layers":[{"type":"flatten"}]}"#)
+        XCTAssertEqual(flatten, "arch.json: input [65536, 65536, 65536, 65536, 65536] has more than \(Int.max) values per sample, expected at most 2147483648")
+        let large = message(#"{"input":[65536,65536,2],"layers":[{"type":"flatten"}]}"#)
+        XCTAssertEqual(large, "arch.json: input [65536, 65536, 2] has 8589934592 values per sample, expected at most 2147483648")
+        let conv = message(#"{"input":[1,4,4],"layers":[{"type":"conv2d","in":1048576,"out":1048576,"kernel":1048576}]}"#)
+        XCTAssertEqual(conv, "arch.json: layer 0 (conv2d): has more than \(Int.max) parameters, expected fewer than 2147483648")
+        XCTAssertThrowsError(try LayerSpec(type: "flatten").outputShape(for: [1 << 32, 1 << 32])) { error in
+            XCTAssertEqual("\(error)", "flatten expects a shape whose product fits in 64 bits per sample, got [4294967296, 4294967296]")
+        }
+        let wide = message(#"{"input":[1],"layers":[{"type":"linear","in":1,"out":1048576},{"type":"linear","in":1048576,"out":2048}]}"#)
+        XCTAssertEqual(wide, "arch.json: layer 1 (linear): has 2147485696 parameters, expected fewer than 2147483648")
+    }
 }

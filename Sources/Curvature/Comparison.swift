@@ -1,0 +1,35 @@
+import Foundation
+
+/// Statistics of the eigenvalue at each rank across samples: one line of an eigenvalue profile.
+public struct ProfilePoint: Equatable, Sendable {
+    public var rank: Int
+    public var mean: Double, median: Double, p10: Double, p90: Double
+    public var samples: Int
+
+    public static let header = "model,rank,mean,median,p10,p90,samples"
+
+    public func csv(model: String) -> String {
+        [model, String(rank), format(mean), format(median), format(p10), format(p90), String(samples)].joined(separator: ",")
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.9g", value) }
+}
+
+/// The eigenvalue profile of a set of per-sample spectra: at each rank, the mean, median and
+/// 10th/90th percentiles over samples.
+public func eigenvalueProfile(_ rows: [SpectrumRow]) -> [ProfilePoint] {
+    let byRank = Dictionary(grouping: rows, by: \.rank)
+    return byRank.keys.sorted().map { rank in
+        let values = byRank[rank]!.map(\.eigenvalue).sorted()
+        return ProfilePoint(rank: rank, mean: values.reduce(0, +) / Double(values.count), median: quantile(values, 0.5),
+                            p10: quantile(values, 0.1), p90: quantile(values, 0.9), samples: values.count)
+    }
+}
+
+/// The q-quantile of sorted values, interpolating linearly between order statistics (NumPy's default).
+public func quantile(_ sorted: [Double], _ q: Double) -> Double {
+    guard !sorted.isEmpty else { return .nan }
+    let position = q * Double(sorted.count - 1)
+    let low = Int(position.rounded(.down)), high = Swift.min(low + 1, sorted.count - 1)
+    return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
+}
