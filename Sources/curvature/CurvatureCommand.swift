@@ -7,7 +7,7 @@ struct CurvatureCommand: ParsableCommand {
         commandName: "curvature",
         abstract: "Eigenvalues of the input Hessian of classifiers: how curved their decision boundaries are.",
         version: curvatureVersion,
-        subcommands: [Train.self, Eval.self, Attack.self, Spectrum.self, Density.self, Trace.self, Merge.self, Compare.self, Bench.self, Plot.self])
+        subcommands: [Train.self, Eval.self, Attack.self, Spectrum.self, Density.self, Trace.self, Merge.self, Compare.self, Demo.self, Bench.self, Plot.self])
 
     /// Exit status: 0 success, 1 bad input or failure, 2 usage error, 130/143 interrupted.
     static func main() {

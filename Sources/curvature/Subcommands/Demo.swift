@@ -1,0 +1,63 @@
+import ArgumentParser
+import Curvature
+import Foundation
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The study in one command: normal vs PGD vs CURE models on Fashion-MNIST.",
+        discussion: """
+            Runs `curvature compare` on the shipped reference models (Data/models/fmnist-FAMILY-{standard,pgd,cure}) \
+            for the first --samples Fashion-MNIST test images — top-20 Lanczos eigenvalue profiles of the input \
+            Hessian and PGD-20 robust accuracies — then draws the figures with gnuplot. Results go to --out-dir.
+            """)
+
+    @Option(help: "cnn-small-softplus (smooth: the exact Hessian sees all curvature) or cnn-small (ReLU).")
+    var family: String = "cnn-small-softplus"
+
+    @Option(help: "Test images.") var samples: Int = 200
+    @Option(help: "exact or finite.") var hessian: String = "exact"
+    @Option(help: "Scale of the finite-scale Hessian.") var h: Double = 0.05
+    @OptionGroup var threads: ThreadOptions
+
+    @Option(name: .customLong("out-dir"), help: "Folder for CSVs and PNGs.")
+    var outDir: String = "curvature-demo"
+
+    func validate() throws {
+        guard ["cnn-small", "cnn-small-softplus"].contains(family) else { throw ValidationError("--family must be cnn-small or cnn-small-softplus") }
+        guard samples >= 1 && samples <= 10_000 else { throw ValidationError("--samples must be in 1…10000") }
+    }
+
+    func run() throws {
+        let start = Date()
+        let names = ["normal", "pgd", "cure"]
+        let files = try ["standard", "pgd", "cure"].map { mode -> String in
+            do { return try DataDirectory.locate("models/fmnist-\(family)-\(mode).safetensors") } catch {
+                throw InputError("the reference model fmnist-\(family)-\(mode).safetensors was not found (\(error)); run from the repository or set CURVATURE_DATA to its Data folder")
+            }
+        }
+        var arguments = ["--models", files.joined(separator: ","), "--names", names.joined(separator: ","),
+                         "--data", "fashion-mnist", "--split", "test", "--samples", String(samples),
+                         "--method", "lanczos", "--k", "20", "--steps", "40", "--hessian", hessian, "--h", String(h),
+                         "--epsilons", "0,0.05,0.1,0.15", "--out-dir", outDir]
+        if let count = threads.threads { arguments += ["--threads", String(count)] }
+        let compare = try Compare.parse(arguments)
+        try compare.run()
+        let folder = URL(fileURLWithPath: outDir)
+        func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+        let figures: [[String]] = [
+            ["profile", "--input", path("profile.csv"), "--output", path("profile.png"),
+             "--title", "Input-Hessian eigenvalue profile, \(family), Fashion-MNIST (\(samples) test images)"],
+            ["top-histogram", "--input", path("spectra.csv"), "--output", path("top-eigenvalue.png"), "--log-x",
+             "--title", "Largest eigenvalue per image"],
+            ["accuracy", "--input", path("eval.csv"), "--output", path("accuracy.png"), "--title", "PGD-20 accuracy against ε"],
+            ["images", "--input", path("images.csv"), "--output", path("images.png"),
+             "--titles", (try? String(contentsOfFile: path("images.titles"), encoding: .utf8))?.trimmingCharacters(in: .newlines) ?? "",
+             "--columns", (try? String(contentsOfFile: path("images.columns"), encoding: .utf8))?.trimmingCharacters(in: .newlines) ?? "7"],
+        ]
+        for figure in figures {
+            let plot = try Plot.parse(figure)
+            try plot.run()
+        }
+        FileHandle.standardError.write(Data(String(format: "demo: results in %@ (%.0f s)\n", outDir, Date().timeIntervalSince(start)).utf8))
+    }
+}
