@@ -33,6 +33,12 @@ extension HessianKind {
     }
 }
 
+/// A NaN or infinity met during a computation, with where it appeared.
+public struct NumericalFault: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// Which end of the spectrum `k` counts from.
 public enum SpectrumEnd: String, Sendable, CaseIterable {
     case largest, smallest, magnitude
@@ -80,10 +86,26 @@ public struct SpectrumJob {
         self.settings = settings
     }
 
-    /// The rows of one batch, ordered by sample then rank.
+    /// The rows of one batch, ordered by sample then rank. A NaN or infinity anywhere (inputs,
+    /// loss, gradient, Hessian-vector products) is an error naming the sample.
     public func rows(for batch: Batch) throws -> [SpectrumRow] {
+        do {
+            return try computeRows(for: batch)
+        } catch let SpectraError.operatorOutputNotFinite(sample, index) {
+            throw NumericalFault("sample \(batch.indices[sample]): a Hessian-vector product is NaN or infinite at input coordinate \(index) (the loss or its gradient overflowed)")
+        }
+    }
+
+    private func computeRows(for batch: Batch) throws -> [SpectrumRow] {
         let s = settings
+        if let bad = batch.images.scalars.firstIndex(where: { !$0.isFinite }) {
+            let d = batch.images.count / batch.count
+            throw NumericalFault("sample \(batch.indices[bad / d]): input pixel \(bad % d) is \(batch.images[flat: bad])")
+        }
         let (op, logits) = try s.hessian.makeOperator(model: model, batch: batch, h: s.h)
+        if let bad = logits.scalars.firstIndex(where: { !$0.isFinite }) {
+            throw NumericalFault("sample \(batch.indices[bad / logits.shape[1]]): logit \(bad % logits.shape[1]) is \(logits[flat: bad]) (check the weights)")
+        }
         let predicted = predictions(logits)
         let d = op.dimension
         var rows: [SpectrumRow] = []

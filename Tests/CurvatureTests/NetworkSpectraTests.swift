@@ -125,3 +125,37 @@ final class NetworkSpectraTests: XCTestCase {
         }
     }
 }
+
+/// Numerical faults are named, never written as NaN rows; breakdown is an invariant subspace.
+final class NumericalFaultTests: XCTestCase {
+    func testNaNInputOrWeightsIsAnErrorNamingTheSample() throws {
+        let json = #"{"input":[1,2,2],"layers":[{"type":"flatten"},{"type":"linear","in":4,"out":3},{"type":"softplus"},{"type":"linear","in":3,"out":2}]}"#
+        let model = try Sequential(try Architecture(json: Data(json.utf8)), dtype: .float64, seed: 1)
+        var pixels = [Double](repeating: 0.5, count: 12)
+        pixels[6] = .nan
+        let batch = Batch(images: Tensor(shape: [3, 1, 2, 2], scalars: pixels, dtype: .float64), labels: [0, 1, 0], indices: [40, 41, 42])
+        let job = SpectrumJob(model: { model($0) }, settings: SpectrumSettings())
+        XCTAssertThrowsError(try job.rows(for: batch)) { error in
+            XCTAssertEqual("\(error)", "sample 41: input pixel 2 is nan")
+        }
+        model.namedParameters[0].parameter.value = Tensor(repeating: .infinity, shape: [3, 4], dtype: .float64)
+        let clean = Batch(images: Tensor(repeating: 0.5, shape: [2, 1, 2, 2], dtype: .float64), labels: [0, 1], indices: [7, 8])
+        XCTAssertThrowsError(try job.rows(for: clean)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("sample 7: logit"), "\(error)")
+        }
+    }
+
+    func testLanczosOnARankDeficientNetworkHessianBreaksDownCleanly() throws {
+        // A ReLU network's exact Hessian has rank ≤ C − 1 = 2: Lanczos must stop, not produce NaN.
+        let json = #"{"input":[1,3,3],"layers":[{"type":"flatten"},{"type":"linear","in":9,"out":6},{"type":"relu"},{"type":"linear","in":6,"out":3}]}"#
+        let model = try Sequential(try Architecture(json: Data(json.utf8)), dtype: .float64, seed: 2)
+        let images = Tensor(randomShape: [2, 1, 3, 3], .uniform(low: 0, high: 1), dtype: .float64, seed: 3)
+        let op = ExactInputHessian(model: { model($0) }, images: images, labels: [0, 2], sampleIndices: [0, 1])
+        for result in try lanczos(op, options: LanczosOptions(steps: 8)) {
+            XCTAssertTrue(result.brokeDown)
+            XCTAssertLessThanOrEqual(result.steps, 3)
+            XCTAssertTrue(result.ritzValues.allSatisfy(\.isFinite))
+            XCTAssertTrue(result.residualBounds.allSatisfy { $0 < 1e-10 })
+        }
+    }
+}
