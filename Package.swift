@@ -37,6 +37,7 @@ let package = Package(
             name: "curvature",
             dependencies: ["Curvature", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             resources: [.copy("gnuplot")]),
+        .executableTarget(name: "curvature-example", dependencies: ["Curvature"], path: "Sources/CurvatureExample"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Tensors"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autodiff", "Tensors"], exclude: ["Fixtures"]),
