@@ -60,11 +60,15 @@ public func passWherePositive(_ g: Variable, _ gate: Tensor) -> Variable {
 public func softplus(_ x: Variable, beta: Double = 1, threshold: Double = 20) -> Variable {
     precondition(beta > 0, "softplus: beta \(beta) must be positive")
     return Variable.record("softplus", x.value.map(.softplus(beta: beta, threshold: threshold)), inputs: [x]) { g, _, _ in
-        let linear = x.value.map(.greaterThan(threshold / beta))
-        let slope = sigmoid(x * beta)
-        if linear.sum().item == 0 { return [g * slope] }
-        let curved = linear.map(.affine(scale: -1, shift: 1))
-        return [g * (multiply(slope, constant: curved) + Variable(linear))]
+        [g * softplusSlope(x, beta: beta, threshold: threshold)]
+    }
+}
+
+/// Softplus's derivative σ(βx), exactly 1 where βx > `threshold`. Its own derivative β·y(1 − y) is
+/// written with the output, so it vanishes on the linear part as PyTorch's does.
+public func softplusSlope(_ x: Variable, beta: Double, threshold: Double) -> Variable {
+    Variable.record("softplus_slope", x.value.map(.softplusSlope(beta: beta, threshold: threshold)), inputs: [x]) { g, y, _ in
+        [g * (y * (1 - y)) * beta]
     }
 }
 

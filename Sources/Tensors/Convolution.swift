@@ -79,24 +79,52 @@ extension Tensor {
         g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.padding == 0
     }
 
+    /// Samples unfolded together so one GEMM covers them: the weights are packed once per group
+    /// instead of once per sample, and the GEMM's N dimension grows from H·W to G·H·W.
+    private static func groupSize(_ g: ConvolutionGeometry, _ samples: Int) -> Int {
+        Swift.max(1, Swift.min(samples, (1 << 20) / Swift.max(g.patchSize * g.outPixels, 1)))
+    }
+
     private static func convForward<T: KernelScalar>(
         _ x: Tensor, _ w: Tensor, _ y: inout Tensor, _ g: ConvolutionGeometry, _: T.Type
     ) {
         let xp = x.buffer(T.self).baseAddress!, yp = y.mutableBuffer(T.self).baseAddress!
-        let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels
+        let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels, hw = g.outPixels
         Parallel.forEachChunk(of: g.batch) { _, samples in
-            let columns = UnsafeMutablePointer<T>.allocate(capacity: max(g.patchSize * g.outPixels, 1))
-            defer { columns.deallocate() }
-            for n in samples {
-                let source: UnsafeMutablePointer<T>
-                if isPointwise(g) { source = xp + n * inStride } else {
-                    im2col(xp + n * inStride, columns, g)
-                    source = columns
+            if isPointwise(g) {
+                for n in samples {
+                    gemm(transposeA: false, transposeB: false, m: g.outChannels, n: hw, k: g.patchSize, alpha: 1,
+                         a: w.storage.pointer, lda: g.patchSize, b: xp + n * inStride, ldb: hw,
+                         beta: 0, c: yp + n * outStride, ldc: hw, dtype: T.dtype)
                 }
-                gemm(transposeA: false, transposeB: false, m: g.outChannels, n: g.outPixels, k: g.patchSize, alpha: 1,
-                     a: w.storage.pointer, lda: g.patchSize, b: source, ldb: g.outPixels,
-                     beta: 0, c: yp + n * outStride, ldc: g.outPixels, dtype: T.dtype)
+                return
             }
+            let group = groupSize(g, samples.count)
+            let columns = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * group * hw)
+            let product = UnsafeMutablePointer<T>.allocate(capacity: g.outChannels * group * hw)
+            defer { columns.deallocate(); product.deallocate() }
+            for first in stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
+                let count = Swift.min(group, samples.upperBound - first), ld = count * hw
+                for s in 0..<count { im2col(xp + (first + s) * inStride, columns + s * hw, ld, g) }
+                gemm(transposeA: false, transposeB: false, m: g.outChannels, n: ld, k: g.patchSize, alpha: 1,
+                     a: w.storage.pointer, lda: g.patchSize, b: columns, ldb: ld, beta: 0, c: product, ldc: ld, dtype: T.dtype)
+                for s in 0..<count {
+                    for o in 0..<g.outChannels {
+                        (yp + (first + s) * outStride + o * hw).update(from: product + o * ld + s * hw, count: hw)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies the output gradients of samples first..<first+count into [O, count·H·W].
+    @inline(__always)
+    private static func gatherOutputs<T: KernelScalar>(
+        _ dy: UnsafeMutablePointer<T>, _ first: Int, _ count: Int, _ into: UnsafeMutablePointer<T>, _ g: ConvolutionGeometry
+    ) {
+        let hw = g.outPixels, ld = count * hw, outStride = g.outChannels * hw
+        for s in 0..<count {
+            for o in 0..<g.outChannels { (into + o * ld + s * hw).update(from: dy + (first + s) * outStride + o * hw, count: hw) }
         }
     }
 
@@ -104,16 +132,26 @@ extension Tensor {
         _ dy: Tensor, _ w: Tensor, _ dx: inout Tensor, _ g: ConvolutionGeometry, _: T.Type
     ) {
         let dyp = dy.buffer(T.self).baseAddress!, dxp = dx.mutableBuffer(T.self).baseAddress!
-        let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels
+        let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels, hw = g.outPixels
         Parallel.forEachChunk(of: g.batch) { _, samples in
-            let columns = UnsafeMutablePointer<T>.allocate(capacity: max(g.patchSize * g.outPixels, 1))
-            defer { columns.deallocate() }
-            for n in samples {
-                let target = isPointwise(g) ? dxp + n * inStride : columns
-                gemm(transposeA: true, transposeB: false, m: g.patchSize, n: g.outPixels, k: g.outChannels, alpha: 1,
-                     a: w.storage.pointer, lda: g.patchSize, b: dyp + n * outStride, ldb: g.outPixels,
-                     beta: 0, c: target, ldc: g.outPixels, dtype: T.dtype)
-                if !isPointwise(g) { col2im(columns, dxp + n * inStride, g) }
+            if isPointwise(g) {
+                for n in samples {
+                    gemm(transposeA: true, transposeB: false, m: g.patchSize, n: hw, k: g.outChannels, alpha: 1,
+                         a: w.storage.pointer, lda: g.patchSize, b: dyp + n * outStride, ldb: hw,
+                         beta: 0, c: dxp + n * inStride, ldc: hw, dtype: T.dtype)
+                }
+                return
+            }
+            let group = groupSize(g, samples.count)
+            let columns = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * group * hw)
+            let gathered = UnsafeMutablePointer<T>.allocate(capacity: g.outChannels * group * hw)
+            defer { columns.deallocate(); gathered.deallocate() }
+            for first in stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
+                let count = Swift.min(group, samples.upperBound - first), ld = count * hw
+                gatherOutputs(dyp, first, count, gathered, g)
+                gemm(transposeA: true, transposeB: false, m: g.patchSize, n: ld, k: g.outChannels, alpha: 1,
+                     a: w.storage.pointer, lda: g.patchSize, b: gathered, ldb: ld, beta: 0, c: columns, ldc: ld, dtype: T.dtype)
+                for s in 0..<count { col2im(columns + s * hw, ld, dxp + (first + s) * inStride, g) }
             }
         }
     }
@@ -123,7 +161,7 @@ extension Tensor {
     ) {
         let xp = x.buffer(T.self).baseAddress!, dyp = dy.buffer(T.self).baseAddress!
         let dwp = dw.mutableBuffer(T.self).baseAddress!
-        let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels
+        let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels, hw = g.outPixels
         let weightCount = g.outChannels * g.patchSize
         // Each thread sums its samples into its own slice; the slices are added at the end.
         let chunks = Parallel.chunkCount(of: g.batch)
@@ -131,17 +169,25 @@ extension Tensor {
         defer { partials.deallocate() }
         Parallel.forEachChunk(of: g.batch) { chunk, samples in
             let target = chunk == 0 ? dwp : partials + (chunk - 1) * weightCount
-            let columns = UnsafeMutablePointer<T>.allocate(capacity: max(g.patchSize * g.outPixels, 1))
-            defer { columns.deallocate() }
-            for (i, n) in samples.enumerated() {
-                let source: UnsafeMutablePointer<T>
-                if isPointwise(g) { source = xp + n * inStride } else {
-                    im2col(xp + n * inStride, columns, g)
-                    source = columns
+            if isPointwise(g) {
+                for (i, n) in samples.enumerated() {
+                    gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: hw, alpha: 1,
+                         a: dyp + n * outStride, lda: hw, b: xp + n * inStride, ldb: hw,
+                         beta: i == 0 ? 0 : 1, c: target, ldc: g.patchSize, dtype: T.dtype)
                 }
-                gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: g.outPixels, alpha: 1,
-                     a: dyp + n * outStride, lda: g.outPixels, b: source, ldb: g.outPixels,
-                     beta: i == 0 ? 0 : 1, c: target, ldc: g.patchSize, dtype: T.dtype)
+                return
+            }
+            let group = groupSize(g, samples.count)
+            let columns = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * group * hw)
+            let gathered = UnsafeMutablePointer<T>.allocate(capacity: g.outChannels * group * hw)
+            defer { columns.deallocate(); gathered.deallocate() }
+            for first in stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
+                let count = Swift.min(group, samples.upperBound - first), ld = count * hw
+                for s in 0..<count { im2col(xp + (first + s) * inStride, columns + s * hw, ld, g) }
+                gatherOutputs(dyp, first, count, gathered, g)
+                gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: ld, alpha: 1,
+                     a: gathered, lda: ld, b: columns, ldb: ld, beta: first == samples.lowerBound ? 0 : 1,
+                     c: target, ldc: g.patchSize, dtype: T.dtype)
             }
         }
         for chunk in 1..<max(chunks, 1) {
@@ -159,9 +205,10 @@ extension Tensor {
         return low..<high
     }
 
-    /// Unfolds one sample [C, H, W] into columns [C·kh·kw, outH·outW], zero outside the image.
+    /// Unfolds one sample [C, H, W] into columns [C·kh·kw, outH·outW] (rows `ld` apart), zero
+    /// outside the image.
     private static func im2col<T: KernelScalar>(
-        _ x: UnsafeMutablePointer<T>, _ columns: UnsafeMutablePointer<T>, _ g: ConvolutionGeometry
+        _ x: UnsafeMutablePointer<T>, _ columns: UnsafeMutablePointer<T>, _ ld: Int, _ g: ConvolutionGeometry
     ) {
         let (oh, ow) = (g.outHeight, g.outWidth)
         var row = 0
@@ -169,7 +216,7 @@ extension Tensor {
             let plane = x + c * g.height * g.width
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
-                    let dst = columns + row * oh * ow
+                    let dst = columns + row * ld
                     let valid = validColumns(g, j), offset = j - g.padding
                     for oy in 0..<oh {
                         let iy = oy * g.stride - g.padding + i
@@ -193,9 +240,9 @@ extension Tensor {
         }
     }
 
-    /// Folds columns back into one sample [C, H, W], adding overlapping contributions.
+    /// Folds columns (rows `ld` apart) back into one sample [C, H, W], adding overlapping contributions.
     private static func col2im<T: KernelScalar>(
-        _ columns: UnsafeMutablePointer<T>, _ x: UnsafeMutablePointer<T>, _ g: ConvolutionGeometry
+        _ columns: UnsafeMutablePointer<T>, _ ld: Int, _ x: UnsafeMutablePointer<T>, _ g: ConvolutionGeometry
     ) {
         let (oh, ow) = (g.outHeight, g.outWidth)
         var row = 0
@@ -203,7 +250,7 @@ extension Tensor {
             let plane = x + c * g.height * g.width
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
-                    let src = columns + row * oh * ow
+                    let src = columns + row * ld
                     let valid = validColumns(g, j), offset = j - g.padding
                     for oy in 0..<oh {
                         let iy = oy * g.stride - g.padding + i

@@ -6,6 +6,8 @@ public enum UnaryFunction: Sendable, Equatable {
     case tanh, sigmoid, erf, relu
     /// (1/β)·log(1 + exp(βx)), linear where βx > threshold (PyTorch's rule).
     case softplus(beta: Double, threshold: Double)
+    /// The softplus derivative σ(βx), and 1 where βx > threshold.
+    case softplusSlope(beta: Double, threshold: Double)
     case elu(alpha: Double)
     case geluErf, geluTanh
     /// scale·x + shift.
@@ -32,9 +34,15 @@ extension Tensor {
     /// Applies `function` to every element.
     public func map(_ function: UnaryFunction) -> Tensor {
         var out = Tensor(uninitialized: shape, dtype: dtype)
+        // Split across threads here, outside the kernels, so each kernel loop is specialised for
+        // its function and vectorised.
         switch dtype {
-        case .float32: Self.unary(buffer(Float.self), out.mutableBuffer(Float.self), function)
-        case .float64: Self.unary(buffer(Double.self), out.mutableBuffer(Double.self), function)
+        case .float32:
+            let (x, y) = (buffer(Float.self), out.mutableBuffer(Float.self))
+            Parallel.forEachChunk(of: count, minimumChunk: Self.parallelThreshold) { _, range in Self.unary(x, y, range, function) }
+        case .float64:
+            let (x, y) = (buffer(Double.self), out.mutableBuffer(Double.self))
+            Parallel.forEachChunk(of: count, minimumChunk: Self.parallelThreshold) { _, range in Self.unary(x, y, range, function) }
         }
         return out
     }
@@ -44,9 +52,17 @@ extension Tensor {
         precondition(dtype == other.dtype, "\(function): dtypes \(dtype) and \(other.dtype) differ")
         let outShape = shape == other.shape ? shape : Shape.broadcast(shape, other.shape)
         var out = Tensor(uninitialized: outShape, dtype: dtype)
+        let layout: BinaryLayout = shape == other.shape ? .same : (other.count == 1 ? .scalarRight : (count == 1 ? .scalarLeft : .broadcast))
+        let total = out.count
         switch dtype {
-        case .float32: Self.binary(self, other, &out, Float.self, function)
-        case .float64: Self.binary(self, other, &out, Double.self, function)
+        case .float32:
+            let (x, y, z) = (buffer(Float.self), other.buffer(Float.self), out.mutableBuffer(Float.self))
+            if layout == .broadcast { Self.broadcastBinary(self, other, outShape, x, y, z, function); break }
+            Parallel.forEachChunk(of: total, minimumChunk: Self.parallelThreshold) { _, range in Self.binary(x, y, z, range, layout, function) }
+        case .float64:
+            let (x, y, z) = (buffer(Double.self), other.buffer(Double.self), out.mutableBuffer(Double.self))
+            if layout == .broadcast { Self.broadcastBinary(self, other, outShape, x, y, z, function); break }
+            Parallel.forEachChunk(of: total, minimumChunk: Self.parallelThreshold) { _, range in Self.binary(x, y, z, range, layout, function) }
         }
         return out
     }
@@ -66,70 +82,72 @@ extension Tensor {
 
     @inline(__always)
     private static func each<T: KernelScalar>(
-        _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ f: (T) -> T
+        _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ range: Range<Int>, _ f: (T) -> T
     ) {
-        let xp = x.baseAddress, yp = y.baseAddress
-        Parallel.forEachChunk(of: x.count, minimumChunk: parallelThreshold) { _, range in
-            for i in range { yp![i] = f(xp![i]) }
-        }
+        let xp = x.baseAddress!, yp = y.baseAddress!
+        for i in range { yp[i] = f(xp[i]) }
     }
 
     private static func unary<T: KernelScalar>(
-        _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ function: UnaryFunction
+        _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ r: Range<Int>, _ function: UnaryFunction
     ) {
+        if r.isEmpty { return }
         switch function {
-        case .negate: each(x, y) { -$0 }
-        case .exp: each(x, y) { .exp($0) }
-        case .log: each(x, y) { .log($0) }
-        case .sqrt: each(x, y) { $0.squareRoot() }
-        case .square: each(x, y) { $0 * $0 }
-        case .reciprocal: each(x, y) { 1 / $0 }
-        case .abs: each(x, y) { Swift.abs($0) }
-        case .sign: each(x, y) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
-        case .tanh: each(x, y) { .tanh($0) }
-        case .sigmoid: each(x, y) { stableSigmoid($0) }
-        case .erf: each(x, y) { .erf($0) }
-        case .relu: each(x, y) { $0 > 0 ? $0 : 0 }
+        case .negate: each(x, y, r) { -$0 }
+        case .exp: each(x, y, r) { .exp($0) }
+        case .log: each(x, y, r) { .log($0) }
+        case .sqrt: each(x, y, r) { $0.squareRoot() }
+        case .square: each(x, y, r) { $0 * $0 }
+        case .reciprocal: each(x, y, r) { 1 / $0 }
+        case .abs: each(x, y, r) { Swift.abs($0) }
+        case .sign: each(x, y, r) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+        case .tanh: each(x, y, r) { .tanh($0) }
+        case .sigmoid: each(x, y, r) { stableSigmoid($0) }
+        case .erf: each(x, y, r) { .erf($0) }
+        case .relu: each(x, y, r) { $0 > 0 ? $0 : 0 }
         case let .softplus(beta, threshold):
             let b = T(beta), limit = T(threshold)
-            each(x, y) { v in
+            each(x, y, r) { v in
                 let z = b * v
                 if z > limit { return v }
                 // max(z, 0) + log1p(exp(-|z|)) never overflows.
                 return (Swift.max(z, 0) + .log(onePlus: .exp(-Swift.abs(z)))) / b
             }
+        case let .softplusSlope(beta, threshold):
+            let b = T(beta), limit = T(threshold)
+            each(x, y, r) { v in b * v > limit ? 1 : stableSigmoid(b * v) }
         case let .elu(alpha):
             let a = T(alpha)
-            each(x, y) { $0 > 0 ? $0 : a * .expMinusOne($0) }
+            each(x, y, r) { $0 > 0 ? $0 : a * .expMinusOne($0) }
         case .geluErf:
             let invSqrt2 = T(1 / 2.0.squareRoot())
-            each(x, y) { v in v * (1 + .erf(v * invSqrt2)) / 2 }
+            each(x, y, r) { v in v * (1 + .erf(v * invSqrt2)) / 2 }
         case .geluTanh:
             let c = T((2 / Double.pi).squareRoot())
-            each(x, y) { v in v * (1 + .tanh(c * (v + T(0.044715) * v * v * v))) / 2 }
+            each(x, y, r) { v in v * (1 + .tanh(c * (v + T(0.044715) * v * v * v))) / 2 }
         case let .affine(scale, shift):
             let s = T(scale), t = T(shift)
-            if shift == 0 { each(x, y) { s * $0 } } else { each(x, y) { s * $0 + t } }
+            if shift == 0 { each(x, y, r) { s * $0 } } else { each(x, y, r) { s * $0 + t } }
         case let .power(p):
-            if p == 2 { each(x, y) { $0 * $0 } }
-            else if p == 1 { each(x, y) { $0 } }
+            if p == 2 { each(x, y, r) { $0 * $0 } }
+            else if p == 1 { each(x, y, r) { $0 } }
             else if p.rounded() == p && Swift.abs(p) < 1e9 {
                 // Integer powers are defined for negative bases too.
                 let n = Int(p)
-                each(x, y) { T.pow($0, n) }
-            } else { let e = T(p); each(x, y) { .pow($0, e) } }
+                each(x, y, r) { T.pow($0, n) }
+            } else { let e = T(p); each(x, y, r) { .pow($0, e) } }
         case let .dividing(c):
             let n = T(c)
-            each(x, y) { n / $0 }
+            each(x, y, r) { n / $0 }
         case let .clamp(lo, hi):
             let l = T(lo), h = T(hi)
-            each(x, y) { Swift.min(Swift.max($0, l), h) }
+            each(x, y, r) { Swift.min(Swift.max($0, l), h) }
         case let .greaterThan(threshold):
             let t = T(threshold)
-            each(x, y) { $0 > t ? 1 : 0 }
+            each(x, y, r) { $0 > t ? 1 : 0 }
         case let .inRange(lo, hi):
             let l = T(lo), h = T(hi)
-            each(x, y) { $0 >= l && $0 <= h ? 1 : 0 }
+            each(x, y, r) { $0 >= l && $0 <= h ? 1 : 0 }
         }
     }
 
@@ -140,38 +158,48 @@ extension Tensor {
         return e / (1 + e)
     }
 
+    enum BinaryLayout { case same, scalarRight, scalarLeft, broadcast }
+
     @inline(__always)
     private static func runs<T: KernelScalar>(
-        _ a: Tensor, _ b: Tensor, _ out: inout Tensor, _: T.Type, _ f: (T, T) -> T
+        _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ z: UnsafeMutableBufferPointer<T>,
+        _ range: Range<Int>, _ layout: BinaryLayout, _ f: (T, T) -> T
     ) {
-        let x = a.buffer(T.self), y = b.buffer(T.self), z = out.mutableBuffer(T.self)
-        let zp = z.baseAddress, xp = x.baseAddress, yp = y.baseAddress
-        if a.shape == b.shape {
-            Parallel.forEachChunk(of: z.count, minimumChunk: parallelThreshold) { _, range in
-                for i in range { zp![i] = f(xp![i], yp![i]) }
-            }
-            return
+        let xp = x.baseAddress!, yp = y.baseAddress!, zp = z.baseAddress!
+        switch layout {
+        case .same: for i in range { zp[i] = f(xp[i], yp[i]) }
+        case .scalarRight:
+            let s = yp[0]
+            for i in range { zp[i] = f(xp[i], s) }
+        case .scalarLeft:
+            let s = xp[0]
+            for i in range { zp[i] = f(s, yp[i]) }
+        case .broadcast: preconditionFailure("broadcast layouts go through broadcastBinary")
         }
-        if b.count == 1 {
-            let s = yp![0]
-            Parallel.forEachChunk(of: z.count, minimumChunk: parallelThreshold) { _, range in
-                for i in range { zp![i] = f(xp![i], s) }
-            }
-            return
+    }
+
+    private static func binary<T: KernelScalar>(
+        _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ z: UnsafeMutableBufferPointer<T>,
+        _ r: Range<Int>, _ layout: BinaryLayout, _ function: BinaryFunction
+    ) {
+        if r.isEmpty { return }
+        switch function {
+        case .add: runs(x, y, z, r, layout) { $0 + $1 }
+        case .subtract: runs(x, y, z, r, layout) { $0 - $1 }
+        case .multiply: runs(x, y, z, r, layout) { $0 * $1 }
+        case .divide: runs(x, y, z, r, layout) { $0 / $1 }
+        case .maximum: runs(x, y, z, r, layout) { Swift.max($0, $1) }
+        case .minimum: runs(x, y, z, r, layout) { Swift.min($0, $1) }
+        case .passWherePositive: runs(x, y, z, r, layout) { $1 > 0 ? $0 : 0 }
         }
-        if a.count == 1 {
-            let s = xp![0]
-            Parallel.forEachChunk(of: z.count, minimumChunk: parallelThreshold) { _, range in
-                for i in range { zp![i] = f(s, yp![i]) }
-            }
-            return
-        }
-        let loop = StridedLoop(
-            shape: out.shape,
-            strides: [Shape.strides(out.shape), Shape.broadcastStrides(a.shape, to: out.shape),
-                      Shape.broadcastStrides(b.shape, to: out.shape)])
+    }
+
+    @inline(__always)
+    private static func stridedRuns<T: KernelScalar>(
+        _ loop: StridedLoop, _ xb: UnsafeMutablePointer<T>, _ yb: UnsafeMutablePointer<T>, _ zb: UnsafeMutablePointer<T>,
+        _ f: (T, T) -> T
+    ) {
         let n = loop.innerCount, sa = loop.innerStride(1), sb = loop.innerStride(2)
-        let zb = zp!, xb = xp!, yb = yp!
         loop.forEachRun { o, oa, ob in
             if sa == 1 && sb == 0 {
                 let s = yb[ob]
@@ -185,17 +213,23 @@ extension Tensor {
         }
     }
 
-    private static func binary<T: KernelScalar>(
-        _ a: Tensor, _ b: Tensor, _ out: inout Tensor, _ type: T.Type, _ function: BinaryFunction
+    /// Shapes that broadcast: walk runs of the output (serial; these are bias-sized operands).
+    private static func broadcastBinary<T: KernelScalar>(
+        _ a: Tensor, _ b: Tensor, _ outShape: [Int], _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
+        _ z: UnsafeMutableBufferPointer<T>, _ function: BinaryFunction
     ) {
+        let loop = StridedLoop(
+            shape: outShape,
+            strides: [Shape.strides(outShape), Shape.broadcastStrides(a.shape, to: outShape), Shape.broadcastStrides(b.shape, to: outShape)])
+        let (xb, yb, zb) = (x.baseAddress!, y.baseAddress!, z.baseAddress!)
         switch function {
-        case .add: runs(a, b, &out, type) { $0 + $1 }
-        case .subtract: runs(a, b, &out, type) { $0 - $1 }
-        case .multiply: runs(a, b, &out, type) { $0 * $1 }
-        case .divide: runs(a, b, &out, type) { $0 / $1 }
-        case .maximum: runs(a, b, &out, type) { Swift.max($0, $1) }
-        case .minimum: runs(a, b, &out, type) { Swift.min($0, $1) }
-        case .passWherePositive: runs(a, b, &out, type) { $1 > 0 ? $0 : 0 }
+        case .add: stridedRuns(loop, xb, yb, zb) { $0 + $1 }
+        case .subtract: stridedRuns(loop, xb, yb, zb) { $0 - $1 }
+        case .multiply: stridedRuns(loop, xb, yb, zb) { $0 * $1 }
+        case .divide: stridedRuns(loop, xb, yb, zb) { $0 / $1 }
+        case .maximum: stridedRuns(loop, xb, yb, zb) { Swift.max($0, $1) }
+        case .minimum: stridedRuns(loop, xb, yb, zb) { Swift.min($0, $1) }
+        case .passWherePositive: stridedRuns(loop, xb, yb, zb) { $1 > 0 ? $0 : 0 }
         }
     }
 }

@@ -162,6 +162,7 @@ final class OpDerivativeTests: XCTestCase {
         // Both sides of the threshold (βx = 20) and deep in the negative tail.
         let wide = Tensor(shape: [6], scalars: [-40, -9, 1.5, 2.5, 3, 45], dtype: .float64)
         check.check("softplus wide", [wide]) { softplus($0[0], beta: 10) }
+        check.check("softplus slope", [x]) { softplusSlope($0[0], beta: 2, threshold: 20) }
     }
 
     func testSoftplusIsStableForLargeInputs() {
