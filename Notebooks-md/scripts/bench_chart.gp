@@ -34,8 +34,6 @@ array group[ngroups]
 rest = groups[2:]
 do for [i=1:ngroups] { p = strstrt(rest, "|"); group[i] = rest[1:p-1]; rest = rest[p+1:] }
 groupindex(s) = sum [i=1:ngroups] ((group[i] eq s) ? i : 0)
-threadsvary = 0
-do for [i=1:ngroups] { if (strstrt(group[i], " T=".strcol_threads_dummy = "") >= 0) {} }
 
 stats input using field nooutput
 vmin = STATS_min; vmax = STATS_max
@@ -52,14 +50,16 @@ set ylabel (field eq "hvp_per_s" ? "HVP/s (samples per second)" : "gradients/s (
 set border 3
 set tics nomirror out
 set style line 100 lc rgb "#e5e5e5" lw 1 dt solid
-set grid ytics mytics ls 100
+set style line 101 lc rgb "#f2f2f2" lw 1 dt solid
+set grid ytics mytics ls 100, ls 101
 set style fill solid 0.9 border lc rgb "#333333"
 width = 0.26
 set xrange [0.4:ngroups + 0.6]
 set xtics () scale 0 noenhanced
 do for [i=1:ngroups] {
     s = group[i]; p = strstrt(s, " T=")
-    set xtics add (s[1:p-1]."\n".s[p+1:]." threads" i)
+    n = s[p+3:]
+    set xtics add (s[1:p-1]."\n".n.(n eq "1" ? " thread" : " threads") i)
 }
 if (linear) {
     base = 0
@@ -71,7 +71,8 @@ if (linear) {
     set format y "10^{%T}"
     set mytics 10
 }
-set key outside top center horizontal noenhanced samplen 2 width 2
+set key outside bottom center horizontal noenhanced samplen 2 width 3
+set bmargin 6
 label(v) = v >= 100 ? gprintf("%.0f", v) : sprintf("%.1f", v)
 x(t) = groupindex(key(strcol("workload"), strcol("threads"))) + (toolindex(strcol("tool")) - 2) * width
 plot for [k=1:3] input using (strcol("tool") eq tool[k] ? x(0) : NaN):(column(field)):(x(0) - width / 2):(x(0) + width / 2):(base):(column(field)) \

@@ -348,4 +348,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (ValueError, OSError, RuntimeError, KeyError, json.JSONDecodeError) as error:
+        sys.exit(f"torch_eval.py: {type(error).__name__}: {error}")

@@ -10,10 +10,22 @@ public enum Reduction: String, Sendable {
 public func crossEntropy(logits: Variable, labels: [Int], reduction: Reduction = .mean) -> Variable {
     precondition(logits.shape.count == 2 && logits.shape[0] == labels.count,
                  "crossEntropy: \(labels.count) labels for logits \(Shape.describe(logits.shape))")
-    let perSample = -gatherRows(logSoftmax(logits, axis: 1), classes: labels)
+    // The loss head runs in Float64: for confident predictions ∇ and ∇² hold 1 − p, which Float32
+    // would compute by cancellation (a few per cent error on small curvatures). It costs nothing:
+    // the logits are N × C.
+    let wide = convert(logits, to: .float64)
+    let perSample = -gatherRows(logSoftmax(wide, axis: 1), classes: labels)
+    let reduced: Variable
     switch reduction {
-    case .sum: return sum(perSample)
-    case .mean: return mean(perSample)
-    case .none: return perSample
+    case .sum: reduced = sum(perSample)
+    case .mean: reduced = mean(perSample)
+    case .none: reduced = perSample
     }
+    return convert(reduced, to: logits.dtype)
+}
+
+/// The same values in another element type; gradients are converted back.
+public func convert(_ x: Variable, to dtype: DType) -> Variable {
+    if x.dtype == dtype { return x }
+    return Variable.record("convert", x.value.converted(to: dtype), inputs: [x]) { g, _, _ in [convert(g, to: x.dtype)] }
 }

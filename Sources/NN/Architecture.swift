@@ -118,7 +118,7 @@ public struct Architecture: Codable, Equatable, Sendable {
                 }
                 shape = try spec.outputShape(for: shape)
             } catch let error as ModelError {
-                throw ModelError("layer \(index) (\(spec.type)): \(error.description)")
+                throw ModelError("layer \(index) (\(printable(spec.type))): \(error.description)")
             }
         }
         return shape
@@ -128,7 +128,7 @@ public struct Architecture: Codable, Equatable, Sendable {
 extension LayerSpec {
     func checkFields() throws {
         guard LayerSpec.knownTypes.contains(type) else {
-            throw ModelError("unknown type \"\(type)\"; expected one of \(LayerSpec.knownTypes.joined(separator: ", "))")
+            throw ModelError("unknown type \"\(printable(type))\"; expected one of \(LayerSpec.knownTypes.joined(separator: ", "))")
         }
         func positive(_ value: Int?, _ name: String) throws {
             guard let value else { throw ModelError("missing \"\(name)\"") }
@@ -142,7 +142,7 @@ extension LayerSpec {
             if let stride { try positive(stride, "stride") }
             if let padding, padding < 0 || padding > 1 << 10 { throw ModelError("\"padding\" = \(padding) must be ≥ 0") }
             if let activation, !["relu", "softplus"].contains(activation) {
-                throw ModelError("\"activation\" = \"\(activation)\"; expected relu or softplus")
+                throw ModelError("\"activation\" = \"\(printable(activation))\"; expected relu or softplus")
             }
         case "maxpool2d", "avgpool2d":
             try positive(kernel, "kernel")
@@ -154,7 +154,7 @@ extension LayerSpec {
             if let beta, !(beta > 0 && beta.isFinite) { throw ModelError("\"beta\" = \(beta) must be positive") }
         case "gelu":
             if let approximate, GELUApproximationName(approximate) == nil {
-                throw ModelError("\"approximate\" = \"\(approximate)\"; expected none or tanh")
+                throw ModelError("\"approximate\" = \"\(printable(approximate))\"; expected none or tanh")
             }
         default: break
         }
@@ -188,6 +188,25 @@ func checkedProduct(_ values: [Int]) -> Int? {
 func checkedSum(_ a: Int, _ b: Int) -> Int? {
     let (sum, overflow) = a.addingReportingOverflow(b)
     return overflow ? nil : sum
+}
+
+/// Text from a file quoted in an error message: control characters, line breaks and other
+/// non-ASCII characters escaped and at most `limit` characters kept, so that a hostile name cannot
+/// break the message's single line or make it huge.
+func printable(_ text: String, limit: Int = 40) -> String {
+    let scalars = text.unicodeScalars
+    let shown = scalars.prefix(limit).map { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F ? String($0) : $0.escaped(asASCII: true) }
+    return shown.joined() + (scalars.count > limit ? "…" : "")
+}
+
+/// Whether `text` holds a control character or a line or paragraph separator.
+func containsControlCharacter(_ text: String) -> Bool {
+    text.unicodeScalars.contains { scalar in
+        switch scalar.properties.generalCategory {
+        case .control, .lineSeparator, .paragraphSeparator: return true
+        default: return false
+        }
+    }
 }
 
 func GELUApproximationName(_ name: String) -> GELUApproximation? { GELUApproximation(rawValue: name) }

@@ -53,15 +53,19 @@ public struct SafetensorsFile {
             if name == "__metadata__" {
                 guard let dictionary = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
                 for (key, item) in dictionary {
-                    guard let text = item as? String else { throw fail("__metadata__.\(key) is not a string") }
+                    guard let text = item as? String else { throw fail("__metadata__.\(printable(key)) is not a string") }
                     metadata[key] = text
                 }
                 continue
             }
+            // Names reach later messages (loading, shape checks) as they are: keep them printable.
+            guard !containsControlCharacter(name) else {
+                throw fail("tensor \(printable(name, limit: 80)): name contains a control character, expected a state_dict key")
+            }
             guard let info = value as? [String: Any] else { throw fail("tensor \(name): entry is not an object") }
             guard let dtype = info["dtype"] as? String else { throw fail("tensor \(name): missing dtype") }
             guard let elementSize = elementSizes[dtype] else {
-                throw fail("tensor \(name): dtype \(dtype) is not supported (expected one of \(elementSizes.keys.sorted().joined(separator: ", ")))")
+                throw fail("tensor \(name): dtype \(printable(dtype)) is not supported (expected one of \(elementSizes.keys.sorted().joined(separator: ", ")))")
             }
             guard let rawShape = info["shape"] as? [Any], let shape = integers(rawShape), shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail("tensor \(name): shape is not a list of non-negative integers")

@@ -244,3 +244,24 @@ final class OpDerivativeTests: XCTestCase {
         }
     }
 }
+
+final class MixedPrecisionTests: XCTestCase {
+    func testConvertCarriesGradientsBackInTheInputType() {
+        let x = Variable(Tensor(shape: [3], scalars: [1, 2, 3], dtype: .float32), requiresGradient: true)
+        let y = sum(square(convert(x, to: .float64)))
+        XCTAssertEqual(y.dtype, .float64)
+        let g = gradients(of: y, withRespectTo: [x])[0].value
+        XCTAssertEqual(g.dtype, .float32)
+        XCTAssertEqual(g.scalars, [2, 4, 6])
+    }
+
+    func testFloat32CrossEntropyOfAConfidentPredictionKeepsItsCurvature() {
+        // p ≈ 1 − 1e-5: in Float32, 1 − p by cancellation would be off by ~1 %.
+        let logits = Tensor(shape: [1, 3], scalars: [12, 0.5, 0], dtype: .float32)
+        let v = Tensor(shape: [1, 3], scalars: [0, 1, 0], dtype: .float32)
+        let loss: (Variable) -> Variable = { crossEntropy(logits: $0, labels: [0], reduction: .sum) }
+        let h32 = hessianVectorProduct(of: loss, at: logits, along: v).product.scalars
+        let h64 = hessianVectorProduct(of: loss, at: logits.converted(to: .float64), along: v.converted(to: .float64)).product.scalars
+        XCTAssertEqual(h32[1], h64[1], accuracy: 1e-6 * Swift.abs(h64[1]))
+    }
+}

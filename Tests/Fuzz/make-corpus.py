@@ -240,6 +240,13 @@ put("safetensors", "broken-tiny-stray-integer", bytes([2]) + safetensors(
 put("safetensors", "broken-arch-metadata-invalid", bytes([3]) + safetensors(
     tiny, metadata={"architecture": "{\"input\":[1,4,4],\"layers\":[{\"type\":\"linear\",\"in\":16}]}"}))
 
+# Control characters in names broke the one-line error messages (fixed: refused / escaped).
+put("safetensors", "regress-name-newline", bytes([0]) + safetensors([], raw_header=b'{"a\\nb":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}'))
+put("safetensors", "regress-dtype-cr", bytes([0]) + safetensors([], raw_header=b'{"w":{"dtype":"F\\r32","shape":[0],"data_offsets":[0,0]}}'))
+put("safetensors", "regress-metadata-key-u2028", bytes([0]) + safetensors([], raw_header=b'{"__metadata__":{"k\\u2028":1}}'))
+put("safetensors", "regress-arch-type-newline", bytes([3]) + safetensors(
+    tiny, metadata={"architecture": '{"input":[1,4,4],"layers":[{"type":"fl\\natten"}]}'}))
+
 # ---------------------------------------------------------------- architecture JSON
 def arch(name, value):
     put("architecture", name, (value if isinstance(value, str) else json.dumps(value)).encode())
@@ -279,6 +286,8 @@ arch("broken-type-mismatch", '{"input": [1, 2], "layers": [{"type": "relu", "in"
 arch("broken-null", '{"input": null, "layers": []}')
 arch("broken-not-json", '{"input": [1, 2], "layers": [')
 arch("broken-dropout-p", {"input": [3], "layers": [{"type": "dropout", "p": 1.5}]})
+arch("regress-type-newline", '{"input": [1], "layers": [{"type": "re\\nlu"}]}')
+arch("regress-activation-tab", '{"input": [1, 3, 3], "layers": [{"type": "residual", "in": 1, "out": 1, "activation": "\\t"}]}')
 arch("broken-gelu-approx", {"input": [3], "layers": [{"type": "gelu", "approximate": "erf"}]})
 
 if "--check" in sys.argv:

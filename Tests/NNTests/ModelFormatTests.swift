@@ -168,4 +168,30 @@ final class ModelFormatTests: XCTestCase {
         let wide = message(#"{"input":[1],"layers":[{"type":"linear","in":1,"out":1048576},{"type":"linear","in":1048576,"out":2048}]}"#)
         XCTAssertEqual(wide, "arch.json: layer 1 (linear): has 2147485696 parameters, expected fewer than 2147483648")
     }
+
+    /// Found by `Tests/Fuzz`: names from a file were quoted as they are, so a control character
+    /// broke the one-line error message (and reached the messages of `loadState` too).
+    func testNamesWithControlCharactersGiveOneLineErrors() throws {
+        func parseError(_ header: String) -> String {
+            var bytes = [UInt8]()
+            withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { bytes += $0 }
+            bytes += Array(header.utf8)
+            do { _ = try SafetensorsFile.parse(Data(bytes), source: "w.safetensors"); return "no error" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(parseError(#"{"a\nb":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}"#),
+                       #"w.safetensors: tensor a\nb: name contains a control character, expected a state_dict key"#)
+        XCTAssertEqual(parseError(#"{"w":{"dtype":"F\r32","shape":[0],"data_offsets":[0,0]}}"#),
+                       #"w.safetensors: tensor w: dtype F\r32 is not supported (expected one of BF16, BOOL, F16, F32, F64, I16, I32, I64, I8, U8)"#)
+        XCTAssertEqual(parseError(#"{"__metadata__":{"k\u2028":1}}"#), #"w.safetensors: __metadata__.k\u{2028} is not a string"#)
+        XCTAssertEqual(parseError(#"{"__metadata__":{"architecture":"{\n  \"input\": [1]\n}"}}"#), "no error")
+        func architectureError(_ json: String) -> String {
+            do { _ = try Architecture(json: Data(json.utf8), source: "arch.json"); return "no error" } catch { return "\(error)" }
+        }
+        let type = architectureError(#"{"input":[1],"layers":[{"type":"re\nlu"}]}"#)
+        XCTAssertTrue(type.hasPrefix(#"arch.json: layer 0 (re\nlu): unknown type "re\nlu"; expected one of"#), type)
+        let activation = architectureError(#"{"input":[1,3,3],"layers":[{"type":"residual","in":1,"out":1,"activation":"\t"}]}"#)
+        XCTAssertEqual(activation, #"arch.json: layer 0 (residual): "activation" = "\t"; expected relu or softplus"#)
+        let long = architectureError(#"{"input":[1],"layers":[{"type":""# + String(repeating: "x", count: 1000) + #""}]}"#)
+        XCTAssertLessThan(long.count, 300, long)
+    }
 }

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import XCTest
+
+@testable import curvature
+
+/// Every `curvature …` command shown in Notebooks-md/ and the README still parses: the
+/// subcommand and every option exist and take the values shown. Checks that need the files
+/// named in the command (models, data) are not run here.
+final class NotebookCommandTests: XCTestCase {
+    private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Commands in ```sh blocks: lines starting with `curvature`, `swift run … curvature` or a
+    /// path ending in /curvature, with `\` continuations joined; `&&` chains split.
+    static func commands(in text: String) -> [String] {
+        var commands: [String] = [], inBlock = false, pending = ""
+        for rawLine in text.components(separatedBy: "\n") {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("```") { inBlock = line.count > 3 && !inBlock ? line.hasPrefix("```sh") || line.hasPrefix("```bash") : false; continue }
+            guard inBlock else { continue }
+            pending += (pending.isEmpty ? "" : " ") + (line.hasSuffix("\\") ? String(line.dropLast()) : line)
+            if line.hasSuffix("\\") { continue }
+            for part in pending.components(separatedBy: "&&") {
+                var words = tokens(part)
+                if words.first == "$" { words.removeFirst() }
+                if let index = words.firstIndex(where: { $0 == "curvature" || $0.hasSuffix("/curvature") }),
+                   index == 0 || words[..<index].contains("run") {
+                    commands.append(words[(index + 1)...].joined(separator: "\u{1F}"))
+                }
+            }
+            pending = ""
+        }
+        return commands
+    }
+
+    /// Shell-like words: quotes group, `$(…)` and `$VAR` stay as placeholders.
+    static func tokens(_ line: String) -> [String] {
+        var words: [String] = [], current = "", quote: Character?
+        for character in line {
+            if let q = quote {
+                if character == q { quote = nil } else { current.append(character) }
+            } else if character == "\"" || character == "'" {
+                quote = character
+            } else if character == " " {
+                if !current.isEmpty { words.append(current); current = "" }
+            } else if character == "|" || character == ";" || character == ">" {
+                break
+            } else {
+                current.append(character)
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+
+    func testEveryDocumentedCommandParses() throws {
+        let folder = Self.repository.appendingPathComponent("Notebooks-md")
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0.hasSuffix(".md") }.map { folder.appendingPathComponent($0) } + [Self.repository.appendingPathComponent("README.md")]
+        var checked = 0
+        for file in files {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for command in Self.commands(in: text) {
+                let arguments = command.split(separator: "\u{1F}").map(String.init)
+                do {
+                    _ = try CurvatureCommand.parseAsRoot(arguments)
+                } catch {
+                    let message = CurvatureCommand.message(for: error)
+                    // Files that exist only where the notebook ran are fine; unknown names are not.
+                    let parseFailures = ["Unknown option", "Unexpected argument", "Missing expected argument", "is not a valid", "Missing value"]
+                    if parseFailures.contains(where: message.contains) {
+                        XCTFail("\(file.lastPathComponent): `curvature \(arguments.joined(separator: " "))`: \(message)")
+                    }
+                }
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 5, "the notebooks and README show commands")
+    }
+
+    func testTheCheckerSeesMistakes() {
+        let text = "```sh\ncurvature spectrum --model m.safetensors \\\n  --data mnist5k --out x.csv && curvature merge a.csv --out b.csv\n```\n"
+        XCTAssertEqual(Self.commands(in: text).count, 2)
+        XCTAssertThrowsError(try CurvatureCommand.parseAsRoot(["spectrum", "--modle", "m"]))
+    }
+}
