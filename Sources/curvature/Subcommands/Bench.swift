@@ -5,7 +5,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the speed of input-gradients and input-HVPs.",
-        subcommands: [BenchHVP.self])
+        subcommands: [BenchHVP.self, BenchSpectrum.self])
 }
 
 struct BenchHVP: ParsableCommand {
@@ -77,4 +77,36 @@ struct BenchHVP: ParsableCommand {
 
     private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
     private func format(_ value: Double) -> String { String(format: "%.2f", value) }
+}
+
+struct BenchSpectrum: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spectrum",
+        abstract: "Time a whole spectrum job: top-k Lanczos for the first N Fashion-MNIST test images.",
+        discussion: "Prints CSV `model,threads,samples,k,steps,batch,seconds,images_per_s` (loading data and model excluded).")
+
+    @Option(help: "Weights (.safetensors); default: cnn-small with seeded random weights.")
+    var model: String?
+    @Option var samples: Int = 1000
+    @Option var k: Int = 20
+    @Option var steps: Int = 40
+    @Option(name: .customLong("batch-size")) var batchSize: Int = 100
+    @OptionGroup var threads: ThreadOptions
+
+    func run() throws {
+        threads.apply()
+        let network = try model.map { try Sequential.load(from: URL(fileURLWithPath: $0)) }
+            ?? Sequential(BuiltinArchitecture.named("cnn-small")!, seed: 0)
+        let images = try loadDataset("fashion-mnist", split: .test)
+        var settings = SpectrumSettings()
+        (settings.k, settings.steps) = (k, steps)
+        let job = SpectrumJob(model: { network($0) }, settings: settings)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for first in stride(from: 0, to: samples, by: batchSize) {
+            _ = try job.rows(for: images.batch(at: Array(first..<Swift.min(first + batchSize, samples))))
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        print("model,threads,samples,k,steps,batch,seconds,images_per_s")
+        print("\(model ?? "cnn-small(random)"),\(BLASThreads.count),\(samples),\(k),\(steps),\(batchSize),\(String(format: "%.2f", seconds)),\(String(format: "%.1f", Double(samples) / seconds))")
+    }
 }
