@@ -5,6 +5,15 @@ import Foundation
 /// (if any) untouched and no file under the final name.
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
+        // A device or pipe (/dev/stdout, /dev/null) is written in place: renaming over it would
+        // replace the device with a regular file.
+        var info = stat()
+        if stat(url.path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG && (info.st_mode & S_IFMT) != S_IFDIR {
+            guard let handle = FileHandle(forWritingAtPath: url.path) else { throw ModelError("\(url.path): cannot open for writing") }
+            defer { try? handle.close() }
+            try handle.write(contentsOf: data)
+            return
+        }
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         do {

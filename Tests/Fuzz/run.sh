@@ -8,7 +8,8 @@
 #   parser one or more of: idx csv npy gzip safetensors architecture    — default: all
 #
 # Environment: FUZZ_RUNS / FUZZ_MAX_TIME override the executions / seconds per parser,
-# FUZZ_SANITIZE (default "fuzzer,address"; "fuzzer" alone drops AddressSanitizer),
+# FUZZ_SANITIZE (default "fuzzer,address"; "fuzzer" alone drops AddressSanitizer; a different
+# value rebuilds everything),
 # FUZZ_JOBS (build jobs, default 2), FUZZ_NO_BUILD=1 skips the build, SWIFT (default: swift on
 # PATH, else /opt/swift/usr/bin/swift).
 #
@@ -51,13 +52,17 @@ max_len_for() {
 
 swift=${SWIFT:-$(command -v swift || echo /opt/swift/usr/bin/swift)}
 scratch="$here/.build"
-IFS=',' read -r -a sanitizers <<< "${FUZZ_SANITIZE:-fuzzer,address}"
-sanitize_flags=()
-for s in "${sanitizers[@]}"; do sanitize_flags+=(--sanitize "$s"); done
+# `--sanitize fuzzer` makes SwiftPM link the executables against libFuzzer's `main` (instead of
+# the module's own entry point); the one combined -Xswiftc -sanitize= flag, which swiftc sees after
+# SwiftPM's own, then applies to every compile (all targets of both packages) and link.
+# Not `--sanitize fuzzer --sanitize address`: that passes two -sanitize= flags, swiftc keeps only
+# the last, and SwiftPM's order varies from run to run, so about half of such builds came out
+# without coverage instrumentation (run.sh now refuses to count a run without it).
+sanitize_flags=(--sanitize fuzzer -Xswiftc "-sanitize=${FUZZ_SANITIZE:-fuzzer,address}")
 
 if [[ ${FUZZ_NO_BUILD:-0} != 1 ]]; then
     echo "== building harnesses (${FUZZ_SANITIZE:-fuzzer,address}) into $scratch"
-    # --sanitize on the command line instruments every target, the main package's included.
+    # -Xswiftc on the command line instruments every target, the main package's included.
     if ! "$swift" build -c release --scratch-path "$scratch" -j "${FUZZ_JOBS:-2}" "${sanitize_flags[@]}" \
         > "$here/.build-log.txt" 2>&1; then
         grep -E "error:" "$here/.build-log.txt" | head -40 >&2
@@ -109,6 +114,10 @@ for parser in "${parsers[@]}"; do
         kind=$(grep -m1 -oE 'ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer): [a-z-]+( [a-z-]+)?' "$work/fuzz.log")
         line+=" — ${kind:-exit status $status}; see work/$parser/fuzz.log and crashes/$parser/"
         grep -E 'Fatal error|Precondition failed|ERROR: |SUMMARY' "$work/fuzz.log" | head -5 | sed 's/^/    /'
+    elif ! grep -qE '^INFO: Loaded [0-9]+ modules +\([0-9]+ inline 8-bit counters\)' "$work/fuzz.log"; then
+        # Without coverage counters libFuzzer degrades to blind random testing: not a valid run.
+        failed=1
+        line="$parser: ${executions:-0} executions NOT COUNTED — the harness has no coverage instrumentation (see work/$parser/fuzz.log)"
     fi
     echo "$line"
     summary+=("$line")

@@ -194,4 +194,16 @@ final class ModelFormatTests: XCTestCase {
         let long = architectureError(#"{"input":[1],"layers":[{"type":""# + String(repeating: "x", count: 1000) + #""}]}"#)
         XCTAssertLessThan(long.count, 300, long)
     }
+
+    func testAtomicWritesReplaceWholeFilesAndLeaveDevicesAlone() throws {
+        let url = directory.appendingPathComponent("out.csv")
+        try AtomicFile.write("old\n", to: url)
+        try AtomicFile.write("new\n", to: url)
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "new\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["out.csv"], "no temporary left behind")
+        XCTAssertThrowsError(try AtomicFile.write("x", to: directory.appendingPathComponent("missing/out.csv")))
+        try AtomicFile.write("discarded", to: URL(fileURLWithPath: "/dev/null"))
+        let type = try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType
+        XCTAssertEqual(type, .typeCharacterSpecial)
+    }
 }

@@ -66,6 +66,9 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("robust-samples"), help: "Test images for the per-epoch robust accuracy (0 to skip).")
     var robustSamples: Int = 1000
 
+    @Option(name: .customLong("train-samples"), help: "Train on the first N images of the train split only.")
+    var trainSamples: Int?
+
     @Flag(name: .customLong("skip-nonfinite"), help: "Skip batches whose loss is NaN or infinite instead of stopping.")
     var skipNonFinite = false
 
@@ -116,7 +119,14 @@ struct Train: ParsableCommand {
     func run() throws {
         threads.apply()
         let architecture = try loadArchitecture(arch)
-        let train = try loadDataset(data, split: .train), test = try loadDataset(data, split: .test)
+        var train = try loadDataset(data, split: .train)
+        let test = try loadDataset(data, split: .test)
+        if let trainSamples {
+            guard trainSamples >= 1 && trainSamples <= train.count else {
+                throw ValidationError("--train-samples must be in 1…\(train.count), got \(trainSamples)")
+            }
+            train = try train.subset(offset: 0, count: trainSamples)
+        }
         let model = try Sequential(architecture, seed: seed)
         try checkInput(model, fits: train, dataName: data)
 
