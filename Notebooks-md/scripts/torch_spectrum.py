@@ -45,7 +45,7 @@ def main():
         x = images[sample : sample + 1].to(dtype)
         y = labels[sample : sample + 1]
         loss = lambda v: F.cross_entropy(model(v.reshape(x.shape)), y, reduction="sum")
-        h = torch.autograd.functional.hessian(loss, x.reshape(-1)).double().numpy()
+        h = torch.autograd.functional.hessian(loss, x.reshape(-1), vectorize=True).double().numpy()
         values = np.linalg.eigvalsh((h + h.T) / 2)[::-1]  # descending: rank 1 first
         top = abs(values[0]) if values[0] != 0 else 1.0
         for rank, ours in rows[sample]:

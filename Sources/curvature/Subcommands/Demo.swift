@@ -12,7 +12,7 @@ struct Demo: ParsableCommand {
             """)
 
     @Option(help: "cnn-small-softplus (smooth: the exact Hessian sees all curvature) or cnn-small (ReLU).")
-    var family: String = "cnn-small-softplus"
+    var family: String = "cnn-small"
 
     @Option(help: "Test images.") var samples: Int = 200
     @Option(help: "exact or finite.") var hessian: String = "exact"
