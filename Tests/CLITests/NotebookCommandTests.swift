@@ -84,3 +84,13 @@ final class NotebookCommandTests: XCTestCase {
         XCTAssertThrowsError(try CurvatureCommand.parseAsRoot(["spectrum", "--modle", "m"]))
     }
 }
+
+final class LibraryNotebookTests: XCTestCase {
+    func testTheLibraryNotebookShowsTheBuiltExampleVerbatim() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let notebook = try String(contentsOf: root.appendingPathComponent("Notebooks-md/04-library.md"), encoding: .utf8)
+        let source = try String(contentsOf: root.appendingPathComponent("Sources/CurvatureExample/main.swift"), encoding: .utf8)
+        let block = notebook.components(separatedBy: "```swift\n").dropFirst().first?.components(separatedBy: "```").first
+        XCTAssertEqual(block, source, "Notebooks-md/04-library.md must show Sources/CurvatureExample/main.swift verbatim")
+    }
+}
