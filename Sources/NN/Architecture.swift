@@ -144,6 +144,8 @@ extension LayerSpec {
             if let activation, !["relu", "softplus"].contains(activation) {
                 throw ModelError("\"activation\" = \"\(printable(activation))\"; expected relu or softplus")
             }
+            // A residual block's softplus takes its beta from the same entry.
+            if type == "residual", let beta, !(beta > 0 && beta.isFinite) { throw ModelError("\"beta\" = \(beta) must be positive") }
         case "maxpool2d", "avgpool2d":
             try positive(kernel, "kernel")
             if let stride { try positive(stride, "stride") }

@@ -29,6 +29,17 @@ extension Sequential {
         } else {
             throw ModelError("\(source): no architecture in the metadata; pass --arch FILE.json (PyTorch nn.Sequential layout)")
         }
+        // Refuse before allocating: an architecture far larger than the tensors the file holds
+        // cannot load, and building it could take gigabytes.
+        let held = file.tensors.reduce(0) { $0 + $1.tensor.count }
+        var needed = 0
+        for spec in architecture.layers {
+            let (sum, overflow) = needed.addingReportingOverflow(spec.parameterCount ?? Int.max)
+            needed = overflow ? Int.max : sum
+        }
+        if needed > 2 * held + 4096 {
+            throw ModelError("\(source): the architecture needs about \(needed) weights but the file holds \(held)")
+        }
         let model = try Sequential(architecture, dtype: dtype)
         try model.loadState(file, source: source)
         return model

@@ -206,4 +206,16 @@ final class ModelFormatTests: XCTestCase {
         let type = try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType
         XCTAssertEqual(type, .typeCharacterSpecial)
     }
+
+    func testATinyFileClaimingAHugeArchitectureIsRefusedBeforeAllocating() throws {
+        let json = #"{"input":[1,1,1],"layers":[{"type":"flatten"},{"type":"linear","in":1,"out":46000},{"type":"linear","in":46000,"out":46000}]}"#
+        let file = SafetensorsFile(tensors: [("1.weight", Tensor(zeros: [1, 1]))], metadata: ["architecture": json])
+        let url = directory.appendingPathComponent("huge.safetensors")
+        try file.write(to: url)
+        let before = TensorMemory.liveBytes
+        XCTAssertThrowsError(try Sequential.load(from: url)) { error in
+            XCTAssertTrue("\(error)".contains("needs about"), "\(error)")
+        }
+        XCTAssertLessThan(TensorMemory.liveBytes - before, 1 << 20)
+    }
 }
