@@ -48,13 +48,8 @@ struct Spectrum: ParsableCommand {
     }
 
     func run() throws {
-        job.threads.apply()
-        let start = Date()
-        let type = DType(rawValue: job.dtype)!
-        let network = try model.load(dtype: type)
-        let images = try data.load()
-        try checkInput(network, fits: images, dataName: data.data)
-        let range = try data.range(in: images)
+        let prepared = try PreparedSampleJob(model: model, data: data, job: job)
+        let (start, type, network, images, range) = (prepared.start, prepared.dtype, prepared.network, prepared.images, prepared.range)
         let d = network.inputShape.reduce(1, *)
         var settings = SpectrumSettings()
         settings.method = SpectrumMethod(rawValue: method)!

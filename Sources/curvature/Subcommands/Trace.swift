@@ -18,13 +18,8 @@ struct Trace: ParsableCommand {
     }
 
     func run() throws {
-        job.threads.apply()
-        let start = Date()
-        let type = DType(rawValue: job.dtype)!
-        let network = try model.load(dtype: type)
-        let images = try data.load()
-        try checkInput(network, fits: images, dataName: data.data)
-        let range = try data.range(in: images)
+        let prepared = try PreparedSampleJob(model: model, data: data, job: job)
+        let (start, type, network, images, range) = (prepared.start, prepared.dtype, prepared.network, prepared.images, prepared.range)
         let out = URL(fileURLWithPath: job.out)
         _ = try BatchedCSVRun(header: "sample,trace,stderr", out: out, resume: job.resume, label: "trace").run(try job.batches(of: range)) { samples in
             let batch = images.batch(at: Array(samples), dtype: type)

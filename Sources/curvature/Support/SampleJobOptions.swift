@@ -51,6 +51,29 @@ struct SampleJobOptions: ParsableArguments {
     }
 }
 
+/// What every per-sample job loads before its first batch, checked against each other.
+struct PreparedSampleJob {
+    let start = Date()
+    let dtype: DType
+    let network: Sequential
+    let images: LabeledImages
+    let range: Range<Int>
+
+    init(model: ModelOptions, data: DataOptions, job: SampleJobOptions) throws {
+        job.threads.apply()
+        dtype = DType(rawValue: job.dtype)!
+        network = try model.load(dtype: dtype)
+        images = try data.load()
+        try checkInput(network, fits: images, dataName: data.data)
+        range = try data.range(in: images)
+    }
+
+    /// One sample's input dimension.
+    var dimension: Int { network.inputShape.reduce(1, *) }
+
+    func batch(_ samples: Range<Int>) -> Batch { images.batch(at: Array(samples), dtype: dtype) }
+}
+
 /// Runs a per-sample job batch by batch into `<out>.partial` (whole batches, flushed to disk),
 /// resumable, with a progress line, and renames it to `out` at the end.
 struct BatchedCSVRun {
