@@ -288,6 +288,8 @@ arch("broken-not-json", '{"input": [1, 2], "layers": [')
 arch("broken-dropout-p", {"input": [3], "layers": [{"type": "dropout", "p": 1.5}]})
 arch("regress-type-newline", '{"input": [1], "layers": [{"type": "re\\nlu"}]}')
 arch("regress-activation-tab", '{"input": [1, 3, 3], "layers": [{"type": "residual", "in": 1, "out": 1, "activation": "\\t"}]}')
+# A residual block's softplus beta was not validated: beta 0 passed, then the forward pass trapped.
+arch("regress-residual-softplus-beta-0", '{"input": [2, 6, 6], "layers": [{"type": "residual", "in": 2, "out": 2, "activation": "softplus", "beta": 0}, {"type": "flatten"}]}')
 arch("broken-gelu-approx", {"input": [3], "layers": [{"type": "gelu", "approximate": "erf"}]})
 
 if "--check" in sys.argv:

@@ -8,6 +8,7 @@
 #   parser one or more of: idx csv npy gzip safetensors architecture    — default: all
 #
 # Environment: FUZZ_RUNS / FUZZ_MAX_TIME override the executions / seconds per parser,
+# FUZZ_MALLOC_LIMIT_MB the largest single allocation allowed (default 64),
 # FUZZ_SANITIZE (default "fuzzer,address"; "fuzzer" alone drops AddressSanitizer; a different
 # value rebuilds everything),
 # FUZZ_JOBS (build jobs, default 2), FUZZ_NO_BUILD=1 skips the build, SWIFT (default: swift on
@@ -42,6 +43,11 @@ else
     runs=${FUZZ_RUNS:-20000}
     max_time=${FUZZ_MAX_TIME:-60}
 fi
+
+# Inputs are at most 8 KB, so the largest honest allocation is the inflated data of a gzip bomb
+# (deflate expands at most ~1032:1, so ~8 MB). A single malloc above this limit means a parser
+# allocated from what a header *claims*: reported as out-of-memory, i.e. a finding.
+malloc_limit=${FUZZ_MALLOC_LIMIT_MB:-64}
 
 max_len_for() {
     case $1 in
@@ -92,7 +98,7 @@ for parser in "${parsers[@]}"; do
     cp "$here/Corpus/$parser/"* "$work/corpus/"
     export FUZZ_TMPDIR
     FUZZ_TMPDIR=$(mktemp -d "$tmp_base/curvature-fuzz-$parser.XXXXXX")
-    args=(-runs="$runs" -max_total_time="$max_time" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10
+    args=(-runs="$runs" -max_total_time="$max_time" -rss_limit_mb=2048 -malloc_limit_mb="$malloc_limit" -timeout=10
           -max_len="$(max_len_for "$parser")" -print_final_stats=1 -artifact_prefix="$crashes/")
     [[ -f "$here/Dictionaries/$parser.dict" ]] && args+=(-dict="$here/Dictionaries/$parser.dict")
     before=$(find "$crashes" -type f | wc -l)

@@ -218,4 +218,16 @@ final class ModelFormatTests: XCTestCase {
         }
         XCTAssertLessThan(TensorMemory.liveBytes - before, 1 << 20)
     }
+
+    /// Found by `Tests/Fuzz` (fuzz-architecture): a residual block's softplus beta was not
+    /// validated, so `"beta": 0` passed `Architecture(json:)` and the forward pass trapped.
+    func testResidualSoftplusBetaIsValidated() throws {
+        let json = #"{"input":[2,6,6],"layers":[{"type":"residual","in":2,"out":2,"activation":"softplus","beta":0}]}"#
+        XCTAssertThrowsError(try Architecture(json: Data(json.utf8), source: "arch.json")) { error in
+            XCTAssertEqual("\(error)", #"arch.json: layer 0 (residual): "beta" = 0.0 must be positive"#)
+        }
+        let valid = #"{"input":[2,6,6],"layers":[{"type":"residual","in":2,"out":2,"activation":"softplus","beta":5}]}"#
+        let model = try Sequential(try Architecture(json: Data(valid.utf8)))
+        XCTAssertEqual(model(Variable(Tensor(zeros: [1, 2, 6, 6]))).value.shape, [1, 2, 6, 6])
+    }
 }
