@@ -3,10 +3,11 @@ import PackageDescription
 
 // libFuzzer harnesses for every file parser of the main package; see README.md and run.sh.
 //
-// Build only through run.sh: the sanitizer flag is passed on the command line
-// (`-Xswiftc -sanitize=fuzzer,address`) so that the main package's targets, which come in as a path
-// dependency, are instrumented for coverage too. A plain `swift build` of this
-// package links no `main` and fails; the main package's own build and `swift test` never see it.
+// Build only through run.sh: the sanitizer flags are passed on the command line
+// (`--sanitize fuzzer -Xswiftc -sanitize=fuzzer,address`, see README.md for why exactly these) so
+// that the main package's targets, which come in as a path dependency, are instrumented for
+// coverage too. A plain `swift build` of this package links no `main` and fails; the main
+// package's own build and `swift test` never see it.
 let fuzzTargets = ["fuzz-idx", "fuzz-csv", "fuzz-npy", "fuzz-gzip", "fuzz-safetensors", "fuzz-architecture"]
 
 let package = Package(
