@@ -107,16 +107,24 @@ public func spectralDensity(
         }
     }
 
-    let normaliser = 1 / (sigma * (2 * Double.pi).squareRoot())
     return (0..<batch).map { b in
-        let density = grid.map { point in
+        let quadrature = SpectralDensity(grid: [], density: [], nodes: nodes[b], weights: weights[b])
+        return SpectralDensity(grid: grid, density: quadrature.smoothed(on: grid, sigma: sigma), nodes: nodes[b], weights: weights[b])
+    }
+}
+
+extension SpectralDensity {
+    /// The quadrature (`nodes`, `weights`) smoothed by a Gaussian of width `sigma` and evaluated on
+    /// `grid`: Σᵢ wᵢ · N(λ; nodeᵢ, σ²).
+    public func smoothed(on grid: [Double], sigma: Double) -> [Double] {
+        let normaliser = 1 / (sigma * (2 * Double.pi).squareRoot())
+        return grid.map { point in
             var sum = 0.0
-            for (node, weight) in zip(nodes[b], weights[b]) {
+            for (node, weight) in zip(nodes, weights) {
                 let u = (point - node) / sigma
                 sum += weight * exp(-0.5 * u * u)
             }
             return sum * normaliser
         }
-        return SpectralDensity(grid: grid, density: density, nodes: nodes[b], weights: weights[b])
     }
 }

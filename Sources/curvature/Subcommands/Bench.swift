@@ -18,7 +18,7 @@ struct BenchHVP: ParsableCommand {
             shared/bench.
             """)
 
-    @Option(help: "Network: \(BenchmarkNetwork.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "A built-in network (\(BuiltinArchitecture.names.joined(separator: ", "))): mlp and cnn are the peers' workloads.")
     var model: String = "cnn"
 
     @Option(help: "Batch size B.")
@@ -40,8 +40,8 @@ struct BenchHVP: ParsableCommand {
     var noHeader = false
 
     func validate() throws {
-        guard BenchmarkNetwork(rawValue: model) != nil else {
-            throw ValidationError("--model must be one of \(BenchmarkNetwork.allCases.map(\.rawValue).joined(separator: ", ")), got '\(model)'")
+        guard BuiltinArchitecture.named(model) != nil else {
+            throw ValidationError("--model must be one of \(BuiltinArchitecture.names.joined(separator: ", ")), got '\(model)'")
         }
         guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1, got \(batch)") }
         guard repeats >= 5 else { throw ValidationError("--repeats must be ≥ 5 for a meaningful median, got \(repeats)") }
@@ -52,7 +52,8 @@ struct BenchHVP: ParsableCommand {
     func run() throws {
         if let threads { BLASThreads.set(threads) }
         let type = DType(rawValue: dtype)!
-        let network = BenchmarkNetwork(rawValue: model)!.logits(dtype: type, seed: seed)
+        // PyTorch's default initialisation from the seed, as the peers use.
+        let network = try Sequential(BuiltinArchitecture.named(model)!, dtype: type, seed: seed)
         var generator = SeededGenerator(seed: seed &+ 1)
         let x = Tensor(randomShape: [batch, 1, 28, 28], .uniform(low: 0, high: 1), dtype: type, generator: &generator)
         let v = Tensor(randomShape: x.shape, .normal(mean: 0, standardDeviation: 1), dtype: type, generator: &generator)

@@ -40,18 +40,14 @@ struct Density: ParsableCommand {
         _ = try BatchedCSVRun(header: "sample,lambda,density", out: out, resume: job.resume, label: "density").run(try job.batches(of: range)) { samples in
             let batch = images.batch(at: Array(samples), dtype: type)
             let op = try hessianOptions.makeOperator({ network($0) }, batch)
+            // The grid depends on each sample's nodes, so the quadrature is smoothed below.
             let results = try spectralDensity(op, grid: [0], sigma: 1, options: options)
             var lines: [String] = []
             for (b, result) in results.enumerated() {
                 let low = lambdaMin ?? result.nodes.min()!, high = lambdaMax ?? result.nodes.max()!
                 let width = sigma ?? Swift.max((high - low) / 100, 1e-12 * Swift.max(Swift.abs(high), 1))
                 let grid = SpectralDensity.uniformGrid(from: lambdaMin ?? low - 4 * width, to: lambdaMax ?? high + 4 * width, count: gridPoints)
-                let norm = 1 / (width * (2 * Double.pi).squareRoot())
-                for lambda in grid {
-                    let value = zip(result.nodes, result.weights).reduce(0.0) { total, pair in
-                        let z = (lambda - pair.0) / width
-                        return total + pair.1 * norm * Foundation.exp(-0.5 * z * z)
-                    }
+                for (lambda, value) in zip(grid, result.smoothed(on: grid, sigma: width)) {
                     lines.append("\(batch.indices[b]),\(String(format: "%.9g", lambda)),\(String(format: "%.9g", value))")
                 }
             }
