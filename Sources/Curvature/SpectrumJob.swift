@@ -60,6 +60,16 @@ public struct SpectrumRow: Equatable, Sendable {
     }
 }
 
+extension SpectrumRow {
+    /// Reads a line as `csv` writes it; nil for anything else.
+    public init?<Line: StringProtocol>(csv line: Line) {
+        let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+        guard fields.count == 6, let sample = Int(fields[0]), let label = Int(fields[1]), let predicted = Int(fields[2]),
+              let rank = Int(fields[3]), let eigenvalue = Double(fields[4]), let residual = Double(fields[5]) else { return nil }
+        self.init(sample: sample, label: label, predicted: predicted, rank: rank, eigenvalue: eigenvalue, residual: residual)
+    }
+}
+
 /// The settings of a spectrum run.
 public struct SpectrumSettings: Sendable, Equatable {
     public var method: SpectrumMethod = .lanczos

@@ -41,6 +41,18 @@ final class CLITests: XCTestCase {
         return (process, out, err)
     }
 
+    /// Starts a run, sends SIGINT once `file` holds `lines` lines (or after a minute), and waits for it to end.
+    private func interrupt(_ arguments: [String], once file: URL, holds lines: Int) throws -> (process: Process, stdout: Pipe, stderr: Pipe) {
+        let started = try run(arguments, wait: false)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, ((try? String(contentsOf: file, encoding: .utf8))?.split(separator: "\n").count ?? 0) < lines {
+            usleep(10_000)
+        }
+        kill(started.process.processIdentifier, SIGINT)
+        started.process.waitUntilExit()
+        return started
+    }
+
     private func text(_ pipe: Pipe) -> String { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
 
     private func spectrumArguments(_ out: String, samples: Int = 40, extra: [String] = []) -> [String] {
@@ -66,14 +78,8 @@ final class CLITests: XCTestCase {
     func testInterruptedRunKeepsCompleteRowsAndResumesToTheSameFile() throws {
         let samples = 1000
         try run(spectrumArguments("reference.csv", samples: samples))
-        let started = try run(spectrumArguments("interrupted.csv", samples: samples), wait: false)
         let partial = directory.appendingPathComponent("interrupted.csv.partial")
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, ((try? String(contentsOf: partial, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 40 {
-            usleep(10_000)
-        }
-        kill(started.process.processIdentifier, SIGINT)
-        started.process.waitUntilExit()
+        let started = try interrupt(spectrumArguments("interrupted.csv", samples: samples), once: partial, holds: 40)
         let message = text(started.stderr)
         if started.process.terminationStatus == 0 { throw XCTSkip("the run finished before it could be interrupted") }
         XCTAssertEqual(started.process.terminationStatus, 130, message)
@@ -115,5 +121,70 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(message.split(separator: "\n").count, 1, message)
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("b.csv").path))
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("b.csv.partial").path))
+    }
+
+    func testPlotLogYIsAUsageErrorForEveryFigureButTheProfile() throws {
+        for kind in ["spectrum", "top-histogram", "density", "accuracy", "images"] {
+            let result = try run(["plot", kind, "--input", "in.csv", "--output", "\(kind).png", "--log-y"])
+            XCTAssertEqual(result.process.terminationStatus, 2, kind)
+            let message = text(result.stderr)
+            XCTAssertTrue(message.contains("--log-y applies only to 'curvature plot profile'"), "\(kind): \(message)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("\(kind).png").path))
+        }
+    }
+
+    func testPlotProfileWithLogYDrawsAPNGAndNotesTheMediansLeftOut() throws {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        try XCTSkipUnless(path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/gnuplot") },
+                          "gnuplot is not installed (apt-get install gnuplot-nox)")
+        var rows = ["model,rank,mean,median,p10,p90,samples"]
+        for (model, scale) in [("standard", 20.0), ("cure", 0.1)] {
+            for rank in 1...11 {
+                // Past rank 9 the medians are Float32 noise of either sign, as for a ReLU network.
+                let median = rank <= 9 ? scale * pow(10, -Double(rank) / 3) : (rank == 10 ? 2e-10 : -5e-10)
+                rows.append("\(model),\(rank),\(median),\(median),\(rank <= 9 ? median / 10 : -1e-9),\(abs(median) * 8),200")
+            }
+        }
+        try (rows.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("profile.csv"), atomically: true, encoding: .utf8)
+        let result = try run(["plot", "profile", "--input", "profile.csv", "--output", "profile.png", "--log-y"])
+        let message = text(result.stderr)
+        XCTAssertEqual(result.process.terminationStatus, 0, message)
+        XCTAssertTrue(message.contains("logy leaves out 2 median(s) ≤ 0"), message)
+        let png = try Data(contentsOf: directory.appendingPathComponent("profile.png"))
+        XCTAssertEqual([UInt8](png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        XCTAssertGreaterThan(png.count, 8_000)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".tmp") }
+        XCTAssertEqual(leftovers, [], "the temporary PNG was left behind")
+    }
+
+    func testInterruptedCompareResumesToTheSameResultsAndRefusesOtherSettings() throws {
+        func compare(_ folder: String, _ extra: [String] = []) -> [String] {
+            ["compare", "--models", "\(modelPath!),\(modelPath!)", "--names", "a,b", "--data", "mnist5k", "--samples", "300",
+             "--k", "3", "--steps", "6", "--batch-size", "4", "--epsilons", "0", "--figure-samples", "1", "--threads", "1",
+             "--out-dir", folder] + extra
+        }
+        let reference = try run(compare("reference"))
+        XCTAssertEqual(reference.process.terminationStatus, 0, text(reference.stderr))
+        let table = text(reference.stdout)
+        XCTAssertTrue(table.contains("| a |") && table.contains("| b |"), table)
+
+        let partial = directory.appendingPathComponent("interrupted/.compare-partial/0.spectra.csv.partial")
+        let started = try interrupt(compare("interrupted"), once: partial, holds: 40)
+        if started.process.terminationStatus == 0 { throw XCTSkip("the run finished before it could be interrupted") }
+        XCTAssertEqual(started.process.terminationStatus, 130, text(started.stderr))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("interrupted/profile.csv").path))
+
+        let changed = try run(compare("interrupted", ["--k", "2", "--resume"]))
+        XCTAssertEqual(changed.process.terminationStatus, 1)
+        XCTAssertTrue(text(changed.stderr).contains("k"), "a resume with other settings is refused")
+
+        let resumed = try run(compare("interrupted", ["--resume"]))
+        XCTAssertEqual(resumed.process.terminationStatus, 0, text(resumed.stderr))
+        XCTAssertEqual(text(resumed.stdout), table)
+        for name in ["profile.csv", "spectra.csv", "eval.csv", "images.csv", "images.titles"] {
+            XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("interrupted/\(name)")),
+                           try Data(contentsOf: directory.appendingPathComponent("reference/\(name)")), name)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("interrupted/.compare-partial").path))
     }
 }

@@ -30,6 +30,45 @@ final class PlotScriptTests: XCTestCase {
         try assertDraws("profile", rows)
     }
 
+    /// logy=1: medians ≤ 0 (zero, negative, Float32 noise of either sign past rank 9) are left out
+    /// and counted on stderr, and the band still draws where p10 ≤ 0.
+    func testProfileWithLogarithmicAxis() throws {
+        var rows = ["model,rank,mean,median,p10,p90,samples"]
+        var nonPositive = 0
+        for (model, scale) in [("standard", 20.0), ("adversarial_l2", 0.3), ("cure", 0.01)] {
+            for rank in 1...12 {
+                var median = scale * pow(10, -Double(rank) / 2)
+                if rank > 9 { median = (rank == 10 ? 1 : -1) * 3e-10 }  // noise of either sign
+                if model == "cure" && rank == 4 { median = 0 }
+                if median <= 0 { nonPositive += 1 }
+                let p10 = rank > 7 ? -abs(median) : median / 20
+                rows.append("\(model),\(rank),\(median),\(median),\(p10),\(abs(median) * 30),40")
+            }
+        }
+        XCTAssertEqual(nonPositive, 7)
+        let messages = try assertDraws("profile", rows, variables: ["logy": "1"])
+        XCTAssertTrue(messages.contains("logy leaves out 7 median(s) ≤ 0"), "no note of the medians left out: \(messages)")
+        XCTAssertEqual(messages.split(separator: "\n").count, 1, "one line of notes: \(messages)")
+    }
+
+    func testProfileWithLogarithmicAxisNotesNothingWhenAllMediansArePositive() throws {
+        var rows = ["model,rank,mean,median,p10,p90,samples"]
+        for rank in 1...10 { rows.append("standard,\(rank),1,\(pow(10, -Double(rank))),0,1,40") }
+        let messages = try assertDraws("profile", rows, variables: ["logy": "1"])
+        XCTAssertEqual(messages.trimmingCharacters(in: .whitespacesAndNewlines), "")
+    }
+
+    func testProfileWithLogarithmicAxisRefusesWithoutAPositiveMedian() throws {
+        let input = folder.appendingPathComponent("negative.csv")
+        let output = folder.appendingPathComponent("negative.png")
+        try "model,rank,mean,median,p10,p90,samples\nstandard,1,0,0,-1,1,40\nstandard,2,0,-1e-9,-1,0,40\n"
+            .write(to: input, atomically: true, encoding: .utf8)
+        let (status, messages) = try Self.run(["-e", "input='\(input.path)'; output='\(output.path)'; logy=1", Self.script("profile").path])
+        XCTAssertNotEqual(status, 0, "profile.gp drew a logarithmic axis without a positive median")
+        XCTAssertTrue(messages.contains("logy needs a positive median"), "unclear message: \(messages)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output.path), "profile.gp wrote output")
+    }
+
     func testSpectrum() throws {
         var rows = ["sample,label,predicted,rank,eigenvalue,residual"]
         for sample in 0..<12 {  // more than the 10 drawn
@@ -114,9 +153,11 @@ final class PlotScriptTests: XCTestCase {
         return rows
     }
 
-    /// Writes `rows` as `<script>.csv`, runs the script on it and checks the PNG it draws.
+    /// Writes `rows` as `<script>.csv`, runs the script on it and checks the PNG it draws; returns
+    /// what the script wrote on stderr.
+    @discardableResult
     private func assertDraws(_ script: String, _ rows: [String], variables: [String: String] = [:],
-                             file: StaticString = #filePath, line: UInt = #line) throws {
+                             file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let input = folder.appendingPathComponent("\(script).csv")
         let output = folder.appendingPathComponent("\(script).png")
         try (rows.joined(separator: "\n") + "\n").write(to: input, atomically: true, encoding: .utf8)
@@ -128,6 +169,7 @@ final class PlotScriptTests: XCTestCase {
         XCTAssertEqual([UInt8](png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A],
                        "\(script).gp did not write a PNG", file: file, line: line)
         XCTAssertGreaterThan(png.count, 8_000, "\(script).gp drew a suspiciously small PNG", file: file, line: line)
+        return messages
     }
 
     private func assertRefusesWithoutInput(_ script: String, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -22,6 +22,9 @@ struct Demo: ParsableCommand {
     @Option(name: .customLong("out-dir"), help: "Folder for CSVs and PNGs.")
     var outDir: String = "curvature-demo"
 
+    @Flag(help: "Continue an interrupted demo (see `curvature compare --resume`).")
+    var resume = false
+
     func validate() throws {
         guard ["cnn-small", "cnn-small-softplus"].contains(family) else { throw ValidationError("--family must be cnn-small or cnn-small-softplus") }
         guard samples >= 1 && samples <= 10_000 else { throw ValidationError("--samples must be in 1…10000") }
@@ -40,12 +43,13 @@ struct Demo: ParsableCommand {
                          "--method", "lanczos", "--k", "20", "--steps", "40", "--hessian", hessian, "--h", String(h),
                          "--epsilons", "0,0.05,0.1,0.15", "--out-dir", outDir]
         if let count = threads.threads { arguments += ["--threads", String(count)] }
+        if resume { arguments.append("--resume") }
         let compare = try Compare.parse(arguments)
         try compare.run()
         let folder = URL(fileURLWithPath: outDir)
         func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
         let figures: [[String]] = [
-            ["profile", "--input", path("profile.csv"), "--output", path("profile.png"),
+            ["profile", "--input", path("profile.csv"), "--output", path("profile.png"), "--log-y",
              "--title", "Input-Hessian eigenvalue profile, \(family), Fashion-MNIST (\(samples) test images)"],
             ["top-histogram", "--input", path("spectra.csv"), "--output", path("top-eigenvalue.png"), "--log-x",
              "--title", "Largest eigenvalue per image"],

@@ -13,10 +13,15 @@ struct Plot: ParsableCommand {
               accuracy       model,attack,epsilon,accuracy
               images         panel,row,col,value
 
+            --log-x (top-histogram) and --log-y (profile) draw eigenvalues on a logarithmic axis, \
+            for models whose eigenvalues differ by orders of magnitude; values ≤ 0 are then left out, \
+            with a note on stderr saying how many.
+
             The PNG is rendered next to --output and renamed into place, so a failed run leaves no \
             file behind. The scripts are resources of curvature (gnuplot/KIND.gp) and also run on \
             their own:
               gnuplot -e "input='profile.csv'; output='profile.png'" profile.gp
+              gnuplot -e "input='profile.csv'; output='profile.png'; logy=1" profile.gp
             """)
 
     @Argument(help: "The figure to draw.")
@@ -43,6 +48,9 @@ struct Plot: ParsableCommand {
     @Flag(name: .customLong("log-x"), help: "top-histogram: bins of equal width in log10 and a logarithmic axis.")
     var logX = false
 
+    @Flag(name: .customLong("log-y"), help: "profile: logarithmic eigenvalue axis; non-positive medians are left out.")
+    var logY = false
+
     func validate() throws {
         if kind != .images {
             for (name, given) in [("--titles", titles != nil), ("--columns", columns != nil), ("--palette", palette != nil)] where given {
@@ -50,6 +58,7 @@ struct Plot: ParsableCommand {
             }
         }
         if logX && kind != .topHistogram { throw ValidationError("--log-x applies only to 'curvature plot top-histogram'") }
+        if logY && kind != .profile { throw ValidationError("--log-y applies only to 'curvature plot profile'") }
         if let columns, columns < 1 { throw ValidationError("--columns must be ≥ 1, got \(columns)") }
         if let palette, !["auto", "grey", "diverging"].contains(palette) {
             throw ValidationError("--palette must be auto, grey or diverging, got '\(palette)'")
@@ -85,6 +94,7 @@ struct Plot: ParsableCommand {
         if let columns { variables.append(("columns", String(columns))) }
         if let palette { variables.append(("palette", gnuplotString(palette))) }
         if logX { variables.append(("logx", "1")) }
+        if logY { variables.append(("logy", "1")) }
         let assignments = variables.map { "\($0.0)=\($0.1)" }.joined(separator: "; ")
 
         let (status, messages) = try runProcess(gnuplot, arguments: ["-e", assignments, script.path])
@@ -103,7 +113,7 @@ struct Plot: ParsableCommand {
             try? FileManager.default.removeItem(at: temporary)
             throw InputError("cannot write \(output): \(reason)")
         }
-        // Warnings of a successful run, such as the values --log-x left out.
+        // Warnings of a successful run, such as the values --log-x or --log-y left out.
         let notes = messages.trimmingCharacters(in: .whitespacesAndNewlines)
         if !notes.isEmpty { FileHandle.standardError.write(Data((notes + "\n").utf8)) }
     }

@@ -1,15 +1,25 @@
 # profile.gp: the eigenvalue profile of several models on one set of axes.
 #
 #   gnuplot -e "input='profile.csv'; output='profile.png'" profile.gp
-#   optional: title='…'
+#   optional: title='…'; logy=1 (logarithmic eigenvalue axis, for models whose eigenvalues
+#             span orders of magnitude; see "logy" below)
 #
 # Input: CSV with header model,rank,mean,median,p10,p90,samples, one row per model and rank
 # (columns are found by name). Each model is drawn as its median eigenvalue against rank with a
 # shaded band from the 10th to the 90th percentile over samples, in order of first appearance.
+#
+# logy: medians ≤ 0 are left out of the lines (the line breaks there), with a note on stderr
+# saying how many. The axis starts at a floor: the power of ten at or below base / 3, where base
+# is the larger of the smallest positive median and 10⁻⁶ × the largest value (p90 or median).
+# So the smallest positive median sits at least half a decade above the bottom, unless it is
+# below 10⁻⁶ of the top: then, like Float32 round-off (~1e-9) in the tail of a spectrum, it is
+# not allowed to stretch the axis over ten decades, and its line leaves through the bottom. The
+# band's edges p10 and p90 are clipped to the floor, so a band with p10 ≤ 0 still draws.
 
 if (!exists("input") || !exists("output")) {
     exit error "profile.gp: set input and output, e.g. gnuplot -e \"input='profile.csv'; output='profile.png'\" profile.gp"
 }
+if (!exists("logy")) { logy = 0 }
 
 set datafile separator ","
 set datafile columnheaders
@@ -38,6 +48,22 @@ do for [i=1:count] { p = strstrt(rest, "|"); model[i] = rest[1:p-1]; rest = rest
 
 stats input using "rank" nooutput
 ranks = STATS_max
+
+# MARK: logy: the medians left out, and the floor of the axis (see the header)
+if (logy) {
+    left = 0
+    lowest = 0
+    top = 0
+    tally(m, p) = (m <= 0 ? (left = left + 1) : (m > 0 && (lowest == 0 || m < lowest)) ? (lowest = m) : 0, \
+                   top = m > top ? m : top, top = p > top ? p : top, 0)
+    stats input using (tally(column("median"), column("p90"))) nooutput
+    if (lowest == 0) { exit error "profile.gp: logy needs a positive median; ".input." has none" }
+    if (left > 0) { print sprintf("profile.gp: logy leaves out %d median(s) ≤ 0", left) }
+    base = lowest > 1e-6 * top ? lowest : 1e-6 * top
+    bottom = 10.0**floor(log10(base / 3))
+}
+clip(v) = logy && !(v > bottom) ? bottom : v
+shown(v) = logy && !(v > 0) ? NaN : v
 
 # MARK: One block per model in $S (header rank,<model>,p10,p90), whatever the order of the
 # models' rows; the rows of one model are drawn in the order they come (by rank, as written)
@@ -68,11 +94,20 @@ set tics nomirror out
 set style line 100 lc rgb "#e5e5e5" lw 1 dt solid
 set grid ls 100
 set style line 101 lc rgb "#808080" lw 1 dt 2
-set xzeroaxis ls 101
 set autoscale xfix
 if (ranks <= 20) { set xtics 1 }
-set offsets 0, 0, graph 0.05, graph 0.05
+if (logy) {
+    # Whole decades from the floor up; small points, so that a median between two left out shows
+    set logscale y
+    set format y "10^{%L}"
+    set yrange [bottom:*]
+    style = "linespoints pt 7 ps 0.5"
+} else {
+    set xzeroaxis ls 101
+    set offsets 0, 0, graph 0.05, graph 0.05
+    style = "lines"
+}
 set key top right Left reverse noenhanced box lc rgb "#cccccc" opaque samplen 2 spacing 1.2
 set key title "median, shaded 10–90th percentile"
-plot for [i=1:count] $S index (i-1) using 1:3:4 with filledcurves fs transparent solid 0.18 noborder lt i notitle, \
-     for [i=1:count] $S index (i-1) using 1:2 with lines lt i title columnhead(2)
+plot for [i=1:count] $S index (i-1) using 1:(clip($3)):(clip($4)) with filledcurves fs transparent solid 0.18 noborder lt i notitle, \
+     for [i=1:count] $S index (i-1) using 1:(shown($2)) with @style lt i title columnhead(2)

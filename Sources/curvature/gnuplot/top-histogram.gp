@@ -107,8 +107,11 @@ set border 3
 set tics nomirror out
 set style line 100 lc rgb "#e5e5e5" lw 1 dt solid
 set grid ls 100
-if (logx) { set logscale x }
-set yrange [0:highest * 1.25]
+if (logx) { set logscale x; set format x "10^{%L}" }
+# Headroom for the key (its title and one line per model) above the highest bar and the medians:
+# the bars keep the part of the height the key leaves, and at least 40 %
+free = 0.95 - 0.04 * (count + 1)
+set yrange [0:highest * 1.05 / (free > 0.4 ? free : 0.4)]
 set key top right Left reverse noenhanced samplen 2 spacing 1.2
 set key title "dashed: median"
 do for [i=1:count] {

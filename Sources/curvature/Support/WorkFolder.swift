@@ -1,0 +1,37 @@
+import Curvature
+import Foundation
+
+/// A folder of a long multi-part run's finished pieces (`<out-dir>/.compare-partial`), with the
+/// settings that made them in `settings.json`, so that `--resume` continues only the same run.
+struct WorkFolder {
+    let url: URL
+
+    /// Starts afresh (removing earlier pieces), or with `resume` keeps the pieces if they were made
+    /// with the same settings and refuses otherwise.
+    init(in parent: URL, settings: [String: String], resume: Bool) throws {
+        url = parent.appendingPathComponent(".compare-partial")
+        let record = url.appendingPathComponent("settings.json")
+        let encoded = try JSONSerialization.data(withJSONObject: settings, options: [.prettyPrinted, .sortedKeys])
+        let manager = FileManager.default
+        if resume, manager.fileExists(atPath: record.path) {
+            guard let data = try? Data(contentsOf: record),
+                  let earlier = try? JSONSerialization.jsonObject(with: data) as? [String: String] else {
+                throw InputError("\(record.path): unreadable; delete \(url.path) to start afresh")
+            }
+            let changed = Set(earlier.keys).union(settings.keys).filter { earlier[$0] != settings[$0] }.sorted()
+            guard changed.isEmpty else {
+                throw InputError("--resume: the finished work in \(url.path) was made with other settings (\(changed.joined(separator: ", ")) differ); run without --resume to start afresh")
+            }
+            return
+        }
+        if resume {
+            FileHandle.standardError.write(Data("--resume: no earlier work in \(url.path); starting afresh\n".utf8))
+        }
+        if manager.fileExists(atPath: url.path) { try manager.removeItem(at: url) }
+        try manager.createDirectory(at: url, withIntermediateDirectories: true)
+        try AtomicFile.write(encoded, to: record)
+    }
+
+    /// Called once the results are in place.
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
