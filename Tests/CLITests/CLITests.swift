@@ -187,4 +187,21 @@ final class CLITests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("interrupted/.compare-partial").path))
     }
+
+    func testCompareFigureOptionsAreCheckedBeforeAnyWork() throws {
+        let base = ["compare", "--models", modelPath!, "--data", "mnist5k", "--samples", "2", "--k", "1", "--steps", "2", "--epsilons", "0"]
+        let beyond = try run(base + ["--figure-indices", "3,1000", "--out-dir", "beyond"])
+        XCTAssertEqual(beyond.process.terminationStatus, 2)
+        XCTAssertTrue(text(beyond.stderr).contains("1000 is beyond the 1000 images"))
+        let attack = try run(base + ["--figure-attack", "fgsm", "--out-dir", "attack"])
+        XCTAssertEqual(attack.process.terminationStatus, 2)
+        for name in ["beyond", "attack"] { XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)) }
+
+        let chosen = try run(base + ["--figure-indices", "7,3", "--figure-attack", "pgd-l2", "--figure-epsilon", "1", "--out-dir", "chosen"])
+        XCTAssertEqual(chosen.process.terminationStatus, 0, text(chosen.stderr))
+        let titles = try String(contentsOf: directory.appendingPathComponent("chosen/images.titles"), encoding: .utf8)
+        XCTAssertEqual(titles.split(separator: "|").count, 2 * 3, "two figure rows: the input, the gradient and the perturbation")
+        let labels = try loadDataset("mnist5k", split: .test).labels
+        XCTAssertTrue(titles.hasPrefix("label \(labels[7])|"), titles)
+    }
 }

@@ -9,7 +9,7 @@ struct Compare: ParsableCommand {
             Writes into --out-dir: profile.csv (`model,rank,mean,median,p10,p90,samples`), spectra.csv \
             (`model,sample,label,predicted,rank,eigenvalue,residual`), eval.csv (`model,attack,epsilon,accuracy`, \
             PGD-20 ℓ∞ on the same samples), images.csv and images.titles (inputs, input-gradients and PGD \
-            perturbations of the first --figure-samples samples for every model: `panel,row,col,value`), \
+            perturbations of the first --figure-samples samples, or of --figure-indices, for every model: `panel,row,col,value`), \
             spectra.csv.meta.json (command, settings, model checksums), then prints a table of the headline \
             numbers. Finished batches of spectra and finished evaluations are kept in --out-dir/.compare-partial \
             until the run completes: after Ctrl-C or a crash, the same command with --resume finishes the run \
@@ -34,7 +34,12 @@ struct Compare: ParsableCommand {
     @OptionGroup var hessianOptions: HessianOptions
     @Option(help: "Comma-separated ε for the PGD-20 ℓ∞ evaluation.") var epsilons: String = "0,0.05,0.1,0.15,0.2"
     @Option(name: .customLong("pgd-steps")) var pgdSteps: Int = 20
-    @Option(name: .customLong("figure-samples"), help: "Samples in the image figure.") var figureSamples: Int = 4
+    @Option(name: .customLong("figure-samples"), help: "Samples in the image figure: the first N of the range.") var figureSamples: Int = 4
+    @Option(name: .customLong("figure-indices"), help: "Comma-separated split indices for the image figure instead (e.g. the 9s of a test set).")
+    var figureIndices: String?
+    @Option(name: .customLong("figure-attack"), help: "pgd-linf or pgd-l2: the perturbation the figure shows.") var figureAttack: String = "pgd-linf"
+    @Option(name: .customLong("figure-epsilon"), help: "ε of the figure's perturbation (default: the first positive --epsilons).")
+    var figureEpsilon: Double?
     @Option(name: .customLong("batch-size")) var batchSize: Int = 50
     @Option var seed: UInt64 = 0
     @OptionGroup var threads: ThreadOptions
@@ -62,6 +67,11 @@ struct Compare: ParsableCommand {
         guard SpectrumEnd(rawValue: which) != nil else { throw ValidationError("--which must be largest, smallest or magnitude, got '\(which)'") }
         guard k >= 1, steps >= 1, pgdSteps >= 1, batchSize >= 1, figureSamples >= 0 else { throw ValidationError("--k, --steps, --pgd-steps, --batch-size must be ≥ 1") }
         if method == "lanczos" && k > steps { throw ValidationError("--k \(k) is larger than --steps \(steps); raise --steps to at least \(k)") }
+        guard ["pgd-linf", "pgd-l2"].contains(figureAttack) else { throw ValidationError("--figure-attack must be pgd-linf or pgd-l2, got '\(figureAttack)'") }
+        if let figureEpsilon, !(figureEpsilon > 0) { throw ValidationError("--figure-epsilon must be positive") }
+        if let figureIndices, figureIndices.split(separator: ",").contains(where: { Int($0).map { $0 < 0 } ?? true }) {
+            throw ValidationError("--figure-indices must be comma-separated indices ≥ 0, got '\(figureIndices)'")
+        }
         guard epsilonValues.count == epsilons.split(separator: ",").count else { throw ValidationError("--epsilons must be comma-separated numbers") }
     }
 
@@ -88,10 +98,15 @@ struct Compare: ParsableCommand {
         let start = Date()
         threads.apply()
         let folder = URL(fileURLWithPath: outDir)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let images = try data.load()
         let range = try data.range(in: images)
         let architecture = try arch.map(loadArchitecture)
+        let figureSampleIndices = figureIndices.map { $0.split(separator: ",").compactMap { Int($0) } } ?? Array(range.prefix(figureSamples))
+        if let beyond = figureSampleIndices.first(where: { $0 >= images.count }) {
+            throw ValidationError("--figure-indices: \(beyond) is beyond the \(images.count) images of \(data.data)'s \(data.split) split")
+        }
+        let figureBatch = images.batch(at: figureSampleIndices)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var settings = SpectrumSettings()
         (settings.method, settings.k, settings.steps, settings.seed) = (SpectrumMethod(rawValue: method)!, k, steps, seed)
         (settings.hessian, settings.h, settings.end) = (HessianKind(rawValue: hessianOptions.hessian)!, hessianOptions.h, SpectrumEnd(rawValue: which)!)
@@ -102,7 +117,6 @@ struct Compare: ParsableCommand {
         var profile = [ProfilePoint.header], spectra = ["model," + SpectrumRow.header], evaluation = ["model,attack,epsilon,accuracy"]
         var modelPanels: [[(title: String, pixels: [Double])]] = []  // per model: per sample ∇, δ
         var summaries: [Summary] = []
-        let figureBatch = images.batch(at: Array(range.prefix(figureSamples)))
         for (index, (name, path)) in zip(modelNames, modelPaths).enumerated() {
             let network = try Sequential.load(from: URL(fileURLWithPath: path), architecture: architecture)
             try checkInput(network, fits: images, dataName: data.data)
@@ -146,7 +160,7 @@ struct Compare: ParsableCommand {
                                      meanTop: extremes.reduce(0, +) / Double(Swift.max(extremes.count, 1)), accuracies: ordered))
             if figureBatch.count > 0 {
                 modelPanels.append(figurePanels(name: name, model: classifier, batch: figureBatch,
-                                                epsilon: epsilonValues.first(where: { $0 > 0 }) ?? 0.1))
+                                                epsilon: figureEpsilon ?? epsilonValues.first(where: { $0 > 0 }) ?? 0.1))
             }
         }
         try AtomicFile.write(profile.joined(separator: "\n") + "\n", to: folder.appendingPathComponent("profile.csv"))
@@ -202,7 +216,7 @@ struct Compare: ParsableCommand {
     private func figurePanels(name: String, model: @escaping Classifier, batch: Batch, epsilon: Double) -> [(title: String, pixels: [Double])] {
         let d = batch.images.count / batch.count
         let gradient = inputGradient(model, batch.images, batch.labels).gradient.scalars
-        let adversarial = AttackKind.pgdLinf.images(model, batch, epsilon: epsilon, steps: pgdSteps, restarts: 1, seed: seed)
+        let adversarial = AttackKind(rawValue: figureAttack)!.images(model, batch, epsilon: epsilon, steps: pgdSteps, restarts: 1, seed: seed)
         let delta = (adversarial - batch.images).scalars
         let after = predictions(evaluate(model, adversarial))
         var result: [(String, [Double])] = []
