@@ -19,8 +19,9 @@ struct Density: ParsableCommand {
     @Option(help: "Rademacher probes per sample.") var probes: Int = 10
     @Option(help: "Lanczos steps per probe.") var steps: Int = 30
     @Option(help: "Gaussian smoothing width (default: 1 % of the spectrum's span).") var sigma: Double?
-    @Option(name: .customLong("lambda-min")) var lambdaMin: Double?
-    @Option(name: .customLong("lambda-max")) var lambdaMax: Double?
+    // Unconditional: a negative value such as -0.5 must not be read as an option.
+    @Option(name: .customLong("lambda-min"), parsing: .unconditional, help: "Left end of a grid shared by all samples.") var lambdaMin: Double?
+    @Option(name: .customLong("lambda-max"), parsing: .unconditional, help: "Right end of that grid.") var lambdaMax: Double?
     @Option(name: .customLong("grid-points")) var gridPoints: Int = 200
     @OptionGroup var job: SampleJobOptions
 
