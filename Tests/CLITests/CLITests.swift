@@ -123,14 +123,68 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("b.csv.partial").path))
     }
 
-    func testPlotLogYIsAUsageErrorForEveryFigureButTheProfile() throws {
-        for kind in ["spectrum", "top-histogram", "density", "accuracy", "images"] {
+    func testPlotLogYIsAUsageErrorForEveryFigureButTheProfileAndTheDensity() throws {
+        for kind in ["spectrum", "top-histogram", "accuracy", "images"] {
             let result = try run(["plot", kind, "--input", "in.csv", "--output", "\(kind).png", "--log-y"])
             XCTAssertEqual(result.process.terminationStatus, 2, kind)
             let message = text(result.stderr)
-            XCTAssertTrue(message.contains("--log-y applies only to 'curvature plot profile'"), "\(kind): \(message)")
+            XCTAssertTrue(message.contains("--log-y applies only to 'curvature plot profile' and 'curvature plot density'"), "\(kind): \(message)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("\(kind).png").path))
         }
+        // For the profile and the density --log-y passes validation: what is left is the missing CSV.
+        for kind in ["profile", "density"] {
+            let result = try run(["plot", kind, "--input", "in.csv", "--output", "\(kind).png", "--log-y"])
+            XCTAssertEqual(result.process.terminationStatus, 1, kind)
+            let message = text(result.stderr)
+            XCTAssertTrue(message.contains("cannot read in.csv: no such file"), "\(kind): \(message)")
+            XCTAssertFalse(message.contains("--log-y"), "\(kind): \(message)")
+        }
+    }
+
+    /// The density figure with --log-y, from one model's CSV and from several models' CSVs with a
+    /// leading column model; a CSV without a column the figure needs is refused before gnuplot runs.
+    func testPlotDensityWithLogYDrawsOneModelOrSeveral() throws {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        try XCTSkipUnless(path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/gnuplot") },
+                          "gnuplot is not installed (apt-get install gnuplot-nox)")
+        // A spike of 10⁵ at λ = 0, tails of 10⁻² to 1 beside it and zeros past them, as for an input Hessian.
+        func rows(model: String?, scale: Double) -> [String] {
+            var rows: [String] = []
+            for sample in 0..<3 {
+                for step in 0...100 {
+                    let lambda = -0.5 + Double(step) * 0.025
+                    let tail = abs(lambda) > 1.5 / scale ? 0 : 0.01 + 0.5 * (1 + sin(Double(step + sample)))
+                    let density = 1e5 * scale * exp(-lambda * lambda / 2e-4) + tail
+                    rows.append((model.map { "\($0)," } ?? "") + "\(sample),\(lambda),\(density)")
+                }
+            }
+            return rows
+        }
+        let single = ["sample,lambda,density"] + rows(model: nil, scale: 1)
+        let several = ["model,sample,lambda,density"] + rows(model: "normal", scale: 1) + rows(model: "robust", scale: 3)
+        try (single.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("one.csv"), atomically: true, encoding: .utf8)
+        try (several.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("several.csv"), atomically: true, encoding: .utf8)
+        for name in ["one", "several"] {
+            for logY in [true, false] {
+                let output = "\(name)\(logY ? "-log" : "").png"
+                let result = try run(["plot", "density", "--input", "\(name).csv", "--output", output] + (logY ? ["--log-y"] : []))
+                let message = text(result.stderr)
+                XCTAssertEqual(result.process.terminationStatus, 0, "\(output): \(message)")
+                XCTAssertEqual(message, "", "\(output): no notes expected")
+                let png = try Data(contentsOf: directory.appendingPathComponent(output))
+                XCTAssertEqual([UInt8](png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], output)
+                XCTAssertGreaterThan(png.count, 8_000, output)
+            }
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".tmp") }
+        XCTAssertEqual(leftovers, [], "the temporary PNG was left behind")
+
+        try "model,sample,density\nnormal,0,1\n".write(to: directory.appendingPathComponent("nolambda.csv"), atomically: true, encoding: .utf8)
+        let refused = try run(["plot", "density", "--input", "nolambda.csv", "--output", "nolambda.png", "--log-y"])
+        XCTAssertEqual(refused.process.terminationStatus, 1)
+        let message = text(refused.stderr)
+        XCTAssertTrue(message.contains("has no column 'lambda'") && message.contains("or model,sample,lambda,density"), message)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("nolambda.png").path))
     }
 
     func testPlotProfileWithLogYDrawsAPNGAndNotesTheMediansLeftOut() throws {

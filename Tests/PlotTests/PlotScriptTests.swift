@@ -100,6 +100,78 @@ final class PlotScriptTests: XCTestCase {
         try assertDraws("density", rows)
     }
 
+    /// logy=1 on a density like an input Hessian's: a spike of 10⁵ at λ ≈ 0, tails of about 1 on
+    /// both sides and Gaussian tails that fall to 0. The axis is logarithmic from the power of ten
+    /// at or below 10⁻⁶ × the largest mean density, and nothing is noted on stderr.
+    func testDensityWithLogarithmicAxis() throws {
+        let rows = densityRows(models: [nil])
+        let peak = Self.meanDensity(rows, model: nil).values.max()!
+        XCTAssertEqual(peak, 1e5, accuracy: 10)
+        XCTAssertEqual(try assertDraws("density", rows, variables: ["logy": "1"]), "", "unexpected notes")
+        let messages = try assertDraws("density", rows, variables: ["logy": "1"],
+                                       after: #"show logscale; show format; print sprintf("inspect %g", GPVAL_Y_MIN)"#)
+        let lines = messages.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        XCTAssertTrue(lines.contains { $0.hasPrefix("logscaling on") && $0.split(separator: " ").contains("y") },
+                      "the density axis is not logarithmic: \(messages)")
+        XCTAssertTrue(lines.contains(#"y-axis: "10^{%L}""#), "the ticks are not powers of ten: \(messages)")
+        let floor = try XCTUnwrap(Self.inspected(messages).first.flatMap(Double.init), messages)
+        XCTAssertEqual(floor, 1e-1, accuracy: 1e-9, "the floor is not the power of ten at or below 10⁻⁶ × 10⁵: \(messages)")
+    }
+
+    /// Without logy the axis stays linear, from 0, with plain numbers.
+    func testDensityWithLinearAxisStartsAtZero() throws {
+        let messages = try assertDraws("density", densityRows(models: [nil]),
+                                       after: #"show logscale; show format; print sprintf("inspect %g", GPVAL_Y_MIN)"#)
+        XCTAssertEqual(Self.inspected(messages), ["0"], messages)
+        XCTAssertTrue(messages.contains("logscaling on none") && messages.contains(#"y-axis: "% h""#), messages)
+    }
+
+    /// With a column model (rows of the models interleaved, as the script must not depend on the
+    /// order): one mean curve per model, titled by the model's name in order of first appearance,
+    /// each the mean over that model's samples only; with logy=1 as well as without.
+    func testDensityOfSeveralModels() throws {
+        let names = ["standard", "adversarial l2", "CURE"]
+        let rows = densityRows(models: names)
+        XCTAssertEqual(rows.first, "model,sample,lambda,density")
+        // The legend's titles are model[i]; the curves are the blocks of $M (internals of density.gp).
+        let inspect = #"unset logscale y; set autoscale; do for [i=1:count] { stats $M index (i - 1) using 1:2 nooutput; "#
+            + #"print sprintf("inspect %s|%d|%.8g|%.8g", model[i], STATS_records, STATS_pos_max_y, STATS_max_y) }"#
+        for logy in [false, true] {
+            let messages = try assertDraws("density", rows, variables: logy ? ["logy": "1"] : [:], after: inspect)
+            let curves = try Self.inspected(messages).map { $0.split(separator: "|").map(String.init) }
+            XCTAssertEqual(curves.map { $0[0] }, names, "logy \(logy): the models in the legend: \(messages)")
+            for (curve, name) in zip(curves, names) {
+                let mean = Self.meanDensity(rows, model: name)
+                let (at, peak) = mean.max { $0.value < $1.value }!
+                XCTAssertEqual(Int(curve[1]), mean.count, "\(name): one point per λ of the grid")
+                XCTAssertEqual(try XCTUnwrap(Double(curve[2])), at, accuracy: 1e-9, "\(name): the peak is not where the mean peaks")
+                XCTAssertEqual(try XCTUnwrap(Double(curve[3])), peak, accuracy: peak * 1e-5, "\(name): not the mean over its samples")  // $M holds 6 digits
+            }
+            XCTAssertEqual(Self.notes(messages), [], "unexpected notes: \(messages)")
+        }
+    }
+
+    /// The column model is found by name, wherever it is; a single model draws too.
+    func testDensityWithAModelColumnLast() throws {
+        let rows = densityRows(models: ["only"]).map { row -> String in
+            let fields = row.split(separator: ",", omittingEmptySubsequences: false)
+            return (fields.dropFirst() + fields.prefix(1)).joined(separator: ",")
+        }
+        XCTAssertEqual(rows.first, "sample,lambda,density,model")
+        let messages = try assertDraws("density", rows, variables: ["logy": "1"], after: #"print sprintf("inspect %d %s", count, model[1])"#)
+        XCTAssertEqual(try Self.inspected(messages), ["1 only"], messages)
+    }
+
+    func testDensityWithLogarithmicAxisRefusesWithoutAPositiveDensity() throws {
+        let input = folder.appendingPathComponent("zero.csv")
+        let output = folder.appendingPathComponent("zero.png")
+        try "sample,lambda,density\n0,0,0\n0,1,0\n".write(to: input, atomically: true, encoding: .utf8)
+        let (status, messages) = try Self.run(["-e", "input='\(input.path)'; output='\(output.path)'; logy=1", Self.script("density").path])
+        XCTAssertNotEqual(status, 0, "density.gp drew a logarithmic axis without a positive density")
+        XCTAssertTrue(messages.contains("logy needs a positive density"), "unclear message: \(messages)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output.path), "density.gp wrote output")
+    }
+
     func testAccuracy() throws {
         var rows = ["model,attack,epsilon,accuracy"]
         // Interleaved on purpose: the script must not depend on the row order.
@@ -140,6 +212,52 @@ final class PlotScriptTests: XCTestCase {
 
     // MARK: Helpers
 
+    /// Densities like those of input Hessians, on one grid of λ from −0.5 to 2: for each of 4 samples
+    /// a spike at 0 that peaks at 10⁵ on average, tails of about 1 on both sides, Gaussian tails of
+    /// the smoothing, and zeros where the tails end. `models` [nil] writes sample,lambda,density;
+    /// otherwise model,sample,lambda,density with the rows of the models interleaved, and the model
+    /// at index i has a spike i + 1 times as high and tails that end at λ = 2 / (i + 1).
+    private func densityRows(models: [String?]) -> [String] {
+        let named = models.contains { $0 != nil }
+        var rows = [(named ? "model," : "") + "sample,lambda,density"]
+        for step in 0...250 {
+            let lambda = -0.5 + Double(step) / 100
+            for (index, model) in models.enumerated() {
+                for sample in 0..<4 {
+                    let spike = (0.5 + Double(sample) / 3) * 1e5 * Double(index + 1) * exp(-lambda * lambda / (2 * 0.0001))
+                    let reach = 2 / Double(index + 1)
+                    let tail = lambda > reach || lambda < -0.4 ? 0 : (1 + Double(sample)) * 0.5 * (1 + sin(lambda * 20)) / Double(index + 1)
+                    let value = step == 250 ? 0 : spike + tail
+                    rows.append((model.map { "\($0)," } ?? "") + "\(sample),\(lambda),\(value)")
+                }
+            }
+        }
+        return rows
+    }
+
+    /// The mean density over samples at each λ of `rows` from `densityRows`, for one model.
+    private static func meanDensity(_ rows: [String], model: String?) -> [Double: Double] {
+        var sums: [Double: (Double, Int)] = [:]
+        for row in rows.dropFirst() {
+            let fields = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if let model, fields[0] != model { continue }
+            let lambda = Double(fields[fields.count - 2])!, density = Double(fields[fields.count - 1])!
+            let (sum, count) = sums[lambda] ?? (0, 0)
+            sums[lambda] = (sum + density, count + 1)
+        }
+        return sums.mapValues { $0.0 / Double($0.1) }
+    }
+
+    /// The lines `inspect …` printed by the commands run after a script, without the prefix.
+    private static func inspected(_ messages: String) -> [String] {
+        messages.split(separator: "\n").filter { $0.hasPrefix("inspect ") }.map { String($0.dropFirst("inspect ".count)) }
+    }
+
+    /// What a script wrote on stderr besides the `inspect` lines.
+    private static func notes(_ messages: String) -> [String] {
+        messages.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("inspect ") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    }
+
     private func topHistogramRows() -> [String] {
         var rows = ["model,sample,label,predicted,rank,eigenvalue,residual"]
         for (model, scale) in [("standard", 30.0), ("adversarial", 4.0)] {
@@ -154,16 +272,17 @@ final class PlotScriptTests: XCTestCase {
     }
 
     /// Writes `rows` as `<script>.csv`, runs the script on it and checks the PNG it draws; returns
-    /// what the script wrote on stderr.
+    /// what the script wrote on stderr. `after`: gnuplot commands run once the script is done, to
+    /// print what it left behind (their `print` goes to stderr too).
     @discardableResult
-    private func assertDraws(_ script: String, _ rows: [String], variables: [String: String] = [:],
+    private func assertDraws(_ script: String, _ rows: [String], variables: [String: String] = [:], after: String? = nil,
                              file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let input = folder.appendingPathComponent("\(script).csv")
         let output = folder.appendingPathComponent("\(script).png")
         try (rows.joined(separator: "\n") + "\n").write(to: input, atomically: true, encoding: .utf8)
         let assignments = (["input='\(input.path)'", "output='\(output.path)'"]
             + variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: "; ")
-        let (status, messages) = try Self.run(["-e", assignments, Self.script(script).path])
+        let (status, messages) = try Self.run(["-e", assignments, Self.script(script).path] + (after.map { ["-e", $0] } ?? []))
         XCTAssertEqual(status, 0, "gnuplot \(script).gp failed: \(messages)", file: file, line: line)
         let png = try Data(contentsOf: output)
         XCTAssertEqual([UInt8](png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A],

@@ -9,19 +9,26 @@ struct Plot: ParsableCommand {
               profile        model,rank,mean,median,p10,p90,samples
               spectrum       sample,label,predicted,rank,eigenvalue,residual
               top-histogram  model,sample,label,predicted,rank,eigenvalue,residual
-              density        sample,lambda,density
+              density        [model,]sample,lambda,density
               accuracy       model,attack,epsilon,accuracy
               images         panel,row,col,value
 
             --log-x (top-histogram) and --log-y (profile) draw eigenvalues on a logarithmic axis, \
             for models whose eigenvalues differ by orders of magnitude; values ≤ 0 are then left out, \
-            with a note on stderr saying how many.
+            with a note on stderr saying how many. --log-y (density) draws the density on a \
+            logarithmic axis from 10⁻⁶ × the largest mean density up, so that the tails beside the \
+            spike at λ ≈ 0 show; lower densities leave through the bottom of the figure.
+
+            density with a column model (model,sample,lambda,density: the CSVs of several models, \
+            each row prefixed with its model's name) draws one mean curve per model, named in the \
+            legend, to compare models on one axis.
 
             The PNG is rendered next to --output and renamed into place, so a failed run leaves no \
             file behind. The scripts are resources of curvature (gnuplot/KIND.gp) and also run on \
             their own:
               gnuplot -e "input='profile.csv'; output='profile.png'" profile.gp
               gnuplot -e "input='profile.csv'; output='profile.png'; logy=1" profile.gp
+              gnuplot -e "input='density.csv'; output='density.png'; logy=1" density.gp
             """)
 
     @Argument(help: "The figure to draw.")
@@ -48,7 +55,10 @@ struct Plot: ParsableCommand {
     @Flag(name: .customLong("log-x"), help: "top-histogram: bins of equal width in log10 and a logarithmic axis.")
     var logX = false
 
-    @Flag(name: .customLong("log-y"), help: "profile: logarithmic eigenvalue axis; non-positive medians are left out.")
+    @Flag(name: .customLong("log-y"), help: """
+        profile: logarithmic eigenvalue axis; non-positive medians are left out. density: logarithmic \
+        density axis from 10⁻⁶ × the largest mean density up.
+        """)
     var logY = false
 
     func validate() throws {
@@ -58,7 +68,9 @@ struct Plot: ParsableCommand {
             }
         }
         if logX && kind != .topHistogram { throw ValidationError("--log-x applies only to 'curvature plot top-histogram'") }
-        if logY && kind != .profile { throw ValidationError("--log-y applies only to 'curvature plot profile'") }
+        if logY && ![.profile, .density].contains(kind) {
+            throw ValidationError("--log-y applies only to 'curvature plot profile' and 'curvature plot density'")
+        }
         if let columns, columns < 1 { throw ValidationError("--columns must be ≥ 1, got \(columns)") }
         if let palette, !["auto", "grey", "diverging"].contains(palette) {
             throw ValidationError("--palette must be auto, grey or diverging, got '\(palette)'")
@@ -129,7 +141,8 @@ enum PlotKind: String, CaseIterable, ExpressibleByArgument {
     case accuracy
     case images
 
-    /// The header written by the command that makes this CSV.
+    /// The header written by the command that makes this CSV. The density figure also takes a
+    /// leading column model (several models' CSVs, concatenated), which it does not require.
     var expectedHeader: [String] {
         switch self {
         case .profile: return ["model", "rank", "mean", "median", "p10", "p90", "samples"]
@@ -147,7 +160,8 @@ enum PlotKind: String, CaseIterable, ExpressibleByArgument {
         case .profile: return ["model", "rank", "median", "p10", "p90"]
         case .spectrum: return ["sample", "label", "predicted", "rank", "eigenvalue"]
         case .topHistogram: return ["model", "rank", "eigenvalue"]
-        case .density, .accuracy, .images: return expectedHeader
+        case .density: return ["sample", "lambda", "density"]
+        case .accuracy, .images: return expectedHeader
         }
     }
 }
@@ -155,7 +169,8 @@ enum PlotKind: String, CaseIterable, ExpressibleByArgument {
 /// Checks that `path` is a readable CSV whose header holds every column `kind` needs, followed by
 /// at least one data row; reads only the start of the file.
 private func checkHeader(of path: String, for kind: PlotKind) throws {
-    let expected = kind.expectedHeader.joined(separator: ",")
+    var expected = kind.expectedHeader.joined(separator: ",")
+    if kind == .density { expected += " (or model,\(expected) for several models)" }
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
         throw InputError("cannot read \(path): no such file")
