@@ -221,6 +221,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(reference.process.terminationStatus, 0, text(reference.stderr))
         let table = text(reference.stdout)
         XCTAssertTrue(table.contains("| a |") && table.contains("| b |"), table)
+        XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("reference/summary.md"), encoding: .utf8), table)
 
         let partial = directory.appendingPathComponent("interrupted/.compare-partial/0.spectra.csv.partial")
         let started = try interrupt(compare("interrupted"), once: partial, holds: 40)
@@ -235,7 +236,7 @@ final class CLITests: XCTestCase {
         let resumed = try run(compare("interrupted", ["--resume"]))
         XCTAssertEqual(resumed.process.terminationStatus, 0, text(resumed.stderr))
         XCTAssertEqual(text(resumed.stdout), table)
-        for name in ["profile.csv", "spectra.csv", "eval.csv", "images.csv", "images.titles"] {
+        for name in ["profile.csv", "spectra.csv", "eval.csv", "images.csv", "images.titles", "summary.md"] {
             XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("interrupted/\(name)")),
                            try Data(contentsOf: directory.appendingPathComponent("reference/\(name)")), name)
         }

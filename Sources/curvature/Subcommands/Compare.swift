@@ -11,7 +11,7 @@ struct Compare: ParsableCommand {
             PGD-20 ℓ∞ on the same samples), images.csv and images.titles (inputs, input-gradients and PGD \
             perturbations of the first --figure-samples samples, or of --figure-indices, for every model: `panel,row,col,value`), \
             spectra.csv.meta.json (command, settings, model checksums), then prints a table of the headline \
-            numbers. Finished batches of spectra and finished evaluations are kept in --out-dir/.compare-partial \
+            numbers (also kept as summary.md). Finished batches of spectra and finished evaluations are kept in --out-dir/.compare-partial \
             until the run completes: after Ctrl-C or a crash, the same command with --resume finishes the run \
             with the same results as an uninterrupted one.
             """)
@@ -169,8 +169,10 @@ struct Compare: ParsableCommand {
         try writeImages(modelPanels, figureBatch: figureBatch, width: images.width, pixelsPerImage: images.pixelsPerImage, folder: folder)
         try writeMeta(for: folder.appendingPathComponent("spectra.csv"), model: nil, seed: seed,
                       settings: record.merging(["models": modelPaths.joined(separator: ",")]) { $1 }, start: start)
+        let headline = table(summaries)
+        try AtomicFile.write(headline + "\n", to: folder.appendingPathComponent("summary.md"))
         work.remove()
-        print(table(summaries))
+        print(headline)
     }
 
     /// Per sample, the eigenvalue the headline table summarises: the largest for --which largest,
