@@ -55,6 +55,8 @@ struct Compare: ParsableCommand {
         names?.split(separator: ",").map(String.init) ?? modelPaths.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
     }
     var epsilonValues: [Double] { epsilons.split(separator: ",").compactMap { Double($0) } }
+    var figureIndexValues: [Int]? { figureIndices.map { $0.split(separator: ",").compactMap { Int($0) } } }
+    var end: SpectrumEnd { SpectrumEnd(rawValue: which)! }
 
     func validate() throws {
         guard !modelPaths.isEmpty else { throw ValidationError("--models needs at least one file") }
@@ -69,7 +71,7 @@ struct Compare: ParsableCommand {
         if method == "lanczos" && k > steps { throw ValidationError("--k \(k) is larger than --steps \(steps); raise --steps to at least \(k)") }
         guard ["pgd-linf", "pgd-l2"].contains(figureAttack) else { throw ValidationError("--figure-attack must be pgd-linf or pgd-l2, got '\(figureAttack)'") }
         if let figureEpsilon, !(figureEpsilon > 0) { throw ValidationError("--figure-epsilon must be positive") }
-        if let figureIndices, figureIndices.split(separator: ",").contains(where: { Int($0).map { $0 < 0 } ?? true }) {
+        if let figureIndices, figureIndexValues!.count != figureIndices.split(separator: ",").count || figureIndexValues!.contains(where: { $0 < 0 }) {
             throw ValidationError("--figure-indices must be comma-separated indices ≥ 0, got '\(figureIndices)'")
         }
         guard epsilonValues.count == epsilons.split(separator: ",").count else { throw ValidationError("--epsilons must be comma-separated numbers") }
@@ -101,7 +103,7 @@ struct Compare: ParsableCommand {
         let images = try data.load()
         let range = try data.range(in: images)
         let architecture = try arch.map(loadArchitecture)
-        let figureSampleIndices = figureIndices.map { $0.split(separator: ",").compactMap { Int($0) } } ?? Array(range.prefix(figureSamples))
+        let figureSampleIndices = figureIndexValues ?? Array(range.prefix(figureSamples))
         if let beyond = figureSampleIndices.first(where: { $0 >= images.count }) {
             throw ValidationError("--figure-indices: \(beyond) is beyond the \(images.count) images of \(data.data)'s \(data.split) split")
         }
@@ -109,7 +111,7 @@ struct Compare: ParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var settings = SpectrumSettings()
         (settings.method, settings.k, settings.steps, settings.seed) = (SpectrumMethod(rawValue: method)!, k, steps, seed)
-        (settings.hessian, settings.h, settings.end) = (HessianKind(rawValue: hessianOptions.hessian)!, hessianOptions.h, SpectrumEnd(rawValue: which)!)
+        (settings.hessian, settings.h, settings.end) = (HessianKind(rawValue: hessianOptions.hessian)!, hessianOptions.h, end)
         let batches = stride(from: range.lowerBound, to: range.upperBound, by: batchSize).map { $0..<Swift.min($0 + batchSize, range.upperBound) }
         let record = try fingerprint(range: range)
         let work = try WorkFolder(in: folder, settings: record, resume: resume)
@@ -120,9 +122,10 @@ struct Compare: ParsableCommand {
         for (index, (name, path)) in zip(modelNames, modelPaths).enumerated() {
             let network = try Sequential.load(from: URL(fileURLWithPath: path), architecture: architecture)
             try checkInput(network, fits: images, dataName: data.data)
-            settings.steps = Swift.min(steps, network.inputShape.reduce(1, *))
-            if settings.method == .dense && network.inputShape.reduce(1, *) > settings.denseLimit {
-                throw ValidationError("--method dense: \(name) has d = \(network.inputShape.reduce(1, *)) > \(settings.denseLimit) input dimensions; use --method lanczos")
+            let d = network.inputShape.reduce(1, *)
+            settings.steps = Swift.min(steps, d)
+            if settings.method == .dense && d > settings.denseLimit {
+                throw ValidationError("--method dense: \(name) has d = \(d) > \(settings.denseLimit) input dimensions; use --method lanczos")
             }
             let job = SpectrumJob(model: { network($0) }, settings: settings)
             // The spectra file of a model is complete once renamed from its .partial; the CSV is the
@@ -180,7 +183,7 @@ struct Compare: ParsableCommand {
     private func extremeEigenvalues(_ rows: [SpectrumRow]) -> [Double] {
         Dictionary(grouping: rows, by: \.sample).values.map { sample in
             let values = sample.map(\.eigenvalue)
-            switch SpectrumEnd(rawValue: which)! {
+            switch end {
             case .largest: return values.max()!
             case .smallest: return values.min()!
             case .magnitude: return values.map(Swift.abs).max()!
@@ -189,7 +192,7 @@ struct Compare: ParsableCommand {
     }
 
     private var extremeName: String {
-        switch SpectrumEnd(rawValue: which)! {
+        switch end {
         case .largest: return "λ₁"
         case .smallest: return "λ_min"
         case .magnitude: return "max |λ|"
