@@ -5,3 +5,4 @@
 @_exported import Datasets
 @_exported import Robustness
 @_exported import Spectra
+@_exported import Randomness

@@ -1,3 +1,4 @@
+import Randomness
 /// A permutation of `0..<count` fixed by `seed` and `epoch`.
 ///
 /// Each epoch gets its own, unrelated order from the same seed, so a training run is

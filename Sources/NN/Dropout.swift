@@ -1,4 +1,5 @@
 import Autodiff
+import Randomness
 import Tensors
 
 /// Zeroes each element with probability p in training mode and scales the rest by 1/(1−p);

@@ -1,3 +1,4 @@
+import Randomness
 import Tensors
 
 /// How new weights are drawn. Biases always follow PyTorch: U(−1/√fan_in, 1/√fan_in).

@@ -1,4 +1,5 @@
 import Autodiff
+import Randomness
 import Tensors
 
 /// The norm of an attack's threat model.
@@ -75,7 +76,7 @@ public struct PGDAttack: Sendable {
             return Tensor(randomShape: shape, .uniform(low: -epsilon, high: epsilon), dtype: dtype, generator: &generator)
         case .l2:
             let direction = Tensor(randomShape: shape, .normal(mean: 0, standardDeviation: 1), dtype: dtype, generator: &generator)
-            let radii = (0..<shape[0]).map { _ in epsilon * generator.nextUnit() }
+            let radii = (0..<shape[0]).map { _ in epsilon * generator.uniform() }
             return scaleRows(direction, zip(rowNorms(direction), radii).map { $1 / Swift.max($0, 1e-12) })
         }
     }

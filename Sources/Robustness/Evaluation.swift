@@ -1,5 +1,6 @@
 import Autodiff
 import Datasets
+import Randomness
 import Tensors
 
 /// Accuracy of `model` on `range` of `data`, clean or under an attack.

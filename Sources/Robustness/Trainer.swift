@@ -2,6 +2,7 @@ import Autodiff
 import Datasets
 import Foundation
 import NN
+import Randomness
 import Tensors
 
 /// Everything that determines a training run; with the seed and thread count, the weights.

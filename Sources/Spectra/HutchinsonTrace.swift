@@ -1,3 +1,4 @@
+import Randomness
 /// A stochastic trace estimate with its uncertainty.
 public struct TraceEstimate: Equatable, Sendable {
     /// The mean of `zᵀ H z` over the probes, an unbiased estimate of `tr H`.

@@ -1,4 +1,5 @@
 import CBLAS
+import Randomness
 
 /// Whether Lanczos re-orthogonalises each new vector against all earlier ones.
 public enum Reorthogonalization: Equatable, Sendable {

@@ -1,3 +1,4 @@
+import Randomness
 /// Which end of the spectrum power iteration looks for.
 public enum PowerIterationTarget: Equatable, Sendable {
     /// The eigenvalues of largest absolute value (plain power iteration; the sign is kept).

@@ -1,4 +1,5 @@
 import CBLAS
+import Randomness
 
 // Level-1/2 BLAS on raw rows of the flat batch arrays. The solvers work row by row (one sample at
 // a time) inside a single `withUnsafe…` scope, so these take pointers, not arrays.

@@ -1,4 +1,5 @@
 import Foundation
+import Randomness
 
 /// Settings for ``spectralDensity(_:grid:sigma:options:)``.
 public struct SpectralDensityOptions: Equatable, Sendable {

@@ -1,4 +1,5 @@
 import Autodiff
+import Randomness
 import Tensors
 import XCTest
 

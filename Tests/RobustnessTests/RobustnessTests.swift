@@ -2,6 +2,7 @@ import Autodiff
 import Datasets
 import Foundation
 import NN
+import Randomness
 import Robustness
 import Tensors
 import XCTest
@@ -128,7 +129,7 @@ final class RobustnessTests: XCTestCase {
             for row in 0..<6 {
                 for _ in 0..<6 {
                     let bright = (row < 3) == (label == 0)
-                    pixels.append(Float((bright ? 0.6 : 0.1) + 0.3 * generator.nextUnit()))
+                    pixels.append(Float((bright ? 0.6 : 0.1) + 0.3 * generator.uniform()))
                 }
             }
             labels.append(label)

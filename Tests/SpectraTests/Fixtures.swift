@@ -1,5 +1,6 @@
 import CBLAS
 import CLAPACKE
+import Randomness
 import Spectra
 import XCTest
 

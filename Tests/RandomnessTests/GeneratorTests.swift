@@ -1,7 +1,7 @@
-import Spectra
+import Randomness
 import XCTest
 
-final class Xoshiro256StarStarTests: XCTestCase {
+final class GeneratorTests: XCTestCase {
     /// Stream 0 must reproduce the xoshiro authors' reference code seeded through SplitMix64
     /// (values produced by xoshiro256starstar.c + splitmix64.c).
     func testMatchesReferenceImplementation() {
@@ -40,5 +40,22 @@ final class Xoshiro256StarStarTests: XCTestCase {
         let signs = (0..<count).map { _ in g.rademacher() }
         XCTAssertTrue(signs.allSatisfy { $0 == 1 || $0 == -1 })
         XCTAssertEqual(signs.reduce(0, +) / Double(count), 0, accuracy: 0.015)  // SE 0.0032
+    }
+
+    /// Reference outputs of the C implementation (Vigna, splitmix64.c) from state 0.
+    func testSplitMix64MatchesTheReference() {
+        var generator = SplitMix64(seed: 0)
+        XCTAssertEqual(generator.next(), 0xE220_A839_7B1D_CDAF)
+        XCTAssertEqual(generator.next(), 0x6E78_9E6A_A1B9_65F4)
+        XCTAssertEqual(generator.next(), 0x06C4_5D18_8009_454F)
+    }
+
+    func testBoundedIntegersAreInRangeAndRoughlyUniform() {
+        var generator = SplitMix64(seed: 1)
+        var counts = [Int](repeating: 0, count: 10)
+        for _ in 0 ..< 10_000 { counts[generator.nextInt(below: 10)] += 1 }
+        XCTAssertTrue(counts.allSatisfy { (850 ... 1150).contains($0) }, "\(counts)")
+        var big = SplitMix64(seed: 2)
+        XCTAssertTrue((0 ..< 1000).allSatisfy { _ in big.nextInt(below: 1) == 0 })
     }
 }

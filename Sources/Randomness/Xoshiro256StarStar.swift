@@ -1,15 +1,14 @@
-import Foundation
+import RealModule
 
 /// A small, fast, seedable random number generator: xoshiro256** seeded through SplitMix64.
 ///
-/// Every random choice in `Spectra` (start vectors, probes) comes from one of these, so a run is
-/// reproducible from its seed. Each sample of a batch draws from its own `stream`, so sample `b`'s
-/// start vector does not depend on how many other samples share the batch.
+/// The project's one generator: every random choice (weight initialisation, dropout masks, attack
+/// starts, Lanczos start vectors, probes) comes from one of these, so a run is reproducible from
+/// its seed on every platform and Swift version. Each sample of a batch can draw from its own
+/// `stream`, so sample `b`'s draws do not depend on how many other samples share the batch.
 ///
 /// With `stream` 0 the state is the first four outputs of SplitMix64 started at `seed`, which is
 /// the seeding the xoshiro authors recommend, so the sequence matches their reference code.
-/// (`Spectra` sits beside `Tensors`, not above it, so it keeps its own generator; the algorithm's
-/// name avoids an ambiguous type when an umbrella module re-exports both.)
 public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
     private var s0: UInt64
     private var s1: UInt64
@@ -20,26 +19,14 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
     ///
     /// - Parameter seed: The seed; equal seeds give equal sequences.
     /// - Parameter stream: Selects an independent sequence for the same seed (for example the
-    ///   sample's index in its batch).
+    ///   sample's index in its split).
     public init(seed: UInt64, stream: UInt64 = 0) {
         // The SplitMix64 finaliser maps 0 to 0, so stream 0 is plain SplitMix64 seeding.
-        var state = seed ^ Xoshiro256StarStar.mix(stream)
-        func splitMix() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            return Xoshiro256StarStar.mix(state)
-        }
-        s0 = splitMix()
-        s1 = splitMix()
-        s2 = splitMix()
-        s3 = splitMix()
-    }
-
-    /// The SplitMix64 output function (a bijection of 64-bit words).
-    private static func mix(_ x: UInt64) -> UInt64 {
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        var seeding = SplitMix64(seed: seed ^ SplitMix64.mix(stream))
+        s0 = seeding.next()
+        s1 = seeding.next()
+        s2 = seeding.next()
+        s3 = seeding.next()
     }
 
     /// The next 64 random bits (xoshiro256**).
@@ -71,7 +58,7 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
     public mutating func normal() -> Double {
         let u1 = 1 - uniform()  // in (0, 1], so the logarithm is finite
         let u2 = uniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        return (-2 * Double.log(u1)).squareRoot() * Double.cos(2 * Double.pi * u2)
     }
 
     /// A Rademacher value, +1 or −1 with equal probability, from the top (best) bit.
@@ -85,3 +72,6 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
         (x << k) | (x >> (64 - k))
     }
 }
+
+/// The name the rest of the project uses for a stream-0 generator.
+public typealias SeededGenerator = Xoshiro256StarStar
