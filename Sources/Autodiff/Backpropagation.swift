@@ -32,6 +32,8 @@ public func gradients(
             if !targets.contains(id) { accumulated[id] = nil }  // done with it: free early
             let needs = node.inputs.map { reaches.contains(ObjectIdentifier($0)) }
             let inputGradients = rule(gradient, node, needs)
+            precondition(inputGradients.count == node.inputs.count,
+                         "gradients: rule of \(node.op) gave \(inputGradients.count) gradients for \(node.inputs.count) inputs")
             for (input, inputGradient) in zip(node.inputs, inputGradients) {
                 guard let inputGradient, reaches.contains(ObjectIdentifier(input)) else { continue }
                 precondition(inputGradient.shape == input.shape,
@@ -75,25 +77,16 @@ private func backwardOrder(from output: Variable, targets: Set<ObjectIdentifier>
 
 /// The value and gradient of a scalar function at `point`.
 public func valueAndGradient(of function: (Variable) -> Variable, at point: Tensor) -> (value: Tensor, gradient: Tensor) {
-    let x = Variable(point, requiresGradient: true)
-    let y = function(x)
-    return (y.value, gradients(of: y, withRespectTo: [x])[0].value)
+    let point = HessianAtPoint(of: function, at: point, keepingGraph: false)
+    return (point.value, point.gradient.value)
 }
 
 /// H·v for the Hessian H of a scalar function at `point` (reverse-over-reverse): the gradient
-/// is taken with its graph kept, then ⟨∇f, v⟩ is differentiated again.
-///
-/// For a batch loss that sums per-sample losses, H is block diagonal, so one call with one
-/// vector per sample returns every sample's own H·v.
+/// is taken with its graph kept, then ⟨∇f, v⟩ is differentiated again. To take several products
+/// at one point, build a ``HessianAtPoint`` once instead.
 public func hessianVectorProduct(
     of function: (Variable) -> Variable, at point: Tensor, along direction: Tensor
 ) -> (value: Tensor, gradient: Tensor, product: Tensor) {
-    precondition(point.shape == direction.shape,
-                 "hessianVectorProduct: direction \(Shape.describe(direction.shape)) does not match point \(Shape.describe(point.shape))")
-    let x = Variable(point, requiresGradient: true)
-    let y = function(x)
-    let gradient = gradients(of: y, withRespectTo: [x], createGraph: true)[0]
-    let directional = sum(gradient * Variable(direction))
-    let product = gradients(of: directional, withRespectTo: [x])[0]
-    return (y.value, gradient.value, product.value)
+    let point = HessianAtPoint(of: function, at: point)
+    return (point.value, point.gradient.value, point.product(along: direction))
 }

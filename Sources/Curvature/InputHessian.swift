@@ -17,8 +17,7 @@ public final class ExactInputHessian: BatchedLinearOperator {
     /// The logits and the input-gradient of the summed loss at the batch.
     public let logits: Tensor
     public let gradient: Tensor
-    private let input: Variable
-    private let gradientGraph: Variable
+    private let point: HessianAtPoint
 
     public init(model: Classifier, images: Tensor, labels: [Int], sampleIndices: [Int]) {
         precondition(images.shape[0] == labels.count && labels.count == sampleIndices.count,
@@ -26,18 +25,12 @@ public final class ExactInputHessian: BatchedLinearOperator {
         batchSize = labels.count
         dimension = images.count / Swift.max(labels.count, 1)
         self.sampleIndices = sampleIndices
-        input = Variable(images, requiresGradient: true)
-        let output = model(input)
-        logits = output.value
-        gradientGraph = gradients(of: crossEntropy(logits: output, labels: labels, reduction: .sum),
-                                  withRespectTo: [input], createGraph: true)[0]
-        gradient = gradientGraph.value
+        (point, logits) = lossAtInput(model, images, labels, keepingGraph: true)
+        gradient = point.gradient.value
     }
 
     public func apply(_ vectors: [Double], into result: inout [Double]) throws {
-        let direction = Tensor(shape: input.shape, scalars: vectors, dtype: input.dtype)
-        let product = gradients(of: sum(gradientGraph * Variable(direction)), withRespectTo: [input])[0].value
-        result = product.scalars
+        result = point.product(along: Tensor(shape: point.input.shape, scalars: vectors, dtype: point.input.dtype)).scalars
     }
 
     public func randomStream(forSample b: Int) -> UInt64 { UInt64(sampleIndices[b]) }
@@ -84,7 +77,7 @@ public struct FiniteScaleInputHessian {
             }
             var difference = 0.0, size = 0.0
             for i in 0..<d {
-                for j in (i + 1)..<d where j < d {
+                for j in (i + 1)..<d {
                     let a = matrices[b * d * d + i * d + j], c = matrices[b * d * d + j * d + i]
                     difference += 2 * (a - c) * (a - c)
                     size += a * a + c * c

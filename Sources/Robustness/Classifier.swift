@@ -14,14 +14,26 @@ public func predictions(_ logits: Tensor) -> [Int] {
     }
 }
 
+/// The summed cross-entropy of `model` on a batch, differentiated once with respect to the
+/// input, and the logits. The sum makes each sample's gradient (and Hessian block) its own loss's.
+/// - Parameter keepingGraph: keep the gradient's graph, for Hessian-vector products or penalties
+///   on the gradient.
+public func lossAtInput(
+    _ model: Classifier, _ images: Tensor, _ labels: [Int], keepingGraph: Bool
+) -> (point: HessianAtPoint, logits: Tensor) {
+    var logits: Tensor?
+    let point = HessianAtPoint(of: { x in
+        let output = model(x)
+        logits = output.value
+        return crossEntropy(logits: output, labels: labels, reduction: .sum)
+    }, at: images, keepingGraph: keepingGraph)
+    return (point, logits!)
+}
+
 /// The summed cross-entropy's value, logits and gradient with respect to the input.
-/// The sum makes each sample's gradient its own loss's gradient.
 public func inputGradient(_ model: Classifier, _ images: Tensor, _ labels: [Int]) -> (loss: Double, logits: Tensor, gradient: Tensor) {
-    let x = Variable(images, requiresGradient: true)
-    let logits = model(x)
-    let loss = crossEntropy(logits: logits, labels: labels, reduction: .sum)
-    let gradient = gradients(of: loss, withRespectTo: [x])[0].value
-    return (loss.value.item, logits.value, gradient)
+    let (point, logits) = lossAtInput(model, images, labels, keepingGraph: false)
+    return (point.value.item, logits, point.gradient.value)
 }
 
 /// Logits without recording a tape.

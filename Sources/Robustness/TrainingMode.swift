@@ -79,10 +79,8 @@ extension TrainingMode {
             let ce = crossEntropy(logits: logits, labels: batch.labels)
             return TrainingLoss(total: ce, crossEntropy: ce.value.item, penalty: 0, logits: logits.value)
         case .cure, .gradnorm:
-            let x = Variable(batch.images, requiresGradient: true)
-            let logits = model(x)
-            let summed = crossEntropy(logits: logits, labels: batch.labels, reduction: .sum)
-            let gradient = gradients(of: summed, withRespectTo: [x], createGraph: true)[0]
+            let (clean, logits) = lossAtInput(model, batch.images, batch.labels, keepingGraph: true)
+            let summed = clean.output, gradient = clean.gradient
             let penaltySum: Variable
             if self == .gradnorm {
                 penaltySum = sum(square(gradient))
@@ -90,15 +88,13 @@ extension TrainingMode {
                 // z = sign(g)/‖sign(g)‖ per sample, a constant; the step is h·z.
                 let signs = gradient.value.map(.sign)
                 let step = scaleRows(signs, rowNorms(signs).map { h / Swift.max($0, 1e-12) })
-                let shifted = Variable(batch.images + step, requiresGradient: true)
-                let shiftedLoss = crossEntropy(logits: model(shifted), labels: batch.labels, reduction: .sum)
-                let shiftedGradient = gradients(of: shiftedLoss, withRespectTo: [shifted], createGraph: true)[0]
-                penaltySum = sum(square(shiftedGradient - gradient))
+                let shifted = lossAtInput(model, batch.images + step, batch.labels, keepingGraph: true).point
+                penaltySum = sum(square(shifted.gradient - gradient))
             }
             let ce = summed * (1 / n)
             let penalty = penaltySum * (1 / n)
             return TrainingLoss(total: ce + penalty * settings.lambda, crossEntropy: ce.value.item,
-                                penalty: penalty.value.item, logits: logits.value)
+                                penalty: penalty.value.item, logits: logits)
         }
     }
 }

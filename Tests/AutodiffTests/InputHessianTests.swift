@@ -114,6 +114,25 @@ final class InputHessianTests: XCTestCase {
         XCTAssertEqual(vHw, wHv, accuracy: 1e-10)
     }
 
+    /// Products taken repeatedly at one point (the graph built once) equal fresh ones, bit for bit,
+    /// and are linear in the direction.
+    func testHessianAtPointReusesOneGraph() {
+        let loss = convolutionalLoss(dtype: .float64)
+        let x = Tensor(randomShape: [2, 1, 6, 6], .uniform(low: 0, high: 1), dtype: .float64, seed: 27)
+        let v = Tensor(randomShape: x.shape, .normal(mean: 0, standardDeviation: 1), dtype: .float64, seed: 28)
+        let w = Tensor(randomShape: x.shape, .normal(mean: 0, standardDeviation: 1), dtype: .float64, seed: 29)
+        let point = HessianAtPoint(of: loss, at: x)
+        let fresh = hessianVectorProduct(of: loss, at: x, along: v)
+        XCTAssertEqual(point.value.scalars, fresh.value.scalars)
+        XCTAssertEqual(point.gradient.value.scalars, fresh.gradient.scalars)
+        XCTAssertEqual(point.product(along: v).scalars, fresh.product.scalars)
+        XCTAssertEqual(point.product(along: v).scalars, fresh.product.scalars, "a second product at the same point")
+        let combined = point.product(along: v * 2 + w).scalars
+        let separate = (point.product(along: v) * 2 + point.product(along: w)).scalars
+        for (a, b) in zip(combined, separate) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        XCTAssertEqual(HessianAtPoint(of: loss, at: x, keepingGraph: false).gradient.value.scalars, fresh.gradient.scalars)
+    }
+
     func testFloat32AgreesWithFloat64() {
         let x64 = Tensor(randomShape: [2, 1, 6, 6], .uniform(low: 0, high: 1), dtype: .float64, seed: 31)
         let v64 = Tensor(randomShape: x64.shape, .normal(mean: 0, standardDeviation: 1), dtype: .float64, seed: 32)
