@@ -81,9 +81,21 @@ public struct SpectrumSettings: Sendable, Equatable {
     public var reorthogonalization: Reorthogonalization = .full
     public var seed: UInt64 = 0
     public var powerIterations = 1000
-    public var denseLimit = 4096
+    public var denseLimit = denseDimensionLimit
 
     public init() {}
+
+    /// Checks the settings against a model's input dimension before any work.
+    public func validate(dimension d: Int, modelName: String = "the model") throws {
+        guard k >= 1, steps >= 1, powerIterations >= 1 else { throw RunError("k, steps and power iterations must be ≥ 1") }
+        if method == .lanczos && k > steps {
+            throw RunError("--k \(k) is larger than --steps \(steps): Lanczos finds at most m Ritz values; raise --steps to at least \(k)")
+        }
+        if method == .dense && d > denseLimit {
+            throw RunError("--method dense: \(modelName) has d = \(d) > \(denseLimit) input dimensions; use --method lanczos")
+        }
+        if hessian == .finite && !(h > 0) { throw RunError("--h must be positive, got \(h)") }
+    }
 }
 
 /// Computes input-Hessian spectra batch by batch.
@@ -127,7 +139,6 @@ public struct SpectrumJob {
         }
         switch s.method {
         case .dense:
-            if d > s.denseLimit { throw SpectraError.denseDimensionAboveLimit(dimension: d, limit: s.denseLimit) }
             let results = try denseEigen(op, wantVectors: true, maxDimension: s.denseLimit)
             for (b, result) in results.enumerated() {
                 let all = result.eigenvalues.enumerated().map { (rank: $0.offset + 1, value: $0.element, residual: result.residuals?[$0.offset] ?? .nan) }

@@ -29,10 +29,13 @@ extension LabeledImages {
         return Batch(images: tensor.converted(to: dtype), labels: indices.map { Int(labels[$0]) }, indices: indices)
     }
 
-    /// Consecutive batches over `range` of the split, in order.
-    public func batches(in range: Range<Int>, size: Int, dtype: DType = .float32) -> [Batch] {
-        stride(from: range.lowerBound, to: range.upperBound, by: size).map { start in
-            batch(at: Array(start..<Swift.min(start + size, range.upperBound)), dtype: dtype)
-        }
+    /// The images of `samples` (consecutive split indices) as a batch.
+    public func batch(_ samples: Range<Int>, dtype: DType = .float32) -> Batch {
+        batch(at: Array(samples), dtype: dtype)
+    }
+
+    /// Consecutive batches over `range` of the split, in order, made as they are visited.
+    public func batches(in range: Range<Int>, size: Int, dtype: DType = .float32) -> LazyMapSequence<BatchRanges, Batch> {
+        BatchRanges(covering: range, batchSize: size).lazy.map { self.batch($0, dtype: dtype) }
     }
 }

@@ -22,12 +22,15 @@ public struct DenseEigenResult: Equatable, Sendable {
 ///
 /// - Parameter op: The batch of symmetric operators.
 /// - Parameter wantVectors: Whether to return eigenvectors and their residuals.
-/// - Parameter maxDimension: Largest dimension accepted (4096 by default).
+/// - Parameter maxDimension: Largest dimension accepted (``denseDimensionLimit`` by default).
 /// - Returns: One ``DenseEigenResult`` per sample.
 /// - Throws: ``SpectraError/denseDimensionAboveLimit(dimension:limit:)`` above `maxDimension`
 ///   (its message points to Lanczos), ``SpectraError/lapack(routine:info:)``, and the operator's errors.
+/// The largest dimension the dense solver accepts by default: 4096² doubles are 128 MiB per sample.
+public let denseDimensionLimit = 4096
+
 public func denseEigen(
-    _ op: some BatchedLinearOperator, wantVectors: Bool = false, maxDimension: Int = 4096
+    _ op: some BatchedLinearOperator, wantVectors: Bool = false, maxDimension: Int = denseDimensionLimit
 ) throws -> [DenseEigenResult] {
     try op.checkShape()
     let batch = op.batchSize

@@ -2,7 +2,7 @@ import CBLAS
 import Randomness
 
 /// Whether Lanczos re-orthogonalises each new vector against all earlier ones.
-public enum Reorthogonalization: Equatable, Sendable {
+public enum Reorthogonalization: String, Equatable, Sendable, CaseIterable {
     /// Against the whole stored basis, twice per step, as matrix-vector products. Keeps the basis
     /// orthonormal to working precision, so no spurious ("ghost") copies of converged Ritz values
     /// appear. Costs `batchSize × steps × dimension` stored doubles and `O(steps² · dimension)` flops

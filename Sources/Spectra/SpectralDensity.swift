@@ -54,35 +54,72 @@ public struct SpectralDensity: Equatable, Sendable {
     }
 }
 
+/// One sample's stochastic Lanczos quadrature: a Gauss rule whose nodes and weights stand for the
+/// spectral measure `(1/n) Σ δ(t − λᵢ)`.
+public struct SpectralQuadrature: Equatable, Sendable {
+    /// Gauss quadrature nodes (Ritz values) of all probes.
+    public var nodes: [Double]
+    /// Their weights (squared first components of the tridiagonal's eigenvectors, divided by the
+    /// number of probes); they sum to 1, and `Σ wᵢ f(nodesᵢ)` estimates `tr f(H) / dimension`.
+    public var weights: [Double]
+
+    public init(nodes: [Double], weights: [Double]) {
+        self.nodes = nodes
+        self.weights = weights
+    }
+
+    /// The rule smoothed by a Gaussian of width `sigma` and evaluated on `grid`: Σᵢ wᵢ · N(λ; nodeᵢ, σ²).
+    public func smoothed(on grid: [Double], sigma: Double) -> [Double] {
+        let normaliser = 1 / (sigma * (2 * Double.pi).squareRoot())
+        return grid.map { point in
+            var sum = 0.0
+            for (node, weight) in zip(nodes, weights) {
+                let u = (point - node) / sigma
+                sum += weight * exp(-0.5 * u * u)
+            }
+            return sum * normaliser
+        }
+    }
+}
+
 /// Stochastic Lanczos quadrature: an estimate of the spectral density `(1/n) Σ δ(t − λᵢ)` of every
 /// sample, smoothed by a Gaussian of width `sigma` and evaluated on `grid`.
 ///
-/// Each Rademacher probe `z` starts a Lanczos run; the eigenvalues `θ` of its tridiagonal and the
-/// squared first components `τ` of their eigenvectors are the nodes and weights of a Gauss rule for
-/// `zᵀ f(H) z / n`. Averaging the rules over the probes and replacing each node by a Gaussian gives
-/// the density. All samples run in lock-step, one batched apply per Lanczos step.
-///
-/// - Parameter op: The batch of symmetric operators.
-/// - Parameter grid: Points at which to evaluate the density.
-/// - Parameter sigma: Standard deviation of the Gaussian smoothing kernel, > 0.
-/// - Parameter options: Probes, Lanczos steps, re-orthogonalisation, seed.
-/// - Returns: One ``SpectralDensity`` per sample.
-/// - Throws: ``SpectraError/tooManySteps(steps:dimension:)`` if `steps > dimension`,
-///   ``SpectraError/invalidArgument(_:)`` for other bad arguments, and the operator's errors.
+/// ``stochasticLanczosQuadrature(_:options:)`` followed by ``SpectralQuadrature/smoothed(on:sigma:)``.
 public func spectralDensity(
     _ op: some BatchedLinearOperator, grid: [Double], sigma: Double,
     options: SpectralDensityOptions = SpectralDensityOptions()
 ) throws -> [SpectralDensity] {
+    guard sigma > 0, sigma.isFinite else { throw SpectraError.invalidArgument("sigma \(sigma) must be positive and finite") }
+    guard !grid.isEmpty, grid.allSatisfy(\.isFinite) else {
+        throw SpectraError.invalidArgument("grid must be non-empty and finite")
+    }
+    return try stochasticLanczosQuadrature(op, options: options).map { rule in
+        SpectralDensity(grid: grid, density: rule.smoothed(on: grid, sigma: sigma), nodes: rule.nodes, weights: rule.weights)
+    }
+}
+
+/// Each sample's Gauss rule for its spectral measure, by stochastic Lanczos quadrature.
+///
+/// Each Rademacher probe `z` starts a Lanczos run; the eigenvalues `θ` of its tridiagonal and the
+/// squared first components `τ` of their eigenvectors are the nodes and weights of a Gauss rule for
+/// `zᵀ f(H) z / n`. Averaging the rules over the probes gives the sample's rule. All samples run in
+/// lock-step, one batched apply per Lanczos step.
+///
+/// - Parameter op: The batch of symmetric operators.
+/// - Parameter options: Probes, Lanczos steps, re-orthogonalisation, seed.
+/// - Returns: One ``SpectralQuadrature`` per sample.
+/// - Throws: ``SpectraError/tooManySteps(steps:dimension:)`` if `steps > dimension`,
+///   ``SpectraError/invalidArgument(_:)`` for other bad arguments, and the operator's errors.
+public func stochasticLanczosQuadrature(
+    _ op: some BatchedLinearOperator, options: SpectralDensityOptions = SpectralDensityOptions()
+) throws -> [SpectralQuadrature] {
     try op.checkShape()
     let batch = op.batchSize
     let n = op.dimension
     guard options.probes >= 1 else { throw SpectraError.invalidArgument("probes \(options.probes) must be ≥ 1") }
     guard options.steps >= 1 else { throw SpectraError.invalidArgument("steps \(options.steps) must be ≥ 1") }
     guard options.steps <= n else { throw SpectraError.tooManySteps(steps: options.steps, dimension: n) }
-    guard sigma > 0, sigma.isFinite else { throw SpectraError.invalidArgument("sigma \(sigma) must be positive and finite") }
-    guard !grid.isEmpty, grid.allSatisfy(\.isFinite) else {
-        throw SpectraError.invalidArgument("grid must be non-empty and finite")
-    }
 
     var generators = (0..<batch).map { Xoshiro256StarStar(seed: options.seed, stream: op.randomStream(forSample: $0)) }
     var nodes = [[Double]](repeating: [], count: batch)
@@ -108,24 +145,12 @@ public func spectralDensity(
         }
     }
 
-    return (0..<batch).map { b in
-        let quadrature = SpectralDensity(grid: [], density: [], nodes: nodes[b], weights: weights[b])
-        return SpectralDensity(grid: grid, density: quadrature.smoothed(on: grid, sigma: sigma), nodes: nodes[b], weights: weights[b])
-    }
+    return (0..<batch).map { SpectralQuadrature(nodes: nodes[$0], weights: weights[$0]) }
 }
 
 extension SpectralDensity {
-    /// The quadrature (`nodes`, `weights`) smoothed by a Gaussian of width `sigma` and evaluated on
-    /// `grid`: Σᵢ wᵢ · N(λ; nodeᵢ, σ²).
+    /// The quadrature (`nodes`, `weights`) smoothed by a Gaussian of width `sigma` and evaluated on `grid`.
     public func smoothed(on grid: [Double], sigma: Double) -> [Double] {
-        let normaliser = 1 / (sigma * (2 * Double.pi).squareRoot())
-        return grid.map { point in
-            var sum = 0.0
-            for (node, weight) in zip(nodes, weights) {
-                let u = (point - node) / sigma
-                sum += weight * exp(-0.5 * u * u)
-            }
-            return sum * normaliser
-        }
+        SpectralQuadrature(nodes: nodes, weights: weights).smoothed(on: grid, sigma: sigma)
     }
 }

@@ -24,16 +24,19 @@ final class ShufflingTests: XCTestCase {
         XCTAssertEqual(Array(BatchRanges(count: 0, batchSize: 3)), [])
     }
 
-    func testBatchesVisitEveryImageOnceInShuffledOrder() throws {
-        let data = try LabeledImages(
-            images: (0 ..< 7).map(Float.init), labels: (0 ..< 7).map { Int32($0 % 2) },
-            channels: 1, height: 1, width: 1, classCount: 2)
-        let batches = Array(data.batches(size: 3, seed: 5, epoch: 2))
-        XCTAssertEqual(batches.map(\.count), [3, 3, 1])
-        let visited = batches.flatMap(\.images).map(Int.init)
-        XCTAssertEqual(visited, shuffledIndices(count: 7, seed: 5, epoch: 2))
-        XCTAssertEqual(batches.flatMap(\.labels), visited.map { Int32($0 % 2) })
-        XCTAssertEqual(Array(data.batches(size: 3, seed: 5, epoch: 2, dropLast: true)).count, 2)
-        XCTAssertThrowsError(try Batches(data: data, order: [0, 7], size: 2))
+    func testBatchRangesCoverARangeAlignedAtItsStartAndSplitIntoShards() {
+        let ranges = BatchRanges(covering: 10 ..< 21, batchSize: 4)
+        XCTAssertEqual(Array(ranges), [10 ..< 14, 14 ..< 18, 18 ..< 21])
+        XCTAssertEqual(ranges.batchCount, 3)
+        XCTAssertEqual(ranges.batches(of: .whole), Array(ranges))
+        let shards = (1 ... 2).map { ranges.batches(of: Shard("\($0)/2")!) }
+        XCTAssertEqual(shards, [[10 ..< 14], [14 ..< 18, 18 ..< 21]])
+        // Every sample lands in the same batch however the run is split.
+        for n in 1 ... 5 {
+            XCTAssertEqual((1 ... n).flatMap { ranges.batches(of: Shard("\($0)/\(n)")!) }, Array(ranges), "\(n) shards")
+        }
+        XCTAssertEqual(Shard("3/8")?.index, 2)
+        XCTAssertEqual(Shard("3/8")?.description, "3/8")
+        for bad in ["0/2", "3/2", "1/0", "1", "a/b", "1/2/3", "-1/2", ""] { XCTAssertNil(Shard(bad), bad) }
     }
 }

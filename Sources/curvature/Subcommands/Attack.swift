@@ -15,8 +15,8 @@ struct Attack: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var data: DataOptions
 
-    @Option(help: "deepfool, fgsm, pgd-linf or pgd-l2.")
-    var method: String = "deepfool"
+    @Option(help: "The attack: DeepFool finds each sample's minimal ℓ2 perturbation, the others attack at --epsilon.")
+    var method: AttackMethod = .deepfool
 
     @Option(help: "ε for fgsm and pgd.")
     var epsilon: Double = 0.1
@@ -36,21 +36,14 @@ struct Attack: ParsableCommand {
     var out: String
 
     func validate() throws {
-        guard method == "deepfool" || (AttackKind(rawValue: method) != nil && method != "none") else {
-            throw ValidationError("--method must be deepfool, fgsm, pgd-linf or pgd-l2, got '\(method)'")
-        }
         guard steps >= 1, restarts >= 1, batchSize >= 1, maxIterations >= 1, epsilon >= 0 else {
             throw ValidationError("--steps, --restarts, --batch-size, --max-iterations must be ≥ 1 and --epsilon ≥ 0")
         }
     }
 
     func run() throws {
-        threads.apply()
-        let network = try model.load()
-        let dataset = try data.load()
-        try checkInput(network, fits: dataset, dataName: data.data)
-        let range = try data.range(in: dataset)
-        let classifier: Classifier = { network($0) }
+        let prepared = try PreparedSampleJob(model: model, data: data, threads: threads)
+        let (dataset, range, classifier) = (prepared.images, prepared.range, prepared.classifier)
         var rows = ["sample,label,predicted,adversarial_predicted,norm_l2,norm_linf"]
         var perturbed: [Float] = []
         let progress = ProgressLine()
@@ -59,11 +52,10 @@ struct Attack: ParsableCommand {
             if Interruption.requested { exitInterrupted("curvature attack: interrupted; no output written") }
             let clean = predictions(evaluate(classifier, batch.images))
             let adversarial: Tensor
-            if method == "deepfool" {
-                adversarial = DeepFool(overshoot: overshoot, maxIterations: maxIterations).perturb(classifier, batch.images).images
+            if let attack = method.fixedEpsilon {
+                adversarial = attack.images(classifier, batch, epsilon: epsilon, steps: steps, restarts: restarts, seed: seed)
             } else {
-                adversarial = AttackKind(rawValue: method)!.images(classifier, batch, epsilon: epsilon, steps: steps,
-                                                                   restarts: restarts, seed: seed)
+                adversarial = DeepFool(overshoot: overshoot, maxIterations: maxIterations).perturb(classifier, batch.images).images
             }
             let after = predictions(evaluate(classifier, adversarial))
             let delta = adversarial - batch.images

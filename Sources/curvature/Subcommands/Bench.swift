@@ -24,14 +24,13 @@ struct BenchHVP: ParsableCommand {
     @Option(help: "Batch size B.")
     var batch: Int = 128
 
-    @Option(help: "OpenBLAS threads (default: OPENBLAS_NUM_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
     @Option(help: "Timed runs; the median is reported.")
     var repeats: Int = 7
 
-    @Option(help: "float32 or float64.")
-    var dtype: String = "float32"
+    @Option(help: "Arithmetic of weights and inputs.")
+    var dtype: DType = .float32
 
     @Option(help: "Seed for weights and inputs.")
     var seed: UInt64 = 0
@@ -45,13 +44,11 @@ struct BenchHVP: ParsableCommand {
         }
         guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1, got \(batch)") }
         guard repeats >= 5 else { throw ValidationError("--repeats must be ≥ 5 for a meaningful median, got \(repeats)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
-        guard DType(rawValue: dtype) != nil else { throw ValidationError("--dtype must be float32 or float64, got '\(dtype)'") }
     }
 
     func run() throws {
-        if let threads { BLASThreads.set(threads) }
-        let type = DType(rawValue: dtype)!
+        threads.apply()
+        let type = dtype
         // PyTorch's default initialisation from the seed, as the peers use.
         let network = try Sequential(BuiltinArchitecture.named(model)!, dtype: type, seed: seed)
         var generator = SeededGenerator(seed: seed &+ 1)
@@ -63,7 +60,7 @@ struct BenchHVP: ParsableCommand {
         let gradient = median(timing { _ = valueAndGradient(of: loss, at: x) })
         let hvp = median(timing { _ = hessianVectorProduct(of: loss, at: x, along: v) })
         if !noHeader { print("model,threads,batch,grad_ms,hvp_ms,hvp_per_s") }
-        print([model, String(BLASThreads.count), String(batch), format(gradient * 1e3), format(hvp * 1e3),
+        print([model, String(Parallel.threadCount), String(batch), format(gradient * 1e3), format(hvp * 1e3),
                String(format: "%.1f", Double(batch) / hvp)].joined(separator: ","))
     }
 
@@ -103,11 +100,9 @@ struct BenchSpectrum: ParsableCommand {
         (settings.k, settings.steps) = (k, steps)
         let job = SpectrumJob(model: { network($0) }, settings: settings)
         let start = DispatchTime.now().uptimeNanoseconds
-        for first in stride(from: 0, to: samples, by: batchSize) {
-            _ = try job.rows(for: images.batch(at: Array(first..<Swift.min(first + batchSize, samples))))
-        }
+        for batch in images.batches(in: 0..<samples, size: batchSize) { _ = try job.rows(for: batch) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         print("model,threads,samples,k,steps,batch,seconds,images_per_s")
-        print("\(model ?? "cnn-small(random)"),\(BLASThreads.count),\(samples),\(k),\(steps),\(batchSize),\(String(format: "%.2f", seconds)),\(String(format: "%.1f", Double(samples) / seconds))")
+        print("\(model ?? "cnn-small(random)"),\(Parallel.threadCount),\(samples),\(k),\(steps),\(batchSize),\(String(format: "%.2f", seconds)),\(String(format: "%.1f", Double(samples) / seconds))")
     }
 }

@@ -11,11 +11,17 @@ struct Demo: ParsableCommand {
             Hessian and PGD-20 robust accuracies — then draws the figures with gnuplot. Results go to --out-dir.
             """)
 
-    @Option(help: "cnn-small-softplus (smooth: the exact Hessian sees all curvature) or cnn-small (ReLU).")
-    var family: String = "cnn-small"
+    /// The shipped model families.
+    enum Family: String, CaseIterable, ExpressibleByArgument {
+        case cnnSmall = "cnn-small"
+        case cnnSmallSoftplus = "cnn-small-softplus"
+    }
+
+    @Option(help: "cnn-small (ReLU) or cnn-small-softplus (smooth: the exact Hessian sees all curvature).")
+    var family: Family = .cnnSmall
 
     @Option(help: "Test images.") var samples: Int = 200
-    @Option(help: "exact or finite.") var hessian: String = "exact"
+    @Option(help: "The input Hessian.") var hessian: HessianKind = .exact
     @Option(help: "Scale of the finite-scale Hessian.") var h: Double = 0.05
     @OptionGroup var threads: ThreadOptions
 
@@ -26,7 +32,6 @@ struct Demo: ParsableCommand {
     var resume = false
 
     func validate() throws {
-        guard ["cnn-small", "cnn-small-softplus"].contains(family) else { throw ValidationError("--family must be cnn-small or cnn-small-softplus") }
         guard samples >= 1 && samples <= 10_000 else { throw ValidationError("--samples must be in 1…10000") }
     }
 
@@ -34,23 +39,26 @@ struct Demo: ParsableCommand {
         let start = Date()
         let names = ["normal", "pgd", "cure"]
         let files = try ["standard", "pgd", "cure"].map { mode -> String in
-            do { return try DataDirectory.locate("models/fmnist-\(family)-\(mode).safetensors") } catch {
-                throw InputError("the reference model fmnist-\(family)-\(mode).safetensors was not found (\(error)); run from the repository or set CURVATURE_DATA to its Data folder")
+            do { return try DataDirectory.locate("models/fmnist-\(family.rawValue)-\(mode).safetensors") } catch {
+                throw InputError("the reference model fmnist-\(family.rawValue)-\(mode).safetensors was not found (\(error)); run from the repository or set CURVATURE_DATA to its Data folder")
             }
         }
-        var arguments = ["--models", files.joined(separator: ","), "--names", names.joined(separator: ","),
-                         "--data", "fashion-mnist", "--split", "test", "--samples", String(samples),
-                         "--method", "lanczos", "--k", "20", "--steps", "40", "--hessian", hessian, "--h", String(h),
-                         "--epsilons", "0,0.05,0.1,0.15", "--out-dir", outDir]
-        if let count = threads.threads { arguments += ["--threads", String(count)] }
-        if resume { arguments.append("--resume") }
-        let compare = try Compare.parse(arguments)
-        try compare.run()
+        threads.apply()
+        let images = try loadDataset("fashion-mnist", split: .test)
+        let networks = try files.map { try Sequential.load(from: URL(fileURLWithPath: $0)) }
+        var study = ComparisonStudy(models: Array(zip(names, networks)).map { ($0, $1) }, data: images, dataName: "fashion-mnist",
+                                    split: .test, samples: 0..<samples)
+        (study.settings.spectrum.method, study.settings.spectrum.k, study.settings.spectrum.steps) = (.lanczos, 20, 40)
+        (study.settings.spectrum.hessian, study.settings.spectrum.h) = (hessian, h)
+        study.settings.epsilons = [0, 0.05, 0.1, 0.15]
+        study.settings.figureIndices = Array((0..<samples).prefix(4))
+        study.identity = ["model_sha256": try files.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","), "arch": ""]
+        try runComparison(study, outDir: outDir, resume: resume, start: start, record: ["models": files.joined(separator: ",")])
         let folder = URL(fileURLWithPath: outDir)
         func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
         let figures: [[String]] = [
             ["profile", "--input", path("profile.csv"), "--output", path("profile.png"), "--log-y",
-             "--title", "Input-Hessian eigenvalue profile, \(family), Fashion-MNIST (\(samples) test images)"],
+             "--title", "Input-Hessian eigenvalue profile, \(family.rawValue), Fashion-MNIST (\(samples) test images)"],
             ["top-histogram", "--input", path("spectra.csv"), "--output", path("top-eigenvalue.png"), "--log-x",
              "--title", "Largest eigenvalue per image"],
             ["accuracy", "--input", path("eval.csv"), "--output", path("accuracy.png"), "--title", "PGD-20 accuracy against ε"],

@@ -34,17 +34,15 @@ struct Density: ParsableCommand {
 
     func run() throws {
         let prepared = try PreparedSampleJob(model: model, data: data, job: job)
-        let (start, type, network, images, range) = (prepared.start, prepared.dtype, prepared.network, prepared.images, prepared.range)
         let out = URL(fileURLWithPath: job.out)
-        let d = network.inputShape.reduce(1, *)
+        let d = prepared.network.inputShape.reduce(1, *)
         let options = SpectralDensityOptions(probes: probes, steps: Swift.min(steps, d), seed: job.seed)
-        _ = try BatchedCSVRun(header: "sample,lambda,density", out: out, resume: job.resume, label: "density").run(try job.batches(of: range)) { samples in
-            let batch = images.batch(at: Array(samples), dtype: type)
-            let op = try hessianOptions.makeOperator({ network($0) }, batch)
-            // The grid depends on each sample's nodes, so the quadrature is smoothed below.
-            let results = try spectralDensity(op, grid: [0], sigma: 1, options: options)
+        try BatchedCSVRun(header: "sample,lambda,density", out: out, resume: job.resume, label: "density").run(job.batches(of: prepared.range)) { samples in
+            let batch = prepared.images.batch(samples, dtype: prepared.dtype)
+            let op = try hessianOptions.makeOperator(prepared.classifier, batch)
             var lines: [String] = []
-            for (b, result) in results.enumerated() {
+            // The grid depends on each sample's nodes, so each sample's quadrature is smoothed on its own grid.
+            for (b, result) in try stochasticLanczosQuadrature(op, options: options).enumerated() {
                 let low = lambdaMin ?? result.nodes.min()!, high = lambdaMax ?? result.nodes.max()!
                 let width = sigma ?? Swift.max((high - low) / 100, 1e-12 * Swift.max(Swift.abs(high), 1))
                 let grid = SpectralDensity.uniformGrid(from: lambdaMin ?? low - 4 * width, to: lambdaMax ?? high + 4 * width, count: gridPoints)
@@ -54,10 +52,8 @@ struct Density: ParsableCommand {
             }
             return lines
         }
-        try writeMeta(for: out, model: model.url, seed: job.seed, settings: [
+        try writeMeta(for: out, model: model.url, seed: job.seed, settings: hessianOptions.record.merging(job.record(data: data, range: prepared.range)) { $1 }.merging([
             "probes": String(probes), "steps": String(options.steps), "sigma": sigma.map { "\($0)" } ?? "auto",
-            "hessian": hessianOptions.hessian, "h": String(hessianOptions.h), "data": data.data, "split": data.split,
-            "samples": "\(range.lowerBound)..<\(range.upperBound)", "shard": job.shard ?? "1/1", "dtype": job.dtype,
-        ], start: start)
+        ]) { $1 }, start: prepared.start)
     }
 }

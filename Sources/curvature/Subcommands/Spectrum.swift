@@ -17,60 +17,30 @@ struct Spectrum: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var data: DataOptions
 
-    @Option(help: "lanczos, power or dense.")
-    var method: String = "lanczos"
+    @Option(help: "The eigen-solver.")
+    var method: SpectrumMethod = .lanczos
 
-    @Option(help: "Eigenvalues per sample.")
-    var k: Int = 20
-
-    @Option(help: "Lanczos steps m (≥ k).")
-    var steps: Int = 40
-
-    @Option(help: "largest, smallest or magnitude.")
-    var which: String = "largest"
-
-    @OptionGroup var hessianOptions: HessianOptions
-
-    @Option(help: "Lanczos reorthogonalisation: full or none.")
-    var reorthogonalization: String = "full"
-
+    @OptionGroup var spectrum: SpectrumOptions
     @OptionGroup var job: SampleJobOptions
 
     func validate() throws {
-        guard let method = SpectrumMethod(rawValue: method) else { throw ValidationError("--method must be lanczos, power or dense, got '\(self.method)'") }
-        guard SpectrumEnd(rawValue: which) != nil else { throw ValidationError("--which must be largest, smallest or magnitude, got '\(which)'") }
-        guard ["full", "none"].contains(reorthogonalization) else { throw ValidationError("--reorthogonalization must be full or none") }
-        guard k >= 1 else { throw ValidationError("--k must be ≥ 1, got \(k)") }
-        if method == .lanczos {
-            guard steps >= 1 else { throw ValidationError("--steps must be ≥ 1, got \(steps)") }
-            guard k <= steps else { throw ValidationError("--k \(k) is larger than --steps \(steps): Lanczos finds at most m Ritz values; raise --steps to at least \(k)") }
-        }
+        _ = try spectrum.settings(method: method, seed: job.seed)
     }
 
     func run() throws {
         let prepared = try PreparedSampleJob(model: model, data: data, job: job)
-        let (start, type, network, images, range) = (prepared.start, prepared.dtype, prepared.network, prepared.images, prepared.range)
-        let d = network.inputShape.reduce(1, *)
-        var settings = SpectrumSettings()
-        settings.method = SpectrumMethod(rawValue: method)!
-        (settings.k, settings.steps, settings.h, settings.seed) = (k, Swift.min(steps, d), hessianOptions.h, job.seed)
-        settings.hessian = HessianKind(rawValue: hessianOptions.hessian)!
-        settings.end = SpectrumEnd(rawValue: which)!
-        settings.reorthogonalization = reorthogonalization == "full" ? .full : .none
-        if settings.method == .dense && d > settings.denseLimit {
-            throw ValidationError("--method dense: the input has d = \(d) > \(settings.denseLimit) dimensions; use --method lanczos")
-        }
-        let spectrumJob = SpectrumJob(model: { network($0) }, settings: settings)
+        let d = prepared.network.inputShape.reduce(1, *)
+        var settings = try spectrum.settings(method: method, seed: job.seed)
+        settings.steps = Swift.min(settings.steps, d)
+        try settings.validate(dimension: d)
+        let spectrumJob = SpectrumJob(model: prepared.classifier, settings: settings)
         let out = URL(fileURLWithPath: job.out)
-        let run = BatchedCSVRun(header: SpectrumRow.header, out: out, resume: job.resume, label: "spectrum")
-        _ = try run.run(try job.batches(of: range)) { samples in
-            try spectrumJob.rows(for: images.batch(at: Array(samples), dtype: type)).map(\.csv)
+        try BatchedCSVRun(header: SpectrumRow.header, out: out, resume: job.resume, label: "spectrum").run(job.batches(of: prepared.range)) { samples in
+            try spectrumJob.rows(for: prepared.images.batch(samples, dtype: prepared.dtype)).map(\.csv)
         }
-        try writeMeta(for: out, model: model.url, seed: job.seed, settings: [
-            "method": method, "k": String(k), "steps": String(settings.steps), "which": which, "hessian": hessianOptions.hessian,
-            "h": String(hessianOptions.h), "data": data.data, "split": data.split, "samples": "\(range.lowerBound)..<\(range.upperBound)",
-            "shard": job.shard ?? "1/1", "batch_size": String(job.batchSize), "dtype": job.dtype,
-            "reorthogonalization": reorthogonalization,
-        ], start: start)
+        try writeMeta(for: out, model: model.url, seed: job.seed, settings: spectrum.hessianOptions.record.merging(job.record(data: data, range: prepared.range)) { $1 }.merging([
+            "method": method.rawValue, "k": String(spectrum.k), "steps": String(settings.steps), "which": spectrum.which.rawValue,
+            "reorthogonalization": spectrum.reorthogonalization.rawValue,
+        ]) { $1 }, start: prepared.start)
     }
 }

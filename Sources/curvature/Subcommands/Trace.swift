@@ -19,18 +19,15 @@ struct Trace: ParsableCommand {
 
     func run() throws {
         let prepared = try PreparedSampleJob(model: model, data: data, job: job)
-        let (start, type, network, images, range) = (prepared.start, prepared.dtype, prepared.network, prepared.images, prepared.range)
         let out = URL(fileURLWithPath: job.out)
-        _ = try BatchedCSVRun(header: "sample,trace,stderr", out: out, resume: job.resume, label: "trace").run(try job.batches(of: range)) { samples in
-            let batch = images.batch(at: Array(samples), dtype: type)
-            let estimates = try hutchinsonTrace(try hessianOptions.makeOperator({ network($0) }, batch), probes: probes, seed: job.seed)
+        try BatchedCSVRun(header: "sample,trace,stderr", out: out, resume: job.resume, label: "trace").run(job.batches(of: prepared.range)) { samples in
+            let batch = prepared.images.batch(samples, dtype: prepared.dtype)
+            let estimates = try hutchinsonTrace(try hessianOptions.makeOperator(prepared.classifier, batch), probes: probes, seed: job.seed)
             return estimates.enumerated().map { b, e in
                 "\(batch.indices[b]),\(String(format: "%.9g", e.estimate)),\(String(format: "%.3g", e.standardError))"
             }
         }
-        try writeMeta(for: out, model: model.url, seed: job.seed, settings: [
-            "probes": String(probes), "hessian": hessianOptions.hessian, "h": String(hessianOptions.h), "data": data.data,
-            "split": data.split, "samples": "\(range.lowerBound)..<\(range.upperBound)", "shard": job.shard ?? "1/1", "dtype": job.dtype,
-        ], start: start)
+        try writeMeta(for: out, model: model.url, seed: job.seed, settings: hessianOptions.record.merging(job.record(data: data, range: prepared.range)) { $1 }
+            .merging(["probes": String(probes)]) { $1 }, start: prepared.start)
     }
 }

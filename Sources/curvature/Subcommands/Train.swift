@@ -21,8 +21,8 @@ struct Train: ParsableCommand {
     @Option(help: "A built-in architecture (\(BuiltinArchitecture.names.joined(separator: ", "))) or a JSON file.")
     var arch: String
 
-    @Option(help: "standard, fgsm, pgd, cure or gradnorm.")
-    var mode: String = "standard"
+    @Option(help: "What a training step minimises.")
+    var mode: TrainingMode = .standard
 
     @Option(help: "ε of the ℓ∞ threat model (fgsm, pgd, robust evaluation).")
     var epsilon: Double = 0.1
@@ -31,8 +31,8 @@ struct Train: ParsableCommand {
 
     @Option(name: .customLong("batch-size")) var batchSize: Int = 128
 
-    @Option(help: "sgd, adam or adamw.")
-    var optimizer: String = "adam"
+    @Option(help: "The optimiser.")
+    var optimizer: TrainingConfiguration.OptimizerKind = .adam
 
     @Option(help: "Learning rate (peak rate for onecycle).")
     var lr: Double = 1e-3
@@ -86,12 +86,6 @@ struct Train: ParsableCommand {
     var out: String
 
     func validate() throws {
-        guard TrainingMode(rawValue: mode) != nil else {
-            throw ValidationError("--mode must be one of \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(mode)'")
-        }
-        guard TrainingConfiguration.OptimizerKind(rawValue: optimizer) != nil else {
-            throw ValidationError("--optimizer must be sgd, adam or adamw, got '\(optimizer)'")
-        }
         guard LearningRateSchedule(schedule, stepsPerEpoch: 1) != nil else {
             throw ValidationError("--schedule must be constant, step[:EPOCHS:GAMMA], cosine or onecycle, got '\(schedule)'")
         }
@@ -100,16 +94,14 @@ struct Train: ParsableCommand {
         }
         guard lr > 0, epsilon >= 0, lambda >= 0, h > 0 else { throw ValidationError("--lr and --h must be positive; --epsilon and --lambda ≥ 0") }
         if let resume, !FileManager.default.fileExists(atPath: resume) { throw ValidationError("--resume: no checkpoint at \(resume)") }
-        if BuiltinArchitecture.named(arch) == nil, !FileManager.default.fileExists(atPath: arch) {
-            throw ValidationError("--arch: '\(arch)' is neither a built-in name (\(BuiltinArchitecture.names.joined(separator: ", "))) nor a file")
-        }
+        try checkArchitectureName(arch)
     }
 
     var configuration: TrainingConfiguration {
         var c = TrainingConfiguration()
-        c.mode = TrainingMode(rawValue: mode)!
+        c.mode = mode
         (c.epochs, c.batchSize, c.learningRate, c.momentum, c.nesterov, c.weightDecay) = (epochs, batchSize, lr, momentum, nesterov, weightDecay)
-        c.optimizer = TrainingConfiguration.OptimizerKind(rawValue: optimizer)!
+        c.optimizer = optimizer
         (c.schedule, c.seed, c.robustEvaluationSamples, c.skipNonFiniteBatches) = (schedule, seed, robustSamples, skipNonFinite)
         (c.robust.epsilon, c.robust.pgdSteps, c.robust.pgdStepSize) = (epsilon, pgdSteps, alpha)
         (c.robust.lambda, c.robust.h, c.robust.hRampEpochs) = (lambda, h, hRampEpochs)

@@ -7,8 +7,8 @@ struct DataOptions: ParsableArguments {
     @Option(help: "fashion-mnist, mnist5k, or a directory of MNIST-style IDX files.")
     var data: String
 
-    @Option(help: "train or test.")
-    var split: String = "test"
+    @Option(help: "The split to read.")
+    var split: Split = .test
 
     @Option(help: "How many samples, from --offset (default: all).")
     var samples: Int?
@@ -17,12 +17,11 @@ struct DataOptions: ParsableArguments {
     var offset: Int = 0
 
     func validate() throws {
-        guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train or test, got '\(split)'") }
         if let samples, samples < 1 { throw ValidationError("--samples must be ≥ 1, got \(samples)") }
         guard offset >= 0 else { throw ValidationError("--offset must be ≥ 0, got \(offset)") }
     }
 
-    func load() throws -> LabeledImages { try loadDataset(data, split: Split(rawValue: split)!) }
+    func load() throws -> LabeledImages { try loadDataset(data, split: split) }
 
     /// The sample range within the split, checked against its size.
     func range(in images: LabeledImages) throws -> Range<Int> {

@@ -1,11 +1,9 @@
 import ArgumentParser
+import Curvature
 import Foundation
 
 /// A run that cannot go on because of its input: printed as one line, exit status 1.
-struct InputError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
+typealias InputError = RunError
 
 /// Prints `message` on stderr and exits with the interruption's status (130/143).
 func exitInterrupted(_ message: String) -> Never {

@@ -1,3 +1,4 @@
+import Curvature
 import Foundation
 
 /// One progress line on stderr, redrawn in place on a terminal and printed at most every few
@@ -33,6 +34,20 @@ final class ProgressLine {
     func note(_ text: String) {
         finish()
         FileHandle.standardError.write(Data("\(text)\n".utf8))
+    }
+
+    /// A ``ResumableCSV/Progress`` that shows samples done, rate and ETA under `label`.
+    func samples(_ label: String) -> ResumableCSV.Progress {
+        let start = Date()
+        return { [self] finished, total, resumed in
+            if finished == resumed {
+                if resumed > 0 { note("\(label): resuming with \(resumed) of \(total) samples done") }
+                return
+            }
+            let rate = Double(finished - resumed) / Swift.max(Date().timeIntervalSince(start), 1e-9)
+            update(String(format: "%@: %d/%d samples  %.2f samples/s  ETA %@", label, finished, total, rate,
+                          ProgressLine.duration(Double(total - finished) / rate)), force: finished == total)
+        }
     }
 
     /// "1h02m", "4m12s", "9s".

@@ -1,14 +1,15 @@
-import Curvature
 import Foundation
+import NN
 
 /// A folder of a long multi-part run's finished pieces (`<out-dir>/.compare-partial`), with the
-/// settings that made them in `settings.json`, so that `--resume` continues only the same run.
-struct WorkFolder {
-    let url: URL
+/// settings that made them in `settings.json`, so that a resume continues only the same run.
+public struct WorkFolder {
+    public let url: URL
 
     /// Starts afresh (removing earlier pieces), or with `resume` keeps the pieces if they were made
     /// with the same settings and refuses otherwise.
-    init(in parent: URL, settings: [String: String], resume: Bool) throws {
+    /// - Parameter note: told when a resume finds nothing to continue.
+    public init(in parent: URL, settings: [String: String], resume: Bool, note: (String) -> Void = { _ in }) throws {
         url = parent.appendingPathComponent(".compare-partial")
         let record = url.appendingPathComponent("settings.json")
         let encoded = try JSONSerialization.data(withJSONObject: settings, options: [.prettyPrinted, .sortedKeys])
@@ -16,22 +17,20 @@ struct WorkFolder {
         if resume, manager.fileExists(atPath: record.path) {
             guard let data = try? Data(contentsOf: record),
                   let earlier = try? JSONSerialization.jsonObject(with: data) as? [String: String] else {
-                throw InputError("\(record.path): unreadable; delete \(url.path) to start afresh")
+                throw RunError("\(record.path): unreadable; delete \(url.path) to start afresh")
             }
             let changed = Set(earlier.keys).union(settings.keys).filter { earlier[$0] != settings[$0] }.sorted()
             guard changed.isEmpty else {
-                throw InputError("--resume: the finished work in \(url.path) was made with other settings (\(changed.joined(separator: ", ")) differ); run without --resume to start afresh")
+                throw RunError("--resume: the finished work in \(url.path) was made with other settings (\(changed.joined(separator: ", ")) differ); run without --resume to start afresh")
             }
             return
         }
-        if resume {
-            FileHandle.standardError.write(Data("--resume: no earlier work in \(url.path); starting afresh\n".utf8))
-        }
+        if resume { note("--resume: no earlier work in \(url.path); starting afresh") }
         if manager.fileExists(atPath: url.path) { try manager.removeItem(at: url) }
         try manager.createDirectory(at: url, withIntermediateDirectories: true)
         try AtomicFile.write(encoded, to: record)
     }
 
     /// Called once the results are in place.
-    func remove() { try? FileManager.default.removeItem(at: url) }
+    public func remove() { try? FileManager.default.removeItem(at: url) }
 }

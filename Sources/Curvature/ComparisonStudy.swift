@@ -1,0 +1,320 @@
+import Datasets
+import Foundation
+import NN
+import Robustness
+import Spectra
+import Tensors
+
+/// The study behind `curvature compare` and `curvature demo`: for several models on the same
+/// samples, per-sample input-Hessian spectra, their eigenvalue profiles, PGD accuracies and a figure
+/// of inputs, input-gradients and perturbations.
+///
+/// ```swift
+/// var study = ComparisonStudy(models: [("normal", a), ("pgd", b)], data: test, dataName: "fashion-mnist",
+///                             split: .test, samples: 0..<200)
+/// study.settings.epsilons = [0, 0.1]
+/// let result = try study.run(in: folder)   // resumable pieces in folder/.compare-partial
+/// try result.write(to: folder)
+/// ```
+public struct ComparisonStudy {
+    /// What shapes the results beyond the models and samples.
+    public struct Settings: Sendable {
+        public var spectrum = SpectrumSettings()
+        /// Samples per batched spectrum computation.
+        public var batchSize = 50
+        /// ε of the PGD ℓ∞ evaluation; 0 is the clean accuracy.
+        public var epsilons: [Double] = [0, 0.05, 0.1, 0.15, 0.2]
+        public var pgdSteps = 20
+        /// Split indices of the figure's samples.
+        public var figureIndices: [Int] = []
+        /// The perturbation the figure shows.
+        public var figureAttack: AttackKind = .pgdLinf
+        /// Its ε; nil takes the first positive of `epsilons` (0.1 if none).
+        public var figureEpsilon: Double?
+        /// Whole batches of this part of the samples only.
+        public var shard: Shard = .whole
+        /// Seeds the spectra's start vectors and the attacks' random starts.
+        public var seed: UInt64 {
+            get { spectrum.seed }
+            set { spectrum.seed = newValue }
+        }
+
+        public init() {}
+    }
+
+    public let models: [(name: String, network: Sequential)]
+    public let data: LabeledImages
+    public let dataName: String
+    public let split: Split
+    public let samples: Range<Int>
+    public var settings = Settings()
+    /// Everything else that identifies the run for a resume (for example model checksums).
+    public var identity: [String: String] = [:]
+    /// Progress lines for a person (stderr).
+    public var progress: (String) -> Void = { _ in }
+    /// Samples finished / all of the current model's spectra.
+    public var spectrumProgress: (_ model: String) -> ResumableCSV.Progress = { _ in { _, _, _ in } }
+    /// Polled at safe points; true ends the run with ``RunInterrupted``, keeping finished work.
+    public var shouldStop: () -> Bool = { false }
+
+    public init(models: [(name: String, network: Sequential)], data: LabeledImages, dataName: String, split: Split, samples: Range<Int>) {
+        self.models = models
+        self.data = data
+        self.dataName = dataName
+        self.split = split
+        self.samples = samples
+    }
+
+    /// The batches this run computes.
+    public var batches: [Range<Int>] { BatchRanges(covering: samples, batchSize: settings.batchSize).batches(of: settings.shard) }
+
+    /// The samples of this run's batches (contiguous: a shard is a run of whole batches).
+    public var evaluatedSamples: Range<Int> {
+        let batches = self.batches
+        return (batches.first?.lowerBound ?? samples.lowerBound)..<(batches.last?.upperBound ?? samples.lowerBound)
+    }
+
+    /// The ε the figure's perturbation uses.
+    public var figureEpsilon: Double { settings.figureEpsilon ?? settings.epsilons.first(where: { $0 > 0 }) ?? 0.1 }
+
+    /// Checks everything that can be checked before any work: names, shapes, sizes, indices.
+    public func validate() throws {
+        guard !models.isEmpty else { throw RunError("compare needs at least one model") }
+        let names = models.map(\.name)
+        guard Set(names).count == names.count, names.allSatisfy({ !$0.contains(",") && !$0.isEmpty }) else {
+            throw RunError("model names must be distinct, non-empty and without commas, got \(names.joined(separator: "|"))")
+        }
+        for (name, network) in models {
+            try checkInput(network, fits: data, modelName: name, dataName: dataName)
+            try settings.spectrum.validate(dimension: network.inputShape.reduce(1, *), modelName: name)
+        }
+        guard samples.lowerBound >= 0, samples.upperBound <= data.count, !samples.isEmpty else {
+            throw RunError("samples \(samples.lowerBound)..<\(samples.upperBound) are not within the \(data.count) images of \(dataName)'s \(split) split")
+        }
+        guard !batches.isEmpty else {
+            throw RunError("shard \(settings.shard) of \(samples.count) samples in batches of \(settings.batchSize) holds no batch; use fewer shards")
+        }
+        if let beyond = settings.figureIndices.first(where: { $0 < 0 || $0 >= data.count }) {
+            throw RunError("--figure-indices: \(beyond) is beyond the \(data.count) images of \(dataName)'s \(split) split")
+        }
+    }
+
+    /// Everything that shapes the results; a resumed run must match it exactly.
+    public var fingerprint: [String: String] {
+        let s = settings
+        return identity.merging([
+            "names": models.map(\.name).joined(separator: ","),
+            "data": dataName, "split": split.rawValue, "samples": "\(samples.lowerBound)..<\(samples.upperBound)",
+            "shard": s.shard.description,
+            "method": s.spectrum.method.rawValue, "k": String(s.spectrum.k), "steps": String(s.spectrum.steps),
+            "which": s.spectrum.end.rawValue, "hessian": s.spectrum.hessian.rawValue, "h": String(s.spectrum.h),
+            "reorthogonalization": s.spectrum.reorthogonalization.rawValue,
+            "epsilons": s.epsilons.map { "\($0)" }.joined(separator: ","),
+            "pgd_steps": String(s.pgdSteps), "batch_size": String(s.batchSize), "seed": String(s.seed),
+        ]) { $1 }
+    }
+
+    /// Computes the study, keeping each finished batch of spectra and each finished evaluation in
+    /// `folder/.compare-partial` so that `resume` continues an interrupted run with the same
+    /// results; the work folder is removed once the result is returned.
+    public func run(in folder: URL, resume: Bool) throws -> ComparisonResult {
+        try validate()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let work = try WorkFolder(in: folder, settings: fingerprint, resume: resume, note: progress)
+        let figureBatch = data.batch(at: settings.figureIndices)
+        var result = ComparisonResult(end: settings.spectrum.end, pgdSteps: settings.pgdSteps, figureBatch: figureBatch, imageWidth: data.width)
+        for (index, (name, network)) in models.enumerated() {
+            let classifier: Classifier = { network($0) }
+            // The spectra file of a model is complete once renamed from its .partial; the CSV is the
+            // record, so a resumed run and an uninterrupted one summarise the same numbers.
+            let spectraFile = work.url.appendingPathComponent("\(index).spectra.csv")
+            if !FileManager.default.fileExists(atPath: spectraFile.path) {
+                var spectrum = settings.spectrum
+                spectrum.steps = Swift.min(spectrum.steps, network.inputShape.reduce(1, *))
+                let job = SpectrumJob(model: classifier, settings: spectrum)
+                try ResumableCSV(header: SpectrumRow.header, out: spectraFile, resume: true).run(
+                    batches, label: "compare \(name): spectra", progress: spectrumProgress(name), shouldStop: shouldStop
+                ) { samples in try job.rows(for: data.batch(at: Array(samples))).map(\.csv) }
+            }
+            let rows = try readSpectrum(spectraFile)
+            let accuracies = try evaluate(classifier, name: name, file: work.url.appendingPathComponent("\(index).eval.csv"))
+            let panels = figureBatch.count > 0 ? figurePanels(name: name, model: classifier, batch: figureBatch) : []
+            result.models.append(ComparisonResult.Model(name: name, spectra: rows, accuracies: accuracies, figurePanels: panels))
+        }
+        work.remove()
+        return result
+    }
+
+    /// The PGD accuracies of one model at every ε, each kept in `file` as soon as it is known.
+    private func evaluate(_ classifier: @escaping Classifier, name: String, file: URL) throws -> [(epsilon: Double, accuracy: Double)] {
+        var accuracies = try readAccuracies(file)
+        let range = evaluatedSamples
+        for (i, epsilon) in settings.epsilons.enumerated() where !accuracies.contains(where: { $0.epsilon == epsilon }) {
+            if shouldStop() { throw RunInterrupted("compare: interrupted; finished work is kept in \(file.deletingLastPathComponent().path); run the same command with --resume to finish") }
+            let what = epsilon == 0 ? "clean accuracy" : "PGD-\(settings.pgdSteps) accuracy at ε = \(epsilon)"
+            progress("compare \(name): \(what) (\(i + 1)/\(settings.epsilons.count)) on \(range.count) samples")
+            let value = accuracy(classifier, on: data, range: range, batchSize: 200, attack: epsilon == 0 ? nil : { batch in
+                AttackKind.pgdLinf.images(classifier, batch, epsilon: epsilon, steps: self.settings.pgdSteps, restarts: 1, seed: self.settings.seed)
+            })
+            accuracies.append((epsilon, value))
+            try AtomicFile.write(accuracies.map { "\($0.epsilon),\(String(format: "%.4f", $0.accuracy))\n" }.joined(), to: file)
+        }
+        return settings.epsilons.compactMap { epsilon in accuracies.first { $0.epsilon == epsilon } }
+    }
+
+    /// Per figure sample: this model's normalised input-gradient and its perturbation.
+    private func figurePanels(name: String, model: @escaping Classifier, batch: Batch) -> [ComparisonResult.Panel] {
+        let d = batch.images.count / batch.count
+        let gradient = inputGradient(model, batch.images, batch.labels).gradient.scalars
+        let adversarial = settings.figureAttack.images(model, batch, epsilon: figureEpsilon, steps: settings.pgdSteps, restarts: 1, seed: settings.seed)
+        let delta = (adversarial - batch.images).scalars
+        let after = predictions(Robustness.evaluate(model, adversarial))
+        var result: [ComparisonResult.Panel] = []
+        for n in 0..<batch.count {
+            let g = Array(gradient[(n * d)..<((n + 1) * d)]), scale = g.map(Swift.abs).max() ?? 1
+            result.append(.init(title: "\(name) ∇", pixels: g.map { $0 / Swift.max(scale, 1e-30) }))
+            result.append(.init(title: "\(name) δ→\(after[n])", pixels: Array(delta[(n * d)..<((n + 1) * d)])))
+        }
+        return result
+    }
+}
+
+/// What a ``ComparisonStudy`` found, and the files `compare` writes from it.
+public struct ComparisonResult {
+    /// One figure panel: a title and an image's pixels.
+    public struct Panel: Sendable {
+        public var title: String
+        public var pixels: [Double]
+    }
+
+    /// One model's findings.
+    public struct Model {
+        public var name: String
+        public var spectra: [SpectrumRow]
+        public var accuracies: [(epsilon: Double, accuracy: Double)]
+        /// Per figure sample: the gradient and the perturbation.
+        public var figurePanels: [Panel]
+
+        public var profile: [ProfilePoint] { eigenvalueProfile(spectra) }
+    }
+
+    public let end: SpectrumEnd
+    public let pgdSteps: Int
+    public let figureBatch: Batch
+    public let imageWidth: Int
+    public var models: [Model] = []
+
+    /// Per sample, the eigenvalue the headline table summarises: the largest for `largest`, the
+    /// smallest for `smallest`, the one of largest modulus (as |λ|) for `magnitude`.
+    public func extremeEigenvalues(_ model: Model) -> [Double] {
+        Dictionary(grouping: model.spectra, by: \.sample).values.map { sample in
+            let values = sample.map(\.eigenvalue)
+            switch end {
+            case .largest: return values.max()!
+            case .smallest: return values.min()!
+            case .magnitude: return values.map(Swift.abs).max()!
+            }
+        }
+    }
+
+    private var extremeName: String {
+        switch end {
+        case .largest: return "λ₁"
+        case .smallest: return "λ_min"
+        case .magnitude: return "max |λ|"
+        }
+    }
+
+    /// The headline table (Markdown): median and mean extreme eigenvalue and the accuracies.
+    public var summaryTable: String {
+        let epsilonsShown = models.first?.accuracies.map(\.epsilon) ?? []
+        var lines = ["| model | median \(extremeName) | mean \(extremeName) | " + epsilonsShown.map { $0 == 0 ? "clean acc" : "PGD-\(pgdSteps) ε=\($0)" }.joined(separator: " | ") + " |"]
+        lines.append("|" + String(repeating: " --- |", count: 3 + epsilonsShown.count))
+        for model in models {
+            let extremes = extremeEigenvalues(model).sorted()
+            let mean = extremes.reduce(0, +) / Double(Swift.max(extremes.count, 1))
+            lines.append("| \(model.name) | \(String(format: "%.4g", quantile(extremes, 0.5))) | \(String(format: "%.4g", mean)) | "
+                + model.accuracies.map { String(format: "%.1f %%", 100 * $0.accuracy) }.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `model,rank,mean,median,p10,p90,samples`.
+    public var profileCSV: String { csv([ProfilePoint.header] + models.flatMap { model in model.profile.map { $0.csv(model: model.name) } }) }
+
+    /// `model,` + the spectrum columns.
+    public var spectraCSV: String { csv(["model," + SpectrumRow.header] + models.flatMap { model in model.spectra.map { "\(model.name),\($0.csv)" } }) }
+
+    /// `model,attack,epsilon,accuracy`.
+    public var evaluationCSV: String {
+        csv(["model,attack,epsilon,accuracy"] + models.flatMap { model in
+            model.accuracies.map { "\(model.name),pgd-linf,\($0.epsilon),\(String(format: "%.4f", $0.accuracy))" }
+        })
+    }
+
+    /// The figure's panels in order: per sample, the input, then each model's gradient and perturbation.
+    public var figurePanels: [Panel] {
+        let d = figureBatch.count > 0 ? figureBatch.images.count / figureBatch.count : 0
+        var panels: [Panel] = []
+        for n in 0..<figureBatch.count {
+            panels.append(Panel(title: "label \(figureBatch.labels[n])", pixels: Array(figureBatch.images.scalars[(n * d)..<((n + 1) * d)])))
+            for model in models { panels += model.figurePanels[(2 * n)..<(2 * n + 2)] }
+        }
+        return panels
+    }
+
+    /// Writes profile.csv, spectra.csv, eval.csv, the figure's images.csv, images.titles and
+    /// images.columns (when it has samples) and summary.md into `folder`.
+    public func write(to folder: URL) throws {
+        try AtomicFile.write(profileCSV, to: folder.appendingPathComponent("profile.csv"))
+        try AtomicFile.write(spectraCSV, to: folder.appendingPathComponent("spectra.csv"))
+        try AtomicFile.write(evaluationCSV, to: folder.appendingPathComponent("eval.csv"))
+        let panels = figurePanels
+        if !panels.isEmpty {
+            var lines = ["panel,row,col,value"]
+            for (p, panel) in panels.enumerated() {
+                for (i, v) in panel.pixels.enumerated() { lines.append("\(p),\(i / imageWidth),\(i % imageWidth),\(String(format: "%.5g", v))") }
+            }
+            try AtomicFile.write(csv(lines), to: folder.appendingPathComponent("images.csv"))
+            try AtomicFile.write(panels.map(\.title).joined(separator: "|") + "\n", to: folder.appendingPathComponent("images.titles"))
+            try AtomicFile.write("\(1 + 2 * models.count)\n", to: folder.appendingPathComponent("images.columns"))
+        }
+        try AtomicFile.write(summaryTable + "\n", to: folder.appendingPathComponent("summary.md"))
+    }
+
+    private func csv(_ lines: [String]) -> String { lines.joined(separator: "\n") + "\n" }
+}
+
+/// The rows of a spectrum CSV written by `SpectrumRow.csv`.
+public func readSpectrum(_ url: URL) throws -> [SpectrumRow] {
+    let text = try String(contentsOf: url, encoding: .utf8)
+    let lines = text.split(separator: "\n")
+    guard lines.first == Substring(SpectrumRow.header) else { throw RunError("\(url.path): not a spectrum CSV (header '\(lines.first ?? "")')") }
+    return try lines.dropFirst().enumerated().map { number, line in
+        guard let row = SpectrumRow(csv: line) else { throw RunError("\(url.path): line \(number + 2) is not a spectrum row: '\(line.prefix(80))'") }
+        return row
+    }
+}
+
+/// The `epsilon,accuracy` lines of a model's finished evaluations; none if the file does not exist.
+private func readAccuracies(_ url: URL) throws -> [(epsilon: Double, accuracy: Double)] {
+    guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+    return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { line in
+        let fields = line.split(separator: ",")
+        guard fields.count == 2, let epsilon = Double(fields[0]), let value = Double(fields[1]) else {
+            throw RunError("\(url.path): '\(line.prefix(80))' is not an epsilon,accuracy line; delete the folder to start afresh")
+        }
+        return (epsilon, value)
+    }
+}
+
+/// Checks that a model fits the data's image shape before any work starts.
+public func checkInput(_ model: Sequential, fits data: LabeledImages, modelName: String = "the model", dataName: String) throws {
+    let shape = [data.channels, data.height, data.width]
+    guard model.inputShape == shape else {
+        throw RunError("\(modelName) expects inputs \(Shape.describe(model.inputShape)) but \(dataName) has images \(Shape.describe(shape))")
+    }
+    guard model.outputCount >= data.classCount else {
+        throw RunError("\(modelName) has \(model.outputCount) outputs but \(dataName) has \(data.classCount) classes")
+    }
+}

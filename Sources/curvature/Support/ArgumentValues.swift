@@ -1,0 +1,59 @@
+import ArgumentParser
+import Curvature
+
+// The library's choices as typed option values: `--help` lists them and a wrong one is a usage
+// error naming the choices, with no string matching in `run()`.
+extension SpectrumMethod: ExpressibleByArgument {}
+extension SpectrumEnd: ExpressibleByArgument {}
+extension HessianKind: ExpressibleByArgument {}
+extension Reorthogonalization: ExpressibleByArgument {}
+extension DType: ExpressibleByArgument {}
+extension Split: ExpressibleByArgument {}
+extension AttackKind: ExpressibleByArgument {}
+extension TrainingMode: ExpressibleByArgument {}
+extension TrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
+
+extension Shard: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { description }
+}
+
+/// `attack --method`: DeepFool or one of the fixed-ε attacks.
+enum AttackMethod: String, CaseIterable, ExpressibleByArgument {
+    case deepfool, fgsm
+    case pgdLinf = "pgd-linf"
+    case pgdL2 = "pgd-l2"
+
+    /// The fixed-ε attack, nil for DeepFool.
+    var fixedEpsilon: AttackKind? { self == .deepfool ? nil : AttackKind(rawValue: rawValue) }
+}
+
+/// The perturbations `compare --figure-attack` can show.
+enum FigureAttack: String, CaseIterable, ExpressibleByArgument {
+    case pgdLinf = "pgd-linf"
+    case pgdL2 = "pgd-l2"
+
+    var attack: AttackKind { AttackKind(rawValue: rawValue)! }
+}
+
+/// `compare --method`: the solvers that give per-sample top-k spectra for a study.
+enum CompareMethod: String, CaseIterable, ExpressibleByArgument {
+    case lanczos, dense
+
+    var method: SpectrumMethod { SpectrumMethod(rawValue: rawValue)! }
+}
+
+/// Comma-separated values, each parsed by `T`: `--epsilons 0,0.05,0.1`.
+struct CommaSeparated<T: ExpressibleByArgument>: ExpressibleByArgument {
+    let values: [T]
+    let text: String
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
+        let parsed = parts.compactMap(T.init(argument:))
+        guard !parts.isEmpty, parsed.count == parts.count else { return nil }
+        (values, text) = (parsed, argument)
+    }
+
+    var defaultValueDescription: String { text }
+}
