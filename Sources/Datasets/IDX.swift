@@ -81,14 +81,7 @@ public enum IDX {
         let dims = (0 ..< rank).map { axis in
             raw[4 * axis ..< 4 * axis + 4].reduce(0) { $0 << 8 | Int($1) }  // big-endian
         }
-        var product = 1
-        for dim in dims {
-            let (next, overflow) = product.multipliedReportingOverflow(by: dim)
-            guard !overflow else {
-                throw DatasetError.overflow(file: file, field: "dimensions", product: dims.map(String.init).joined(separator: "×"))
-            }
-            product = next
-        }
+        try checkShapeProduct(dims, file: file, field: "dimensions")
         return dims
     }
 

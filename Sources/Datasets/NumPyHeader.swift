@@ -59,14 +59,7 @@ public struct NumPyHeader: Equatable, Sendable {
         guard case .tuple(let shape)? = entries["shape"] else {
             throw DatasetError.malformedHeader(file: file, reason: "'shape' is missing or not a tuple of integers")
         }
-        var product = 1
-        for dim in shape {
-            let (next, overflow) = product.multipliedReportingOverflow(by: dim)
-            guard !overflow else {
-                throw DatasetError.overflow(file: file, field: "shape", product: shape.map(String.init).joined(separator: "×"))
-            }
-            product = next
-        }
+        try checkShapeProduct(shape, file: file, field: "shape")
         return NumPyHeader(
             majorVersion: major, minorVersion: minor, descr: descr, fortranOrder: fortranOrder, shape: shape,
             dataOffset: 8 + lengthBytes.count + length)

@@ -164,11 +164,15 @@ func lanczosRecurrence<Op: BatchedLinearOperator>(
     precondition(!reorthogonalize || keepBasis, "full re-orthogonalisation needs the stored basis")
 
     var q = start
-    var qPrevious = [Double](repeating: 0, count: batch * n)
     var x = [Double](repeating: 0, count: batch * n)
     var w = [Double](repeating: 0, count: batch * n)
     var basis = [Double](repeating: 0, count: keepBasis ? batch * m * n : 0)
-    var scratch = [Double](repeating: 0, count: m)
+    // Workspace of the steps: the previous Lanczos vectors, and the re-orthogonalisation's scratch.
+    let qPrevious = zeroedRows(batch * n), scratch = zeroedRows(m)
+    defer {
+        qPrevious.deallocate()
+        scratch.deallocate()
+    }
     var alpha = [[Double]](repeating: [], count: batch)
     var beta = [[Double]](repeating: [], count: batch)
     var normT = [Double](repeating: 0, count: batch)
@@ -184,53 +188,52 @@ func lanczosRecurrence<Op: BatchedLinearOperator>(
         if keepBasis { for i in 0..<n { basis[b * m * n + i] = q[b * n + i] } }
     }
 
+    /// Step `j` of sample `b`, whose `H q_j` is in `wb`: appends `α_j` and `β_{j+1}` and, unless the
+    /// sample breaks down, makes `q_{j+1}` its current vector (and stores it in the basis).
+    ///
+    /// - Returns: Whether the sample goes on.
+    func lanczosStep(
+        sample b: Int, step j: Int, q qb: UnsafeMutablePointer<Double>, w wb: UnsafeMutablePointer<Double>,
+        basis: UnsafeMutablePointer<Double>?
+    ) -> Bool {
+        let pb = qPrevious + b * n
+        let a = dot(n, qb, wb)
+        let betaPrevious = j > 0 ? beta[b][j - 1] : 0
+        // Three-term recurrence: w = H q_j − α_j q_j − β_{j−1} q_{j−1}.
+        axpy(n, -a, qb, wb)
+        if j > 0 { axpy(n, -betaPrevious, pb, wb) }
+        if reorthogonalize { orthogonalize(wb, against: basis! + b * m * n, rows: j + 1, n: n, scratch: scratch) }
+        let nextBeta = norm(n, wb)
+        alpha[b].append(a)
+        beta[b].append(nextBeta)
+        normT[b] = max(normT[b], abs(a) + betaPrevious + nextBeta)
+        // Written as a negation so that a zero operator (‖T‖ = 0) breaks down too.
+        if !(nextBeta > breakdownTolerance * normT[b]) {
+            brokeDown[b] = true
+            return false
+        }
+        guard j + 1 < m else { return true }
+        for i in 0..<n {
+            pb[i] = qb[i]
+            qb[i] = wb[i] / nextBeta  // division, not a reciprocal, to stay finite for tiny β
+        }
+        if keepBasis { (basis! + (b * m + j + 1) * n).update(from: qb, count: n) }
+        return true
+    }
+
     for j in 0..<m {
         if !active.contains(true) { break }
         // A finished sample contributes a zero row: its H·0 = 0 costs nothing and changes nothing.
-        for b in 0..<batch {
-            for i in 0..<n { x[b * n + i] = active[b] ? q[b * n + i] : 0 }
-        }
+        copyActiveRows(q, active: active, n: n, into: &x)
         try op.checkedApply(x, into: &w)
 
-        q.withUnsafeMutableBufferPointer { qp in
-            qPrevious.withUnsafeMutableBufferPointer { pp in
-                w.withUnsafeMutableBufferPointer { wp in
-                    basis.withUnsafeMutableBufferPointer { bp in
-                        scratch.withUnsafeMutableBufferPointer { sp in
-                            for b in 0..<batch where active[b] {
-                                let qb = qp.baseAddress! + b * n
-                                let pb = pp.baseAddress! + b * n
-                                let wb = wp.baseAddress! + b * n
-                                let a = dot(n, qb, wb)
-                                let betaPrevious = j > 0 ? beta[b][j - 1] : 0
-                                // Three-term recurrence: w = H q_j − α_j q_j − β_{j−1} q_{j−1}.
-                                axpy(n, -a, qb, wb)
-                                if j > 0 { axpy(n, -betaPrevious, pb, wb) }
-                                if reorthogonalize {
-                                    orthogonalize(
-                                        wb, against: bp.baseAddress! + b * m * n, rows: j + 1, n: n,
-                                        scratch: sp.baseAddress!)
-                                }
-                                let nextBeta = norm(n, wb)
-                                alpha[b].append(a)
-                                beta[b].append(nextBeta)
-                                normT[b] = max(normT[b], abs(a) + betaPrevious + nextBeta)
-                                // Written as a negation so that a zero operator (‖T‖ = 0) breaks down too.
-                                if !(nextBeta > breakdownTolerance * normT[b]) {
-                                    brokeDown[b] = true
-                                    active[b] = false
-                                    continue
-                                }
-                                guard j + 1 < m else { continue }
-                                for i in 0..<n {
-                                    pb[i] = qb[i]
-                                    qb[i] = wb[i] / nextBeta  // division, not a reciprocal, to stay finite for tiny β
-                                }
-                                if keepBasis {
-                                    (bp.baseAddress! + (b * m + j + 1) * n).update(from: qb, count: n)
-                                }
-                            }
-                        }
+        q.withUnsafeMutableBufferPointer { q in
+            w.withUnsafeMutableBufferPointer { w in
+                basis.withUnsafeMutableBufferPointer { basis in
+                    for b in 0..<batch where active[b] {
+                        active[b] = lanczosStep(
+                            sample: b, step: j, q: q.baseAddress! + b * n, w: w.baseAddress! + b * n,
+                            basis: basis.baseAddress)
                     }
                 }
             }

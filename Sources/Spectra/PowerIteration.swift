@@ -204,80 +204,70 @@ private func powerSearch<Op: BatchedLinearOperator>(
     var converged = [Bool](repeating: false, count: batch)
     var normEstimate = [Double](repeating: 0, count: batch)
     var previousNorm = [Double](repeating: 0, count: batch)
-    var a = [Double](repeating: 0, count: n)
-    var r = [Double](repeating: 0, count: n)
-    var scratch = [Double](repeating: 0, count: max(1, deflation.map(\.count).max()! / n))
+    // Per-sample workspace, reused by every step: a = A v, r = A v − μ v, and the deflation's scratch.
+    let a = zeroedRows(n), r = zeroedRows(n)
+    let scratch = zeroedRows(max(1, deflation.map(\.count).max()! / n))
+    defer {
+        a.deallocate()
+        r.deallocate()
+        scratch.deallocate()
+    }
+
+    /// One step of sample `b`, whose `H v` is in `hb`: updates its Rayleigh quotient, residual and
+    /// `‖H‖` estimate, then either stops it or overwrites `vb` with the next iterate.
+    ///
+    /// - Returns: Whether the sample goes on iterating.
+    func powerStep(sample b: Int, v vb: UnsafeMutablePointer<Double>, hv hb: UnsafePointer<Double>) -> Bool {
+        let previousLambda = lambda[b]
+        let hvNorm = norm(n, hb)
+        normEstimate[b] = max(normEstimate[b], hvNorm)
+        let scale = max(normEstimate[b], normFloor[b])
+        // a = A v = sign·Hv + shift·v; its Rayleigh quotient μ = vᵀ A v.
+        for i in 0..<n { a[i] = sign * hb[i] + shift[b] * vb[i] }
+        let mu = dot(n, vb, a)
+        for i in 0..<n { r[i] = a[i] - mu * vb[i] }
+        // The shift cancels in the residual, so this is ‖H v − λ v‖.
+        residual[b] = norm(n, r)
+        orthogonalize(r, againstRows: deflation[b], n: n, scratch: scratch)
+        let deflatedResidual = norm(n, r)
+        lambda[b] = sign * (mu - shift[b])
+        iterations[b] += 1
+
+        let quotientSettled =
+            iterations[b] > 1 && abs(lambda[b] - previousLambda) <= options.rayleighTolerance * scale
+        if quotientSettled && deflatedResidual <= options.residualTolerance * scale {
+            converged[b] = true
+            return false
+        }
+        if stopWhenNormSettles && iterations[b] > 1
+            && abs(hvNorm - previousNorm[b]) <= options.rayleighTolerance * hvNorm
+        {
+            return false
+        }
+        previousNorm[b] = hvNorm
+
+        // Next iterate: the deflated A v, normalised.
+        orthogonalize(a, againstRows: deflation[b], n: n, scratch: scratch)
+        let length = norm(n, a)
+        if !(length > Double.ulpOfOne * scale) || length < Double.leastNormalMagnitude {
+            // A v vanishes in the deflated space: v is an eigenvector of the deflated operator to
+            // working precision, and iterating on would only amplify rounding noise.
+            converged[b] = true
+            return false
+        }
+        for i in 0..<n { vb[i] = a[i] / length }
+        return true
+    }
 
     for _ in 0..<options.maxIterations {
         if !active.contains(true) { break }
-        for b in 0..<batch {
-            for i in 0..<n { x[b * n + i] = active[b] ? v[b * n + i] : 0 }
-        }
+        copyActiveRows(v, active: active, n: n, into: &x)
         try op.checkedApply(x, into: &hv)
 
-        for b in 0..<batch where active[b] {
-            let previousLambda = lambda[b]
-            v.withUnsafeMutableBufferPointer { vp in
-                hv.withUnsafeBufferPointer { hp in
-                    a.withUnsafeMutableBufferPointer { ap in
-                        r.withUnsafeMutableBufferPointer { rp in
-                            scratch.withUnsafeMutableBufferPointer { sp in
-                                deflation[b].withUnsafeBufferPointer { dp in
-                                    let vb = vp.baseAddress! + b * n
-                                    let hb = hp.baseAddress! + b * n
-                                    let av = ap.baseAddress!
-                                    let rv = rp.baseAddress!
-                                    let rows = dp.count / n
-                                    let hvNorm = norm(n, hb)
-                                    normEstimate[b] = max(normEstimate[b], hvNorm)
-                                    let scale = max(normEstimate[b], normFloor[b])
-                                    // a = A v = sign·Hv + shift·v; its Rayleigh quotient μ = vᵀ A v.
-                                    for i in 0..<n { av[i] = sign * hb[i] + shift[b] * vb[i] }
-                                    let mu = dot(n, vb, av)
-                                    for i in 0..<n { rv[i] = av[i] - mu * vb[i] }
-                                    // The shift cancels in the residual, so this is ‖H v − λ v‖.
-                                    residual[b] = norm(n, rv)
-                                    if let basis = dp.baseAddress {
-                                        orthogonalize(rv, against: basis, rows: rows, n: n, scratch: sp.baseAddress!)
-                                    }
-                                    let deflatedResidual = norm(n, rv)
-                                    lambda[b] = sign * (mu - shift[b])
-                                    iterations[b] += 1
-
-                                    let quotientSettled =
-                                        iterations[b] > 1
-                                        && abs(lambda[b] - previousLambda) <= options.rayleighTolerance * scale
-                                    if quotientSettled && deflatedResidual <= options.residualTolerance * scale {
-                                        converged[b] = true
-                                        active[b] = false
-                                        return
-                                    }
-                                    if stopWhenNormSettles && iterations[b] > 1
-                                        && abs(hvNorm - previousNorm[b]) <= options.rayleighTolerance * hvNorm
-                                    {
-                                        active[b] = false
-                                        return
-                                    }
-                                    previousNorm[b] = hvNorm
-
-                                    // Next iterate: the deflated A v, normalised.
-                                    if let basis = dp.baseAddress {
-                                        orthogonalize(av, against: basis, rows: rows, n: n, scratch: sp.baseAddress!)
-                                    }
-                                    let length = norm(n, av)
-                                    if !(length > Double.ulpOfOne * scale) || length < Double.leastNormalMagnitude {
-                                        // A v vanishes in the deflated space: v is an eigenvector of
-                                        // the deflated operator to working precision, and iterating
-                                        // on would only amplify rounding noise.
-                                        converged[b] = true
-                                        active[b] = false
-                                        return
-                                    }
-                                    for i in 0..<n { vb[i] = av[i] / length }
-                                }
-                            }
-                        }
-                    }
+        v.withUnsafeMutableBufferPointer { v in
+            hv.withUnsafeBufferPointer { hv in
+                for b in 0..<batch where active[b] {
+                    active[b] = powerStep(sample: b, v: v.baseAddress! + b * n, hv: hv.baseAddress! + b * n)
                 }
             }
         }

@@ -1,8 +1,8 @@
 import CBLAS
 import Randomness
 
-// Level-1/2 BLAS on raw rows of the flat batch arrays. The solvers work row by row (one sample at
-// a time) inside a single `withUnsafe…` scope, so these take pointers, not arrays.
+// Level-1/2 BLAS on raw rows of the flat batch arrays. The solvers' per-sample steps work row by
+// row (one sample at a time) on pointers taken once per iteration, so these take pointers, not arrays.
 
 @inline(__always)
 func dot(_ n: Int, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>) -> Double {
@@ -45,6 +45,32 @@ func orthogonalize(
         cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(rows), blasint(n), 1, basis, blasint(n), x, 1, 0, scratch, 1)
         cblas_dgemv(CblasRowMajor, CblasTrans, blasint(rows), blasint(n), -1, basis, blasint(n), scratch, 1, 1, x, 1)
     }
+}
+
+/// ``orthogonalize(_:against:rows:n:scratch:)`` against every row of a flat `rows × n` array;
+/// nothing when it is empty.
+func orthogonalize(
+    _ x: UnsafeMutablePointer<Double>, againstRows basis: [Double], n: Int, scratch: UnsafeMutablePointer<Double>
+) {
+    basis.withUnsafeBufferPointer { rows in
+        if let base = rows.baseAddress { orthogonalize(x, against: base, rows: rows.count / n, n: n, scratch: scratch) }
+    }
+}
+
+/// Copies the `n`-value rows of the samples still `active` from `rows` to `masked` and zeroes the
+/// others: the operator input of a lock-step iteration, where a finished sample costs `H·0 = 0`.
+func copyActiveRows(_ rows: [Double], active: [Bool], n: Int, into masked: inout [Double]) {
+    for b in active.indices {
+        for i in 0..<n { masked[b * n + i] = active[b] ? rows[b * n + i] : 0 }
+    }
+}
+
+/// `count` zeroed doubles of workspace, allocated once per solver call so that the per-sample steps
+/// take plain pointers. The caller deallocates it.
+func zeroedRows(_ count: Int) -> UnsafeMutablePointer<Double> {
+    let rows = UnsafeMutablePointer<Double>.allocate(capacity: count)
+    rows.initialize(repeating: 0, count: count)
+    return rows
 }
 
 /// Fills `x` (length `n`) with a random unit vector orthogonal to the first `rows` rows of

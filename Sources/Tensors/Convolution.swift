@@ -85,26 +85,40 @@ extension Tensor {
         Swift.max(1, Swift.min(samples, (1 << 20) / Swift.max(g.patchSize * g.outPixels, 1)))
     }
 
+    /// Walks `samples` for one of the kernels. When im2col would be the identity it calls
+    /// `pointwise(n)` for each sample `n`; otherwise `unfolded(first, count, ld, columns, outputs)` for
+    /// each group of `groupSize` samples `first..<first+count`, with workspace for their im2col
+    /// `columns` [C·kh·kw, count·H·W] and their `outputs` [O, count·H·W], rows `ld = count·H·W` apart.
+    private static func forEachSampleGroup<T: KernelScalar>(
+        _ samples: Range<Int>, _ g: ConvolutionGeometry, _: T.Type, pointwise: (_ n: Int) -> Void,
+        unfolded: (_ first: Int, _ count: Int, _ ld: Int, _ columns: UnsafeMutablePointer<T>,
+                   _ outputs: UnsafeMutablePointer<T>) -> Void
+    ) {
+        if isPointwise(g) {
+            for n in samples { pointwise(n) }
+            return
+        }
+        let hw = g.outPixels, group = groupSize(g, samples.count)
+        let columns = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * group * hw)
+        let outputs = UnsafeMutablePointer<T>.allocate(capacity: g.outChannels * group * hw)
+        defer { columns.deallocate(); outputs.deallocate() }
+        for first in stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
+            let count = Swift.min(group, samples.upperBound - first)
+            unfolded(first, count, count * hw, columns, outputs)
+        }
+    }
+
     private static func convForward<T: KernelScalar>(
         _ x: Tensor, _ w: Tensor, _ y: inout Tensor, _ g: ConvolutionGeometry, _: T.Type
     ) {
         let xp = x.buffer(T.self).baseAddress!, yp = y.mutableBuffer(T.self).baseAddress!
         let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels, hw = g.outPixels
         Parallel.forEachChunk(of: g.batch) { _, samples in
-            if isPointwise(g) {
-                for n in samples {
-                    gemm(transposeA: false, transposeB: false, m: g.outChannels, n: hw, k: g.patchSize, alpha: 1,
-                         a: w.storage.pointer, lda: g.patchSize, b: xp + n * inStride, ldb: hw,
-                         beta: 0, c: yp + n * outStride, ldc: hw, dtype: T.dtype)
-                }
-                return
-            }
-            let group = groupSize(g, samples.count)
-            let columns = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * group * hw)
-            let product = UnsafeMutablePointer<T>.allocate(capacity: g.outChannels * group * hw)
-            defer { columns.deallocate(); product.deallocate() }
-            for first in stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
-                let count = Swift.min(group, samples.upperBound - first), ld = count * hw
+            forEachSampleGroup(samples, g, T.self) { n in
+                gemm(transposeA: false, transposeB: false, m: g.outChannels, n: hw, k: g.patchSize, alpha: 1,
+                     a: w.storage.pointer, lda: g.patchSize, b: xp + n * inStride, ldb: hw,
+                     beta: 0, c: yp + n * outStride, ldc: hw, dtype: T.dtype)
+            } unfolded: { first, count, ld, columns, product in
                 for s in 0..<count { im2col(xp + (first + s) * inStride, columns + s * hw, ld, g) }
                 gemm(transposeA: false, transposeB: false, m: g.outChannels, n: ld, k: g.patchSize, alpha: 1,
                      a: w.storage.pointer, lda: g.patchSize, b: columns, ldb: ld, beta: 0, c: product, ldc: ld, dtype: T.dtype)
@@ -134,20 +148,11 @@ extension Tensor {
         let dyp = dy.buffer(T.self).baseAddress!, dxp = dx.mutableBuffer(T.self).baseAddress!
         let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels, hw = g.outPixels
         Parallel.forEachChunk(of: g.batch) { _, samples in
-            if isPointwise(g) {
-                for n in samples {
-                    gemm(transposeA: true, transposeB: false, m: g.patchSize, n: hw, k: g.outChannels, alpha: 1,
-                         a: w.storage.pointer, lda: g.patchSize, b: dyp + n * outStride, ldb: hw,
-                         beta: 0, c: dxp + n * inStride, ldc: hw, dtype: T.dtype)
-                }
-                return
-            }
-            let group = groupSize(g, samples.count)
-            let columns = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * group * hw)
-            let gathered = UnsafeMutablePointer<T>.allocate(capacity: g.outChannels * group * hw)
-            defer { columns.deallocate(); gathered.deallocate() }
-            for first in stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
-                let count = Swift.min(group, samples.upperBound - first), ld = count * hw
+            forEachSampleGroup(samples, g, T.self) { n in
+                gemm(transposeA: true, transposeB: false, m: g.patchSize, n: hw, k: g.outChannels, alpha: 1,
+                     a: w.storage.pointer, lda: g.patchSize, b: dyp + n * outStride, ldb: hw,
+                     beta: 0, c: dxp + n * inStride, ldc: hw, dtype: T.dtype)
+            } unfolded: { first, count, ld, columns, gathered in
                 gatherOutputs(dyp, first, count, gathered, g)
                 gemm(transposeA: true, transposeB: false, m: g.patchSize, n: ld, k: g.outChannels, alpha: 1,
                      a: w.storage.pointer, lda: g.patchSize, b: gathered, ldb: ld, beta: 0, c: columns, ldc: ld, dtype: T.dtype)
@@ -167,22 +172,13 @@ extension Tensor {
         let chunks = Parallel.chunkCount(of: g.batch)
         let partials = UnsafeMutablePointer<T>.allocate(capacity: max((chunks - 1) * weightCount, 1))
         defer { partials.deallocate() }
-        Parallel.forEachChunk(of: g.batch) { chunk, samples in
+        Parallel.forEachChunk(of: g.batch, chunks: chunks) { chunk, samples in
             let target = chunk == 0 ? dwp : partials + (chunk - 1) * weightCount
-            if isPointwise(g) {
-                for (i, n) in samples.enumerated() {
-                    gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: hw, alpha: 1,
-                         a: dyp + n * outStride, lda: hw, b: xp + n * inStride, ldb: hw,
-                         beta: i == 0 ? 0 : 1, c: target, ldc: g.patchSize, dtype: T.dtype)
-                }
-                return
-            }
-            let group = groupSize(g, samples.count)
-            let columns = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * group * hw)
-            let gathered = UnsafeMutablePointer<T>.allocate(capacity: g.outChannels * group * hw)
-            defer { columns.deallocate(); gathered.deallocate() }
-            for first in stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
-                let count = Swift.min(group, samples.upperBound - first), ld = count * hw
+            forEachSampleGroup(samples, g, T.self) { n in
+                gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: hw, alpha: 1,
+                     a: dyp + n * outStride, lda: hw, b: xp + n * inStride, ldb: hw,
+                     beta: n == samples.lowerBound ? 0 : 1, c: target, ldc: g.patchSize, dtype: T.dtype)
+            } unfolded: { first, count, ld, columns, gathered in
                 for s in 0..<count { im2col(xp + (first + s) * inStride, columns + s * hw, ld, g) }
                 gatherOutputs(dyp, first, count, gathered, g)
                 gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: ld, alpha: 1,
@@ -190,7 +186,7 @@ extension Tensor {
                      c: target, ldc: g.patchSize, dtype: T.dtype)
             }
         }
-        for chunk in 1..<max(chunks, 1) {
+        for chunk in 1..<chunks {
             let partial = partials + (chunk - 1) * weightCount
             for i in 0..<weightCount { dwp[i] += partial[i] }
         }

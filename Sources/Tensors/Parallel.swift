@@ -31,7 +31,15 @@ public enum Parallel {
     public static func forEachChunk(
         of count: Int, minimumChunk: Int = 1, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void
     ) {
-        let chunks = Swift.max(1, Swift.min(threadCount, count / Swift.max(minimumChunk, 1)))
+        forEachChunk(of: count, chunks: chunkCount(of: count, minimumChunk: minimumChunk), body)
+    }
+
+    /// `forEachChunk` with the number of chunks fixed by the caller, who got it from `chunkCount`
+    /// and sized per-chunk buffers with it: `threadCount` is read once, so the two cannot disagree.
+    static func forEachChunk(
+        of count: Int, chunks: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void
+    ) {
+        precondition(chunks >= 1 && (chunks == 1 || chunks <= count), "\(chunks) chunks for \(count) items")
         if chunks == 1 {
             if count > 0 { body(0, 0..<count) }
             return

@@ -48,12 +48,21 @@ extension Tensor {
         return result
     }
 
+    /// Walks the elements of shape `full` against those of `small` broadcast to it: calls
+    /// `body(fullOffset, smallOffset, count, smallStride)` per inner run of `count` elements, which
+    /// are contiguous in `full` and `smallStride` apart (0 along a broadcast axis) in `small`.
+    private static func forEachBroadcastRun(
+        full: [Int], small: [Int],
+        _ body: (_ fullOffset: Int, _ smallOffset: Int, _ count: Int, _ smallStride: Int) -> Void
+    ) {
+        let loop = StridedLoop(shape: full, strides: [Shape.strides(full), Shape.broadcastStrides(small, to: full)])
+        let n = loop.innerCount, s = loop.innerStride(1)
+        loop.forEachRun { f, b, _ in body(f, b, n, s) }
+    }
+
     private static func expand<T: KernelScalar>(_ x: Tensor, _ out: inout Tensor, _: T.Type) {
         let src = x.buffer(T.self).baseAddress!, dst = out.mutableBuffer(T.self).baseAddress!
-        let loop = StridedLoop(
-            shape: out.shape, strides: [Shape.strides(out.shape), Shape.broadcastStrides(x.shape, to: out.shape)])
-        let n = loop.innerCount, s = loop.innerStride(1)
-        loop.forEachRun { o, i, _ in
+        forEachBroadcastRun(full: out.shape, small: x.shape) { o, i, n, s in
             if s == 0 {
                 let v = src[i]
                 for k in 0..<n { dst[o + k] = v }
@@ -65,10 +74,7 @@ extension Tensor {
 
     private static func accumulate<T: KernelScalar>(_ x: Tensor, _ out: inout Tensor, _: T.Type) {
         let src = x.buffer(T.self).baseAddress!, dst = out.mutableBuffer(T.self).baseAddress!
-        let loop = StridedLoop(
-            shape: x.shape, strides: [Shape.strides(x.shape), Shape.broadcastStrides(out.shape, to: x.shape)])
-        let n = loop.innerCount, s = loop.innerStride(1)
-        loop.forEachRun { i, o, _ in
+        forEachBroadcastRun(full: x.shape, small: out.shape) { i, o, n, s in
             if s == 0 {
                 var total: T = 0
                 for k in 0..<n { total += src[i + k] }
