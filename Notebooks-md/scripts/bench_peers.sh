@@ -5,8 +5,8 @@
 #
 # Installs what is missing (python3-torch, GNU time, a JAX venv), builds Curvature in release,
 # then for each thread count and each workload (mlp B=1, mlp B=128, cnn B=1, cnn B=128) runs
-# Curvature's `bench hvp`, the PyTorch peer (shared/bench/torch_hvp.py) and the JAX peer
-# (shared/bench/jax_hvp.py) back to back, round after round (the order of the three rotates
+# Curvature's `bench hvp`, the PyTorch peer (peers/torch_hvp.py) and the JAX peer
+# (peers/jax_hvp.py, both beside this script) back to back, round after round (the order of the three rotates
 # from round to round), so drift of the machine's load hits all three alike. Every tool reports
 # the median of its own timed repeats; the table shows the median over the rounds. Peak RSS
 # (/usr/bin/time -f %M) is measured for every cnn B=128 run. Prints one Markdown table on stdout
@@ -22,8 +22,8 @@
 #   --csv FILE           rows workload,threads,tool,grad_per_s,hvp_per_s,peak_rss_mb
 #   --raw FILE           every single run: round,workload,threads,tool,grad_ms,hvp_ms,hvp_per_s,peak_rss_mb
 #   --md FILE            also write the Markdown table to FILE
-#   --peers DIR          where torch_hvp.py and jax_hvp.py are (default: ../shared/bench from the
-#                        repository root, else /work/shared/bench; or $PEERS_DIR)
+#   --peers DIR          where torch_hvp.py and jax_hvp.py are (default: peers/ beside this
+#                        script; or $PEERS_DIR)
 #   --scratch-path DIR   SwiftPM build folder (default .build, or .build-peers when .build is locked
 #                        by another SwiftPM process)
 #   --no-build           do not build; use the existing release binary (or --curvature BIN)
@@ -95,13 +95,13 @@ fi
 
 # MARK: Peers
 if [ -z "$peers" ]; then
-    for candidate in "$ROOT/../shared/bench" /work/shared/bench; do
+    for candidate in "$SCRIPT_DIR/peers"; do
         if [ -f "$candidate/torch_hvp.py" ]; then peers=$(cd "$candidate" && pwd); break; fi
     done
 fi
 if has_tool pytorch || has_tool jax; then
     [ -n "$peers" ] && [ -f "$peers/torch_hvp.py" ] && [ -f "$peers/jax_hvp.py" ] \
-        || die "cannot find torch_hvp.py and jax_hvp.py (tried ${peers:-$ROOT/../shared/bench and /work/shared/bench}); pass --peers DIR"
+        || die "cannot find torch_hvp.py and jax_hvp.py (tried ${peers:-$SCRIPT_DIR/peers}); pass --peers DIR"
 fi
 
 # MARK: Install what is missing

@@ -243,6 +243,35 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("interrupted/.compare-partial").path))
     }
 
+    func testCompareShardsMergeIntoTheUnshardedSpectraByteForByte() throws {
+        func compare(_ folder: String, _ extra: [String] = []) -> [String] {
+            ["compare", "--models", "\(modelPath!),\(modelPath!)", "--names", "a,b", "--data", "mnist5k", "--offset", "3", "--samples", "18",
+             "--k", "3", "--steps", "6", "--batch-size", "4", "--epsilons", "0", "--figure-samples", "0", "--threads", "1",
+             "--out-dir", folder] + extra
+        }
+        let whole = try run(compare("whole"))
+        XCTAssertEqual(whole.process.terminationStatus, 0, text(whole.stderr))
+        for i in 1...3 {
+            let part = try run(compare("part\(i)", ["--shard", "\(i)/3"]))
+            XCTAssertEqual(part.process.terminationStatus, 0, text(part.stderr))
+        }
+        let merged = try run(["merge"] + (1...3).map { "part\($0)/spectra.csv" } + ["--out", "merged.csv"])
+        XCTAssertEqual(merged.process.terminationStatus, 0, text(merged.stderr))
+        XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("merged.csv")),
+                       try Data(contentsOf: directory.appendingPathComponent("whole/spectra.csv")))
+        let emptyShard = try run(compare("empty", ["--shard", "1/6"]))
+        XCTAssertEqual(emptyShard.process.terminationStatus, 1, "5 batches cannot fill 6 shards")
+        XCTAssertTrue(text(emptyShard.stderr).contains("holds no batch"), text(emptyShard.stderr))
+    }
+
+    func testMergeRefusesAFileGivenTwice() throws {
+        XCTAssertEqual(try run(spectrumArguments("a.csv", samples: 4)).process.terminationStatus, 0)
+        let twice = try run(["merge", "a.csv", "./a.csv", "--out", "m.csv"])
+        XCTAssertEqual(twice.process.terminationStatus, 2)
+        XCTAssertTrue(text(twice.stderr).contains("given twice"), text(twice.stderr))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("m.csv").path))
+    }
+
     func testCompareFigureOptionsAreCheckedBeforeAnyWork() throws {
         let base = ["compare", "--models", modelPath!, "--data", "mnist5k", "--samples", "2", "--k", "1", "--steps", "2", "--epsilons", "0"]
         let beyond = try run(base + ["--figure-indices", "3,1000", "--out-dir", "beyond"])

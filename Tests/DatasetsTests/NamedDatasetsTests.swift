@@ -42,10 +42,10 @@ final class NamedDatasetsTests: TemporaryDirectoryTestCase {
 
     func testSearchOrder() {
         let candidates = DataDirectory.candidates(
-            environment: ["CURVATURE_DATA": "/data"], currentDirectory: "/work",
+            environment: ["CURVATURE_DATA": "/data"], currentDirectory: "/srv/study",
             executablePath: "/pkg/.build/x86_64-unknown-linux-gnu/release/curvature")
         XCTAssertEqual(candidates, [
-            "/data", "/work/Data", "/pkg/Data", "/pkg/.build/Data", "/pkg/.build/x86_64-unknown-linux-gnu/share/curvature",
+            "/data", "/srv/study/Data", "/pkg/Data", "/pkg/.build/Data", "/pkg/.build/x86_64-unknown-linux-gnu/share/curvature",
         ])
         let installed = DataDirectory.candidates(environment: [:], currentDirectory: "/home/me", executablePath: "/usr/local/bin/curvature")
         XCTAssertEqual(installed, ["/home/me/Data", "/Data", "/usr/Data", "/usr/local/share/curvature"])

@@ -15,7 +15,7 @@ struct BenchHVP: ParsableCommand {
         discussion: """
             Prints CSV `model,threads,batch,grad_ms,hvp_ms,hvp_per_s`: medians of --repeats timed runs \
             after one warm-up, on B random 1×28×28 inputs with seeded random weights, like the peers in \
-            shared/bench.
+            Notebooks-md/scripts/peers.
             """)
 
     @Option(help: "A built-in network (\(BuiltinArchitecture.names.joined(separator: ", "))): mlp and cnn are the peers' workloads.")

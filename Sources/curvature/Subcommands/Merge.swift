@@ -7,7 +7,7 @@ struct Merge: ParsableCommand {
         abstract: "Join the CSV files of shards into one, as an unsharded run would have written it.",
         discussion: "Rows are ordered by their first column (the sample), keeping each sample's rows in order; headers must agree and no sample may appear in two files.")
 
-    @Argument(help: "Shard CSV files.")
+    @Argument(help: "Shard CSV files (of spectrum, density, trace, or compare's spectra.csv).")
     var inputs: [String]
 
     @Option(help: "Output CSV.")
@@ -15,12 +15,25 @@ struct Merge: ParsableCommand {
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one input CSV") }
+        var seen: [String: String] = [:]
+        for path in inputs {
+            let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+            if let earlier = seen[resolved] { throw ValidationError("\(path) is given twice (also as \(earlier)); each shard once") }
+            seen[resolved] = path
+        }
+    }
+
+    /// A row's group: its sample, and in compare's spectra.csv (`model,sample,…`) its model first.
+    private struct Key: Hashable {
+        var model: String?
+        var sample: Int
     }
 
     func run() throws {
         var header: String?
-        var groups: [(sample: Int, lines: [String])] = []
-        var owner: [Int: String] = [:]
+        var groups: [(key: Key, lines: [String])] = []
+        var owner: [Key: String] = [:]
+        var modelOrder: [String: Int] = [:]
         for path in inputs {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw InputError("\(path): cannot read") }
             var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -28,16 +41,27 @@ struct Merge: ParsableCommand {
             guard let first = lines.first else { throw InputError("\(path): empty file, expected a CSV header") }
             if let header, header != first { throw InputError("\(path): header '\(first)' differs from '\(header)'") }
             header = first
+            let byModel = first.hasPrefix("model,sample,")
             for (number, line) in lines.dropFirst().enumerated() {
-                guard let sample = line.split(separator: ",").first.flatMap({ Int($0) }) else {
-                    throw InputError("\(path): line \(number + 2) does not start with a sample index")
+                let fields = line.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false)
+                let model = byModel ? fields.first.map(String.init) : nil
+                guard let sample = fields.dropFirst(byModel ? 1 : 0).first.flatMap({ Int($0) }) else {
+                    throw InputError("\(path): line \(number + 2) does not start with \(byModel ? "a model and " : "")a sample index")
                 }
-                if let other = owner[sample], other != path { throw InputError("\(path): sample \(sample) also appears in \(other)") }
-                owner[sample] = path
-                if groups.last?.sample == sample { groups[groups.count - 1].lines.append(line) } else { groups.append((sample, [line])) }
+                let key = Key(model: model, sample: sample)
+                if let other = owner[key], other != path {
+                    throw InputError("\(path): \(model.map { "model \($0), " } ?? "")sample \(sample) also appears in \(other)")
+                }
+                owner[key] = path
+                if let model, modelOrder[model] == nil { modelOrder[model] = modelOrder.count }
+                if groups.last?.key == key { groups[groups.count - 1].lines.append(line) } else { groups.append((key, [line])) }
             }
         }
-        let sorted = groups.enumerated().sorted { ($0.element.sample, $0.offset) < ($1.element.sample, $1.offset) }.map(\.element)
+        // A sample's rows stay together and in order; a key met twice in one file is kept where it stands.
+        let sorted = groups.enumerated().sorted {
+            ($0.element.key.model.flatMap { modelOrder[$0] } ?? 0, $0.element.key.sample, $0.offset)
+                < ($1.element.key.model.flatMap { modelOrder[$0] } ?? 0, $1.element.key.sample, $1.offset)
+        }.map(\.element)
         let text = ([header!] + sorted.flatMap(\.lines)).map { $0 + "\n" }.joined()
         try AtomicFile.write(text, to: URL(fileURLWithPath: out))
     }
