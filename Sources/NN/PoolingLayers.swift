@@ -1,39 +1,34 @@
 import Autodiff
 import Tensors
 
-/// Max-pooling (`nn.MaxPool2d(kernel, stride)`), stride defaulting to the kernel.
-public final class MaxPool2d: Layer {
+/// Max or average pooling (`nn.MaxPool2d(kernel, stride)`, `nn.AvgPool2d(kernel, stride)`),
+/// stride defaulting to the kernel.
+public final class Pool2d: Layer {
+    /// What a window is reduced to; the raw value is the architecture JSON's layer type.
+    public enum Kind: String, Sendable {
+        case max = "maxpool2d"
+        case average = "avgpool2d"
+    }
+
+    public let kind: Kind
     public let kernel: Int
     public let stride: Int
 
-    public init(kernel: Int, stride: Int? = nil) {
+    public init(_ kind: Kind, kernel: Int, stride: Int? = nil) {
+        self.kind = kind
         self.kernel = kernel
         self.stride = stride ?? kernel
     }
 
-    public func callAsFunction(_ input: Variable) -> Variable { maxPool2d(input, kernel: kernel, stride: stride) }
-
-    public var spec: LayerSpec {
-        var s = LayerSpec(type: "maxpool2d")
-        (s.kernel, s.stride) = (kernel, stride)
-        return s
-    }
-}
-
-/// Average pooling (`nn.AvgPool2d(kernel, stride)`), stride defaulting to the kernel.
-public final class AvgPool2d: Layer {
-    public let kernel: Int
-    public let stride: Int
-
-    public init(kernel: Int, stride: Int? = nil) {
-        self.kernel = kernel
-        self.stride = stride ?? kernel
+    public func callAsFunction(_ input: Variable) -> Variable {
+        switch kind {
+        case .max: return maxPool2d(input, kernel: kernel, stride: stride)
+        case .average: return avgPool2d(input, kernel: kernel, stride: stride)
+        }
     }
 
-    public func callAsFunction(_ input: Variable) -> Variable { avgPool2d(input, kernel: kernel, stride: stride) }
-
     public var spec: LayerSpec {
-        var s = LayerSpec(type: "avgpool2d")
+        var s = LayerSpec(type: kind.rawValue)
         (s.kernel, s.stride) = (kernel, stride)
         return s
     }

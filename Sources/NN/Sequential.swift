@@ -71,8 +71,7 @@ public final class Sequential: Layer {
         case "conv2d":
             return Conv2d(inputs: spec.in!, outputs: spec.out!, kernel: spec.kernel!, stride: spec.stride ?? 1,
                           padding: spec.padding ?? 0, bias: spec.bias ?? true, factory: &factory)
-        case "maxpool2d": return MaxPool2d(kernel: spec.kernel!, stride: spec.stride)
-        case "avgpool2d": return AvgPool2d(kernel: spec.kernel!, stride: spec.stride)
+        case "maxpool2d", "avgpool2d": return Pool2d(Pool2d.Kind(rawValue: spec.type)!, kernel: spec.kernel!, stride: spec.stride)
         case "flatten": return Flatten()
         case "relu": return Activation(.relu)
         case "tanh": return Activation(.tanh)

@@ -17,10 +17,10 @@ struct Compare: ParsableCommand {
             """)
 
     @Option(help: "Comma-separated model files (.safetensors).")
-    var models: String
+    var models: CommaSeparated<String>
 
     @Option(help: "Comma-separated names, one per model (default: file names).")
-    var names: String?
+    var names: CommaSeparated<String>?
 
     @Option(help: "Architecture for models without one in their metadata (name or JSON file).")
     var arch: String?
@@ -49,9 +49,9 @@ struct Compare: ParsableCommand {
     @Flag(help: "Continue an interrupted run from the finished batches and evaluations kept in <out-dir>/.compare-partial.")
     var resume = false
 
-    var modelPaths: [String] { models.split(separator: ",").map(String.init) }
+    var modelPaths: [String] { models.values.filter { !$0.isEmpty } }
     var modelNames: [String] {
-        names?.split(separator: ",").map(String.init) ?? modelPaths.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+        names?.values ?? modelPaths.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
     }
 
     func validate() throws {
