@@ -50,7 +50,7 @@ struct Plot: ParsableCommand {
     var columns: Int?
 
     @Option(help: "images: auto (diverging for panels with negative values, grey otherwise), grey or diverging.")
-    var palette: String?
+    var palette: Palette?
 
     @Flag(name: .customLong("log-x"), help: "top-histogram: bins of equal width in log10 and a logarithmic axis.")
     var logX = false
@@ -72,9 +72,6 @@ struct Plot: ParsableCommand {
             throw ValidationError("--log-y applies only to 'curvature plot profile' and 'curvature plot density'")
         }
         if let columns, columns < 1 { throw ValidationError("--columns must be ≥ 1, got \(columns)") }
-        if let palette, !["auto", "grey", "diverging"].contains(palette) {
-            throw ValidationError("--palette must be auto, grey or diverging, got '\(palette)'")
-        }
         for (name, value) in [("--input", input), ("--output", output), ("--title", title), ("--titles", titles)] {
             if let value, value.contains(where: \.isNewline) { throw ValidationError("\(name) must be a single line") }
         }
@@ -104,7 +101,7 @@ struct Plot: ParsableCommand {
         if let title { variables.append(("title", gnuplotString(title))) }
         if let titles { variables.append(("titles", gnuplotString(titles))) }
         if let columns { variables.append(("columns", String(columns))) }
-        if let palette { variables.append(("palette", gnuplotString(palette))) }
+        if let palette { variables.append(("palette", gnuplotString(palette.rawValue))) }
         if logX { variables.append(("logx", "1")) }
         if logY { variables.append(("logy", "1")) }
         let assignments = variables.map { "\($0.0)=\($0.1)" }.joined(separator: "; ")
@@ -132,6 +129,11 @@ struct Plot: ParsableCommand {
 }
 
 // MARK: - Figures and their inputs
+
+/// `plot images --palette`.
+enum Palette: String, CaseIterable, ExpressibleByArgument {
+    case auto, grey, diverging
+}
 
 enum PlotKind: String, CaseIterable, ExpressibleByArgument {
     case profile

@@ -25,7 +25,14 @@ enum AttackMethod: String, CaseIterable, ExpressibleByArgument {
     case pgdL2 = "pgd-l2"
 
     /// The fixed-ε attack, nil for DeepFool.
-    var fixedEpsilon: AttackKind? { self == .deepfool ? nil : AttackKind(rawValue: rawValue) }
+    var fixedEpsilon: AttackKind? {
+        switch self {
+        case .deepfool: return nil
+        case .fgsm: return .fgsm
+        case .pgdLinf: return .pgdLinf
+        case .pgdL2: return .pgdL2
+        }
+    }
 }
 
 /// The perturbations `compare --figure-attack` can show.
@@ -33,14 +40,24 @@ enum FigureAttack: String, CaseIterable, ExpressibleByArgument {
     case pgdLinf = "pgd-linf"
     case pgdL2 = "pgd-l2"
 
-    var attack: AttackKind { AttackKind(rawValue: rawValue)! }
+    var attack: AttackKind {
+        switch self {
+        case .pgdLinf: return .pgdLinf
+        case .pgdL2: return .pgdL2
+        }
+    }
 }
 
 /// `compare --method`: the solvers that give per-sample top-k spectra for a study.
 enum CompareMethod: String, CaseIterable, ExpressibleByArgument {
     case lanczos, dense
 
-    var method: SpectrumMethod { SpectrumMethod(rawValue: rawValue)! }
+    var method: SpectrumMethod {
+        switch self {
+        case .lanczos: return .lanczos
+        case .dense: return .dense
+        }
+    }
 }
 
 /// Comma-separated values, each parsed by `T`: `--epsilons 0,0.05,0.1`.
