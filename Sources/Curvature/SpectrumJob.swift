@@ -55,8 +55,11 @@ public struct SpectrumRow: Equatable, Sendable {
 
     public static let header = "sample,label,predicted,rank,eigenvalue,residual"
 
-    public var csv: String {
-        "\(sample),\(label),\(predicted),\(rank),\(String(format: "%.9g", eigenvalue)),\(String(format: "%.3g", residual))"
+    public var csv: String { csv(dtype: .float32) }
+
+    /// The row with its eigenvalue written as ``CSVNumber`` does for a run in `dtype`.
+    public func csv(dtype: DType) -> String {
+        "\(sample),\(label),\(predicted),\(rank),\(CSVNumber.format(eigenvalue, dtype: dtype)),\(String(format: "%.3g", residual))"
     }
 }
 

@@ -80,31 +80,35 @@ extension Tensor {
     }
 
     /// Samples unfolded together so one GEMM covers them: the weights are packed once per group
-    /// instead of once per sample, and the GEMM's N dimension grows from H·W to G·H·W.
-    private static func groupSize(_ g: ConvolutionGeometry, _ samples: Int) -> Int {
-        Swift.max(1, Swift.min(samples, (1 << 20) / Swift.max(g.patchSize * g.outPixels, 1)))
+    /// instead of once per sample, and the GEMM's N dimension grows from H·W to G·H·W. At most 2²⁰
+    /// elements of im2col workspace, and small enough that every thread gets a few groups.
+    private static func groupSize(_ g: ConvolutionGeometry) -> Int {
+        let byMemory = Swift.max(1, (1 << 20) / Swift.max(g.patchSize * g.outPixels, 1))
+        let byThreads = Swift.max(1, (g.batch + 3 * Parallel.threadCount - 1) / (3 * Parallel.threadCount))
+        return Swift.min(byMemory, byThreads)
     }
 
-    /// Walks `samples` for one of the kernels. When im2col would be the identity it calls
-    /// `pointwise(n)` for each sample `n`; otherwise `unfolded(first, count, ld, columns, outputs)` for
-    /// each group of `groupSize` samples `first..<first+count`, with workspace for their im2col
-    /// `columns` [C·kh·kw, count·H·W] and their `outputs` [O, count·H·W], rows `ld = count·H·W` apart.
+    /// Walks the batch for one of the kernels, in groups of `group` samples that the threads take
+    /// in turn. When im2col would be the identity it calls `pointwise(group, n)` for each sample `n`;
+    /// otherwise `unfolded(group, first, count, ld, columns, outputs)` for the group of samples
+    /// `first..<first+count`, with workspace for their im2col `columns` [C·kh·kw, count·H·W] and
+    /// their `outputs` [O, count·H·W], rows `ld = count·H·W` apart. `group` numbers the groups.
     private static func forEachSampleGroup<T: KernelScalar>(
-        _ samples: Range<Int>, _ g: ConvolutionGeometry, _: T.Type, pointwise: (_ n: Int) -> Void,
-        unfolded: (_ first: Int, _ count: Int, _ ld: Int, _ columns: UnsafeMutablePointer<T>,
+        _ g: ConvolutionGeometry, group: Int, _: T.Type, pointwise: (_ group: Int, _ n: Int) -> Void,
+        unfolded: (_ group: Int, _ first: Int, _ count: Int, _ ld: Int, _ columns: UnsafeMutablePointer<T>,
                    _ outputs: UnsafeMutablePointer<T>) -> Void
     ) {
-        if isPointwise(g) {
-            for n in samples { pointwise(n) }
-            return
-        }
-        let hw = g.outPixels, group = groupSize(g, samples.count)
-        let columns = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * group * hw)
-        let outputs = UnsafeMutablePointer<T>.allocate(capacity: g.outChannels * group * hw)
-        defer { columns.deallocate(); outputs.deallocate() }
-        for first in stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
-            let count = Swift.min(group, samples.upperBound - first)
-            unfolded(first, count, count * hw, columns, outputs)
+        let hw = g.outPixels
+        Parallel.forEachBlock(of: g.batch, size: group) { samples in
+            let index = samples.lowerBound / group
+            if isPointwise(g) {
+                for n in samples { pointwise(index, n) }
+                return
+            }
+            let columns = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * samples.count * hw)
+            let outputs = UnsafeMutablePointer<T>.allocate(capacity: g.outChannels * samples.count * hw)
+            defer { columns.deallocate(); outputs.deallocate() }
+            unfolded(index, samples.lowerBound, samples.count, samples.count * hw, columns, outputs)
         }
     }
 
@@ -113,19 +117,17 @@ extension Tensor {
     ) {
         let xp = x.buffer(T.self).baseAddress!, yp = y.mutableBuffer(T.self).baseAddress!
         let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels, hw = g.outPixels
-        Parallel.forEachChunk(of: g.batch) { _, samples in
-            forEachSampleGroup(samples, g, T.self) { n in
-                gemm(transposeA: false, transposeB: false, m: g.outChannels, n: hw, k: g.patchSize, alpha: 1,
-                     a: w.storage.pointer, lda: g.patchSize, b: xp + n * inStride, ldb: hw,
-                     beta: 0, c: yp + n * outStride, ldc: hw, dtype: T.dtype)
-            } unfolded: { first, count, ld, columns, product in
-                for s in 0..<count { im2col(xp + (first + s) * inStride, columns + s * hw, ld, g) }
-                gemm(transposeA: false, transposeB: false, m: g.outChannels, n: ld, k: g.patchSize, alpha: 1,
-                     a: w.storage.pointer, lda: g.patchSize, b: columns, ldb: ld, beta: 0, c: product, ldc: ld, dtype: T.dtype)
-                for s in 0..<count {
-                    for o in 0..<g.outChannels {
-                        (yp + (first + s) * outStride + o * hw).update(from: product + o * ld + s * hw, count: hw)
-                    }
+        forEachSampleGroup(g, group: groupSize(g), T.self) { _, n in
+            gemm(transposeA: false, transposeB: false, m: g.outChannels, n: hw, k: g.patchSize, alpha: 1,
+                 a: w.storage.pointer, lda: g.patchSize, b: xp + n * inStride, ldb: hw,
+                 beta: 0, c: yp + n * outStride, ldc: hw, dtype: T.dtype)
+        } unfolded: { _, first, count, ld, columns, product in
+            for s in 0..<count { im2col(xp + (first + s) * inStride, columns + s * hw, ld, g) }
+            gemm(transposeA: false, transposeB: false, m: g.outChannels, n: ld, k: g.patchSize, alpha: 1,
+                 a: w.storage.pointer, lda: g.patchSize, b: columns, ldb: ld, beta: 0, c: product, ldc: ld, dtype: T.dtype)
+            for s in 0..<count {
+                for o in 0..<g.outChannels {
+                    (yp + (first + s) * outStride + o * hw).update(from: product + o * ld + s * hw, count: hw)
                 }
             }
         }
@@ -147,18 +149,23 @@ extension Tensor {
     ) {
         let dyp = dy.buffer(T.self).baseAddress!, dxp = dx.mutableBuffer(T.self).baseAddress!
         let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels, hw = g.outPixels
-        Parallel.forEachChunk(of: g.batch) { _, samples in
-            forEachSampleGroup(samples, g, T.self) { n in
-                gemm(transposeA: true, transposeB: false, m: g.patchSize, n: hw, k: g.outChannels, alpha: 1,
-                     a: w.storage.pointer, lda: g.patchSize, b: dyp + n * outStride, ldb: hw,
-                     beta: 0, c: dxp + n * inStride, ldc: hw, dtype: T.dtype)
-            } unfolded: { first, count, ld, columns, gathered in
-                gatherOutputs(dyp, first, count, gathered, g)
-                gemm(transposeA: true, transposeB: false, m: g.patchSize, n: ld, k: g.outChannels, alpha: 1,
-                     a: w.storage.pointer, lda: g.patchSize, b: gathered, ldb: ld, beta: 0, c: columns, ldc: ld, dtype: T.dtype)
-                for s in 0..<count { col2im(columns + s * hw, ld, dxp + (first + s) * inStride, g) }
-            }
+        forEachSampleGroup(g, group: groupSize(g), T.self) { _, n in
+            gemm(transposeA: true, transposeB: false, m: g.patchSize, n: hw, k: g.outChannels, alpha: 1,
+                 a: w.storage.pointer, lda: g.patchSize, b: dyp + n * outStride, ldb: hw,
+                 beta: 0, c: dxp + n * inStride, ldc: hw, dtype: T.dtype)
+        } unfolded: { _, first, count, ld, columns, gathered in
+            gatherOutputs(dyp, first, count, gathered, g)
+            gemm(transposeA: true, transposeB: false, m: g.patchSize, n: ld, k: g.outChannels, alpha: 1,
+                 a: w.storage.pointer, lda: g.patchSize, b: gathered, ldb: ld, beta: 0, c: columns, ldc: ld, dtype: T.dtype)
+            for s in 0..<count { col2im(columns + s * hw, ld, dxp + (first + s) * inStride, g) }
         }
+    }
+
+    /// Samples per partial sum of the weight adjoint: fixed by the geometry and the batch, never by
+    /// the thread count, so the sum over samples is rounded the same way on any number of threads.
+    private static func weightGroupSize(_ g: ConvolutionGeometry) -> Int {
+        let byMemory = Swift.max(1, (1 << 20) / Swift.max(g.patchSize * g.outPixels, 1))
+        return Swift.min(byMemory, Swift.max(1, (g.batch + 7) / 8))
     }
 
     private static func convWeightAdjoint<T: KernelScalar>(
@@ -168,26 +175,23 @@ extension Tensor {
         let dwp = dw.mutableBuffer(T.self).baseAddress!
         let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels, hw = g.outPixels
         let weightCount = g.outChannels * g.patchSize
-        // Each thread sums its samples into its own slice; the slices are added at the end.
-        let chunks = Parallel.chunkCount(of: g.batch)
-        let partials = UnsafeMutablePointer<T>.allocate(capacity: max((chunks - 1) * weightCount, 1))
+        // Each group of samples sums into its own slice; the slices are added in group order.
+        let group = weightGroupSize(g), groups = (g.batch + group - 1) / group
+        let partials = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(groups * weightCount, 1))
         defer { partials.deallocate() }
-        Parallel.forEachChunk(of: g.batch, chunks: chunks) { chunk, samples in
-            let target = chunk == 0 ? dwp : partials + (chunk - 1) * weightCount
-            forEachSampleGroup(samples, g, T.self) { n in
-                gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: hw, alpha: 1,
-                     a: dyp + n * outStride, lda: hw, b: xp + n * inStride, ldb: hw,
-                     beta: n == samples.lowerBound ? 0 : 1, c: target, ldc: g.patchSize, dtype: T.dtype)
-            } unfolded: { first, count, ld, columns, gathered in
-                for s in 0..<count { im2col(xp + (first + s) * inStride, columns + s * hw, ld, g) }
-                gatherOutputs(dyp, first, count, gathered, g)
-                gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: ld, alpha: 1,
-                     a: gathered, lda: ld, b: columns, ldb: ld, beta: first == samples.lowerBound ? 0 : 1,
-                     c: target, ldc: g.patchSize, dtype: T.dtype)
-            }
+        forEachSampleGroup(g, group: group, T.self) { index, n in
+            gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: hw, alpha: 1,
+                 a: dyp + n * outStride, lda: hw, b: xp + n * inStride, ldb: hw,
+                 beta: n == index * group ? 0 : 1, c: partials + index * weightCount, ldc: g.patchSize, dtype: T.dtype)
+        } unfolded: { index, first, count, ld, columns, gathered in
+            for s in 0..<count { im2col(xp + (first + s) * inStride, columns + s * hw, ld, g) }
+            gatherOutputs(dyp, first, count, gathered, g)
+            gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: ld, alpha: 1,
+                 a: gathered, lda: ld, b: columns, ldb: ld, beta: 0, c: partials + index * weightCount, ldc: g.patchSize, dtype: T.dtype)
         }
-        for chunk in 1..<chunks {
-            let partial = partials + (chunk - 1) * weightCount
+        dwp.update(from: partials, count: weightCount)
+        for index in 1..<Swift.max(groups, 1) {
+            let partial = partials + index * weightCount
             for i in 0..<weightCount { dwp[i] += partial[i] }
         }
     }

@@ -39,10 +39,10 @@ extension Tensor {
         switch dtype {
         case .float32:
             let (x, y) = (buffer(Float.self), out.mutableBuffer(Float.self))
-            Parallel.forEachChunk(of: count, minimumChunk: Self.parallelThreshold) { _, range in Self.unary(x, y, range, function) }
+            Parallel.forEachChunk(of: count, minimumChunk: Self.parallelThreshold) { range in Self.unary(x, y, range, function) }
         case .float64:
             let (x, y) = (buffer(Double.self), out.mutableBuffer(Double.self))
-            Parallel.forEachChunk(of: count, minimumChunk: Self.parallelThreshold) { _, range in Self.unary(x, y, range, function) }
+            Parallel.forEachChunk(of: count, minimumChunk: Self.parallelThreshold) { range in Self.unary(x, y, range, function) }
         }
         return out
     }
@@ -58,11 +58,11 @@ extension Tensor {
         case .float32:
             let (x, y, z) = (buffer(Float.self), other.buffer(Float.self), out.mutableBuffer(Float.self))
             if layout == .broadcast { Self.broadcastBinary(self, other, outShape, x, y, z, function); break }
-            Parallel.forEachChunk(of: total, minimumChunk: Self.parallelThreshold) { _, range in Self.binary(x, y, z, range, layout, function) }
+            Parallel.forEachChunk(of: total, minimumChunk: Self.parallelThreshold) { range in Self.binary(x, y, z, range, layout, function) }
         case .float64:
             let (x, y, z) = (buffer(Double.self), other.buffer(Double.self), out.mutableBuffer(Double.self))
             if layout == .broadcast { Self.broadcastBinary(self, other, outShape, x, y, z, function); break }
-            Parallel.forEachChunk(of: total, minimumChunk: Self.parallelThreshold) { _, range in Self.binary(x, y, z, range, layout, function) }
+            Parallel.forEachChunk(of: total, minimumChunk: Self.parallelThreshold) { range in Self.binary(x, y, z, range, layout, function) }
         }
         return out
     }

@@ -19,8 +19,10 @@ extension Tensor {
         return c
     }
 
-    /// `gemm` split across `Parallel.threadCount` threads: by rows of C when it has enough, else by
-    /// columns; each thread runs a single-threaded BLAS call on its block.
+    /// `gemm` cut into blocks of `gemmBlock` rows of C (or columns, when C is wide), which the
+    /// threads take in turn; each block is one single-threaded BLAS call. Because `gemm` computes
+    /// every element with the same arithmetic whatever the extents, the result does not depend on
+    /// the thread count.
     static func parallelGemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int,
@@ -31,14 +33,14 @@ extension Tensor {
         if Parallel.threadCount == 1 || work < 1 << 17 {
             gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                  b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, dtype: dtype)
-        } else if m >= n || m >= 8 * Parallel.threadCount {
-            Parallel.forEachChunk(of: m, minimumChunk: 4) { _, rows in
+        } else if m >= n {
+            Parallel.forEachBlock(of: m, size: gemmBlock) { rows in
                 let aBlock = a + (transposeA ? rows.lowerBound : rows.lowerBound * lda) * size
                 gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
                      a: aBlock, lda: lda, b: b, ldb: ldb, beta: beta, c: c + rows.lowerBound * ldc * size, ldc: ldc, dtype: dtype)
             }
         } else {
-            Parallel.forEachChunk(of: n, minimumChunk: 16) { _, columns in
+            Parallel.forEachBlock(of: n, size: gemmBlock) { columns in
                 let bBlock = b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound) * size
                 gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k, alpha: alpha,
                      a: a, lda: lda, b: bBlock, ldb: ldb, beta: beta, c: c + columns.lowerBound * size, ldc: ldc, dtype: dtype)
@@ -46,13 +48,105 @@ extension Tensor {
         }
     }
 
-    /// C ← α·op(A)·op(B) + β·C on raw row-major buffers of `dtype`, in the calling thread.
+    /// Rows (or columns) of C per block of `parallelGemm`: a multiple of `gemmQuantum`.
+    static let gemmBlock = 64
+
+    /// OpenBLAS computes an element of C with the same arithmetic whatever the GEMM's M and N and
+    /// wherever the element sits, as long as M and N are multiples of the kernels' register blocking
+    /// (measured on the AVX-512 kernels: extents that are multiples of 4 agree bit for bit, tails of
+    /// 1–3 rows or columns do not). 16 is a multiple of every x86 kernel's blocking. `gemm` hands
+    /// BLAS only such extents, padding tails with zeros, so a sample's result does not depend on
+    /// how many others share its GEMM, nor on how the work is cut between threads.
+    public static let gemmQuantum = 16
+
+    /// C ← α·op(A)·op(B) + β·C on raw row-major buffers of `dtype`, in the calling thread. With
+    /// α = 1 (as every kernel here uses) each element is computed identically for any M and N:
+    /// the tails beyond the largest multiples of `gemmQuantum` go through zero-padded copies.
     static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int,
         beta: Double, c: UnsafeMutableRawPointer, ldc: Int, dtype: DType
     ) {
         if m == 0 || n == 0 { return }
+        let q = gemmQuantum
+        let mMain = m / q * q, nMain = n / q * q
+        guard alpha == 1, k > 0, mMain < m || nMain < n else {
+            blas(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                 b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, dtype: dtype)
+            return
+        }
+        switch dtype {
+        case .float32:
+            paddedGemm(Float.self, transposeA, transposeB, m, n, k, mMain, nMain, a, lda, b, ldb, beta, c, ldc)
+        case .float64:
+            paddedGemm(Double.self, transposeA, transposeB, m, n, k, mMain, nMain, a, lda, b, ldb, beta, c, ldc)
+        }
+    }
+
+    /// The main block [0, mMain) × [0, nMain) straight from the operands; the tail rows of op(A) and
+    /// tail columns of op(B) copied into `gemmQuantum`-wide zero-padded operands for the strips and
+    /// the corner, whose products are added into C as BLAS would (β·C + product, with α = 1).
+    private static func paddedGemm<T: KernelScalar>(
+        _: T.Type, _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ mMain: Int, _ nMain: Int,
+        _ a: UnsafeRawPointer, _ lda: Int, _ b: UnsafeRawPointer, _ ldb: Int,
+        _ beta: Double, _ c: UnsafeMutableRawPointer, _ ldc: Int
+    ) {
+        let q = gemmQuantum, dtype = T.dtype
+        let ap = a.assumingMemoryBound(to: T.self), bp = b.assumingMemoryBound(to: T.self), cp = c.assumingMemoryBound(to: T.self)
+        if mMain > 0 && nMain > 0 {
+            blas(transposeA: transposeA, transposeB: transposeB, m: mMain, n: nMain, k: k, alpha: 1, a: a, lda: lda,
+                 b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, dtype: dtype)
+        }
+        // op(A)'s rows mMain..<m as a [q, k] matrix, op(B)'s columns nMain..<n as a [k, q] matrix.
+        let tailRows = m - mMain, tailColumns = n - nMain
+        let aTail = UnsafeMutablePointer<T>.allocate(capacity: tailRows > 0 ? q * k : 0)
+        let bTail = UnsafeMutablePointer<T>.allocate(capacity: tailColumns > 0 ? k * q : 0)
+        let product = UnsafeMutablePointer<T>.allocate(capacity: q * Swift.max(mMain, nMain, q))
+        defer { aTail.deallocate(); bTail.deallocate(); product.deallocate() }
+        if tailRows > 0 {
+            aTail.initialize(repeating: 0, count: q * k)
+            for i in 0..<tailRows {
+                for p in 0..<k { aTail[i * k + p] = transposeA ? ap[p * lda + mMain + i] : ap[(mMain + i) * lda + p] }
+            }
+        }
+        if tailColumns > 0 {
+            bTail.initialize(repeating: 0, count: k * q)
+            for p in 0..<k {
+                for j in 0..<tailColumns { bTail[p * q + j] = transposeB ? bp[(nMain + j) * ldb + p] : bp[p * ldb + nMain + j] }
+            }
+        }
+        /// C[rows, columns] ← β·C + product (rows `stride` apart in `product`).
+        func accumulate(rows: Range<Int>, columns: Range<Int>, stride: Int) {
+            for (r, i) in rows.enumerated() {
+                for (s, j) in columns.enumerated() {
+                    let value = product[r * stride + s], old = cp[i * ldc + j]
+                    cp[i * ldc + j] = beta == 0 ? value : (beta == 1 ? old + value : T(beta) * old + value)
+                }
+            }
+        }
+        if tailRows > 0 && nMain > 0 {
+            blas(transposeA: false, transposeB: transposeB, m: q, n: nMain, k: k, alpha: 1, a: aTail, lda: k,
+                 b: b, ldb: ldb, beta: 0, c: product, ldc: nMain, dtype: dtype)
+            accumulate(rows: mMain..<m, columns: 0..<nMain, stride: nMain)
+        }
+        if tailColumns > 0 && mMain > 0 {
+            blas(transposeA: transposeA, transposeB: false, m: mMain, n: q, k: k, alpha: 1, a: a, lda: lda,
+                 b: bTail, ldb: q, beta: 0, c: product, ldc: q, dtype: dtype)
+            accumulate(rows: 0..<mMain, columns: nMain..<n, stride: q)
+        }
+        if tailRows > 0 && tailColumns > 0 {
+            blas(transposeA: false, transposeB: false, m: q, n: q, k: k, alpha: 1, a: aTail, lda: k,
+                 b: bTail, ldb: q, beta: 0, c: product, ldc: q, dtype: dtype)
+            accumulate(rows: mMain..<m, columns: nMain..<n, stride: q)
+        }
+    }
+
+    /// One BLAS call.
+    private static func blas(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int,
+        beta: Double, c: UnsafeMutableRawPointer, ldc: Int, dtype: DType
+    ) {
         let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
         switch dtype {
         case .float32:

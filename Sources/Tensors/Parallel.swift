@@ -1,6 +1,7 @@
 import CBLAS
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Curvature's own threads. OpenBLAS is kept single-threaded and the kernels split work
 /// themselves (samples of a convolution, rows of a GEMM, chunks of an element-wise map): small
@@ -26,33 +27,40 @@ public enum Parallel {
 
     private static let configured = Configuration()
 
-    /// Calls `body(chunk, range)` for `chunks` contiguous pieces of `0..<count`, concurrently when
-    /// more than one thread is configured and the work is worth splitting.
-    public static func forEachChunk(
-        of count: Int, minimumChunk: Int = 1, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void
-    ) {
-        forEachChunk(of: count, chunks: chunkCount(of: count, minimumChunk: minimumChunk), body)
-    }
-
-    /// `forEachChunk` with the number of chunks fixed by the caller, who got it from `chunkCount`
-    /// and sized per-chunk buffers with it: `threadCount` is read once, so the two cannot disagree.
-    static func forEachChunk(
-        of count: Int, chunks: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void
-    ) {
-        precondition(chunks >= 1 && (chunks == 1 || chunks <= count), "\(chunks) chunks for \(count) items")
-        if chunks == 1 {
-            if count > 0 { body(0, 0..<count) }
+    /// Calls `body(range)` for the blocks `0..<size, size..<2·size, …` of `0..<count`, concurrently
+    /// when more than one thread is configured. The blocks do not depend on the thread count, and
+    /// threads take the next block from a shared counter, so a thread slowed by another process
+    /// on its core does not hold the others up.
+    public static func forEachBlock(of count: Int, size: Int, _ body: (_ range: Range<Int>) -> Void) {
+        precondition(size >= 1, "block size must be ≥ 1, got \(size)")
+        let blocks = (count + size - 1) / size
+        func block(_ index: Int) -> Range<Int> { (index * size)..<Swift.min((index + 1) * size, count) }
+        let workers = Swift.min(threadCount, blocks)
+        if workers <= 1 {
+            for index in 0..<blocks { body(block(index)) }
             return
         }
-        let base = count / chunks, extra = count % chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let start = chunk * base + Swift.min(chunk, extra)
-            body(chunk, start..<(start + base + (chunk < extra ? 1 : 0)))
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if index >= blocks { break }
+                body(block(index))
+            }
         }
     }
 
-    /// The number of chunks `forEachChunk` will use.
-    public static func chunkCount(of count: Int, minimumChunk: Int = 1) -> Int {
-        Swift.max(1, Swift.min(threadCount, count / Swift.max(minimumChunk, 1)))
+    /// Calls `body(range)` for pieces of `0..<count` of at least `minimumChunk` items, concurrently
+    /// when more than one thread is configured and the work is worth splitting; for work whose
+    /// result does not depend on how it is cut (element-wise maps, per-plane pooling).
+    public static func forEachChunk(of count: Int, minimumChunk: Int = 1, _ body: (_ range: Range<Int>) -> Void) {
+        let minimum = Swift.max(minimumChunk, 1)
+        guard threadCount > 1, count >= 2 * minimum else {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        // A few pieces per thread, so that a busy core's share is taken up by the others.
+        let pieces = Swift.min(4 * threadCount, count / minimum)
+        forEachBlock(of: count, size: (count + pieces - 1) / pieces, body)
     }
 }

@@ -39,7 +39,7 @@ extension Tensor {
         _ indices: UnsafeMutableBufferPointer<Int32>, _ g: PoolingGeometry
     ) {
         let planeOutputs = g.outHeight * g.outWidth
-        Parallel.forEachChunk(of: g.batch * g.channels, minimumChunk: 16) { _, planes in
+        Parallel.forEachChunk(of: g.batch * g.channels, minimumChunk: 16) { planes in
         for plane in planes {
             var o = plane * planeOutputs
             let base = plane * g.height * g.width

@@ -75,6 +75,49 @@ final class CLITests: XCTestCase {
         XCTAssertNotNil(meta?["wall_seconds"])
     }
 
+    /// The same command gives the same bytes for any --threads, --batch-size and --shard split, in
+    /// Float32 and Float64, for every per-sample job.
+    func testResultsDoNotDependOnThreadsBatchSizeOrShards() throws {
+        let jobs: [(name: String, arguments: [String])] = [
+            ("spectrum", ["spectrum", "--k", "3", "--steps", "6"]),
+            ("density", ["density", "--probes", "2", "--steps", "5", "--grid-points", "5"]),
+            ("trace", ["trace", "--probes", "3"]),
+        ]
+        for dtype in ["float32", "float64"] {
+            for job in jobs {
+                func command(_ out: String, _ extra: [String]) -> [String] {
+                    job.arguments + ["--model", modelPath, "--data", "mnist5k", "--offset", "2", "--samples", "21",
+                                     "--dtype", dtype, "--out", out] + extra
+                }
+                let reference = "\(job.name)-\(dtype)-reference.csv"
+                XCTAssertEqual(try run(command(reference, ["--threads", "1", "--batch-size", "21"])).process.terminationStatus, 0)
+                var variants: [(String, [String])] = [("threads2", ["--threads", "2", "--batch-size", "21"]),
+                                                      ("batch4", ["--threads", "2", "--batch-size", "4"]),
+                                                      ("batch1", ["--threads", "1", "--batch-size", "1"])]
+                if job.name == "spectrum" { variants.append(("batch16", ["--threads", "2", "--batch-size", "16"])) }
+                for (label, extra) in variants {
+                    let out = "\(job.name)-\(dtype)-\(label).csv"
+                    let result = try run(command(out, extra))
+                    XCTAssertEqual(result.process.terminationStatus, 0, text(result.stderr))
+                    XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent(out)),
+                                   try Data(contentsOf: directory.appendingPathComponent(reference)), "\(job.name) \(dtype) \(label)")
+                }
+                for i in 1...3 {
+                    XCTAssertEqual(try run(command("\(job.name)-\(dtype)-part\(i).csv", ["--threads", "1", "--batch-size", "5", "--shard", "\(i)/3"])).process.terminationStatus, 0)
+                }
+                let merged = "\(job.name)-\(dtype)-merged.csv"
+                XCTAssertEqual(try run(["merge"] + (1...3).map { "\(job.name)-\(dtype)-part\($0).csv" } + ["--out", merged]).process.terminationStatus, 0)
+                XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent(merged)),
+                               try Data(contentsOf: directory.appendingPathComponent(reference)), "\(job.name) \(dtype) shards")
+            }
+        }
+        // Float64 results are written with the digits that read back to the same Double.
+        let text = try String(contentsOf: directory.appendingPathComponent("spectrum-float64-reference.csv"), encoding: .utf8)
+        let eigenvalue = text.split(separator: "\n")[1].split(separator: ",")[4]
+        XCTAssertGreaterThan(eigenvalue.count, 12, "Float64 eigenvalue written as \(eigenvalue)")
+        XCTAssertEqual(String(Double(eigenvalue)!), String(eigenvalue))
+    }
+
     func testInterruptedRunKeepsCompleteRowsAndResumesToTheSameFile() throws {
         let samples = 1000
         try run(spectrumArguments("reference.csv", samples: samples))

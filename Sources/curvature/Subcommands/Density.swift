@@ -47,7 +47,7 @@ struct Density: ParsableCommand {
                 let width = sigma ?? Swift.max((high - low) / 100, 1e-12 * Swift.max(Swift.abs(high), 1))
                 let grid = SpectralDensity.uniformGrid(from: lambdaMin ?? low - 4 * width, to: lambdaMax ?? high + 4 * width, count: gridPoints)
                 for (lambda, value) in zip(grid, result.smoothed(on: grid, sigma: width)) {
-                    lines.append("\(batch.indices[b]),\(String(format: "%.9g", lambda)),\(String(format: "%.9g", value))")
+                    lines.append("\(batch.indices[b]),\(CSVNumber.format(lambda, dtype: prepared.dtype)),\(CSVNumber.format(value, dtype: prepared.dtype))")
                 }
             }
             return lines

@@ -36,7 +36,7 @@ struct Spectrum: ParsableCommand {
         let spectrumJob = SpectrumJob(model: prepared.classifier, settings: settings)
         let out = URL(fileURLWithPath: job.out)
         try BatchedCSVRun(header: SpectrumRow.header, out: out, resume: job.resume, label: "spectrum").run(job.batches(of: prepared.range)) { samples in
-            try spectrumJob.rows(for: prepared.images.batch(samples, dtype: prepared.dtype)).map(\.csv)
+            try spectrumJob.rows(for: prepared.images.batch(samples, dtype: prepared.dtype)).map { $0.csv(dtype: prepared.dtype) }
         }
         try writeMeta(for: out, model: model.url, seed: job.seed, settings: spectrum.hessianOptions.record.merging(job.record(data: data, range: prepared.range)) { $1 }.merging([
             "method": method.rawValue, "k": String(spectrum.k), "steps": String(settings.steps), "which": spectrum.which.rawValue,

@@ -24,7 +24,7 @@ struct Trace: ParsableCommand {
             let batch = prepared.images.batch(samples, dtype: prepared.dtype)
             let estimates = try hutchinsonTrace(try hessianOptions.makeOperator(prepared.classifier, batch), probes: probes, seed: job.seed)
             return estimates.enumerated().map { b, e in
-                "\(batch.indices[b]),\(String(format: "%.9g", e.estimate)),\(String(format: "%.3g", e.standardError))"
+                "\(batch.indices[b]),\(CSVNumber.format(e.estimate, dtype: prepared.dtype)),\(String(format: "%.3g", e.standardError))"
             }
         }
         try writeMeta(for: out, model: model.url, seed: job.seed, settings: hessianOptions.record.merging(job.record(data: data, range: prepared.range)) { $1 }
