@@ -37,3 +37,17 @@ public func loadDataset(_ nameOrDirectory: String, split: Split) throws -> Label
         return try IDX.load(directory: nameOrDirectory, split: split)
     }
 }
+
+/// The files `loadDataset(nameOrDirectory, split:)` reads, for checksums that tie a result to its data.
+public func datasetFiles(_ nameOrDirectory: String, split: Split) throws -> [String] {
+    let names = IDX.fileNames(for: split)
+    switch nameOrDirectory {
+    case DatasetName.mnist5k:
+        return [try DataDirectory.locate(MNISTCSV.fileName)]
+    case DatasetName.fashionMNIST:
+        let directory = DatasetName.fashionMNISTDirectory
+        return [try IDX.findFile(names.images, in: directory), try IDX.findFile(names.labels, in: directory)]
+    default:
+        return [try IDX.findFile(names.images, in: nameOrDirectory), try IDX.findFile(names.labels, in: nameOrDirectory)]
+    }
+}

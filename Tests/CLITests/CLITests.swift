@@ -135,7 +135,27 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(rows.count % 12, 0, "whole batches only (4 samples × 3 eigenvalues)")
         XCTAssertLessThan(rows.count, samples * 3)
 
-        let resumed = try run(spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume"]))
+        // A resume checks what it resumes: other settings, another model, or no --resume at all
+        // are refused, naming what differs, and the partial file is left as it was.
+        let otherModel = directory.appendingPathComponent("other.safetensors").path
+        try Sequential(try Sequential.load(from: URL(fileURLWithPath: modelPath)).architecture, seed: 4).save(to: URL(fileURLWithPath: otherModel))
+        var modelArguments = spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume"])
+        modelArguments[modelArguments.firstIndex(of: modelPath)!] = otherModel
+        for (arguments, names) in [
+            (spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume", "--k", "2"]), ["k 3 → 2"]),
+            (spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume", "--hessian", "finite"]), ["hessian exact → finite"]),
+            (modelArguments, ["model_sha256"]),
+            (spectrumArguments("interrupted.csv", samples: samples), ["--resume"]),
+        ] {
+            let refused = try run(arguments)
+            XCTAssertEqual(refused.process.terminationStatus, 1, "\(arguments)")
+            let error = text(refused.stderr)
+            for name in names { XCTAssertTrue(error.contains(name), error) }
+            XCTAssertEqual(try String(contentsOf: partial, encoding: .utf8), kept, "the partial file is untouched")
+        }
+
+        // The batch size does not change results, so a resume may use another one.
+        let resumed = try run(spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume", "--batch-size", "8"]))
         XCTAssertEqual(resumed.process.terminationStatus, 0, text(resumed.stderr))
         XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("interrupted.csv")),
                        try Data(contentsOf: directory.appendingPathComponent("reference.csv")))

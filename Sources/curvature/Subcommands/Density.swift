@@ -34,10 +34,15 @@ struct Density: ParsableCommand {
 
     func run() throws {
         let prepared = try PreparedSampleJob(model: model, data: data, job: job)
-        let out = URL(fileURLWithPath: job.out)
         let d = prepared.network.inputShape.reduce(1, *)
         let options = SpectralDensityOptions(probes: probes, steps: Swift.min(steps, d), seed: job.seed)
-        try BatchedCSVRun(header: "sample,lambda,density", out: out, resume: job.resume, label: "density").run(job.batches(of: prepared.range)) { samples in
+        func text(_ value: Double?) -> String { value.map { "\($0)" } ?? "auto" }
+        let settings: [String: String] = [
+            "probes": String(probes), "steps": String(options.steps), "sigma": text(sigma),
+            "lambda_min": text(lambdaMin), "lambda_max": text(lambdaMax), "grid_points": String(gridPoints),
+        ]
+        let fingerprint = try job.fingerprint(hessianOptions.record.merging(settings) { $1 }, model: model, data: data, range: prepared.range)
+        try job.run(header: "sample,lambda,density", label: "density", model: model, range: prepared.range, fingerprint: fingerprint, start: prepared.start) { samples in
             let batch = prepared.images.batch(samples, dtype: prepared.dtype)
             let op = try hessianOptions.makeOperator(prepared.classifier, batch)
             var lines: [String] = []
@@ -52,8 +57,5 @@ struct Density: ParsableCommand {
             }
             return lines
         }
-        try writeMeta(for: out, model: model.url, seed: job.seed, settings: hessianOptions.record.merging(job.record(data: data, range: prepared.range)) { $1 }.merging([
-            "probes": String(probes), "steps": String(options.steps), "sigma": sigma.map { "\($0)" } ?? "auto",
-        ]) { $1 }, start: prepared.start)
     }
 }

@@ -34,13 +34,12 @@ struct Spectrum: ParsableCommand {
         settings.steps = Swift.min(settings.steps, d)
         try settings.validate(dimension: d)
         let spectrumJob = SpectrumJob(model: prepared.classifier, settings: settings)
-        let out = URL(fileURLWithPath: job.out)
-        try BatchedCSVRun(header: SpectrumRow.header, out: out, resume: job.resume, label: "spectrum").run(job.batches(of: prepared.range)) { samples in
-            try spectrumJob.rows(for: prepared.images.batch(samples, dtype: prepared.dtype)).map { $0.csv(dtype: prepared.dtype) }
-        }
-        try writeMeta(for: out, model: model.url, seed: job.seed, settings: spectrum.hessianOptions.record.merging(job.record(data: data, range: prepared.range)) { $1 }.merging([
+        let fingerprint = try job.fingerprint(spectrum.hessianOptions.record.merging([
             "method": method.rawValue, "k": String(spectrum.k), "steps": String(settings.steps), "which": spectrum.which.rawValue,
             "reorthogonalization": spectrum.reorthogonalization.rawValue,
-        ]) { $1 }, start: prepared.start)
+        ]) { $1 }, model: model, data: data, range: prepared.range)
+        try job.run(header: SpectrumRow.header, label: "spectrum", model: model, range: prepared.range, fingerprint: fingerprint, start: prepared.start) { samples in
+            try spectrumJob.rows(for: prepared.images.batch(samples, dtype: prepared.dtype)).map { $0.csv(dtype: prepared.dtype) }
+        }
     }
 }

@@ -19,15 +19,14 @@ struct Trace: ParsableCommand {
 
     func run() throws {
         let prepared = try PreparedSampleJob(model: model, data: data, job: job)
-        let out = URL(fileURLWithPath: job.out)
-        try BatchedCSVRun(header: "sample,trace,stderr", out: out, resume: job.resume, label: "trace").run(job.batches(of: prepared.range)) { samples in
+        let fingerprint = try job.fingerprint(hessianOptions.record.merging(["probes": String(probes)]) { $1 },
+                                              model: model, data: data, range: prepared.range)
+        try job.run(header: "sample,trace,stderr", label: "trace", model: model, range: prepared.range, fingerprint: fingerprint, start: prepared.start) { samples in
             let batch = prepared.images.batch(samples, dtype: prepared.dtype)
             let estimates = try hutchinsonTrace(try hessianOptions.makeOperator(prepared.classifier, batch), probes: probes, seed: job.seed)
             return estimates.enumerated().map { b, e in
                 "\(batch.indices[b]),\(CSVNumber.format(e.estimate, dtype: prepared.dtype)),\(String(format: "%.3g", e.standardError))"
             }
         }
-        try writeMeta(for: out, model: model.url, seed: job.seed, settings: hessianOptions.record.merging(job.record(data: data, range: prepared.range)) { $1 }
-            .merging(["probes": String(probes)]) { $1 }, start: prepared.start)
     }
 }

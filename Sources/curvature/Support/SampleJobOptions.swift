@@ -34,10 +34,25 @@ struct SampleJobOptions: ParsableArguments {
         BatchRanges(covering: range, batchSize: batchSize).batches(of: shard)
     }
 
-    /// The settings every per-sample job's metadata records.
-    func record(data: DataOptions, range: Range<Int>) -> [String: String] {
-        ["data": data.data, "split": data.split.rawValue, "samples": "\(range.lowerBound)..<\(range.upperBound)",
-         "shard": shard.description, "batch_size": String(batchSize), "dtype": dtype.rawValue]
+    /// Everything that shapes a per-sample job's rows: the job's own `settings`, the samples, the
+    /// seed, the arithmetic and the checksums of the model and the data files. A resume must match
+    /// it; the batch size and thread count do not change results and are not part of it.
+    func fingerprint(_ settings: [String: String], model: ModelOptions, data: DataOptions, range: Range<Int>) throws -> [String: String] {
+        settings.merging([
+            "data": data.data, "split": data.split.rawValue, "samples": "\(range.lowerBound)..<\(range.upperBound)",
+            "shard": shard.description, "dtype": dtype.rawValue, "seed": String(seed), "arch": model.arch ?? "",
+            "model_sha256": try SHA256.hex(fileAt: model.url),
+            "data_sha256": try datasetFiles(data.data, split: data.split).map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","),
+        ]) { $1 }
+    }
+
+    /// Runs the job's batches of `range` into `out` (resumable, checked against `fingerprint`),
+    /// then writes `<out>.meta.json`.
+    func run(header: String, label: String, model: ModelOptions, range: Range<Int>, fingerprint: [String: String], start: Date,
+             _ rows: (Range<Int>) throws -> [String]) throws {
+        let url = URL(fileURLWithPath: out)
+        try BatchedCSVRun(header: header, out: url, resume: resume, label: label, record: fingerprint).run(batches(of: range), rows)
+        try writeMeta(for: url, model: model.url, seed: seed, settings: fingerprint.merging(["batch_size": String(batchSize)]) { $1 }, start: start)
     }
 }
 
@@ -72,12 +87,13 @@ struct BatchedCSVRun {
     let out: URL
     let resume: Bool
     let label: String
+    var record: [String: String] = [:]
 
     func run(_ ranges: [Range<Int>], _ rows: (Range<Int>) throws -> [String]) throws {
         let progress = ProgressLine()
         defer { progress.finish() }
         try interruptible {
-            try ResumableCSV(header: header, out: out, resume: resume).run(
+            try ResumableCSV(header: header, out: out, resume: resume, record: record).run(
                 ranges, label: label, progress: progress.samples(label), shouldStop: { Interruption.requested }, rows: rows)
         }
     }
