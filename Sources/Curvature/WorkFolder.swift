@@ -6,8 +6,8 @@ import NN
 public struct WorkFolder {
     public let url: URL
 
-    /// Starts afresh (removing earlier pieces), or with `resume` keeps the pieces if they were made
-    /// with the same settings and refuses otherwise.
+    /// Starts afresh, or with `resume` keeps the pieces if they were made with the same settings
+    /// and refuses otherwise; a fresh start refuses to remove an interrupted run's pieces.
     /// - Parameter note: told when a resume finds nothing to continue.
     public init(in parent: URL, settings: [String: String], resume: Bool, note: (String) -> Void = { _ in }) throws {
         url = parent.appendingPathComponent(".compare-partial")
@@ -26,7 +26,9 @@ public struct WorkFolder {
             return
         }
         if resume { note("--resume: no earlier work in \(url.path); starting afresh") }
-        if manager.fileExists(atPath: url.path) { try manager.removeItem(at: url) }
+        if manager.fileExists(atPath: url.path) {
+            throw RunError("\(url.path) holds the finished work of an interrupted run; continue it with --resume, or delete it to start afresh")
+        }
         try manager.createDirectory(at: url, withIntermediateDirectories: true)
         try AtomicFile.write(encoded, to: record)
     }

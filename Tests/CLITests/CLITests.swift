@@ -295,6 +295,10 @@ final class CLITests: XCTestCase {
         let changed = try run(compare("interrupted", ["--k", "2", "--resume"]))
         XCTAssertEqual(changed.process.terminationStatus, 1)
         XCTAssertTrue(text(changed.stderr).contains("k"), "a resume with other settings is refused")
+        let fresh = try run(compare("interrupted"))
+        XCTAssertEqual(fresh.process.terminationStatus, 1, "a fresh run does not throw away an interrupted one's work")
+        XCTAssertTrue(text(fresh.stderr).contains("--resume"), text(fresh.stderr))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: partial.path))
 
         let resumed = try run(compare("interrupted", ["--resume"]))
         XCTAssertEqual(resumed.process.terminationStatus, 0, text(resumed.stderr))

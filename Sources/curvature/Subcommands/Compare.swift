@@ -92,7 +92,7 @@ struct Compare: ParsableCommand {
         }
         study.identity = [
             "model_sha256": try modelPaths.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","),
-            "arch": arch ?? "",
+            "arch": arch ?? "", "data_sha256": try dataChecksum(data.data, split: data.split),
         ]
         try runComparison(study, outDir: outDir, resume: resume, start: start, record: ["models": modelPaths.joined(separator: ",")])
     }

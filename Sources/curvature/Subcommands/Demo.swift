@@ -52,7 +52,8 @@ struct Demo: ParsableCommand {
         (study.settings.spectrum.hessian, study.settings.spectrum.h) = (hessian, h)
         study.settings.epsilons = [0, 0.05, 0.1, 0.15]
         study.settings.figureIndices = Array((0..<samples).prefix(4))
-        study.identity = ["model_sha256": try files.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","), "arch": ""]
+        study.identity = ["model_sha256": try files.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","), "arch": "",
+                          "data_sha256": try dataChecksum("fashion-mnist", split: .test)]
         try runComparison(study, outDir: outDir, resume: resume, start: start, record: ["models": files.joined(separator: ",")])
         let folder = URL(fileURLWithPath: outDir)
         func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
@@ -62,9 +63,8 @@ struct Demo: ParsableCommand {
             ["top-histogram", "--input", path("spectra.csv"), "--output", path("top-eigenvalue.png"), "--log-x",
              "--title", "Largest eigenvalue per image"],
             ["accuracy", "--input", path("eval.csv"), "--output", path("accuracy.png"), "--title", "PGD-20 accuracy against ε"],
-            ["images", "--input", path("images.csv"), "--output", path("images.png"),
-             "--titles", (try? String(contentsOfFile: path("images.titles"), encoding: .utf8))?.trimmingCharacters(in: .newlines) ?? "",
-             "--columns", (try? String(contentsOfFile: path("images.columns"), encoding: .utf8))?.trimmingCharacters(in: .newlines) ?? "7"],
+            // The panel titles and the panels per row come from images.titles and images.columns beside it.
+            ["images", "--input", path("images.csv"), "--output", path("images.png")],
         ]
         for figure in figures {
             let plot = try Plot.parse(figure)

@@ -32,3 +32,8 @@ struct DataOptions: ParsableArguments {
         return offset..<(offset + count)
     }
 }
+
+/// The sha256 of the files a split is read from, comma-separated, for run records.
+func dataChecksum(_ name: String, split: Split) throws -> String {
+    try datasetFiles(name, split: split).map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ",")
+}

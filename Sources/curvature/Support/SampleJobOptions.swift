@@ -42,7 +42,7 @@ struct SampleJobOptions: ParsableArguments {
             "data": data.data, "split": data.split.rawValue, "samples": "\(range.lowerBound)..<\(range.upperBound)",
             "shard": shard.description, "dtype": dtype.rawValue, "seed": String(seed), "arch": model.arch ?? "",
             "model_sha256": try SHA256.hex(fileAt: model.url),
-            "data_sha256": try datasetFiles(data.data, split: data.split).map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","),
+            "data_sha256": try dataChecksum(data.data, split: data.split),
         ]) { $1 }
     }
 
