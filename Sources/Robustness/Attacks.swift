@@ -32,11 +32,23 @@ public struct PGDAttack: Sendable {
     /// Adversarial images for `images` (values in [0, 1]). Over restarts, a sample keeps the first
     /// perturbation that fools the model, else the one with the highest loss.
     public func perturb(_ model: Classifier, _ images: Tensor, _ labels: [Int], generator: inout SeededGenerator) -> Tensor {
+        perturb(model, images, labels) { randomOffset(images.shape, images.dtype, &generator) }
+    }
+
+    /// As `perturb(_:_:_:generator:)`, but row `n`'s random starts come from `generators[n]` alone
+    /// (one generator per sample, e.g. `Xoshiro256StarStar(seed: seed, stream: sampleIndex)`), so a
+    /// sample's start does not depend on which other samples share its batch.
+    public func perturb(_ model: Classifier, _ images: Tensor, _ labels: [Int], generators: inout [Xoshiro256StarStar]) -> Tensor {
+        precondition(generators.count == images.shape[0], "PGD: \(generators.count) generators for \(images.shape[0]) samples")
+        return perturb(model, images, labels) { randomOffset(images.shape, images.dtype, perRow: &generators) }
+    }
+
+    private func perturb(_ model: Classifier, _ images: Tensor, _ labels: [Int], offset: () -> Tensor) -> Tensor {
         var best = images
         var bestLoss = [Double](repeating: -.infinity, count: labels.count)
         var fooled = [Bool](repeating: false, count: labels.count)
         for _ in 0..<restarts {
-            let candidate = run(model, images, labels, generator: &generator)
+            let candidate = run(model, images, labels, offset: offset)
             let logits = evaluate(model, candidate)
             let losses = GradientMode.withoutGradients {
                 crossEntropy(logits: Variable(logits), labels: labels, reduction: .none).value.scalars
@@ -53,10 +65,10 @@ public struct PGDAttack: Sendable {
         return best
     }
 
-    private func run(_ model: Classifier, _ images: Tensor, _ labels: [Int], generator: inout SeededGenerator) -> Tensor {
+    private func run(_ model: Classifier, _ images: Tensor, _ labels: [Int], offset: () -> Tensor) -> Tensor {
         var x = images
         if randomStart && epsilon > 0 {
-            x = project(images + randomOffset(images.shape, images.dtype, &generator), around: images)
+            x = project(images + offset(), around: images)
         }
         for _ in 0..<steps {
             let g = inputGradient(model, x, labels).gradient
@@ -79,6 +91,27 @@ public struct PGDAttack: Sendable {
             let radii = (0..<shape[0]).map { _ in epsilon * generator.uniform() }
             return scaleRows(direction, zip(rowNorms(direction), radii).map { $1 / Swift.max($0, 1e-12) })
         }
+    }
+
+    /// The random start with row `n` drawn from `generators[n]` only, in the same order of draws
+    /// as `randomOffset(_:_:_:)` uses for one row.
+    private func randomOffset(_ shape: [Int], _ dtype: DType, perRow generators: inout [Xoshiro256StarStar]) -> Tensor {
+        let d = Shape.count(Array(shape.dropFirst()))
+        var values = [Double]()
+        values.reserveCapacity(shape[0] * d)
+        var radii = [Double]()
+        for row in 0..<shape[0] {
+            switch norm {
+            case .linf:
+                for _ in 0..<d { values.append(-epsilon + 2 * epsilon * generators[row].uniform()) }
+            case .l2:
+                for _ in 0..<d { values.append(generators[row].normal()) }
+                radii.append(epsilon * generators[row].uniform())
+            }
+        }
+        let drawn = Tensor(shape: shape, scalars: values, dtype: dtype)
+        guard norm == .l2 else { return drawn }
+        return scaleRows(drawn, zip(rowNorms(drawn), radii).map { $1 / Swift.max($0, 1e-12) })
     }
 
     /// Onto the ε-ball around `center`, then into [0, 1].

@@ -14,20 +14,29 @@ public struct DeepFool: Sendable {
         self.maxIterations = maxIterations
     }
 
-    /// Per sample: the perturbed image, the ℓ2 norm of the perturbation, whether the class changed,
-    /// and the iterations used.
+    /// Per sample: the perturbed image (in [0, 1]), the ℓ2 norm of the actual perturbation
+    /// (perturbed − clean image), whether the class changed, the iterations used, and whether it was
+    /// attacked at all (false for a sample misclassified to begin with, which keeps its clean image).
     public struct Result {
         public let images: Tensor
         public let norms: [Double]
         public let fooled: [Bool]
         public let iterations: [Int]
+        public let attacked: [Bool]
     }
 
-    public func perturb(_ model: Classifier, _ images: Tensor) -> Result {
+    /// Attacks every sample of `images` (values in [0, 1]) away from its predicted class. With
+    /// `labels`, a sample whose clean prediction differs from its label is not attacked: its image
+    /// is returned unchanged, with norm 0, `fooled` false and `attacked` false.
+    ///
+    /// Each iterate is clipped to the image box [0, 1]; the linearisation is taken at the clipped point.
+    public func perturb(_ model: Classifier, _ images: Tensor, labels: [Int]? = nil) -> Result {
         let n = images.shape[0], d = images.count / n
         let original = predictions(evaluate(model, images))
+        if let labels { precondition(labels.count == n, "DeepFool: \(labels.count) labels for \(n) samples") }
+        let attacked = labels.map { zip(original, $0).map { $0 == $1 } } ?? [Bool](repeating: true, count: n)
         var total = [[Double]](repeating: [Double](repeating: 0, count: d), count: n)
-        var active = [Bool](repeating: true, count: n), fooled = [Bool](repeating: false, count: n)
+        var active = attacked, fooled = [Bool](repeating: false, count: n)
         var iterations = [Int](repeating: 0, count: n)
         var current = images
         for _ in 0..<maxIterations where active.contains(true) {
@@ -63,12 +72,18 @@ public struct DeepFool: Sendable {
                 for i in 0..<d { total[row][i] += (bestDistance + Self.stepMargin) * bestDirection[i] }
             }
             let scaled = total.flatMap { $0.map { $0 * (1 + overshoot) } }
-            current = images + Tensor(shape: images.shape, scalars: scaled, dtype: images.dtype)
+            current = (images + Tensor(shape: images.shape, scalars: scaled, dtype: images.dtype)).map(.clamp(min: 0, max: 1))
+            // Keep the accumulated step equal to the perturbation actually applied, so the clip
+            // does not build up a hidden excess outside the box.
+            let applied = (current - images).scalars
+            for row in 0..<n where active[row] {
+                for i in 0..<d { total[row][i] = applied[row * d + i] / (1 + overshoot) }
+            }
         }
         // Samples still active after the last step: check once more.
         let final = predictions(evaluate(model, current))
         for row in 0..<n where active[row] { fooled[row] = final[row] != original[row] }
-        let norms = total.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() * (1 + overshoot) }
-        return Result(images: current, norms: norms, fooled: fooled, iterations: iterations)
+        let norms = rowNorms(current - images)
+        return Result(images: current, norms: norms, fooled: fooled, iterations: iterations, attacked: attacked)
     }
 }

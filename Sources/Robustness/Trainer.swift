@@ -20,7 +20,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var schedule = "constant"
     public var seed: UInt64 = 0
     public var robust = RobustTrainingSettings()
-    /// Test images (from the start of the split) for the per-epoch robust accuracy.
+    /// How many test images (a class-stratified subset drawn with `seed`) the per-epoch robust accuracy uses.
     public var robustEvaluationSamples = 1000
     /// PGD steps of the per-epoch robust accuracy (α = 2.5ε/steps).
     public var robustEvaluationSteps = 20
@@ -171,13 +171,12 @@ public final class Trainer {
             }
             model.isTraining = false
             let testAccuracy = accuracy(classifier, on: test, range: 0..<test.count, dtype: model.dtype)
-            let robustCount = Swift.min(config.robustEvaluationSamples, test.count)
-            let robustAccuracy = config.robust.epsilon > 0 && robustCount > 0
-                ? accuracy(classifier, on: test, range: 0..<robustCount, dtype: model.dtype, attack: { batch in
+            let robustAccuracy = config.robustEvaluationSubset(of: test).map { subset in
+                accuracy(classifier, on: test, indices: subset.indices, dtype: model.dtype, attack: { batch in
                     AttackKind.pgdLinf.images(classifier, batch, epsilon: config.robust.epsilon,
                                               steps: config.robustEvaluationSteps, restarts: 1, seed: config.seed)
                 })
-                : .nan
+            } ?? .nan
             log.append(EpochLog(epoch: epoch + 1, loss: lossSum / Double(Swift.max(seen, 1)), penalty: penaltySum / Double(Swift.max(seen, 1)),
                                 trainAccuracy: Double(correct) / Double(Swift.max(seen, 1)), testAccuracy: testAccuracy,
                                 testRobustAccuracy: robustAccuracy, seconds: Date().timeIntervalSince(start)))

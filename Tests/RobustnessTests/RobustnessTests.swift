@@ -42,9 +42,11 @@ final class RobustnessTests: XCTestCase {
         let w = Tensor(shape: [3, 4], scalars: [1, 2, 0, -1, -1, 0.5, 2, 0, 0.3, -2, 1, 1], dtype: .float64)
         let b = Tensor(shape: [3], scalars: [0.1, -0.2, 0.05], dtype: .float64)
         let model: Classifier = { linear(reshape($0, [$0.shape[0], 4]), weight: Variable(w), bias: Variable(b)) }
-        let x = Tensor(shape: [2, 1, 2, 2], scalars: [0.2, 0.7, 0.1, 0.4, 0.9, 0.1, 0.5, 0.3], dtype: .float64)
+        // Points well inside [0, 1], so the step to the boundary is not clipped to the image box.
+        let x = Tensor(shape: [2, 1, 2, 2], scalars: [0.4, 0.6, 0.45, 0.5, 0.55, 0.45, 0.5, 0.6], dtype: .float64)
         let logits = evaluate(model, x).scalars, weights = w.scalars
         let result = DeepFool(overshoot: 0.02).perturb(model, x)
+        XCTAssertTrue(result.images.scalars.allSatisfy { $0 > 0 && $0 < 1 }, "unclipped")
         for n in 0..<2 {
             let f = Array(logits[(n * 3)..<(n * 3 + 3)])
             let k0 = f.indices.max { f[$0] < f[$1] }!

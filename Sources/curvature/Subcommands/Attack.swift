@@ -6,10 +6,14 @@ struct Attack: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Attack samples and report each one's perturbation.",
         discussion: """
-            Writes CSV `sample,label,predicted,adversarial_predicted,norm_l2,norm_linf`, one row per sample \
-            (`sample` is the index within the split); --images also saves the perturbed images as a \
+            Writes CSV `sample,label,predicted,adversarial_predicted,norm_l2,norm_linf,status`, one row per sample \
+            (`sample` is the index within the split). `status` is `misclassified` for a sample the model \
+            gets wrong before any attack (it is not attacked: its adversarial image is the clean one, norms 0), \
+            `fooled` when the attack changed the prediction and `robust` when it did not. Adversarial images \
+            stay in [0, 1]. --images also saves the perturbed images as a \
             float32 .npy of shape [N, C, H, W]. DeepFool (ℓ2, overshoot 0.02, ≤ 50 iterations) gives each \
-            sample's minimal perturbation norm.
+            sample's minimal perturbation norm. PGD's random start for a sample depends only on --seed and \
+            the sample's index, so results do not depend on --batch-size.
             """)
 
     @OptionGroup var model: ModelOptions
@@ -44,24 +48,31 @@ struct Attack: ParsableCommand {
     func run() throws {
         let prepared = try PreparedSampleJob(model: model, data: data, threads: threads)
         let (dataset, range, classifier) = (prepared.images, prepared.range, prepared.classifier)
-        var rows = ["sample,label,predicted,adversarial_predicted,norm_l2,norm_linf"]
+        var rows = ["sample,label,predicted,adversarial_predicted,norm_l2,norm_linf,status"]
         var perturbed: [Float] = []
         let progress = ProgressLine()
         let start = Date()
         for batch in dataset.batches(in: range, size: batchSize) {
             if Interruption.requested { exitInterrupted("curvature attack: interrupted; no output written") }
             let clean = predictions(evaluate(classifier, batch.images))
-            let adversarial: Tensor
+            // Misclassified samples are not attacked: their "adversarial" image is the clean one.
+            let adversarial: Tensor, attacked: [Bool]
             if let attack = method.fixedEpsilon {
-                adversarial = attack.images(classifier, batch, epsilon: epsilon, steps: steps, restarts: restarts, seed: seed)
+                (adversarial, attacked) = attack.imagesOfCorrectlyClassified(
+                    classifier, batch, clean: clean, epsilon: epsilon, steps: steps, restarts: restarts, seed: seed)
             } else {
-                adversarial = DeepFool(overshoot: overshoot, maxIterations: maxIterations).perturb(classifier, batch.images).images
+                let result = DeepFool(overshoot: overshoot, maxIterations: maxIterations).perturb(classifier, batch.images, labels: batch.labels)
+                (adversarial, attacked) = (result.images, result.attacked)
             }
             let after = predictions(evaluate(classifier, adversarial))
             let delta = adversarial - batch.images
             let l2 = rowNorms(delta), linf = rowMaxNorms(delta)
             for i in 0..<batch.count {
-                rows.append("\(batch.indices[i]),\(batch.labels[i]),\(clean[i]),\(after[i]),\(String(format: "%.6g", l2[i])),\(String(format: "%.6g", linf[i]))")
+                let predictedAfter = attacked[i] ? after[i] : clean[i]
+                let status = !attacked[i] ? "misclassified" : predictedAfter != clean[i] ? "fooled" : "robust"
+                let (normL2, normLinf) = attacked[i] ? (l2[i], linf[i]) : (0, 0)
+                rows.append("\(batch.indices[i]),\(batch.labels[i]),\(clean[i]),\(predictedAfter),"
+                            + "\(String(format: "%.6g", normL2)),\(String(format: "%.6g", normLinf)),\(status)")
             }
             if images != nil { perturbed += adversarial.floats }
             let done = batch.indices.last! - range.lowerBound + 1

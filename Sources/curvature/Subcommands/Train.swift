@@ -9,10 +9,14 @@ struct Train: ParsableCommand {
             Writes the model (safetensors, architecture in its metadata), a checkpoint after every epoch \
             (<out>.checkpoint.safetensors) and the log CSV \
             `epoch,loss,penalty,train_accuracy,test_accuracy,test_robust_accuracy,seconds` \
-            (test_robust_accuracy: PGD-20 ℓ∞ at --epsilon on the first --robust-samples test images; \
+            (test_robust_accuracy: PGD-20 ℓ∞ at --epsilon on --robust-samples test images; \
             train_accuracy: on the inputs trained on, adversarial ones for fgsm and pgd). \
             Interrupted with Ctrl-C, it keeps the last checkpoint; --resume CHECKPOINT finishes the run \
-            with the same result as an uninterrupted one.
+            with the same result as an uninterrupted one. \
+            --train-samples and --robust-samples draw class-stratified subsets (each class in proportion \
+            to its share of the split, largest remainders, fixed by --seed, kept in split order); the \
+            model's metadata records each rule (train_subset, robust_subset) and the sha256 of its \
+            comma-separated ascending index list (train_subset_sha256, robust_subset_sha256).
             """)
 
     @Option(help: "fashion-mnist, mnist5k, or a directory of MNIST-style IDX files.")
@@ -63,10 +67,10 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("h-ramp-epochs"), help: "Grow h linearly over this many first epochs.")
     var hRampEpochs: Int = 0
 
-    @Option(name: .customLong("robust-samples"), help: "Test images for the per-epoch robust accuracy (0 to skip).")
+    @Option(name: .customLong("robust-samples"), help: "Test images (a seeded class-stratified subset) for the per-epoch robust accuracy (0 to skip).")
     var robustSamples: Int = 1000
 
-    @Option(name: .customLong("train-samples"), help: "Train on the first N images of the train split only.")
+    @Option(name: .customLong("train-samples"), help: "Train on a seeded class-stratified subset of N images of the train split.")
     var trainSamples: Int?
 
     @Flag(name: .customLong("skip-nonfinite"), help: "Skip batches whose loss is NaN or infinite instead of stopping.")
@@ -113,11 +117,21 @@ struct Train: ParsableCommand {
         let architecture = try loadArchitecture(arch)
         var train = try loadDataset(data, split: .train)
         let test = try loadDataset(data, split: .test)
+        var subsetMetadata = ["train_subset": "all n=\(train.count)"]
         if let trainSamples {
             guard trainSamples >= 1 && trainSamples <= train.count else {
                 throw ValidationError("--train-samples must be in 1…\(train.count), got \(trainSamples)")
             }
-            train = try train.subset(offset: 0, count: trainSamples)
+            let subset = try train.stratifiedSubset(count: trainSamples, seed: seed)
+            train = train.images(of: subset)
+            subsetMetadata["train_subset"] = subset.rule
+            subsetMetadata["train_subset_sha256"] = SHA256.hex(Data(subset.indexListText.utf8))
+        }
+        if let robust = configuration.robustEvaluationSubset(of: test) {
+            subsetMetadata["robust_subset"] = robust.rule
+            subsetMetadata["robust_subset_sha256"] = SHA256.hex(Data(robust.indexListText.utf8))
+        } else {
+            subsetMetadata["robust_subset"] = "none"
         }
         let model = try Sequential(architecture, seed: seed)
         try checkInput(model, fits: train, dataName: data)
@@ -148,7 +162,7 @@ struct Train: ParsableCommand {
         try model.save(to: outURL, metadata: [
             "curvature_version": curvatureVersion, "training": configuration.fingerprint,
             "data": data, "wall_seconds": String(format: "%.1f", Date().timeIntervalSince(start)),
-        ])
+        ].merging(subsetMetadata) { current, _ in current })
         print(EpochLog.header)
         for row in trainer.log { print(row.csvRow) }
     }

@@ -1,0 +1,169 @@
+import Curvature
+import Foundation
+import XCTest
+
+/// `curvature attack`: misclassified samples are reported, not attacked; adversarial images stay
+/// in [0, 1]; PGD's per-sample results do not depend on --batch-size.
+final class AttackStatusTests: XCTestCase {
+    private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    private var directory: URL!
+    private var modelPath: String!
+
+    private var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("curvature")
+    }
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("curvature-attack-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // An untrained tiny network: most samples are misclassified, some are not.
+        let json = #"{"input":[1,28,28],"layers":[{"type":"flatten"},{"type":"linear","in":784,"out":8},{"type":"softplus","beta":2},{"type":"linear","in":8,"out":10}]}"#
+        let model = try Sequential(try Architecture(json: Data(json.utf8)), seed: 3)
+        modelPath = directory.appendingPathComponent("tiny.safetensors").path
+        try model.save(to: URL(fileURLWithPath: modelPath))
+        if !FileManager.default.fileExists(atPath: executable.path) { throw XCTSkip("no curvature executable at \(executable.path)") }
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    /// Runs the executable; returns its exit status and standard error.
+    @discardableResult
+    private func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment["CURVATURE_DATA"] = Self.repository.appendingPathComponent("Data").path
+        process.environment = environment
+        let err = Pipe()
+        (process.standardOutput, process.standardError) = (FileHandle.nullDevice, err)
+        try process.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, message)
+    }
+
+    private struct Row {
+        let fields: [String]
+        var sample: Int { Int(fields[0])! }
+        var label: Int { Int(fields[1])! }
+        var predicted: Int { Int(fields[2])! }
+        var adversarialPredicted: Int { Int(fields[3])! }
+        var l2: Double { Double(fields[4])! }
+        var linf: Double { Double(fields[5])! }
+        var status: String { fields[6] }
+    }
+
+    private func table(_ name: String) throws -> (header: String, rows: [Row]) {
+        let lines = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8).split(separator: "\n").map(String.init)
+        return (lines[0], lines.dropFirst().map { Row(fields: $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)) })
+    }
+
+    /// The float32 values of a version-1.0 .npy file.
+    private func npyValues(_ name: String) throws -> [Float] {
+        let data = try Data(contentsOf: directory.appendingPathComponent(name))
+        XCTAssertEqual(Array(data.prefix(8)), [0x93] + Array("NUMPY".utf8) + [1, 0])
+        let headerLength = Int(data[8]) | Int(data[9]) << 8
+        let body = data.dropFirst(10 + headerLength)
+        let bytes = [UInt8](body)
+        return (0..<(bytes.count / 4)).map { i -> Float in
+            var bits: UInt32 = 0
+            for k in 0..<4 { bits |= UInt32(bytes[4 * i + k]) << UInt32(8 * k) }
+            return Float(bitPattern: bits)
+        }
+    }
+
+    private func checkStatuses(_ rows: [Row], _ what: String) {
+        for row in rows {
+            XCTAssertEqual(row.fields.count, 7, "\(what): \(row.fields)")
+            switch row.status {
+            case "misclassified":
+                XCTAssertNotEqual(row.predicted, row.label, "\(what) sample \(row.sample)")
+                XCTAssertEqual(row.adversarialPredicted, row.predicted, "\(what) sample \(row.sample): not attacked")
+                XCTAssertEqual(row.l2, 0, "\(what) sample \(row.sample)")
+                XCTAssertEqual(row.linf, 0, "\(what) sample \(row.sample)")
+            case "fooled":
+                XCTAssertEqual(row.predicted, row.label, "\(what) sample \(row.sample)")
+                XCTAssertNotEqual(row.adversarialPredicted, row.predicted, "\(what) sample \(row.sample)")
+            case "robust":
+                XCTAssertEqual(row.predicted, row.label, "\(what) sample \(row.sample)")
+                XCTAssertEqual(row.adversarialPredicted, row.predicted, "\(what) sample \(row.sample)")
+            default:
+                XCTFail("\(what) sample \(row.sample): status '\(row.status)'")
+            }
+        }
+    }
+
+    func testMisclassifiedSamplesAreReportedAndNotAttacked() throws {
+        let result = try run(["attack", "--model", modelPath, "--data", "mnist5k", "--split", "test", "--method", "deepfool",
+                              "--batch-size", "250", "--threads", "1", "--images", "deepfool.npy", "--out", "deepfool.csv"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let (header, rows) = try table("deepfool.csv")
+        XCTAssertEqual(header, "sample,label,predicted,adversarial_predicted,norm_l2,norm_linf,status")
+        XCTAssertEqual(rows.map(\.sample), Array(0..<1000))
+        checkStatuses(rows, "deepfool")
+        let statuses = Set(rows.map(\.status))
+        XCTAssertTrue(statuses.contains("misclassified"), "\(statuses)")
+        XCTAssertTrue(statuses.contains("fooled"), "\(statuses)")
+        XCTAssertTrue(rows.filter { $0.status != "misclassified" }.allSatisfy { $0.l2 > 0 }, "every correctly classified sample was attacked")
+        let pixels = try npyValues("deepfool.npy")
+        XCTAssertEqual(pixels.count, 1000 * 784)
+        XCTAssertTrue(pixels.allSatisfy { $0 >= 0 && $0 <= 1 }, "DeepFool's images stay in [0, 1]")
+        // A misclassified sample's "adversarial" image is its clean image.
+        let data = try Self.mnist5kTest()
+        for row in rows.prefix(400) where row.status == "misclassified" {
+            XCTAssertEqual(Array(pixels[(row.sample * 784)..<((row.sample + 1) * 784)]), Array(data.image(row.sample)), "sample \(row.sample)")
+        }
+
+        // A window of the split holding both kinds of samples, for the fixed-ε attacks.
+        let boundary = try XCTUnwrap((0..<999).first { (rows[$0].status == "misclassified") != (rows[$0 + 1].status == "misclassified") })
+        let offset = Swift.max(0, Swift.min(boundary - 29, 1000 - 60))
+        for method in ["fgsm", "pgd-linf", "pgd-l2"] {
+            let out = "\(method).csv"
+            let run = try run(["attack", "--model", modelPath, "--data", "mnist5k", "--method", method, "--epsilon", "0.3", "--steps", "2",
+                               "--samples", "60", "--offset", "\(offset)", "--threads", "1", "--images", "\(method).npy", "--out", out])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let (h, attacked) = try table(out)
+            XCTAssertEqual(h, header)
+            checkStatuses(attacked, method)
+            XCTAssertTrue(Set(attacked.map(\.status)).contains("misclassified"), method)
+            XCTAssertTrue(attacked.contains { $0.status != "misclassified" }, method)
+            XCTAssertTrue(try npyValues("\(method).npy").allSatisfy { $0 >= 0 && $0 <= 1 }, "\(method)'s images stay in [0, 1]")
+        }
+    }
+
+    func testPGDResultsDoNotDependOnTheBatchSize() throws {
+        // ℓ2 PGD with one step: the result still depends on the random start.
+        func attack(batchSize: Int, seed: Int) throws -> [Row] {
+            let out = "pgd-\(batchSize)-\(seed).csv"
+            let run = try run(["attack", "--model", modelPath, "--data", "mnist5k", "--method", "pgd-l2", "--epsilon", "1",
+                               "--steps", "1", "--seed", "\(seed)", "--batch-size", "\(batchSize)", "--threads", "1", "--out", out])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            return try table(out).rows
+        }
+        let results = try [1, 3, 7].map { try attack(batchSize: $0, seed: 5) }
+        // The comparison below can see a different start: another seed changes the norms.
+        let otherSeed = try attack(batchSize: 7, seed: 6)
+        XCTAssertTrue(zip(results[2], otherSeed).contains { Swift.abs($0.l2 - $1.l2) > 1e-3 }, "the norms depend on the random start")
+        let attacked = results[0].filter { $0.status != "misclassified" }
+        XCTAssertGreaterThan(attacked.count, 5, "some samples are attacked")
+        XCTAssertTrue(attacked.contains { $0.l2 > 0.5 }, "PGD moved them")
+        for (size, rows) in zip([3, 7], results.dropFirst()) {
+            XCTAssertEqual(rows.count, 1000)
+            for (a, b) in zip(results[0], rows) {
+                // Everything but the last bits of the norms must agree (the model's own float32
+                // arithmetic may round differently for another batch shape).
+                XCTAssertEqual([0, 1, 2, 3, 6].map { a.fields[$0] }, [0, 1, 2, 3, 6].map { b.fields[$0] }, "batch \(size), sample \(a.sample)")
+                XCTAssertEqual(a.l2, b.l2, accuracy: 1e-4 * Swift.max(1, a.l2), "batch \(size), sample \(a.sample)")
+                XCTAssertEqual(a.linf, b.linf, accuracy: 1e-4, "batch \(size), sample \(a.sample)")
+            }
+        }
+    }
+
+    private static func mnist5kTest() throws -> LabeledImages {
+        setenv(DataDirectory.environmentVariable, repository.appendingPathComponent("Data").path, 1)
+        defer { unsetenv(DataDirectory.environmentVariable) }
+        return try loadDataset(DatasetName.mnist5k, split: .test)
+    }
+}
