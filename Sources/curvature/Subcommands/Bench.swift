@@ -21,18 +21,18 @@ struct BenchHVP: ParsableCommand {
     @Option(help: "A built-in network (\(BuiltinArchitecture.names.joined(separator: ", "))): mlp and cnn are the peers' workloads.")
     var model: String = "cnn"
 
-    @Option(help: "Batch size B.")
+    @Option(parsing: .unconditional, help: "Batch size B.")
     var batch: Int = 128
 
     @OptionGroup var threads: ThreadOptions
 
-    @Option(help: "Timed runs; the median is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs; the median is reported.")
     var repeats: Int = 7
 
     @Option(help: "Arithmetic of weights and inputs.")
     var dtype: DType = .float32
 
-    @Option(help: "Seed for weights and inputs.")
+    @Option(parsing: .unconditional, help: "Seed for weights and inputs.")
     var seed: UInt64 = 0
 
     @Flag(help: "Omit the CSV header.")
@@ -85,10 +85,10 @@ struct BenchSpectrum: ParsableCommand {
 
     @Option(help: "Weights (.safetensors); default: cnn-small with seeded random weights.")
     var model: String?
-    @Option var samples: Int = 1000
-    @Option var k: Int = 20
-    @Option var steps: Int = 40
-    @Option(name: .customLong("batch-size")) var batchSize: Int = 100
+    @Option(parsing: .unconditional) var samples: Int = 1000
+    @Option(parsing: .unconditional) var k: Int = 20
+    @Option(parsing: .unconditional) var steps: Int = 40
+    @Option(name: .customLong("batch-size"), parsing: .unconditional) var batchSize: Int = 100
     @OptionGroup var threads: ThreadOptions
 
     func run() throws {

@@ -30,15 +30,15 @@ struct Compare: ParsableCommand {
     @Option(help: "The eigen-solver.") var method: CompareMethod = .lanczos
     @OptionGroup var spectrum: SpectrumOptions
     @Option(help: "Comma-separated ε for the PGD-20 ℓ∞ evaluation.") var epsilons = CommaSeparated<Double>(argument: "0,0.05,0.1,0.15,0.2")!
-    @Option(name: .customLong("pgd-steps"), help: "PGD steps of the evaluation and the figure.") var pgdSteps: Int = 20
-    @Option(name: .customLong("figure-samples"), help: "Samples in the image figure: the first N of the range.") var figureSamples: Int = 4
-    @Option(name: .customLong("figure-indices"), help: "Comma-separated split indices for the image figure instead (e.g. the 9s of a test set).")
+    @Option(name: .customLong("pgd-steps"), parsing: .unconditional, help: "PGD steps of the evaluation and the figure.") var pgdSteps: Int = 20
+    @Option(name: .customLong("figure-samples"), parsing: .unconditional, help: "Samples in the image figure: the first N of the range.") var figureSamples: Int = 4
+    @Option(name: .customLong("figure-indices"), parsing: .unconditional, help: "Comma-separated split indices for the image figure instead (e.g. the 9s of a test set).")
     var figureIndices: CommaSeparated<Int>?
     @Option(name: .customLong("figure-attack"), help: "The perturbation the figure shows.") var figureAttack: FigureAttack = .pgdLinf
-    @Option(name: .customLong("figure-epsilon"), help: "ε of the figure's perturbation (default: the first positive --epsilons).")
+    @Option(name: .customLong("figure-epsilon"), parsing: .unconditional, help: "ε of the figure's perturbation (default: the first positive --epsilons).")
     var figureEpsilon: Double?
-    @Option(name: .customLong("batch-size"), help: "Samples per batched spectrum computation.") var batchSize: Int = 50
-    @Option(help: "Seed of the Lanczos start vectors and the attacks' random starts.") var seed: UInt64 = 0
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Samples per batched spectrum computation.") var batchSize: Int = 50
+    @Option(parsing: .unconditional, help: "Seed of the Lanczos start vectors and the attacks' random starts.") var seed: UInt64 = 0
     @Option(help: "Run shard i of n (1-based): whole batches of the samples split into n contiguous parts; each shard's spectra.csv joins with `curvature merge`.")
     var shard: Shard = .whole
     @OptionGroup var threads: ThreadOptions
@@ -56,6 +56,7 @@ struct Compare: ParsableCommand {
 
     func validate() throws {
         guard !modelPaths.isEmpty else { throw ValidationError("--models needs at least one file") }
+        try OutputPath.checkFolder(outDir, option: "--out-dir")
         for path in modelPaths where !FileManager.default.fileExists(atPath: path) { throw ValidationError("--models: no file at \(path)") }
         guard modelNames.count == modelPaths.count else { throw ValidationError("--names gives \(modelNames.count) names for \(modelPaths.count) models") }
         guard Set(modelNames).count == modelNames.count, modelNames.allSatisfy({ !$0.contains(",") && !$0.isEmpty }) else {

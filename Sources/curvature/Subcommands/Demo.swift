@@ -20,9 +20,9 @@ struct Demo: ParsableCommand {
     @Option(help: "cnn-small (ReLU) or cnn-small-softplus (smooth: the exact Hessian sees all curvature).")
     var family: Family = .cnnSmall
 
-    @Option(help: "Test images.") var samples: Int = 200
+    @Option(parsing: .unconditional, help: "Test images.") var samples: Int = 200
     @Option(help: "The input Hessian.") var hessian: HessianKind = .exact
-    @Option(help: "Scale of the finite-scale Hessian.") var h: Double = 0.05
+    @Option(parsing: .unconditional, help: "Scale of the finite-scale Hessian.") var h: Double = 0.05
     @OptionGroup var threads: ThreadOptions
 
     @Option(name: .customLong("out-dir"), help: "Folder for CSVs and PNGs.")
@@ -32,7 +32,8 @@ struct Demo: ParsableCommand {
     var resume = false
 
     func validate() throws {
-        guard samples >= 1 && samples <= 10_000 else { throw ValidationError("--samples must be in 1…10000") }
+        guard samples >= 1 && samples <= 10_000 else { throw ValidationError("--samples must be in 1…10000, got \(samples)") }
+        try OutputPath.checkFolder(outDir, option: "--out-dir")
     }
 
     func run() throws {

@@ -16,13 +16,13 @@ struct Density: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var hessianOptions: HessianOptions
 
-    @Option(help: "Rademacher probes per sample.") var probes: Int = 10
-    @Option(help: "Lanczos steps per probe.") var steps: Int = 30
-    @Option(help: "Gaussian smoothing width (default: 1 % of the spectrum's span).") var sigma: Double?
+    @Option(parsing: .unconditional, help: "Rademacher probes per sample.") var probes: Int = 10
+    @Option(parsing: .unconditional, help: "Lanczos steps per probe.") var steps: Int = 30
+    @Option(parsing: .unconditional, help: "Gaussian smoothing width (default: 1 % of the spectrum's span).") var sigma: Double?
     // Unconditional: a negative value such as -0.5 must not be read as an option.
     @Option(name: .customLong("lambda-min"), parsing: .unconditional, help: "Left end of a grid shared by all samples.") var lambdaMin: Double?
     @Option(name: .customLong("lambda-max"), parsing: .unconditional, help: "Right end of that grid.") var lambdaMax: Double?
-    @Option(name: .customLong("grid-points")) var gridPoints: Int = 200
+    @Option(name: .customLong("grid-points"), parsing: .unconditional) var gridPoints: Int = 200
     @OptionGroup var job: SampleJobOptions
 
     func validate() throws {

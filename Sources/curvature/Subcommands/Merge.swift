@@ -15,6 +15,7 @@ struct Merge: ParsableCommand {
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one input CSV") }
+        try OutputPath.checkFile(out, option: "--out")
         var seen: [String: String] = [:]
         for path in inputs {
             let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path

@@ -36,7 +36,7 @@ struct Spectrum: ParsableCommand {
         let spectrumJob = SpectrumJob(model: prepared.classifier, settings: settings)
         let fingerprint = try job.fingerprint(spectrum.hessianOptions.record.merging([
             "method": method.rawValue, "k": String(spectrum.k), "steps": String(settings.steps), "which": spectrum.which.rawValue,
-            "reorthogonalization": spectrum.reorthogonalization.rawValue,
+            "reorthogonalization": settings.reorthogonalization.rawValue,
         ]) { $1 }, model: model, data: data, range: prepared.range)
         try job.run(header: SpectrumRow.header, label: "spectrum", model: model, range: prepared.range, fingerprint: fingerprint, start: prepared.start) { samples in
             try spectrumJob.rows(for: prepared.images.batch(samples, dtype: prepared.dtype)).map { $0.csv(dtype: prepared.dtype) }

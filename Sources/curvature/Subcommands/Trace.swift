@@ -10,7 +10,7 @@ struct Trace: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var data: DataOptions
     @OptionGroup var hessianOptions: HessianOptions
-    @Option(help: "Rademacher probes per sample (≥ 2).") var probes: Int = 32
+    @Option(parsing: .unconditional, help: "Rademacher probes per sample (≥ 2).") var probes: Int = 32
     @OptionGroup var job: SampleJobOptions
 
     func validate() throws {

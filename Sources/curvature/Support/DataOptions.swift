@@ -10,10 +10,10 @@ struct DataOptions: ParsableArguments {
     @Option(help: "The split to read.")
     var split: Split = .test
 
-    @Option(help: "How many samples, from --offset (default: all).")
+    @Option(parsing: .unconditional, help: "How many samples, from --offset (default: all).")
     var samples: Int?
 
-    @Option(help: "Index of the first sample within the split.")
+    @Option(parsing: .unconditional, help: "Index of the first sample within the split.")
     var offset: Int = 0
 
     func validate() throws {

@@ -7,50 +7,66 @@ struct HessianOptions: ParsableArguments {
     @Option(help: "exact (double backprop) or finite (central differences of gradients at scale --h, symmetrised).")
     var hessian: HessianKind = .exact
 
-    @Option(help: "Scale of the finite-scale Hessian.")
-    var h: Double = 0.01
+    @Option(name: [.customLong("h"), .customLong("finite-h")], parsing: .unconditional,
+            help: "Step of the finite-scale Hessian's central differences, per input coordinate (--hessian finite; default 0.01).")
+    var finiteH: Double?
+
+    /// The finite-difference step in use.
+    var h: Double { finiteH ?? 0.01 }
 
     func validate() throws {
-        guard h > 0 else { throw ValidationError("--h must be positive, got \(h)") }
+        if let finiteH {
+            guard hessian == .finite else { throw ValidationError("--h \(finiteH) has no effect with --hessian exact; add --hessian finite") }
+            guard finiteH > 0 else { throw ValidationError("--h must be positive, got \(finiteH)") }
+        }
     }
 
     func makeOperator(_ model: @escaping Classifier, _ batch: Batch) throws -> any BatchedLinearOperator {
         try hessian.makeOperator(model: model, batch: batch, h: h).operator
     }
 
-    /// The settings a result file's metadata records.
-    var record: [String: String] { ["hessian": hessian.rawValue, "h": String(h)] }
+    /// The settings a result file's metadata records (h only where it counts).
+    var record: [String: String] { hessian == .finite ? ["hessian": hessian.rawValue, "h": String(h)] : ["hessian": hessian.rawValue] }
 }
 
 /// The eigen-solver options of `spectrum` and `compare`, with the Hessian they apply to.
 struct SpectrumOptions: ParsableArguments {
     @OptionGroup var hessianOptions: HessianOptions
 
-    @Option(help: "Eigenvalues per sample.")
+    @Option(parsing: .unconditional, help: "Eigenvalues per sample.")
     var k: Int = 20
 
-    @Option(help: "Lanczos steps m (≥ k).")
-    var steps: Int = 40
+    @Option(name: .customLong("steps"), parsing: .unconditional, help: "Lanczos steps m (≥ k; default 40, at most the input dimension).")
+    var lanczosSteps: Int?
 
     @Option(help: "Which end of each spectrum --k counts from: the largest, the smallest, or the largest |λ|.")
     var which: SpectrumEnd = .largest
 
-    @Option(help: "Lanczos reorthogonalisation.")
-    var reorthogonalization: Reorthogonalization = .full
+    @Option(help: "Lanczos reorthogonalisation (default full).")
+    var reorthogonalization: Reorthogonalization?
+
+    /// The Lanczos steps in use.
+    var steps: Int { lanczosSteps ?? 40 }
 
     func validate() throws {
         guard k >= 1 else { throw ValidationError("--k must be ≥ 1, got \(k)") }
-        guard steps >= 1 else { throw ValidationError("--steps must be ≥ 1, got \(steps)") }
+        if let lanczosSteps, lanczosSteps < 1 { throw ValidationError("--steps must be ≥ 1, got \(lanczosSteps)") }
     }
 
     /// Settings for `method`, checked against each other.
     func settings(method: SpectrumMethod, seed: UInt64) throws -> SpectrumSettings {
+        if method != .lanczos {
+            if let lanczosSteps { throw ValidationError("--steps \(lanczosSteps) has no effect with --method \(method.rawValue); it sets Lanczos' steps") }
+            if let reorthogonalization {
+                throw ValidationError("--reorthogonalization \(reorthogonalization.rawValue) has no effect with --method \(method.rawValue); it applies to Lanczos")
+            }
+        }
         if method == .lanczos && k > steps {
             throw ValidationError("--k \(k) is larger than --steps \(steps): Lanczos finds at most m Ritz values; raise --steps to at least \(k)")
         }
         var settings = SpectrumSettings()
         (settings.method, settings.k, settings.steps, settings.end, settings.seed) = (method, k, steps, which, seed)
-        (settings.hessian, settings.h, settings.reorthogonalization) = (hessianOptions.hessian, hessianOptions.h, reorthogonalization)
+        (settings.hessian, settings.h, settings.reorthogonalization) = (hessianOptions.hessian, hessianOptions.h, reorthogonalization ?? .full)
         return settings
     }
 }

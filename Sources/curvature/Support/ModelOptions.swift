@@ -38,7 +38,7 @@ func loadArchitecture(_ nameOrPath: String) throws -> Architecture {
 
 /// `--threads T`: Curvature's own worker threads.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: """
+    @Option(parsing: .unconditional, help: """
         Worker threads of Curvature's kernels (OpenBLAS itself runs single-threaded inside them); \
         default: OPENBLAS_NUM_THREADS, else all cores.
         """)

@@ -4,10 +4,10 @@ import Foundation
 
 /// Options shared by the per-sample jobs (`spectrum`, `density`, `trace`).
 struct SampleJobOptions: ParsableArguments {
-    @Option(name: .customLong("batch-size"), help: "Samples processed together (one batched HVP per step).")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Samples processed together (one batched HVP per step).")
     var batchSize: Int = 50
 
-    @Option(help: "Seed of start and probe vectors (each sample draws from its own stream).")
+    @Option(parsing: .unconditional, help: "Seed of start and probe vectors (each sample draws from its own stream).")
     var seed: UInt64 = 0
 
     @Option(help: "Run shard i of n (1-based, e.g. 2/8): whole batches split into n contiguous parts; join with `curvature merge`.")
@@ -26,6 +26,7 @@ struct SampleJobOptions: ParsableArguments {
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
+        try OutputPath.checkFile(out, option: "--out")
     }
 
     /// Batch-aligned sample ranges of this shard: batches start at `range.lowerBound + k·batchSize`
