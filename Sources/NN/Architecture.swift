@@ -57,7 +57,7 @@ public struct Architecture: Codable, Equatable, Sendable {
     public init(contentsOf url: URL) throws {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ModelError("\(url.path): cannot read: \(error.localizedDescription)")
+            throw ModelError("\(url.path): cannot read: \(fileProblem(error, path: url.path))")
         }
         try self.init(json: data, source: url.lastPathComponent)
     }

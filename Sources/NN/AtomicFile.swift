@@ -11,7 +11,9 @@ public enum AtomicFile {
         if stat(url.path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG && (info.st_mode & S_IFMT) != S_IFDIR {
             guard let handle = FileHandle(forWritingAtPath: url.path) else { throw ModelError("\(url.path): cannot open for writing") }
             defer { try? handle.close() }
-            try handle.write(contentsOf: data)
+            do { try handle.write(contentsOf: data) } catch {
+                throw ModelError("\(url.path): cannot write: \(fileProblem(error, path: url.path))")
+            }
             return
         }
         let directory = url.deletingLastPathComponent()
@@ -24,7 +26,7 @@ public enum AtomicFile {
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw ModelError("\(url.path): cannot write: \(error.localizedDescription)")
+            throw ModelError("\(url.path): cannot write: \(fileProblem(error, path: url.path))")
         }
     }
 

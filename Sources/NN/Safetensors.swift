@@ -28,7 +28,7 @@ public struct SafetensorsFile {
     public static func read(from url: URL) throws -> SafetensorsFile {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw ModelError("\(url.path): cannot read: \(error.localizedDescription)")
+            throw ModelError("\(url.path): cannot read: \(fileProblem(error, path: url.path))")
         }
         return try parse(data, source: url.lastPathComponent)
     }

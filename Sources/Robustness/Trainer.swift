@@ -108,6 +108,9 @@ public final class Trainer {
     public var shouldStop: () -> Bool = { false }
     /// Called for every skipped batch.
     public var onSkippedBatch: ((Int, Int) -> Void)?
+    /// What the data are (`key=value` words: name, files' checksums, subsets), kept in checkpoints
+    /// so a resume on other data is refused.
+    public var dataIdentity = ""
 
     public init(model: Sequential, configuration: TrainingConfiguration) {
         self.model = model
@@ -197,9 +200,22 @@ public final class Trainer {
         let metadata = [
             "architecture": model.architecture.jsonString(), "epochs_done": String(epochsDone),
             "optimizer_steps": String(optimizer.steps), "configuration": configuration.fingerprint,
-            "log": log.map(\.csvRow).joined(separator: "\n"),
+            "data": dataIdentity, "log": log.map(\.csvRow).joined(separator: "\n"),
         ]
         try SafetensorsFile(tensors: tensors, metadata: metadata).write(to: url)
+    }
+
+    /// The `key=value` words that differ between two records, as `key: old → new`.
+    static func differences(_ earlier: String, _ now: String) -> String {
+        func words(_ text: String) -> [String: String] {
+            Dictionary(text.split(separator: " ").map { word -> (String, String) in
+                let parts = word.split(separator: "=", maxSplits: 1)
+                return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+            }, uniquingKeysWith: { $1 })
+        }
+        let (a, b) = (words(earlier), words(now))
+        return Set(a.keys).union(b.keys).sorted().filter { a[$0] != b[$0] }
+            .map { "\($0): \(a[$0] ?? "(none)") → \(b[$0] ?? "(none)")" }.joined(separator: ", ")
     }
 
     /// Restores a checkpoint; returns the number of completed epochs.
@@ -209,8 +225,9 @@ public final class Trainer {
         guard let done = file.metadata["epochs_done"].flatMap(Int.init), let steps = file.metadata["optimizer_steps"].flatMap(Int.init) else {
             throw TrainingError.checkpointMismatch("\(name): not a Curvature training checkpoint (no epochs_done in its metadata)")
         }
-        guard file.metadata["configuration"] == configuration.fingerprint else {
-            throw TrainingError.checkpointMismatch("\(name): made by a different run (\(file.metadata["configuration"] ?? "?")); use the same options to resume")
+        for (what, earlier, now) in [("settings", file.metadata["configuration"] ?? "", configuration.fingerprint),
+                                     ("data", file.metadata["data"] ?? "", dataIdentity)] where earlier != now {
+            throw TrainingError.checkpointMismatch("\(name): made with other \(what) (\(Self.differences(earlier, now))); resume with the same options and data")
         }
         guard file.metadata["architecture"] == model.architecture.jsonString() else {
             throw TrainingError.checkpointMismatch("\(name): made for a different architecture")

@@ -12,13 +12,26 @@ struct CurvatureCommand: ParsableCommand {
     /// Exit status: 0 success, 1 bad input or failure, 2 usage error, 130/143 interrupted.
     static func main() {
         Interruption.install()
+        // A first word that names no subcommand is called what it is, not an "unexpected argument".
+        var names: [String] = []
+        for subcommand in configuration.subcommands { names.append(subcommand._commandName) }
+        if CommandLine.arguments.count > 1 {
+            let first = CommandLine.arguments[1]
+            if !first.hasPrefix("-"), first != "help", !names.contains(first) {
+                let message = "curvature: unknown subcommand '\(first)'; the subcommands are \(names.joined(separator: ", ")) (curvature --help)\n"
+                FileHandle.standardError.write(Data(message.utf8))
+                Foundation.exit(2)
+            }
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                // One line: what is wrong, with its value, and where the help is.
+                let command = CommandLine.arguments.count > 1 && names.contains(CommandLine.arguments[1]) ? "curvature \(CommandLine.arguments[1])" : "curvature"
+                FileHandle.standardError.write(Data("\(command): \(message(for: error)) (see \(command) --help)\n".utf8))
                 Foundation.exit(2)
             }
             exit(withError: error)

@@ -121,8 +121,9 @@ final class AttackStatusTests: XCTestCase {
         let offset = Swift.max(0, Swift.min(boundary - 29, 1000 - 60))
         for method in ["fgsm", "pgd-linf", "pgd-l2"] {
             let out = "\(method).csv"
-            let run = try run(["attack", "--model", modelPath, "--data", "mnist5k", "--method", method, "--epsilon", "0.3", "--steps", "2",
-                               "--samples", "60", "--offset", "\(offset)", "--threads", "1", "--images", "\(method).npy", "--out", out])
+            let steps = method == "fgsm" ? [] : ["--steps", "2"]  // FGSM has no steps (a usage error)
+            let run = try run(["attack", "--model", modelPath, "--data", "mnist5k", "--method", method, "--epsilon", "0.3"] + steps
+                              + ["--samples", "60", "--offset", "\(offset)", "--threads", "1", "--images", "\(method).npy", "--out", out])
             XCTAssertEqual(run.status, 0, run.stderr)
             let (h, attacked) = try table(out)
             XCTAssertEqual(h, header)

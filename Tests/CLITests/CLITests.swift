@@ -173,6 +173,43 @@ final class CLITests: XCTestCase {
         for name in ["x.csv", "y.csv", "z.csv"] { XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)) }
     }
 
+    /// Options the others make meaningless, bad values (negative ones included) and output paths that
+    /// cannot be written are usage errors before any work, each named with its value.
+    func testOptionsWithoutEffectAndUnwritablePathsAreRefusedByName() throws {
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("folder"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: directory.appendingPathComponent("plain").path, contents: Data())
+        let data = ["--model", modelPath!, "--data", "mnist5k", "--samples", "4"]
+        let cases: [(arguments: [String], message: String)] = [
+            (["eval"] + data + ["--epsilon", "0.1", "--out", "e.csv"], "--epsilon 0.1 has no effect without --attack"),
+            (["eval"] + data + ["--attack", "fgsm", "--steps", "10", "--out", "e.csv"], "--steps has no effect with --attack fgsm"),
+            (["eval"] + data + ["--attack", "pgd-linf", "--steps", "-1", "--out", "e.csv"], "--steps must be ≥ 1, got -1"),
+            (["spectrum"] + data + ["--hessian", "finite", "--h", "-0.01", "--out", "s.csv"], "--h must be positive, got -0.01"),
+            (["spectrum"] + data + ["--h", "0.05", "--out", "s.csv"], "--h 0.05 has no effect with --hessian exact"),
+            (["spectrum"] + data + ["--method", "dense", "--steps", "10", "--out", "s.csv"], "--steps 10 has no effect with --method dense"),
+            (["spectrum"] + data + ["--k", "-3", "--out", "s.csv"], "--k must be ≥ 1, got -3"),
+            (["spectrum"] + data + ["--out", "missing/s.csv"], "does not exist"),
+            (["spectrum"] + data + ["--out", "folder"], "--out folder is a folder"),
+            (["trace"] + data + ["--out", "plain/t.csv"], "does not exist"),
+            (["attack"] + data + ["--method", "deepfool", "--epsilon", "0.1", "--out", "a.csv"], "--epsilon has no effect with --method deepfool"),
+            (["attack"] + data + ["--method", "fgsm", "--images", "missing/x.npy", "--out", "a.csv"], "--images missing/x.npy"),
+            (["train", "--data", "mnist5k", "--arch", "cnn-small", "--lambda", "4", "--out", "m.safetensors"], "--lambda has no effect with --mode standard"),
+            (["train", "--data", "mnist5k", "--arch", "cnn-small", "--momentum", "0.5", "--out", "m.safetensors"], "--momentum has no effect with --optimizer adam"),
+            (["train", "--data", "mnist5k", "--arch", "cnn-small", "--out", "folder"], "--out folder is a folder"),
+            (["compare", "--models", modelPath!, "--data", "mnist5k", "--out-dir", "plain"], "--out-dir plain is a file"),
+            (["merge", "x.csv", "--out", "missing/m.csv"], "does not exist"),
+            (["spectrun", "--model", modelPath!], "unknown subcommand 'spectrun'"),
+        ]
+        for (arguments, message) in cases {
+            let result = try run(arguments)
+            let error = text(result.stderr)
+            XCTAssertEqual(result.process.terminationStatus, 2, "\(arguments): \(error)")
+            XCTAssertTrue(error.contains(message), "\(arguments): expected '\(message)' in \(error)")
+            XCTAssertEqual(error.split(separator: "\n").count, 1, "one line: \(error)")
+        }
+        let written = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".csv") || $0.hasSuffix(".partial") }
+        XCTAssertEqual(written, [], "nothing written")
+    }
+
     func testABrokenModelFileIsBadInputAndWritesNothing() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: modelPath))
         let broken = directory.appendingPathComponent("broken.safetensors")

@@ -201,6 +201,109 @@ final class PlotScriptTests: XCTestCase {
         try assertDraws("images", rows, variables: ["titles": "'clean|perturbation|adversarial'", "columns": "3"])
     }
 
+    // MARK: The CSVs of the commands, single-model ones included
+
+    /// compare's spectra.csv (a column model, the same sample numbers in each model): one line per
+    /// (model, sample), not one per sample number; at most 10 / models samples of each model.
+    func testSpectrumOfSeveralModels() throws {
+        var rows = ["model,sample,label,predicted,rank,eigenvalue,residual"]
+        for (model, scale) in [("normal", 10.0), ("pgd", 1.0)] {
+            for sample in 0..<7 {
+                for rank in 1...5 { rows.append("\(model),\(sample),3,\(sample == 2 ? 5 : 3),\(rank),\(scale * exp(-Double(rank + sample))),1e-9") }
+            }
+        }
+        let messages = try assertDraws("spectrum", rows, after: #"do for [i=1:count] { stats $S index (i - 1) using 2 nooutput; "#
+            + #"print sprintf("inspect %s|%s|%d|%d|%s", owner[i], sample[i], colour[i], STATS_records, caption[i]) }"#)
+        let series = Self.inspected(messages).map { $0.split(separator: "|").map(String.init) }
+        guard series.count == 10, series.allSatisfy({ $0.count == 5 }) else { return XCTFail("not 10 lines of 5 samples per model: \(messages)") }
+        XCTAssertEqual(series.map { "\($0[0]) \($0[1])" }, (0..<5).map { "normal \($0)" } + (0..<5).map { "pgd \($0)" }, messages)
+        XCTAssertEqual(series.map { $0[2] }, Array(repeating: "1", count: 5) + Array(repeating: "2", count: 5), "one colour per model")
+        XCTAssertTrue(series.allSatisfy { $0[3] == "5" }, "each line holds its own sample's 5 ranks only: \(messages)")
+        XCTAssertEqual(series[2][4], "normal 2: 3 → 5 ✗")
+    }
+
+    /// `curvature spectrum` writes no column model: one histogram, titled without a model's name.
+    func testTopHistogramOfOneModelWithoutAModelColumn() throws {
+        let rows = ["sample,label,predicted,rank,eigenvalue,residual"] + topHistogramRows().dropFirst().compactMap { row -> String? in
+            row.hasPrefix("standard,") ? String(row.dropFirst("standard,".count)) : nil
+        }
+        let messages = try assertDraws("top-histogram", rows, after: #"print sprintf("inspect %d|%s|%d", count, label(1), size[1])"#)
+        XCTAssertEqual(Self.inspected(messages), ["1|n = 60, median \(String(format: "%.3g", 30 * Self.median((0..<60).map { 0.5 + Double(($0 * 37) % 60) / 60 })))|60"])
+    }
+
+    /// `curvature eval` writes attack,epsilon,samples,accuracy: one line per attack, named by it.
+    func testAccuracyOfOneModelWithoutAModelColumn() throws {
+        let rows = ["attack,epsilon,samples,accuracy", "fgsm,0.0,100,0.99", "fgsm,0.1,100,0.5", "pgd-linf,0.0,100,0.99", "pgd-linf,0.1,100,0.3"]
+        let messages = try assertDraws("accuracy", rows, after: #"do for [i=1:count] { stats $S index (i - 1) using 2 nooutput; print sprintf("inspect %s|%d|%g", attack[i], STATS_records, STATS_min) }"#)
+        XCTAssertEqual(Self.inspected(messages), ["fgsm|2|0.5", "pgd-linf|2|0.3"])
+    }
+
+    /// Samples on grids of their own (as `curvature density` writes them by default) have no mean
+    /// at each λ: density.gp refuses them instead of averaging whatever rows share a λ.
+    func testDensityRefusesSamplesOnGridsOfTheirOwnWithoutMean() throws {
+        let input = folder.appendingPathComponent("grids.csv")
+        let output = folder.appendingPathComponent("grids.png")
+        for (header, prefix) in [("sample,lambda,density", ""), ("model,sample,lambda,density", "m,")] {
+            try ([header] + ["0,0,0", "0,1,2", "0,2,0", "1,0.5,4", "1,1.5,4", "1,2.5,0"].map { prefix + $0 }).joined(separator: "\n")
+                .write(to: input, atomically: true, encoding: .utf8)
+            let (status, messages) = try Self.run(["-e", "input='\(input.path)'; output='\(output.path)'", Self.script("density").path])
+            XCTAssertNotEqual(status, 0, "density.gp averaged samples on different grids")
+            XCTAssertTrue(messages.contains("not on one grid of λ") && messages.contains("curvature plot density"), messages)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output.path))
+        }
+    }
+
+    /// With mean='…' (as `curvature plot density` passes it) the mean curve is that file's, per model.
+    func testDensityDrawsTheMeanItIsGiven() throws {
+        let mean = folder.appendingPathComponent("mean.csv")
+        try "model,lambda,density\na,0,0\na,0.5,2.5\na,1,3\nb,0,1\nb,0.5,7\nb,1,1\n".write(to: mean, atomically: true, encoding: .utf8)
+        let rows = ["model,sample,lambda,density", "a,0,0,0", "a,0,1,2", "a,1,0.5,4", "a,1,1.5,4", "b,0,0,1", "b,0,1,1"]
+        let inspect = #"do for [i=1:count] { stats $M index (i - 1) using 1:2 nooutput; "#
+            + #"print sprintf("inspect %s|%d|%g|%g", model[i], STATS_records, STATS_pos_max_y, STATS_max_y) }"#
+        let messages = try assertDraws("density", rows, variables: ["mean": "'\(mean.path)'"], after: inspect)
+        XCTAssertEqual(Self.inspected(messages), ["a|3|1|3", "b|3|0.5|7"])
+    }
+
+    /// Panel titles of every length at 2, 4 and 9 columns: each line of a title fits its panel's
+    /// width (by the widths images.gp reckons with), a row leaves room for its longest title, and
+    /// the figure grows with its rows.
+    func testImageTitlesFitTheirPanelsAtAnyColumnCount() throws {
+        let titles = ["label 7", "normal δ→7", "normal ∇", "adversarially-trained δ→3", "pgd δ→7 misclassified as seven",
+                      "a very long panel title that goes on and on and on and on and on", "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWW", "x"]
+        var rows = ["panel,row,col,value"]
+        for panel in 0..<titles.count {
+            for row in 0..<28 { for col in 0..<28 { rows.append("\(panel),\(row),\(col),\(panel % 2 == 0 ? 0.5 : -0.1)") } }
+        }
+        let inspect = #"do for [i=1:panels] { rest = wrapped[i]."\n"; do for [k=1:lines[i]] { p = strstrt(rest, "\n"); "#
+            + #"print sprintf("inspect line|%d|%.2f|%s", i, em(rest[1:p-1]) * 1.29 * font, rest[1:p-1]); rest = rest[p+1:] } }; "#
+            + #"print sprintf("inspect figure|%g|%.2f|%d|%.2f|%.2f|%d", font, cellw, most, band, pitch, tall)"#
+        var heights: [Int] = []
+        for columns in [2, 4, 9] {
+            let messages = try assertDraws("images", rows, variables: [
+                "titles": "'\(titles.joined(separator: "|"))'", "columns": "\(columns)", "title": "'Figure'.\"\\n\".'on two lines'",
+            ], after: inspect)
+            let lines = Self.inspected(messages).map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+            let figure = try XCTUnwrap(lines.first { $0[0] == "figure" }, messages)
+            let (font, cellw, most) = (Double(figure[1])!, Double(figure[2])!, Int(figure[3])!)
+            XCTAssertTrue((7...11).contains(font), "\(columns) columns: font \(font)")
+            XCTAssertLessThanOrEqual(most, 3, "\(columns) columns: \(messages)")
+            XCTAssertGreaterThanOrEqual(Double(figure[4])!, Double(most) * Double(figure[5])!, "a row leaves no room for its longest title")
+            for line in lines where line[0] == "line" {
+                XCTAssertLessThanOrEqual(Double(line[2])!, cellw, "\(columns) columns: '\(line[3])' is wider than its panel")
+            }
+            for panel in 1...titles.count {
+                XCTAssertTrue(lines.contains { $0[0] == "line" && $0[1] == "\(panel)" }, "\(columns) columns: panel \(panel) has no title")
+            }
+            heights.append(Int(figure[6])!)
+        }
+        XCTAssertGreaterThan(heights[0], heights[1], "4 rows of 2 panels are higher than 2 rows of 4")
+    }
+
+    private static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
     // MARK: Each script refuses to run without input
 
     func testProfileNeedsInput() throws { try assertRefusesWithoutInput("profile") }

@@ -198,6 +198,15 @@ final class RobustnessTests: XCTestCase {
         var other = config
         other.learningRate = 0.5
         XCTAssertThrowsError(try Trainer(model: try tinyCNN(), configuration: other).run(
-            train: train, test: test, checkpoint: checkpoint, logFile: directory.appendingPathComponent("x.csv"), resumeFrom: checkpoint))
+            train: train, test: test, checkpoint: checkpoint, logFile: directory.appendingPathComponent("x.csv"), resumeFrom: checkpoint)) { error in
+            XCTAssertTrue("\(error)".contains("lr: 0.01 → 0.5") || "\(error)".contains("lr:"), "names the setting: \(error)")
+        }
+        // Another data set is refused too, naming it.
+        let onOtherData = Trainer(model: try tinyCNN(), configuration: config)
+        onOtherData.dataIdentity = "data=elsewhere sha256=0"
+        XCTAssertThrowsError(try onOtherData.run(
+            train: train, test: test, checkpoint: checkpoint, logFile: directory.appendingPathComponent("y.csv"), resumeFrom: checkpoint)) { error in
+            XCTAssertTrue("\(error)".contains("data: (none) → elsewhere"), "\(error)")
+        }
     }
 }

@@ -22,27 +22,53 @@ struct Attack: ParsableCommand {
     @Option(help: "The attack: DeepFool finds each sample's minimal ℓ2 perturbation, the others attack at --epsilon.")
     var method: AttackMethod = .deepfool
 
-    @Option(help: "ε for fgsm and pgd.")
-    var epsilon: Double = 0.1
+    @Option(parsing: .unconditional, help: "ε of fgsm and pgd (default 0.1).")
+    var epsilon: Double?
 
-    @Option var steps: Int = 20
-    @Option var restarts: Int = 1
-    @Option var overshoot: Double = 0.02
-    @Option(name: .customLong("max-iterations")) var maxIterations: Int = 50
-    @Option(name: .customLong("batch-size")) var batchSize: Int = 100
-    @Option var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "PGD steps (α = 2.5ε/steps; default 20).")
+    var steps: Int?
+
+    @Option(parsing: .unconditional, help: "PGD random restarts (default 1).")
+    var restarts: Int?
+
+    @Option(parsing: .unconditional, help: "DeepFool's overshoot: the perturbation is scaled by 1 + overshoot (default 0.02).")
+    var overshoot: Double?
+
+    @Option(name: .customLong("max-iterations"), parsing: .unconditional, help: "DeepFool's iteration limit (default 50).")
+    var maxIterations: Int?
+
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Samples attacked together (does not change the results).")
+    var batchSize: Int = 100
+
+    @Option(help: "Seed of PGD's random starts (each sample draws from its own stream; default 0).")
+    var seed: UInt64?
+
     @OptionGroup var threads: ThreadOptions
 
-    @Option(help: "Also write the perturbed images here (.npy).")
+    @Option(help: "Also write the perturbed images here (.npy, float32 [N, C, H, W]).")
     var images: String?
 
     @Option(help: "Output CSV.")
     var out: String
 
     func validate() throws {
-        guard steps >= 1, restarts >= 1, batchSize >= 1, maxIterations >= 1, epsilon >= 0 else {
-            throw ValidationError("--steps, --restarts, --batch-size, --max-iterations must be ≥ 1 and --epsilon ≥ 0")
+        let pgd = method == .pgdLinf || method == .pgdL2
+        for (option, given, applies, to) in [
+            ("--epsilon", epsilon != nil, method != .deepfool, "fgsm, pgd-linf and pgd-l2"),
+            ("--steps", steps != nil, pgd, "pgd-linf and pgd-l2"), ("--restarts", restarts != nil, pgd, "pgd-linf and pgd-l2"),
+            ("--seed", seed != nil, pgd, "pgd-linf and pgd-l2"),
+            ("--overshoot", overshoot != nil, method == .deepfool, "deepfool"),
+            ("--max-iterations", maxIterations != nil, method == .deepfool, "deepfool"),
+        ] where given && !applies {
+            throw ValidationError("\(option) has no effect with --method \(method.rawValue); it applies to \(to)")
         }
+        if let epsilon, !(epsilon >= 0) { throw ValidationError("--epsilon must be ≥ 0, got \(epsilon)") }
+        if let overshoot, !(overshoot >= 0) { throw ValidationError("--overshoot must be ≥ 0, got \(overshoot)") }
+        for (option, value) in [("--steps", steps), ("--restarts", restarts), ("--max-iterations", maxIterations), ("--batch-size", batchSize)] {
+            if let value, value < 1 { throw ValidationError("\(option) must be ≥ 1, got \(value)") }
+        }
+        try OutputPath.checkFile(out, option: "--out")
+        if let images { try OutputPath.checkFile(images, option: "--images") }
     }
 
     func run() throws {
@@ -59,9 +85,9 @@ struct Attack: ParsableCommand {
             let adversarial: Tensor, attacked: [Bool]
             if let attack = method.fixedEpsilon {
                 (adversarial, attacked) = attack.imagesOfCorrectlyClassified(
-                    classifier, batch, clean: clean, epsilon: epsilon, steps: steps, restarts: restarts, seed: seed)
+                    classifier, batch, clean: clean, epsilon: epsilon ?? 0.1, steps: steps ?? 20, restarts: restarts ?? 1, seed: seed ?? 0)
             } else {
-                let result = DeepFool(overshoot: overshoot, maxIterations: maxIterations).perturb(classifier, batch.images, labels: batch.labels)
+                let result = DeepFool(overshoot: overshoot ?? 0.02, maxIterations: maxIterations ?? 50).perturb(classifier, batch.images, labels: batch.labels)
                 (adversarial, attacked) = (result.images, result.attacked)
             }
             let after = predictions(evaluate(classifier, adversarial))

@@ -57,7 +57,7 @@ struct Compare: ParsableCommand {
     func validate() throws {
         guard !modelPaths.isEmpty else { throw ValidationError("--models needs at least one file") }
         try OutputPath.checkFolder(outDir, option: "--out-dir")
-        for path in modelPaths where !FileManager.default.fileExists(atPath: path) { throw ValidationError("--models: no file at \(path)") }
+        for path in modelPaths { try InputPath.checkFile(path, option: "--models") }
         guard modelNames.count == modelPaths.count else { throw ValidationError("--names gives \(modelNames.count) names for \(modelPaths.count) models") }
         guard Set(modelNames).count == modelNames.count, modelNames.allSatisfy({ !$0.contains(",") && !$0.isEmpty }) else {
             throw ValidationError("--names must be distinct, non-empty and without commas")

@@ -18,6 +18,7 @@ struct Merge: ParsableCommand {
         try OutputPath.checkFile(out, option: "--out")
         var seen: [String: String] = [:]
         for path in inputs {
+            try InputPath.checkFile(path, option: "input")
             let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
             if let earlier = seen[resolved] { throw ValidationError("\(path) is given twice (also as \(earlier)); each shard once") }
             seen[resolved] = path

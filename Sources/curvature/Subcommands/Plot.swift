@@ -5,13 +5,22 @@ struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw a figure from a CSV with gnuplot.",
         discussion: """
-            KIND and the CSV header it reads (columns in any order, extra columns ignored):
-              profile        model,rank,mean,median,p10,p90,samples
-              spectrum       sample,label,predicted,rank,eigenvalue,residual
-              top-histogram  model,sample,label,predicted,rank,eigenvalue,residual
-              density        [model,]sample,lambda,density
-              accuracy       model,attack,epsilon,accuracy
-              images         panel,row,col,value
+            KIND, the CSV it reads and the commands that write it (columns are found by name, in any \
+            order; extra columns are ignored; [model,] is a column that may be left out):
+              profile         model,rank,mean,median,p10,p90,samples
+                              written by compare (profile.csv)
+              spectrum,       [model,]sample,label,predicted,rank,eigenvalue,residual
+              top-histogram   written by spectrum and merge; by compare (spectra.csv)
+              density         [model,]sample,lambda,density
+                              written by density
+              accuracy        [model,]attack,epsilon,accuracy
+                              written by eval; by compare (eval.csv)
+              images          panel,row,col,value
+                              written by compare (images.csv, images.titles, images.columns)
+
+            With a column model (compare's CSVs, or the CSVs of several models concatenated with each \
+            row prefixed by its model's name) the figure has one colour per model, named in the \
+            legend; without one the whole file is one model.
 
             --log-x (top-histogram) and --log-y (profile) draw eigenvalues on a logarithmic axis, \
             for models whose eigenvalues differ by orders of magnitude; values ≤ 0 are then left out, \
@@ -19,13 +28,19 @@ struct Plot: ParsableCommand {
             logarithmic axis from 10⁻⁶ × the largest mean density up, so that the tails beside the \
             spike at λ ≈ 0 show; lower densities leave through the bottom of the figure.
 
-            density with a column model (model,sample,lambda,density: the CSVs of several models, \
-            each row prefixed with its model's name) draws one mean curve per model, named in the \
-            legend, to compare models on one axis.
+            density draws the mean density over samples on one common grid of λ: each sample's density \
+            (on its own grid, as `curvature density` writes it without --lambda-min/--lambda-max) is \
+            interpolated linearly onto the union of all samples' grids (or, past 20000 points, an even \
+            grid over the same span), 0 outside the sample's own grid, and averaged (per model, with a \
+            column model).
+
+            images reads the panel titles and the panels per row from the files beside its input that \
+            `curvature compare` writes (images.titles, separated by |, and images.columns for \
+            images.csv), unless --titles or --columns is given. A long --title wraps onto several lines.
 
             The PNG is rendered next to --output and renamed into place, so a failed run leaves no \
             file behind. The scripts are resources of curvature (gnuplot/KIND.gp) and also run on \
-            their own:
+            their own (density.gp then needs all samples on one grid, or the means in a CSV mean='…'):
               gnuplot -e "input='profile.csv'; output='profile.png'" profile.gp
               gnuplot -e "input='profile.csv'; output='profile.png'; logy=1" profile.gp
               gnuplot -e "input='density.csv'; output='density.png'; logy=1" density.gp
@@ -95,12 +110,33 @@ struct Plot: ParsableCommand {
         }
 
         // Render next to the output, then rename: the output is either the old file or the whole new one.
-        let temporary = folder.appendingPathComponent(
-            ".\(target.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let stem = ".\(target.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = folder.appendingPathComponent(stem + ".tmp")
         var variables = [("input", gnuplotString(input)), ("output", gnuplotString(temporary.path))]
-        if let title { variables.append(("title", gnuplotString(title))) }
+        if let title { variables.append(("title", gnuplotLines(wrapped(title, width: Self.titleWidth)))) }
+        var (titles, columns) = (titles, columns)
+        if kind == .images {
+            let beside = try imageFigureFiles(beside: input)
+            titles = titles ?? beside.titles
+            columns = columns ?? beside.columns
+        }
         if let titles { variables.append(("titles", gnuplotString(titles))) }
         if let columns { variables.append(("columns", String(columns))) }
+        // density: the mean of each model's samples on one common grid, for density.gp to draw.
+        var means: URL?
+        defer { if let means { try? FileManager.default.removeItem(at: means) } }
+        if kind == .density {
+            let file = folder.appendingPathComponent(stem + ".mean.csv")
+            means = file
+            do {
+                try DensityTable(csvAt: input).meansCSV().write(to: file, atomically: false, encoding: .utf8)
+            } catch let error as InputError {
+                throw error
+            } catch {
+                throw InputError("cannot write \(file.path): \(error.localizedDescription)")
+            }
+            variables.append(("mean", gnuplotString(file.path)))
+        }
         if let palette { variables.append(("palette", gnuplotString(palette.rawValue))) }
         if logX { variables.append(("logx", "1")) }
         if logY { variables.append(("logy", "1")) }
@@ -109,6 +145,7 @@ struct Plot: ParsableCommand {
         let (status, messages) = try runProcess(gnuplot, arguments: ["-e", assignments, script.path])
         if Interruption.requested {
             try? FileManager.default.removeItem(at: temporary)
+            if let means { try? FileManager.default.removeItem(at: means) }
             exitInterrupted("interrupted; \(output) left as it was")
         }
         guard status == 0, isPNG(temporary) else {
@@ -143,27 +180,28 @@ enum PlotKind: String, CaseIterable, ExpressibleByArgument {
     case accuracy
     case images
 
-    /// The header written by the command that makes this CSV. The density figure also takes a
-    /// leading column model (several models' CSVs, concatenated), which it does not require.
-    var expectedHeader: [String] {
+    /// The header of the CSV this figure reads, for messages: that of the command writing it and,
+    /// where the figure takes one, that with a leading column model (several models).
+    var expectedHeader: String {
         switch self {
-        case .profile: return ["model", "rank", "mean", "median", "p10", "p90", "samples"]
-        case .spectrum: return ["sample", "label", "predicted", "rank", "eigenvalue", "residual"]
-        case .topHistogram: return ["model", "sample", "label", "predicted", "rank", "eigenvalue", "residual"]
-        case .density: return ["sample", "lambda", "density"]
-        case .accuracy: return ["model", "attack", "epsilon", "accuracy"]
-        case .images: return ["panel", "row", "col", "value"]
+        case .profile: return "model,rank,mean,median,p10,p90,samples"
+        case .spectrum, .topHistogram:
+            return "sample,label,predicted,rank,eigenvalue,residual (or model,sample,label,predicted,rank,eigenvalue,residual for several models)"
+        case .density: return "sample,lambda,density (or model,sample,lambda,density for several models)"
+        case .accuracy: return "attack,epsilon,samples,accuracy (or model,attack,epsilon,accuracy for several models)"
+        case .images: return "panel,row,col,value"
         }
     }
 
-    /// The columns the script reads, by name.
+    /// The columns the script reads, by name; a column model is read where there is one.
     var requiredColumns: [String] {
         switch self {
         case .profile: return ["model", "rank", "median", "p10", "p90"]
         case .spectrum: return ["sample", "label", "predicted", "rank", "eigenvalue"]
-        case .topHistogram: return ["model", "rank", "eigenvalue"]
+        case .topHistogram: return ["rank", "eigenvalue"]
         case .density: return ["sample", "lambda", "density"]
-        case .accuracy, .images: return expectedHeader
+        case .accuracy: return ["attack", "epsilon", "accuracy"]
+        case .images: return ["panel", "row", "col", "value"]
         }
     }
 }
@@ -171,8 +209,7 @@ enum PlotKind: String, CaseIterable, ExpressibleByArgument {
 /// Checks that `path` is a readable CSV whose header holds every column `kind` needs, followed by
 /// at least one data row; reads only the start of the file.
 private func checkHeader(of path: String, for kind: PlotKind) throws {
-    var expected = kind.expectedHeader.joined(separator: ",")
-    if kind == .density { expected += " (or model,\(expected) for several models)" }
+    let expected = kind.expectedHeader
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
         throw InputError("cannot read \(path): no such file")
@@ -198,6 +235,204 @@ private func checkHeader(of path: String, for kind: PlotKind) throws {
     let rest = lines.count > 1 ? lines[1] : ""
     guard rest.contains(where: { !$0.isWhitespace }) else {
         throw InputError("\(path) has a header but no data rows")
+    }
+}
+
+// MARK: - Titles and the files beside images.csv
+
+extension Plot {
+    /// The characters of a line of --title: a little less than fit across the 900-pixel figure at the title's font.
+    static let titleWidth = 80
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces; a word longer than a line is
+/// broken inside. Runs of spaces count as one.
+func wrapped(_ text: String, width: Int) -> [String] {
+    precondition(width >= 1)
+    var lines: [String] = [], line = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+        var word = Substring(word)
+        if !line.isEmpty, line.count + 1 + word.count <= width {
+            line += " " + word
+            continue
+        }
+        if !line.isEmpty { lines.append(line) }
+        while word.count > width {
+            lines.append(String(word.prefix(width)))
+            word = word.dropFirst(width)
+        }
+        line = String(word)
+    }
+    if !line.isEmpty || lines.isEmpty { lines.append(line) }
+    return lines
+}
+
+/// Lines as one gnuplot string expression: single-quoted literals joined by "\n".
+private func gnuplotLines(_ lines: [String]) -> String {
+    lines.map(gnuplotString).joined(separator: ".\"\\n\".")
+}
+
+/// The panel titles and the panels per row that `curvature compare` writes beside images.csv:
+/// for X.csv the files X.titles (titles separated by |) and X.columns (one integer), each nil if
+/// there is no such file.
+func imageFigureFiles(beside input: String) throws -> (titles: String?, columns: Int?) {
+    let stem = URL(fileURLWithPath: input).deletingPathExtension()
+    func read(_ url: URL) throws -> String? {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            return try String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            throw InputError("cannot read \(url.path): \(error.localizedDescription)")
+        }
+    }
+    let titlesFile = stem.appendingPathExtension("titles"), columnsFile = stem.appendingPathExtension("columns")
+    let titles = try read(titlesFile)
+    if let titles, titles.contains(where: \.isNewline) {
+        throw InputError("\(titlesFile.path) must hold one line of titles separated by |")
+    }
+    var columns: Int?
+    if let text = try read(columnsFile) {
+        guard let value = Int(text), value >= 1 else {
+            throw InputError("\(columnsFile.path) must hold the panels per row, an integer ≥ 1, not '\(text.prefix(40))'")
+        }
+        columns = value
+    }
+    return (titles, columns)
+}
+
+// MARK: - The mean density on a common grid
+
+/// A density CSV, `[model,]sample,lambda,density`: each model's samples, each sample's density on
+/// its own grid of λ (as `curvature density` writes it without --lambda-min/--lambda-max).
+struct DensityTable {
+    /// One sample's density at ascending λ.
+    struct Curve: Equatable {
+        var lambda: [Double] = []
+        var density: [Double] = []
+    }
+
+    /// Whether the CSV has a column model.
+    var named: Bool
+    /// The models in order of first appearance (one, named "", without a column model), each with
+    /// its samples in order of first appearance.
+    var models: [(name: String, curves: [Curve])]
+
+    init(csvAt path: String) throws {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw InputError("cannot read \(path): \(error.localizedDescription)")
+        }
+        try self.init(csv: text, source: path)
+    }
+
+    init(csv text: String, source: String) throws {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard !lines.isEmpty else { throw InputError("\(source) is empty") }
+        let header = lines.removeFirst().split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\"\u{FEFF}")))
+        }
+        func index(_ name: String) throws -> Int {
+            guard let i = header.firstIndex(of: name) else { throw InputError("\(source) has no column '\(name)'") }
+            return i
+        }
+        let model = header.firstIndex(of: "model"), sample = try index("sample")
+        let lambda = try index("lambda"), density = try index("density")
+        let needed = [model ?? 0, sample, lambda, density].max()! + 1
+        named = model != nil
+        models = []
+        var modelIndex: [Substring: Int] = [:]
+        var sampleIndex: [[Substring: Int]] = []
+        for (number, line) in lines.enumerated() {
+            let line = line.hasSuffix("\r") ? line.dropLast() : line
+            if line.allSatisfy(\.isWhitespace) { continue }
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            let trimmed = { (i: Int) in Substring(fields[i].trimmingCharacters(in: .whitespaces)) }
+            guard fields.count >= needed, let x = Double(trimmed(lambda)), let y = Double(trimmed(density)), x.isFinite, y.isFinite else {
+                throw InputError("\(source), line \(number + 2): no finite λ and density in '\(line.prefix(80))'")
+            }
+            let name = model.map(trimmed) ?? ""
+            let m: Int
+            if let known = modelIndex[name] { m = known } else {
+                m = models.count
+                modelIndex[name] = m
+                models.append((String(name), []))
+                sampleIndex.append([:])
+            }
+            let key = trimmed(sample)
+            let s: Int
+            if let known = sampleIndex[m][key] { s = known } else {
+                s = models[m].curves.count
+                sampleIndex[m][key] = s
+                models[m].curves.append(Curve())
+            }
+            models[m].curves[s].lambda.append(x)
+            models[m].curves[s].density.append(y)
+        }
+        guard !models.isEmpty else { throw InputError("\(source) has a header but no data rows") }
+        for m in models.indices {
+            for s in models[m].curves.indices where !zip(models[m].curves[s].lambda, models[m].curves[s].lambda.dropFirst()).allSatisfy({ $0 <= $1 }) {
+                let curve = models[m].curves[s]
+                let order = curve.lambda.indices.sorted { curve.lambda[$0] < curve.lambda[$1] }
+                models[m].curves[s] = Curve(lambda: order.map { curve.lambda[$0] }, density: order.map { curve.density[$0] })
+            }
+        }
+    }
+
+    /// The grid of λ every mean is taken on: the union of all samples' grids (of all models), or,
+    /// past `limit` points, `limit` points evenly spaced from the smallest λ to the largest.
+    func commonGrid(limit: Int = 20_000) -> [Double] {
+        var all: [Double] = []
+        for model in models { for curve in model.curves { all += curve.lambda } }
+        all.sort()
+        var grid: [Double] = []
+        for x in all where grid.last != x { grid.append(x) }
+        guard grid.count > limit, let low = grid.first, let high = grid.last else { return grid }
+        return (0..<limit).map { low + (high - low) * Double($0) / Double(limit - 1) }
+    }
+
+    /// The mean of `curves` at each λ of the ascending `grid`: each curve interpolated linearly
+    /// between its points, and 0 outside its own grid.
+    static func mean(of curves: [Curve], on grid: [Double]) -> [Double] {
+        var sum = [Double](repeating: 0, count: grid.count)
+        guard !curves.isEmpty else { return sum }
+        for curve in curves {
+            guard let first = curve.lambda.first, let last = curve.lambda.last else { continue }
+            // The first grid point at or past the curve's first λ
+            var low = 0, high = grid.count
+            while low < high {
+                let middle = (low + high) / 2
+                if grid[middle] < first { low = middle + 1 } else { high = middle }
+            }
+            var j = 0
+            var g = low
+            while g < grid.count, grid[g] <= last {
+                let x = grid[g]
+                while j + 1 < curve.lambda.count, curve.lambda[j + 1] < x { j += 1 }
+                if j + 1 == curve.lambda.count {
+                    sum[g] += curve.density[j]
+                } else {
+                    let (x0, x1) = (curve.lambda[j], curve.lambda[j + 1])
+                    let (y0, y1) = (curve.density[j], curve.density[j + 1])
+                    sum[g] += x1 > x0 ? y0 + (y1 - y0) * (x - x0) / (x1 - x0) : (y0 + y1) / 2
+                }
+                g += 1
+            }
+        }
+        return sum.map { $0 / Double(curves.count) }
+    }
+
+    /// The CSV density.gp draws as the mean (its variable mean): `[model,]lambda,density`, each
+    /// model's mean over its samples on the common grid, models in order of first appearance.
+    func meansCSV() -> String {
+        let grid = commonGrid()
+        var lines = [named ? "model,lambda,density" : "lambda,density"]
+        for model in models {
+            let prefix = named ? model.name + "," : ""
+            for (x, y) in zip(grid, Self.mean(of: model.curves, on: grid)) {
+                lines.append(prefix + String(format: "%.10g,%.10g", x, y))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 }
 

@@ -28,60 +28,69 @@ struct Train: ParsableCommand {
     @Option(help: "What a training step minimises.")
     var mode: TrainingMode = .standard
 
-    @Option(help: "ε of the ℓ∞ threat model (fgsm, pgd, robust evaluation).")
+    @Option(parsing: .unconditional, help: "ε of the ℓ∞ threat model (fgsm, pgd, and the per-epoch robust accuracy).")
     var epsilon: Double = 0.1
 
-    @Option var epochs: Int = 5
+    @Option(parsing: .unconditional, help: "Passes over the training data.")
+    var epochs: Int = 5
 
-    @Option(name: .customLong("batch-size")) var batchSize: Int = 128
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per optimiser step.")
+    var batchSize: Int = 128
 
     @Option(help: "The optimiser.")
     var optimizer: TrainingConfiguration.OptimizerKind = .adam
 
-    @Option(help: "Learning rate (peak rate for onecycle).")
+    @Option(parsing: .unconditional, help: "Learning rate (peak rate for onecycle).")
     var lr: Double = 1e-3
 
-    @Option(help: "SGD momentum.")
-    var momentum: Double = 0.9
+    @Option(parsing: .unconditional, help: "SGD momentum (--optimizer sgd; default 0.9).")
+    var momentum: Double?
 
-    @Flag(help: "Nesterov momentum (sgd).")
+    @Flag(help: "Nesterov momentum (--optimizer sgd).")
     var nesterov = false
 
-    @Option(name: .customLong("weight-decay")) var weightDecay: Double = 0
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "L2 weight decay (decoupled for adamw).")
+    var weightDecay: Double = 0
 
     @Option(help: "constant, step[:EPOCHS:GAMMA], cosine or onecycle.")
     var schedule: String = "constant"
 
-    @Option(name: .customLong("pgd-steps"), help: "PGD steps k for --mode pgd.")
-    var pgdSteps: Int = 7
+    @Option(name: .customLong("pgd-steps"), parsing: .unconditional, help: "PGD steps k (--mode pgd; default 7).")
+    var pgdSteps: Int?
 
-    @Option(help: "PGD step size α (default 2.5ε/k).")
+    @Option(parsing: .unconditional, help: "PGD step size α (--mode pgd; default 2.5ε/k).")
     var alpha: Double?
 
-    @Option(help: "Weight λ of the cure/gradnorm penalty.")
-    var lambda: Double = 1
+    @Option(parsing: .unconditional, help: "Weight λ of the penalty (--mode cure or gradnorm; default 1).")
+    var lambda: Double?
 
-    @Option(help: "CURE's scale h (ℓ2 length of the finite-difference step).")
-    var h: Double = 1
+    @Option(name: [.customLong("cure-h"), .customLong("h")], parsing: .unconditional,
+            help: "CURE's scale h, the ℓ2 length of the finite-difference step (--mode cure; default 1). Not the --h of spectrum, a per-coordinate step.")
+    var cureH: Double?
 
-    @Option(name: .customLong("h-ramp-epochs"), help: "Grow h linearly over this many first epochs.")
-    var hRampEpochs: Int = 0
+    @Option(name: .customLong("h-ramp-epochs"), parsing: .unconditional, help: "Grow CURE's h linearly over this many first epochs (--mode cure).")
+    var hRampEpochs: Int?
 
-    @Option(name: .customLong("robust-samples"), help: "Test images (a seeded class-stratified subset) for the per-epoch robust accuracy (0 to skip).")
+    @Option(name: .customLong("robust-samples"), parsing: .unconditional,
+            help: "Test images (a seeded class-stratified subset) for the per-epoch PGD-20 accuracy at --epsilon (0 to skip).")
     var robustSamples: Int = 1000
 
-    @Option(name: .customLong("train-samples"), help: "Train on a seeded class-stratified subset of N images of the train split.")
+    @Option(name: .customLong("train-samples"), parsing: .unconditional, help: "Train on a seeded class-stratified subset of N images of the train split.")
     var trainSamples: Int?
 
     @Flag(name: .customLong("skip-nonfinite"), help: "Skip batches whose loss is NaN or infinite instead of stopping.")
     var skipNonFinite = false
 
-    @Option var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed of the initial weights, the shuffling, the subsets and the attacks' random starts.")
+    var seed: UInt64 = 0
 
     @OptionGroup var threads: ThreadOptions
 
-    @Option(help: "Resume from this checkpoint.")
+    @Option(help: "Resume from this checkpoint (refused when made with other options or data).")
     var resume: String?
+
+    @Flag(name: .customLong("keep-checkpoint"), help: "Keep <out>.checkpoint.safetensors after a successful run (it is removed otherwise).")
+    var keepCheckpoint = false
 
     @Option(help: "Log CSV (default: <out without extension>.log.csv).")
     var log: String?
@@ -89,26 +98,52 @@ struct Train: ParsableCommand {
     @Option(help: "Where to write the trained model (.safetensors).")
     var out: String
 
+    var checkpointURL: URL { URL(fileURLWithPath: out).deletingPathExtension().appendingPathExtension("checkpoint.safetensors") }
+    var logURL: URL { log.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: out).deletingPathExtension().appendingPathExtension("log.csv") }
+
     func validate() throws {
         guard LearningRateSchedule(schedule, stepsPerEpoch: 1) != nil else {
             throw ValidationError("--schedule must be constant, step[:EPOCHS:GAMMA], cosine or onecycle, got '\(schedule)'")
         }
-        guard epochs >= 1, batchSize >= 1, pgdSteps >= 1, robustSamples >= 0 else {
-            throw ValidationError("--epochs, --batch-size and --pgd-steps must be ≥ 1 and --robust-samples ≥ 0")
+        for (option, value) in [("--epochs", epochs), ("--batch-size", batchSize), ("--pgd-steps", pgdSteps ?? 1)] where value < 1 {
+            throw ValidationError("\(option) must be ≥ 1, got \(value)")
         }
-        guard lr > 0, epsilon >= 0, lambda >= 0, h > 0 else { throw ValidationError("--lr and --h must be positive; --epsilon and --lambda ≥ 0") }
+        if robustSamples < 0 { throw ValidationError("--robust-samples must be ≥ 0, got \(robustSamples)") }
+        if let trainSamples, trainSamples < 1 { throw ValidationError("--train-samples must be ≥ 1, got \(trainSamples)") }
+        if let hRampEpochs, hRampEpochs < 0 { throw ValidationError("--h-ramp-epochs must be ≥ 0, got \(hRampEpochs)") }
+        guard lr > 0 else { throw ValidationError("--lr must be positive, got \(lr)") }
+        guard epsilon >= 0 else { throw ValidationError("--epsilon must be ≥ 0, got \(epsilon)") }
+        if let lambda, lambda < 0 { throw ValidationError("--lambda must be ≥ 0, got \(lambda)") }
+        if let cureH, !(cureH > 0) { throw ValidationError("--cure-h must be positive, got \(cureH)") }
+        if let alpha, !(alpha > 0) { throw ValidationError("--alpha must be positive, got \(alpha)") }
+        if let momentum, momentum < 0 { throw ValidationError("--momentum must be ≥ 0, got \(momentum)") }
+        if weightDecay < 0 { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay)") }
+        // Options the mode or the optimiser make meaningless.
+        let penalty = mode == .cure || mode == .gradnorm
+        for (option, given, applies) in [
+            ("--pgd-steps", pgdSteps != nil, mode == .pgd), ("--alpha", alpha != nil, mode == .pgd),
+            ("--lambda", lambda != nil, penalty), ("--cure-h", cureH != nil, mode == .cure), ("--h-ramp-epochs", hRampEpochs != nil, mode == .cure),
+        ] where given && !applies {
+            throw ValidationError("\(option) has no effect with --mode \(mode.rawValue)")
+        }
+        for (option, given) in [("--momentum", momentum != nil), ("--nesterov", nesterov)] where given && optimizer != .sgd {
+            throw ValidationError("\(option) has no effect with --optimizer \(optimizer.rawValue); it applies to sgd")
+        }
         if let resume, !FileManager.default.fileExists(atPath: resume) { throw ValidationError("--resume: no checkpoint at \(resume)") }
         try checkArchitectureName(arch)
+        try OutputPath.checkFile(out, option: "--out")
+        try OutputPath.checkFile(logURL.path, option: log == nil ? "the log <out>.log.csv" : "--log")
+        try OutputPath.checkFile(checkpointURL.path, option: "the checkpoint <out>.checkpoint.safetensors")
     }
 
     var configuration: TrainingConfiguration {
         var c = TrainingConfiguration()
         c.mode = mode
-        (c.epochs, c.batchSize, c.learningRate, c.momentum, c.nesterov, c.weightDecay) = (epochs, batchSize, lr, momentum, nesterov, weightDecay)
+        (c.epochs, c.batchSize, c.learningRate, c.momentum, c.nesterov, c.weightDecay) = (epochs, batchSize, lr, momentum ?? 0.9, nesterov, weightDecay)
         c.optimizer = optimizer
         (c.schedule, c.seed, c.robustEvaluationSamples, c.skipNonFiniteBatches) = (schedule, seed, robustSamples, skipNonFinite)
-        (c.robust.epsilon, c.robust.pgdSteps, c.robust.pgdStepSize) = (epsilon, pgdSteps, alpha)
-        (c.robust.lambda, c.robust.h, c.robust.hRampEpochs) = (lambda, h, hRampEpochs)
+        (c.robust.epsilon, c.robust.pgdSteps, c.robust.pgdStepSize) = (epsilon, pgdSteps ?? 7, alpha)
+        (c.robust.lambda, c.robust.h, c.robust.hRampEpochs) = (lambda ?? 1, cureH ?? 1, hRampEpochs ?? 0)
         return c
     }
 
@@ -137,10 +172,10 @@ struct Train: ParsableCommand {
         try checkInput(model, fits: train, dataName: data)
 
         let outURL = URL(fileURLWithPath: out)
-        let stem = outURL.deletingPathExtension()
-        let checkpoint = stem.appendingPathExtension("checkpoint.safetensors")
-        let logURL = log.map { URL(fileURLWithPath: $0) } ?? stem.appendingPathExtension("log.csv")
+        let checkpoint = checkpointURL
         let trainer = Trainer(model: model, configuration: configuration)
+        trainer.dataIdentity = "data=\(data) sha256=\(try dataChecksum(data, split: .train)),\(try dataChecksum(data, split: .test)) "
+            + subsetMetadata.keys.sorted().map { "\($0)=\(subsetMetadata[$0]!.replacingOccurrences(of: " ", with: "_"))" }.joined(separator: " ")
         let progress = ProgressLine()
         trainer.onProgress = { p in
             progress.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  %.0f img/s  ETA %@",
@@ -163,6 +198,7 @@ struct Train: ParsableCommand {
             "curvature_version": curvatureVersion, "training": configuration.fingerprint,
             "data": data, "wall_seconds": String(format: "%.1f", Date().timeIntervalSince(start)),
         ].merging(subsetMetadata) { current, _ in current })
+        if !keepCheckpoint { try? FileManager.default.removeItem(at: checkpoint) }
         print(EpochLog.header)
         for row in trainer.log { print(row.csvRow) }
     }

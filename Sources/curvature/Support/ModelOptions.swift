@@ -11,7 +11,7 @@ struct ModelOptions: ParsableArguments {
     var arch: String?
 
     func validate() throws {
-        guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("--model: no file at \(model)") }
+        try InputPath.checkFile(model, option: "--model")
         if let arch { try checkArchitectureName(arch) }
     }
 
@@ -25,9 +25,11 @@ struct ModelOptions: ParsableArguments {
 
 /// A usage error unless `nameOrPath` is a built-in architecture or an existing file.
 func checkArchitectureName(_ nameOrPath: String) throws {
-    if BuiltinArchitecture.named(nameOrPath) == nil, !FileManager.default.fileExists(atPath: nameOrPath) {
+    guard BuiltinArchitecture.named(nameOrPath) == nil else { return }
+    guard FileManager.default.fileExists(atPath: nameOrPath) else {
         throw ValidationError("--arch: '\(nameOrPath)' is neither a built-in name (\(BuiltinArchitecture.names.joined(separator: ", "))) nor a file")
     }
+    try InputPath.checkFile(nameOrPath, option: "--arch")
 }
 
 /// A built-in architecture name or an architecture JSON file.

@@ -3,9 +3,11 @@
 #   gnuplot -e "input='accuracy.csv'; output='accuracy.png'" accuracy.gp
 #   optional: title='…'
 #
-# Input: CSV with header model,attack,epsilon,accuracy (columns are found by name), accuracy as a
-# fraction in [0, 1] or, if any value exceeds 1, in percent. One line with points per
-# (model, attack): the colour tells the model, the dash pattern and point shape the attack.
+# Input: CSV with header model,attack,epsilon,accuracy (columns are found by name), as
+# `curvature compare` writes eval.csv, or without the column model, as `curvature eval` writes
+# attack,epsilon,samples,accuracy (the file is then one model); accuracy as a fraction in [0, 1]
+# or, if any value exceeds 1, in percent. One line with points per (model, attack): the colour
+# tells the model, the dash pattern and point shape the attack.
 
 if (!exists("input") || !exists("output")) {
     exit error "accuracy.gp: set input and output, e.g. gnuplot -e \"input='accuracy.csv'; output='accuracy.png'\" accuracy.gp"
@@ -27,6 +29,12 @@ set linetype 8 lc rgb "#999999" lw 2 pt 7 ps 1.1
 set linetype cycle 8
 array shape[6] = [7, 5, 9, 13, 11, 15]
 
+# MARK: Is there a column model? (its name, in any position, in the header) Without one the file
+# is one model, named "".
+named = 0
+stats input every ::0::0 using (named = sum [c=1:100] (columnhead(c) eq "model" ? 1 : 0), 0) nooutput
+which(x) = named ? strcol("model") : ""
+
 # MARK: Models, attacks and (model, attack) series, in order of first appearance
 models = "|"; nmodels = 0
 attacks = "|"; nattacks = 0
@@ -34,7 +42,7 @@ series = "|"; count = 0
 add(m, a) = (strstrt(models, "|".m."|") == 0 ? (models = models.m."|", nmodels = nmodels + 1) : 0, \
              strstrt(attacks, "|".a."|") == 0 ? (attacks = attacks.a."|", nattacks = nattacks + 1) : 0, \
              strstrt(series, "|".m."\t".a."|") == 0 ? (series = series.m."\t".a."|", count = count + 1) : 0, 0)
-stats input using (add(strcol("model"), strcol("attack"))) nooutput
+stats input using (add(which(0), strcol("attack"))) nooutput
 if (count == 0) { exit error "accuracy.gp: no data rows in ".input }
 stats input using "accuracy" nooutput
 percent = STATS_max > 1
@@ -62,11 +70,11 @@ num(x) = sprintf("%.10g", x)
 undefine $S  # blocks are appended below: start afresh, even when loaded twice
 do for [i=1:count] {
     set print $S append
-    print "epsilon,".model[i]." / ".attack[i]
+    print "epsilon,".(model[i] eq "" ? "" : model[i]." / ").attack[i]
     unset print
     set table $S append separator comma
     plot input using (num(column("epsilon"))):(num(column("accuracy"))) \
-        with table if (strcol("model") eq model[i] && strcol("attack") eq attack[i])
+        with table if (which(0) eq model[i] && strcol("attack") eq attack[i])
     unset table
     set print $S append
     print ""

@@ -1,11 +1,18 @@
 # density.gp: the spectral density of the input Hessian from `curvature density`.
 #
 #   gnuplot -e "input='density.csv'; output='density.png'" density.gp
-#   optional: title='…'; logy=1 (logarithmic density axis; see "logy" below)
+#   optional: title='…'; logy=1 (logarithmic density axis; see "logy" below);
+#             mean='means.csv' (the mean curves; see "mean" below)
 #
 # Input: CSV with header sample,lambda,density, one row per sample and grid point λ (columns are
-# found by name; all samples on the same grid). Draws the mean density over samples in bold and,
-# faintly beneath it, the density of each of the first 30 samples.
+# found by name). Draws the mean density over samples in bold and, faintly beneath it, the density
+# of each of the first 30 samples, each on its own grid.
+#
+# mean: the mean is taken at each λ over the samples, so it needs all samples (of a model) on one
+# grid, as `curvature density --lambda-min … --lambda-max …` writes them; a CSV whose samples are
+# on grids of their own is refused. `curvature plot density` draws such a CSV too: it interpolates
+# each sample's density onto one common grid and passes the means as mean='…', a CSV with header
+# lambda,density (model,lambda,density with a column model), which is then drawn as the mean.
 #
 # Several models: with a further column model (header model,sample,lambda,density, e.g. the CSVs
 # of several models concatenated with the model's name put in front of each row), draws one bold
@@ -61,11 +68,19 @@ if (models) {
     rest = names[2:]
     do for [i=1:count] { p = strstrt(rest, "|"); model[i] = rest[1:p-1]; rest = rest[p+1:] }
     undefine $T  # blocks are appended below: start afresh, even when loaded twice
+    undefine $M
     do for [i=1:count] {
-        set table $T append
-        plot input using (num(column("lambda"))):(num(column("density"))) with table if (strcol("model") eq model[i])
-        unset table
-        set print $T append
+        if (exists("mean")) {
+            set table $M append
+            plot mean using (num(column("lambda"))):(num(column("density"))) with table if (strcol("model") eq model[i])
+            unset table
+            set print $M append
+        } else {
+            set table $T append
+            plot input using (num(column("lambda"))):(num(column("density"))) with table if (strcol("model") eq model[i])
+            unset table
+            set print $T append
+        }
         print ""
         print ""
         unset print
@@ -74,15 +89,16 @@ if (models) {
     set datafile nocolumnheaders
     set key noautotitle  # else the first row of a block would be taken for a title
     # The mean over each model's samples, one block per model in $M
-    undefine $M
-    do for [i=1:count] {
-        set table $M append
-        plot $T index (i - 1) using 1:2 smooth unique
-        unset table
-        set print $M append
-        print ""
-        print ""
-        unset print
+    if (!exists("mean")) {
+        do for [i=1:count] {
+            set table $M append
+            plot $T index (i - 1) using 1:2 smooth unique
+            unset table
+            set print $M append
+            print ""
+            print ""
+            unset print
+        }
     }
 } else {
     # MARK: The first 30 samples, in order of first appearance
@@ -109,12 +125,46 @@ if (models) {
         unset print
     }
     set table $M
-    plot input using "lambda":"density" smooth unique
+    if (exists("mean")) {
+        plot mean using (num(column("lambda"))):(num(column("density"))) with table
+    } else {
+        plot input using "lambda":"density" smooth unique
+    }
     unset table
     set datafile separator whitespace
     set datafile nocolumnheaders
 }
 set key noautotitle
+
+# MARK: Without mean: the samples (of each model) must share one grid (see "mean" in the header):
+# the first sample has a row at every λ of the file, and each λ has a row of every sample
+if (!exists("mean")) {
+    set datafile separator ","
+    set datafile columnheaders
+    do for [i=1:(models ? count : 1)] {
+        mine(i) = models ? strcol("model") eq model[i] : 1
+        first = ""
+        stats input using (mine(i) && first eq "" ? (first = strcol("sample"), 0) : 0) nooutput
+        stats input using (mine(i) ? column("lambda") : NaN) nooutput
+        rows = STATS_records
+        lowest = STATS_min
+        stats input using (mine(i) && strcol("sample") eq first ? 1 : NaN) nooutput
+        own = STATS_records
+        stats input using (mine(i) && column("lambda") == lowest ? 1 : NaN) nooutput
+        samples = STATS_records
+        set datafile separator whitespace
+        set datafile nocolumnheaders
+        stats $M index (i - 1) using 1 nooutput
+        set datafile separator ","
+        set datafile columnheaders
+        if (STATS_records != own || STATS_records * samples != rows) {
+            print "density.gp: the samples".(models ? " of ".model[i] : "")." are not on one grid of λ, so their mean cannot be taken at each λ"
+            exit error "density.gp: draw them with curvature plot density, or pass their means as mean='…'"
+        }
+    }
+    set datafile separator whitespace
+    set datafile nocolumnheaders
+}
 
 # MARK: logy: the floor of the axis (see the header)
 if (logy) {

@@ -4,7 +4,10 @@
 #   optional: title='…'
 #
 # Input: CSV with header sample,label,predicted,rank,eigenvalue,residual, one row per sample and
-# rank (columns are found by name). One line per sample, at most the first 10 samples of the file.
+# rank (columns are found by name), as `curvature spectrum` writes it. One line per sample, at most
+# the first 10 samples of the file. With a column model (model,sample,…, as `curvature compare`
+# writes spectra.csv) one colour per model and at most the first 10 / (number of models) samples
+# of each model, at least one.
 # With more than 20 ranks the rank axis is logarithmic, so the few large leading eigenvalues
 # are not squeezed against the left border; logx=0 or logx=1 overrides that choice.
 
@@ -29,26 +32,48 @@ set linetype 9 lc rgb "#8C564B" lw 1.5
 set linetype 10 lc rgb "#7F7F00" lw 1.5
 set linetype cycle 10
 
-# MARK: The first 10 samples, in order of first appearance, with their label and prediction
-# (captions hold no commas: they become the CSV header of a block below)
+# MARK: Is there a column model? (its name, in any position, in the header) Without one the file
+# is one model, named "".
+named = 0
+stats input every ::0::0 using (named = sum [c=1:100] (columnhead(c) eq "model" ? 1 : 0), 0) nooutput
+which(x) = named ? strcol("model") : ""
+models = "|"
+nmodels = 0
+addmodel(m) = strstrt(models, "|".m."|") == 0 ? (models = models.m."|", nmodels = nmodels + 1, 0) : 0
+stats input using (addmodel(which(0))) nooutput
+if (nmodels == 0) { exit error "spectrum.gp: no data rows in ".input }
+array model[nmodels]
+rest = models[2:]
+do for [j=1:nmodels] { p = strstrt(rest, "|"); model[j] = rest[1:p-1]; rest = rest[p+1:] }
+
+# MARK: The first 10 samples (of each model, the first 10 / models), in order of first appearance,
+# with their label and prediction (captions hold no commas: they become the CSV header of a block below)
 maximum = 10
+each = maximum / nmodels > 1 ? maximum / nmodels : 1
 names = "|"
 details = ""
 count = 0
 more = 0
-caption(s, l, p) = sprintf("%s: %s → %s%s", s, l, p, l eq p ? "" : " ✗")
-add(s, l, p) = strstrt(names, "|".s."|") != 0 ? 0 : \
-    count < maximum ? (names = names.s."|", details = details.caption(s, l, p)."|", count = count + 1, 0) : \
+caption(m, s, l, p) = sprintf("%s%s: %s → %s%s", m eq "" ? "" : m." ", s, l, p, l eq p ? "" : " ✗")
+add(m, s, l, p) = strstrt(names, "|".m."\t".s."|") != 0 ? 0 : \
+    taken < each ? (names = names.m."\t".s."|", details = details.caption(m, s, l, p)."|", count = count + 1, taken = taken + 1, 0) : \
     (more = 1, 0)
-stats input using (add(strcol("sample"), strcol("label"), strcol("predicted"))) nooutput
-if (count == 0) { exit error "spectrum.gp: no data rows in ".input }
+do for [j=1:nmodels] {
+    taken = 0
+    stats input using (which(0) eq model[j] ? add(model[j], strcol("sample"), strcol("label"), strcol("predicted")) : 0) nooutput
+}
 array sample[count]
+array owner[count]
 array caption[count]
+array colour[count]
 rest = names[2:]
 text = details
 do for [i=1:count] {
-    p = strstrt(rest, "|"); sample[i] = rest[1:p-1]; rest = rest[p+1:]
+    p = strstrt(rest, "|"); key = rest[1:p-1]; rest = rest[p+1:]
+    tab = strstrt(key, "\t"); owner[i] = key[1:tab-1]; sample[i] = key[tab+1:]
     p = strstrt(text, "|"); caption[i] = text[1:p-1]; text = text[p+1:]
+    colour[i] = i
+    if (named) { do for [j=1:nmodels] { if (model[j] eq owner[i]) { colour[i] = j } } }
 }
 stats input using "rank" nooutput
 ranks = STATS_max
@@ -61,7 +86,8 @@ do for [i=1:count] {
     print "rank,".caption[i]
     unset print
     set table $S append separator comma
-    plot input using (num(column("rank"))):(num(column("eigenvalue"))) with table if (strcol("sample") eq sample[i])
+    plot input using (num(column("rank"))):(num(column("eigenvalue"))) \
+        with table if (strcol("sample") eq sample[i] && which(0) eq owner[i])
     unset table
     set print $S append
     print ""
@@ -87,5 +113,6 @@ if (!logx && ranks <= 20) { set xtics 1 }
 set autoscale xfix
 set offsets 0, 0, graph 0.05, graph 0.05
 set key outside right top Left reverse noenhanced samplen 2 spacing 1.2
-set key title (more ? "first ".count." samples\n" : "")."sample: label → predicted"
-plot for [i=1:count] $S index (i-1) using 1:2 with lines lt i title columnhead(2)
+set key title (more ? (named && nmodels > 1 ? sprintf("first %d samples of each model\n", each) : "first ".count." samples\n") : "") \
+    .(named ? "model " : "")."sample: label → predicted"
+plot for [i=1:count] $S index (i-1) using 1:2 with lines lt colour[i] title columnhead(2)

@@ -5,8 +5,9 @@
 #             eigenvalues differ by orders of magnitude; non-positive values are then left out)
 #
 # Input: CSV with header model,sample,label,predicted,rank,eigenvalue,residual: per-sample spectra
-# of several models concatenated, with a leading model column (columns are found by name). Only rows
-# with rank 1 are used. All models share one set of bins, of Freedman–Diaconis width over the pooled
+# of several models concatenated, with a leading model column (columns are found by name), as
+# `curvature compare` writes spectra.csv; or one model's, sample,label,predicted,rank,eigenvalue,residual
+# as `curvature spectrum` writes it, drawn as one histogram. Only rows with rank 1 are used. All models share one set of bins, of Freedman–Diaconis width over the pooled
 # values (see below); a dashed line marks each model's median.
 
 if (!exists("input") || !exists("output")) {
@@ -29,6 +30,12 @@ set linetype 7 lc rgb "#000000" lw 1.5
 set linetype 8 lc rgb "#999999" lw 1.5
 set linetype cycle 8
 
+# MARK: Is there a column model? (its name, in any position, in the header) Without one the file
+# is one model, named "".
+named = 0
+stats input every ::0::0 using (named = sum [c=1:100] (columnhead(c) eq "model" ? 1 : 0), 0) nooutput
+which(x) = named ? strcol("model") : ""
+
 # MARK: The models with top eigenvalues to show, in order of first appearance, and the scale
 # t(v) of the bins: v itself, or log10 v with logx=1
 t(v) = logx ? log10(v) : v
@@ -39,7 +46,7 @@ count = 0
 left = 0
 add(s, v) = !usable(v) ? (left = left + 1, 0) : \
     strstrt(names, "|".s."|") == 0 ? (names = names.s."|", count = count + 1, 0) : 0
-stats input using (column("rank") == 1 ? add(strcol("model"), column("eigenvalue")) : 0) nooutput
+stats input using (column("rank") == 1 ? add(which(0), column("eigenvalue")) : 0) nooutput
 if (count == 0) { exit error "top-histogram.gp: no rows with rank 1".(logx ? " and a positive eigenvalue" : "")." in ".input }
 if (left > 0) { print sprintf("top-histogram.gp: logx leaves out %d top eigenvalue(s) ≤ 0", left) }
 array model[count]
@@ -52,7 +59,7 @@ undefine $V  # blocks are appended below: start afresh, even when loaded twice
 do for [i=1:count] {
     set table $V append
     plot input using (num(t(column("eigenvalue")))) \
-        with table if (column("rank") == 1 && strcol("model") eq model[i] && usable(column("eigenvalue")))
+        with table if (column("rank") == 1 && which(0) eq model[i] && usable(column("eigenvalue")))
     unset table
     set print $V append
     print ""
@@ -117,6 +124,6 @@ set key title "dashed: median"
 do for [i=1:count] {
     set arrow i from middle[i], 0 to middle[i], highest * 1.05 nohead lt i dt 2 lw 1.5 front
 }
-label(i) = sprintf("%s (n = %d, median %.3g)", model[i], size[i], middle[i])
+label(i) = model[i] eq "" ? sprintf("n = %d, median %.3g", size[i], middle[i]) : sprintf("%s (n = %d, median %.3g)", model[i], size[i], middle[i])
 plot for [i=1:count] $H index (i-1) using (u($1)):2:(u($1 - width / 2)):(u($1 + width / 2)):(0):2 \
     with boxxyerror fs transparent solid 0.35 border lt i title label(i)
