@@ -127,6 +127,8 @@ final class CLITests: XCTestCase {
         if started.process.terminationStatus == 0 { throw XCTSkip("the run finished before it could be interrupted") }
         XCTAssertEqual(started.process.terminationStatus, 130, message)
         XCTAssertTrue(message.contains("--resume"), message)
+        XCTAssertTrue(message.contains("interrupted; finishing batch ") && message.contains("Ctrl-C again to stop now"),
+                      "the first Ctrl-C says at once what happens: \(message)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("interrupted.csv").path))
         let kept = try String(contentsOf: partial, encoding: .utf8)
         XCTAssertTrue(kept.hasSuffix("\n"))
@@ -159,6 +161,24 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(resumed.process.terminationStatus, 0, text(resumed.stderr))
         XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("interrupted.csv")),
                        try Data(contentsOf: directory.appendingPathComponent("reference.csv")))
+    }
+
+    /// A second Ctrl-C stops at once, keeping every finished batch.
+    func testASecondInterruptStopsAtOnceKeepingFinishedBatches() throws {
+        let partial = directory.appendingPathComponent("twice.csv.partial")
+        let started = try run(spectrumArguments("twice.csv", samples: 1000), wait: false)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, ((try? String(contentsOf: partial, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 13 { usleep(10_000) }
+        kill(started.process.processIdentifier, SIGINT)
+        usleep(20_000)
+        kill(started.process.processIdentifier, SIGINT)
+        started.process.waitUntilExit()
+        if started.process.terminationReason == .exit && started.process.terminationStatus == 0 { throw XCTSkip("finished before the signals") }
+        XCTAssertEqual(started.process.terminationStatus, 130)
+        XCTAssertTrue(text(started.stderr).contains("stopped now"), text(started.stderr))
+        let rows = try String(contentsOf: partial, encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertGreaterThan(rows.count, 0)
+        XCTAssertEqual(rows.count % 12, 0, "whole batches only (4 samples × 3 eigenvalues)")
     }
 
     func testMisuseIsAUsageErrorBeforeAnyWork() throws {

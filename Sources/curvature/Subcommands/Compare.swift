@@ -105,8 +105,17 @@ func runComparison(_ study: ComparisonStudy, outDir: String, resume: Bool, start
     var study = study
     let progress = ProgressLine()
     defer { progress.finish() }
-    study.progress = { progress.update($0, force: true) }
-    study.spectrumProgress = { name in progress.samples("compare \(name): spectra") }
+    study.progress = { text in
+        Interruption.setStatus(text)
+        progress.update(text, force: true)
+    }
+    study.spectrumProgress = { name in
+        let show = progress.samples("compare \(name): spectra")
+        return { finished, total, resumed in
+            Interruption.setStatus("compare \(name): the spectra batch after \(finished) of \(total) samples")
+            show(finished, total, resumed)
+        }
+    }
     study.shouldStop = { Interruption.requested }
     let folder = URL(fileURLWithPath: outDir)
     let result = try interruptible { try study.run(in: folder, resume: resume) }

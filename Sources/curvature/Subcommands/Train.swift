@@ -178,6 +178,9 @@ struct Train: ParsableCommand {
             + subsetMetadata.keys.sorted().map { "\($0)=\(subsetMetadata[$0]!.replacingOccurrences(of: " ", with: "_"))" }.joined(separator: " ")
         let progress = ProgressLine()
         trainer.onProgress = { p in
+            let kept = p.epoch > 1 ? "the checkpoint after epoch \(p.epoch - 1) is kept" : "no epoch is finished yet, so nothing can be resumed"
+            Interruption.setStatus(p.batch < p.batches ? "batch \(p.batch + 1) of \(p.batches) of epoch \(p.epoch) (\(kept))"
+                                                       : "epoch \(p.epoch) and its checkpoint")
             progress.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  %.0f img/s  ETA %@",
                                    p.epoch, p.epochs, p.batch, p.batches, p.loss, p.samplesPerSecond,
                                    ProgressLine.duration(p.secondsLeft)))

@@ -95,7 +95,11 @@ struct BatchedCSVRun {
         defer { progress.finish() }
         try interruptible {
             try ResumableCSV(header: header, out: out, resume: resume, record: record).run(
-                ranges, label: label, progress: progress.samples(label), shouldStop: { Interruption.requested }, rows: rows)
+                ranges, label: label, progress: progress.samples(label), shouldStop: { Interruption.requested }
+            ) { range in
+                Interruption.setStatus("batch \((ranges.firstIndex(of: range) ?? 0) + 1) of \(ranges.count) (samples \(range.lowerBound)–\(range.upperBound - 1))")
+                return try rows(range)
+            }
         }
     }
 }
