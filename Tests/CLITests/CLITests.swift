@@ -118,6 +118,41 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(String(Double(eigenvalue)!), String(eigenvalue))
     }
 
+    /// eval, attack and compare give the same bytes for any --threads and --batch-size (PGD's random
+    /// starts come from per-sample streams; the model's arithmetic does not depend on the batch).
+    func testEvalAttackAndCompareDoNotDependOnThreadsOrBatchSize() throws {
+        let data = ["--model", modelPath!, "--data", "mnist5k", "--offset", "5", "--samples", "23"]
+        let jobs: [(name: String, arguments: [String], file: String)] = [
+            ("eval", ["eval"] + data + ["--attack", "pgd-linf", "--epsilon", "0.1,0.3", "--steps", "3", "--restarts", "2", "--seed", "4", "--out"], ""),
+            ("attack-pgd", ["attack"] + data + ["--method", "pgd-l2", "--epsilon", "1", "--steps", "3", "--seed", "4", "--images", "IMAGES", "--out"], ""),
+            ("attack-deepfool", ["attack"] + data + ["--method", "deepfool", "--images", "IMAGES", "--out"], ""),
+        ]
+        for job in jobs {
+            var reference: [Data] = []
+            for (threads, batch) in [("1", "23"), ("2", "23"), ("2", "4"), ("1", "1")] {
+                let out = "\(job.name)-\(threads)-\(batch).csv", images = "\(job.name)-\(threads)-\(batch).npy"
+                let arguments = job.arguments.map { $0 == "IMAGES" ? images : $0 } + [out, "--threads", threads, "--batch-size", batch]
+                let result = try run(arguments)
+                XCTAssertEqual(result.process.terminationStatus, 0, text(result.stderr))
+                var files = [try Data(contentsOf: directory.appendingPathComponent(out))]
+                if job.arguments.contains("IMAGES") { files.append(try Data(contentsOf: directory.appendingPathComponent(images))) }
+                if reference.isEmpty { reference = files } else { XCTAssertEqual(files, reference, "\(job.name) threads \(threads) batch \(batch)") }
+            }
+        }
+        var reference: [Data] = []
+        for (threads, batch) in [("1", "23"), ("2", "5")] {
+            let folder = "compare-\(threads)-\(batch)"
+            let result = try run(["compare", "--models", "\(modelPath!),\(modelPath!)", "--names", "a,b", "--data", "mnist5k", "--offset", "5",
+                                  "--samples", "23", "--k", "3", "--steps", "6", "--epsilons", "0,0.1", "--pgd-steps", "3", "--figure-samples", "2",
+                                  "--threads", threads, "--batch-size", batch, "--out-dir", folder])
+            XCTAssertEqual(result.process.terminationStatus, 0, text(result.stderr))
+            let files = try ["profile.csv", "spectra.csv", "eval.csv", "images.csv", "summary.md"].map {
+                try Data(contentsOf: directory.appendingPathComponent("\(folder)/\($0)"))
+            }
+            if reference.isEmpty { reference = files } else { XCTAssertEqual(files, reference, "compare threads \(threads) batch \(batch)") }
+        }
+    }
+
     func testInterruptedRunKeepsCompleteRowsAndResumesToTheSameFile() throws {
         let samples = 1000
         try run(spectrumArguments("reference.csv", samples: samples))

@@ -10,26 +10,37 @@ struct Density: ParsableCommand {
             each a --steps-step Lanczos run whose Ritz values and weights are smoothed by a Gaussian of \
             width --sigma. With --lambda-min and --lambda-max every sample shares one grid; otherwise each \
             sample's grid spans its own Ritz values ± 4σ (σ defaulting to 1 % of that span).
+
+            Examples:
+              curvature density \\
+                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --data mnist5k --samples 10 --out density.csv
+              curvature density \\
+                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --data mnist5k --samples 10 --probes 20 --steps 40 \\
+                --lambda-min -0.5 --lambda-max 2 --grid-points 400 --out grid.csv
             """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var data: DataOptions
     @OptionGroup var hessianOptions: HessianOptions
 
-    @Option(parsing: .unconditional, help: "Rademacher probes per sample.") var probes: Int = 10
-    @Option(parsing: .unconditional, help: "Lanczos steps per probe.") var steps: Int = 30
-    @Option(parsing: .unconditional, help: "Gaussian smoothing width (default: 1 % of the spectrum's span).") var sigma: Double?
+    @Option(parsing: .unconditional, help: "Rademacher probes (Lanczos runs) averaged per sample.") var probes: Int = 10
+    @Option(parsing: .unconditional, help: "Lanczos steps per probe (Ritz values per probe; at most d).") var steps: Int = 30
+    @Option(parsing: .unconditional, help: "Width σ of the Gaussian smoothing, in units of λ (default: 1 % of each sample's span of Ritz values).") var sigma: Double?
     // Unconditional: a negative value such as -0.5 must not be read as an option.
-    @Option(name: .customLong("lambda-min"), parsing: .unconditional, help: "Left end of a grid shared by all samples.") var lambdaMin: Double?
-    @Option(name: .customLong("lambda-max"), parsing: .unconditional, help: "Right end of that grid.") var lambdaMax: Double?
-    @Option(name: .customLong("grid-points"), parsing: .unconditional) var gridPoints: Int = 200
+    @Option(name: .customLong("lambda-min"), parsing: .unconditional, help: "Left end of a λ grid shared by all samples (with --lambda-max; default: each sample's own grid).") var lambdaMin: Double?
+    @Option(name: .customLong("lambda-max"), parsing: .unconditional, help: "Right end of that shared λ grid (with --lambda-min).") var lambdaMax: Double?
+    @Option(name: .customLong("grid-points"), parsing: .unconditional, help: "Points of each sample's λ grid (≥ 2).") var gridPoints: Int = 200
     @OptionGroup var job: SampleJobOptions
 
     func validate() throws {
-        guard probes >= 1, steps >= 1, gridPoints >= 2 else { throw ValidationError("--probes and --steps must be ≥ 1, --grid-points ≥ 2") }
-        if let sigma, sigma <= 0 { throw ValidationError("--sigma must be positive") }
+        guard probes >= 1 else { throw ValidationError("--probes must be ≥ 1, got \(probes)") }
+        guard steps >= 1 else { throw ValidationError("--steps must be ≥ 1, got \(steps)") }
+        guard gridPoints >= 2 else { throw ValidationError("--grid-points must be ≥ 2, got \(gridPoints)") }
+        if let sigma, !(sigma > 0) { throw ValidationError("--sigma must be positive, got \(sigma)") }
         guard (lambdaMin == nil) == (lambdaMax == nil) else { throw ValidationError("give both --lambda-min and --lambda-max, or neither") }
-        if let lambdaMin, let lambdaMax, lambdaMin >= lambdaMax { throw ValidationError("--lambda-min must be below --lambda-max") }
+        if let lambdaMin, let lambdaMax, lambdaMin >= lambdaMax { throw ValidationError("--lambda-min \(lambdaMin) must be below --lambda-max \(lambdaMax)") }
     }
 
     func run() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Curvature
 import Foundation
 
 struct Plot: ParsableCommand {
@@ -16,7 +17,8 @@ struct Plot: ParsableCommand {
               accuracy        [model,]attack,epsilon,accuracy
                               written by eval; by compare (eval.csv)
               images          panel,row,col,value
-                              written by compare (images.csv, images.titles, images.columns)
+                              written by compare (images.csv; images.titles and
+                              images.columns beside it)
 
             With a column model (compare's CSVs, or the CSVs of several models concatenated with each \
             row prefixed by its model's name) the figure has one colour per model, named in the \
@@ -44,12 +46,18 @@ struct Plot: ParsableCommand {
               gnuplot -e "input='profile.csv'; output='profile.png'" profile.gp
               gnuplot -e "input='profile.csv'; output='profile.png'; logy=1" profile.gp
               gnuplot -e "input='density.csv'; output='density.png'; logy=1" density.gp
+
+            Examples:
+              curvature plot top-histogram --input spectrum.csv --output top.png --log-x
+              curvature plot density --input density.csv --output density.png --log-y
+              curvature plot accuracy --input robust.csv --output accuracy.png \\
+                --title "PGD-20 accuracy against ε"
             """)
 
-    @Argument(help: "The figure to draw.")
+    @Argument(help: "The figure to draw (see the table above for the CSV each reads).")
     var kind: PlotKind
 
-    @Option(help: "The CSV to plot.")
+    @Option(help: "The CSV to plot (the producer's file, see above).")
     var input: String
 
     @Option(help: "The PNG to write; an existing file is replaced.")
@@ -133,7 +141,7 @@ struct Plot: ParsableCommand {
             } catch let error as InputError {
                 throw error
             } catch {
-                throw InputError("cannot write \(file.path): \(error.localizedDescription)")
+                throw InputError("cannot write \(file.path): \(fileProblem(error, path: file.path))")
             }
             variables.append(("mean", gnuplotString(file.path)))
         }
@@ -282,7 +290,7 @@ func imageFigureFiles(beside input: String) throws -> (titles: String?, columns:
         do {
             return try String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         } catch {
-            throw InputError("cannot read \(url.path): \(error.localizedDescription)")
+            throw InputError("cannot read \(url.path): \(fileProblem(error, path: url.path))")
         }
     }
     let titlesFile = stem.appendingPathExtension("titles"), columnsFile = stem.appendingPathExtension("columns")
@@ -320,7 +328,7 @@ struct DensityTable {
     init(csvAt path: String) throws {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw InputError("cannot read \(path): \(error.localizedDescription)")
+            throw InputError("cannot read \(path): \(fileProblem(error, path: path))")
         }
         try self.init(csv: text, source: path)
     }
