@@ -108,6 +108,7 @@ public struct ComparisonStudy {
             "shard": s.shard.description,
             "method": s.spectrum.method.rawValue, "k": String(s.spectrum.k), "steps": String(s.spectrum.steps),
             "which": s.spectrum.end.rawValue, "hessian": s.spectrum.hessian.rawValue, "h": String(s.spectrum.h),
+            "part": s.spectrum.part.rawValue, "objective": s.spectrum.objective.rawValue,
             "reorthogonalization": s.spectrum.reorthogonalization.rawValue,
             "epsilons": s.epsilons.map { "\($0)" }.joined(separator: ","),
             "pgd_steps": String(s.pgdSteps), "batch_size": String(s.batchSize), "seed": String(s.seed),

@@ -20,12 +20,24 @@ public enum HessianKind: String, Sendable, CaseIterable {
 
 extension HessianKind {
     /// The batch's input-Hessian operator and the logits at the batch.
-    public func makeOperator(model: @escaping Classifier, batch: Batch, h: Double) throws -> (operator: any BatchedLinearOperator, logits: Tensor) {
+    ///
+    /// - Parameters:
+    ///   - part: which part of the loss Hessian (exact Hessians only; the finite one is the full loss Hessian).
+    ///   - objective: the loss, or the decision margin.
+    public func makeOperator(model: @escaping Classifier, batch: Batch, h: Double, part: HessianPart = .full,
+                             objective: HessianObjective = .loss) throws -> (operator: any BatchedLinearOperator, logits: Tensor) {
         switch self {
-        case .exact:
+        case .exact where part == .full && objective == .loss:
             let exact = ExactInputHessian(model: model, images: batch.images, labels: batch.labels, sampleIndices: batch.indices)
             return (exact, exact.logits)
+        case .exact:
+            let partial = try InputHessianPart(model: model, images: batch.images, labels: batch.labels, sampleIndices: batch.indices,
+                                               part: part, objective: objective)
+            return (partial, partial.logits)
         case .finite:
+            guard part == .full && objective == .loss else {
+                throw RunError("--hessian finite is the full loss Hessian at scale h; --part and --objective need --hessian exact")
+            }
             let finite = try FiniteScaleInputHessian.build(model: model, images: batch.images, labels: batch.labels,
                                                            sampleIndices: batch.indices, h: h)
             return (finite.operator, evaluate(model, batch.images))
@@ -80,6 +92,8 @@ public struct SpectrumSettings: Sendable, Equatable {
     public var steps = 40
     public var hessian: HessianKind = .exact
     public var h = 0.01
+    public var part: HessianPart = .full
+    public var objective: HessianObjective = .loss
     public var end: SpectrumEnd = .largest
     public var reorthogonalization: Reorthogonalization = .full
     public var seed: UInt64 = 0
@@ -98,6 +112,12 @@ public struct SpectrumSettings: Sendable, Equatable {
             throw RunError("--method dense: \(modelName) has d = \(d) > \(denseLimit) input dimensions; use --method lanczos")
         }
         if hessian == .finite && !(h > 0) { throw RunError("--h must be positive, got \(h)") }
+        if hessian == .finite && (part != .full || objective != .loss) {
+            throw RunError("--hessian finite is the full loss Hessian at scale h; --part and --objective need --hessian exact")
+        }
+        if objective == .margin && part == .gaussNewton {
+            throw RunError("--part gauss-newton with --objective margin: the margin is linear in the logits, so its Gauss–Newton part is zero")
+        }
     }
 }
 
@@ -127,7 +147,7 @@ public struct SpectrumJob {
             let d = batch.images.count / batch.count
             throw NumericalFault("sample \(batch.indices[bad / d]): input pixel \(bad % d) is \(batch.images[flat: bad])")
         }
-        let (op, logits) = try s.hessian.makeOperator(model: model, batch: batch, h: s.h)
+        let (op, logits) = try s.hessian.makeOperator(model: model, batch: batch, h: s.h, part: s.part, objective: s.objective)
         if let bad = logits.scalars.firstIndex(where: { !$0.isFinite }) {
             throw NumericalFault("sample \(batch.indices[bad / logits.shape[1]]): logit \(bad % logits.shape[1]) is \(logits[flat: bad]) (check the weights)")
         }

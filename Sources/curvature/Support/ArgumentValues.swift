@@ -6,6 +6,8 @@ import Curvature
 extension SpectrumMethod: ExpressibleByArgument {}
 extension SpectrumEnd: ExpressibleByArgument {}
 extension HessianKind: ExpressibleByArgument {}
+extension HessianPart: ExpressibleByArgument {}
+extension HessianObjective: ExpressibleByArgument {}
 extension Reorthogonalization: ExpressibleByArgument {}
 extension DType: ExpressibleByArgument {}
 extension Split: ExpressibleByArgument {}

@@ -4,12 +4,18 @@ import Foundation
 
 /// `--hessian exact|finite [--h H]`, and the operator they name for a batch.
 struct HessianOptions: ParsableArguments {
-    @Option(help: "exact (double backprop) or finite (central differences of gradients at scale --h, symmetrised).")
+    @Option(help: "The input Hessian: exact (double backprop) or finite (central differences of gradients with step --h, symmetrised).")
     var hessian: HessianKind = .exact
 
     @Option(name: [.customLong("h"), .customLong("finite-h")], parsing: .unconditional,
             help: "Step of the finite-scale Hessian's central differences, per input coordinate (--hessian finite; default 0.01).")
     var finiteH: Double?
+
+    @Option(help: "Which part of the exact loss Hessian H = Jᵀ(diag p − ppᵀ)J + Σₖ gₖ∇²zₖ: full, gauss-newton (the first term) or residual (the second).")
+    var part: HessianPart = .full
+
+    @Option(help: "Whose Hessian: loss (cross-entropy), or margin (z_y − z_j*, j* the strongest other class at x, held fixed: the decision function's own curvature).")
+    var objective: HessianObjective = .loss
 
     /// The finite-difference step in use.
     var h: Double { finiteH ?? 0.01 }
@@ -19,21 +25,31 @@ struct HessianOptions: ParsableArguments {
             guard hessian == .finite else { throw ValidationError("--h \(finiteH) has no effect with --hessian exact; add --hessian finite") }
             guard finiteH > 0 else { throw ValidationError("--h must be positive, got \(finiteH)") }
         }
+        if hessian == .finite && part != .full { throw ValidationError("--part \(part.rawValue) needs --hessian exact (the finite Hessian is the full loss Hessian)") }
+        if hessian == .finite && objective != .loss { throw ValidationError("--objective \(objective.rawValue) needs --hessian exact (the finite Hessian is the loss's)") }
+        if objective == .margin && part == .gaussNewton {
+            throw ValidationError("--part gauss-newton has no effect with --objective margin: the margin is linear in the logits, its Gauss–Newton part is zero")
+        }
     }
 
     func makeOperator(_ model: @escaping Classifier, _ batch: Batch) throws -> any BatchedLinearOperator {
-        try hessian.makeOperator(model: model, batch: batch, h: h).operator
+        try hessian.makeOperator(model: model, batch: batch, h: h, part: part, objective: objective).operator
     }
 
     /// The settings a result file's metadata records (h only where it counts).
-    var record: [String: String] { hessian == .finite ? ["hessian": hessian.rawValue, "h": String(h)] : ["hessian": hessian.rawValue] }
+    var record: [String: String] {
+        var record = hessian == .finite ? ["hessian": hessian.rawValue, "h": String(h)] : ["hessian": hessian.rawValue]
+        if part != .full { record["part"] = part.rawValue }
+        if objective != .loss { record["objective"] = objective.rawValue }
+        return record
+    }
 }
 
 /// The eigen-solver options of `spectrum` and `compare`, with the Hessian they apply to.
 struct SpectrumOptions: ParsableArguments {
     @OptionGroup var hessianOptions: HessianOptions
 
-    @Option(parsing: .unconditional, help: "Eigenvalues per sample.")
+    @Option(parsing: .unconditional, help: "Eigenvalues per sample (--method dense with --k ≥ d: all d).")
     var k: Int = 20
 
     @Option(name: .customLong("steps"), parsing: .unconditional, help: "Lanczos steps m (≥ k; default 40, at most the input dimension).")
@@ -42,7 +58,7 @@ struct SpectrumOptions: ParsableArguments {
     @Option(help: "Which end of each spectrum --k counts from: the largest, the smallest, or the largest |λ|.")
     var which: SpectrumEnd = .largest
 
-    @Option(help: "Lanczos reorthogonalisation (default full).")
+    @Option(help: "Lanczos reorthogonalisation: full (against every earlier vector) or none (default full).")
     var reorthogonalization: Reorthogonalization?
 
     /// The Lanczos steps in use.
@@ -67,6 +83,7 @@ struct SpectrumOptions: ParsableArguments {
         var settings = SpectrumSettings()
         (settings.method, settings.k, settings.steps, settings.end, settings.seed) = (method, k, steps, which, seed)
         (settings.hessian, settings.h, settings.reorthogonalization) = (hessianOptions.hessian, hessianOptions.h, reorthogonalization ?? .full)
+        (settings.part, settings.objective) = (hessianOptions.part, hessianOptions.objective)
         return settings
     }
 }
