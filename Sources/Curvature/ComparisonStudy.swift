@@ -106,7 +106,7 @@ public struct ComparisonStudy {
             "names": models.map(\.name).joined(separator: ","),
             "data": dataName, "split": split.rawValue, "samples": "\(samples.lowerBound)..<\(samples.upperBound)",
             "shard": s.shard.description,
-            "method": s.spectrum.method.rawValue, "k": String(s.spectrum.k), "steps": String(s.spectrum.steps),
+            "method": s.spectrum.method.rawValue, "gauss_newton_route": String(s.spectrum.gaussNewtonRoute), "k": String(s.spectrum.k), "steps": String(s.spectrum.steps),
             "which": s.spectrum.end.rawValue, "hessian": s.spectrum.hessian.rawValue, "h": String(s.spectrum.h),
             "part": s.spectrum.part.rawValue, "objective": s.spectrum.objective.rawValue,
             "reorthogonalization": s.spectrum.reorthogonalization.rawValue,
@@ -132,6 +132,7 @@ public struct ComparisonStudy {
             if !FileManager.default.fileExists(atPath: spectraFile.path) {
                 var spectrum = settings.spectrum
                 spectrum.steps = Swift.min(spectrum.steps, network.inputShape.reduce(1, *))
+                spectrum.piecewiseLinear = network.isPiecewiseLinear
                 let job = SpectrumJob(model: classifier, settings: spectrum)
                 try ResumableCSV(header: SpectrumRow.header, out: spectraFile, resume: true).run(
                     batches, label: "compare \(name): spectra", progress: spectrumProgress(name), shouldStop: shouldStop

@@ -94,6 +94,17 @@ public struct SpectrumSettings: Sendable, Equatable {
     public var h = 0.01
     public var part: HessianPart = .full
     public var objective: HessianObjective = .loss
+    /// Take the exact small-matrix route (``GaussNewtonSpectrum``) where it gives the whole
+    /// spectrum asked for: the Gauss–Newton part of the loss Hessian, or the full exact loss Hessian
+    /// of a piecewise-linear network. Off when a solver was chosen explicitly.
+    public var gaussNewtonRoute = false
+    /// Whether the network is piecewise linear (its exact loss Hessian is then Gauss–Newton only).
+    public var piecewiseLinear = false
+
+    /// Whether ``gaussNewtonRoute`` applies to these settings.
+    public var takesGaussNewtonRoute: Bool {
+        gaussNewtonRoute && hessian == .exact && objective == .loss && (part == .gaussNewton || (part == .full && piecewiseLinear))
+    }
     public var end: SpectrumEnd = .largest
     public var reorthogonalization: Reorthogonalization = .full
     public var seed: UInt64 = 0
@@ -147,6 +158,7 @@ public struct SpectrumJob {
             let d = batch.images.count / batch.count
             throw NumericalFault("sample \(batch.indices[bad / d]): input pixel \(bad % d) is \(batch.images[flat: bad])")
         }
+        if s.takesGaussNewtonRoute { return try gaussNewtonRows(for: batch) }
         let (op, logits) = try s.hessian.makeOperator(model: model, batch: batch, h: s.h, part: s.part, objective: s.objective)
         if let bad = logits.scalars.firstIndex(where: { !$0.isFinite }) {
             throw NumericalFault("sample \(batch.indices[bad / logits.shape[1]]): logit \(bad % logits.shape[1]) is \(logits[flat: bad]) (check the weights)")
@@ -190,6 +202,28 @@ public struct SpectrumJob {
             for (b, result) in results.enumerated() {
                 let values = result.estimates.map { (value: $0.eigenvalue, residual: $0.residual) }
                 emit(b, Self.rankExtremes(values, k: s.k, end: s.end, dimension: d))
+            }
+        }
+        return rows
+    }
+
+    /// The Gauss–Newton spectrum exactly: the C eigenvalues of A^½JJᵀA^½, then d − C zeros.
+    private func gaussNewtonRows(for batch: Batch) throws -> [SpectrumRow] {
+        let spectrum = try GaussNewtonSpectrum(model: model, images: batch.images, labels: batch.labels)
+        if let bad = spectrum.logits.scalars.firstIndex(where: { !$0.isFinite }) {
+            let classes = spectrum.logits.shape[1]
+            throw NumericalFault("sample \(batch.indices[bad / classes]): logit \(bad % classes) is \(spectrum.logits[flat: bad]) (check the weights)")
+        }
+        let predicted = predictions(spectrum.logits)
+        let d = batch.images.count / batch.count
+        var rows: [SpectrumRow] = []
+        for b in 0..<batch.count {
+            let top = zip(spectrum.eigenvalues[b], spectrum.residuals[b]).prefix(d)
+            var all = top.enumerated().map { (rank: $0.offset + 1, value: $0.element.0, residual: $0.element.1) }
+            all += (all.count..<d).map { (rank: $0 + 1, value: 0.0, residual: 0.0) }
+            for pair in Self.select(all, k: settings.k, end: settings.end, dimension: d).sorted(by: { $0.rank < $1.rank }) {
+                rows.append(SpectrumRow(sample: batch.indices[b], label: batch.labels[b], predicted: predicted[b],
+                                        rank: pair.rank, eigenvalue: pair.value, residual: pair.residual))
             }
         }
         return rows

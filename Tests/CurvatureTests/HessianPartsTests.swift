@@ -102,4 +102,42 @@ final class HessianPartsTests: XCTestCase {
         assertClose(try dense { try residual.apply($0) }, try dense { try op.apply($0) }, "the margin is all residual")
         XCTAssertThrowsError(try InputHessianPart(model: classifier, images: x, labels: labels, sampleIndices: [0, 1], part: .gaussNewton, objective: .margin))
     }
+
+    /// The small-matrix route gives the Gauss–Newton part's spectrum exactly: against LAPACK on the
+    /// dense Gauss–Newton part of a smooth network, and on the full exact Hessian of a ReLU network
+    /// (where the two are the same), where SpectrumJob takes it instead of Lanczos.
+    func testGaussNewtonRouteGivesTheExactSpectrum() throws {
+        let smooth = try network()
+        let relu = try Sequential(try Architecture(json: Data(#"{"input":[1,4,4],"layers":[{"type":"conv2d","in":1,"out":3,"kernel":3,"padding":1},{"type":"relu"},{"type":"maxpool2d","kernel":2},{"type":"flatten"},{"type":"linear","in":12,"out":4}]}"#.utf8)),
+                                  dtype: .float64, seed: 9)
+        XCTAssertTrue(relu.isPiecewiseLinear)
+        XCTAssertFalse(smooth.isPiecewiseLinear)
+        let x = images
+        for (model, part) in [(smooth, HessianPart.gaussNewton), (relu, .full)] {
+            let classifier: Classifier = { model($0) }
+            let op = try InputHessianPart(model: classifier, images: x, labels: labels, sampleIndices: [0, 1], part: part, objective: .loss)
+            let dense = try denseEigen(op)
+            let fast = try GaussNewtonSpectrum(model: classifier, images: x, labels: labels)
+            for b in 0..<batch {
+                let scale = dense[b].eigenvalues[0]
+                XCTAssertGreaterThan(scale, 1e-6)
+                for k in 0..<classes { XCTAssertEqual(fast.eigenvalues[b][k], dense[b].eigenvalues[k], accuracy: 1e-10 * scale, "\(part) λ\(k + 1)") }
+                for k in classes..<d { XCTAssertEqual(dense[b].eigenvalues[k], 0, accuracy: 1e-10 * scale, "rank ≤ C − 1") }
+                XCTAssertTrue(fast.residuals[b].allSatisfy { $0 < 1e-12 * Swift.max(scale, 1) })
+            }
+            // SpectrumJob: the route and Lanczos on the same operator agree on the top k.
+            var settings = SpectrumSettings()
+            (settings.k, settings.steps, settings.part, settings.piecewiseLinear) = (3, 16, part, model.isPiecewiseLinear)
+            let lanczosRows = try SpectrumJob(model: classifier, settings: settings).rows(for: Batch(images: x, labels: labels, indices: [0, 1]))
+            settings.gaussNewtonRoute = true
+            XCTAssertTrue(settings.takesGaussNewtonRoute)
+            let routeRows = try SpectrumJob(model: classifier, settings: settings).rows(for: Batch(images: x, labels: labels, indices: [0, 1]))
+            XCTAssertEqual(routeRows.map(\.rank), lanczosRows.map(\.rank))
+            for (a, b) in zip(routeRows, lanczosRows) { XCTAssertEqual(a.eigenvalue, b.eigenvalue, accuracy: 1e-9 * Swift.max(Swift.abs(b.eigenvalue), 1e-3)) }
+        }
+        // A smooth network's full Hessian is not Gauss–Newton only: no route there.
+        var settings = SpectrumSettings()
+        (settings.gaussNewtonRoute, settings.piecewiseLinear) = (true, false)
+        XCTAssertFalse(settings.takesGaussNewtonRoute)
+    }
 }

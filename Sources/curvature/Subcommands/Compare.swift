@@ -14,6 +14,12 @@ struct Compare: ParsableCommand {
             numbers (also kept as summary.md). Finished batches of spectra and finished evaluations are kept in --out-dir/.compare-partial \
             until the run completes: after Ctrl-C or a crash, the same command with --resume finishes the run \
             with the same results as an uninterrupted one.
+
+            Examples:
+              M=Data/models/mnist5k-cnn-small
+              curvature compare --data mnist5k --samples 20 --out-dir compare \\
+                --models $M-standard.safetensors,$M-pgd.safetensors,$M-cure.safetensors \\
+                --names standard,pgd,cure
             """)
 
     @Option(help: "Comma-separated model files (.safetensors).")
@@ -22,14 +28,15 @@ struct Compare: ParsableCommand {
     @Option(help: "Comma-separated names, one per model (default: file names).")
     var names: CommaSeparated<String>?
 
-    @Option(help: "Architecture for models without one in their metadata (name or JSON file).")
+    @Option(help: "Architecture for models without one in their metadata: a built-in name (\(BuiltinArchitecture.names.joined(separator: ", "))) or a JSON file.")
     var arch: String?
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "The eigen-solver.") var method: CompareMethod = .lanczos
+    @Option(help: "The eigen-solver: lanczos (top --k from --steps HVPs) or dense (LAPACK on the full d×d matrix); default lanczos, or the exact Gauss–Newton route where it gives the whole spectrum (see spectrum --help).")
+    var method: CompareMethod?
     @OptionGroup var spectrum: SpectrumOptions
-    @Option(help: "Comma-separated ε for the PGD-20 ℓ∞ evaluation.") var epsilons = CommaSeparated<Double>(argument: "0,0.05,0.1,0.15,0.2")!
+    @Option(help: "Comma-separated ε of the PGD ℓ∞ evaluation (--pgd-steps steps), pixels in [0, 1].") var epsilons = CommaSeparated<Double>(argument: "0,0.05,0.1,0.15,0.2")!
     @Option(name: .customLong("pgd-steps"), parsing: .unconditional, help: "PGD steps of the evaluation and the figure.") var pgdSteps: Int = 20
     @Option(name: .customLong("figure-samples"), parsing: .unconditional, help: "Samples in the image figure: the first N of the range.") var figureSamples: Int = 4
     @Option(name: .customLong("figure-indices"), parsing: .unconditional, help: "Comma-separated split indices for the image figure instead (e.g. the 9s of a test set).")
@@ -37,7 +44,7 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("figure-attack"), help: "The perturbation the figure shows.") var figureAttack: FigureAttack = .pgdLinf
     @Option(name: .customLong("figure-epsilon"), parsing: .unconditional, help: "ε of the figure's perturbation (default: the first positive --epsilons).")
     var figureEpsilon: Double?
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Samples per batched spectrum computation.") var batchSize: Int = 50
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Samples per batched spectrum computation (does not change the results).") var batchSize: Int = 50
     @Option(parsing: .unconditional, help: "Seed of the Lanczos start vectors and the attacks' random starts.") var seed: UInt64 = 0
     @Option(help: "Run shard i of n (1-based): whole batches of the samples split into n contiguous parts; each shard's spectra.csv joins with `curvature merge`.")
     var shard: Shard = .whole
@@ -63,7 +70,7 @@ struct Compare: ParsableCommand {
             throw ValidationError("--names must be distinct, non-empty and without commas")
         }
         if let arch { try checkArchitectureName(arch) }
-        _ = try spectrum.settings(method: method.method, seed: seed)
+        _ = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed)
         guard pgdSteps >= 1 else { throw ValidationError("--pgd-steps must be ≥ 1, got \(pgdSteps)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         guard figureSamples >= 0 else { throw ValidationError("--figure-samples must be ≥ 0, got \(figureSamples)") }
@@ -82,7 +89,8 @@ struct Compare: ParsableCommand {
         let networks = try modelPaths.map { try Sequential.load(from: URL(fileURLWithPath: $0), architecture: architecture) }
         var study = ComparisonStudy(models: Array(zip(modelNames, networks)).map { ($0, $1) }, data: images, dataName: data.data,
                                     split: data.split, samples: range)
-        study.settings.spectrum = try spectrum.settings(method: method.method, seed: seed)
+        study.settings.spectrum = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed)
+        study.settings.spectrum.gaussNewtonRoute = method == nil && !spectrum.configuresLanczos
         (study.settings.batchSize, study.settings.epsilons, study.settings.pgdSteps) = (batchSize, epsilons.values, pgdSteps)
         study.settings.figureIndices = figureIndices?.values ?? Array(range.prefix(figureSamples))
         (study.settings.figureAttack, study.settings.figureEpsilon, study.settings.shard) = (figureAttack.attack, figureEpsilon, shard)

@@ -12,30 +12,42 @@ struct Spectrum: ParsableCommand {
             the bottom k (ranks d−k+1…d), --which magnitude the k of largest |λ|. --method dense with \
             --k ≥ d writes all d eigenvalues. --hessian finite uses (∇ℓ(x+heᵢ) − ∇ℓ(x−heᵢ))/2h, \
             symmetrised: the curvature a ReLU network shows across its kinks.
+
+            Examples:
+              curvature spectrum \\
+                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --data mnist5k --samples 20 --k 10 --out spectrum.csv
+              curvature spectrum \\
+                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --data mnist5k --samples 20 --hessian finite --h 0.01 --out finite.csv
             """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var data: DataOptions
 
-    @Option(help: "The eigen-solver.")
-    var method: SpectrumMethod = .lanczos
+    @Option(help: """
+        The eigen-solver: lanczos (top --k from --steps HVPs), power (power iteration) or dense (LAPACK on the full d×d matrix).         Default: lanczos, or the exact Gauss–Newton route (C VJPs and a C×C eigenproblem, then exact zeros) where it gives the         whole spectrum: --part gauss-newton, or the exact loss Hessian of a piecewise-linear (ReLU) network.
+        """)
+    var method: SpectrumMethod?
 
     @OptionGroup var spectrum: SpectrumOptions
     @OptionGroup var job: SampleJobOptions
 
     func validate() throws {
-        _ = try spectrum.settings(method: method, seed: job.seed)
+        _ = try spectrum.settings(method: method ?? .lanczos, seed: job.seed)
     }
 
     func run() throws {
         let prepared = try PreparedSampleJob(model: model, data: data, job: job)
         let d = prepared.network.inputShape.reduce(1, *)
-        var settings = try spectrum.settings(method: method, seed: job.seed)
+        var settings = try spectrum.settings(method: method ?? .lanczos, seed: job.seed)
         settings.steps = Swift.min(settings.steps, d)
+        settings.gaussNewtonRoute = method == nil && !spectrum.configuresLanczos
+        settings.piecewiseLinear = prepared.network.isPiecewiseLinear
         try settings.validate(dimension: d)
         let spectrumJob = SpectrumJob(model: prepared.classifier, settings: settings)
         let fingerprint = try job.fingerprint(spectrum.hessianOptions.record.merging([
-            "method": method.rawValue, "k": String(spectrum.k), "steps": String(settings.steps), "which": spectrum.which.rawValue,
+            "method": settings.takesGaussNewtonRoute ? "gauss-newton" : settings.method.rawValue, "k": String(spectrum.k), "steps": String(settings.steps), "which": spectrum.which.rawValue,
             "reorthogonalization": settings.reorthogonalization.rawValue,
         ]) { $1 }, model: model, data: data, range: prepared.range)
         try job.run(header: SpectrumRow.header, label: "spectrum", model: model, range: prepared.range, fingerprint: fingerprint, start: prepared.start) { samples in

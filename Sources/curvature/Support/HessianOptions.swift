@@ -4,7 +4,7 @@ import Foundation
 
 /// `--hessian exact|finite [--h H]`, and the operator they name for a batch.
 struct HessianOptions: ParsableArguments {
-    @Option(help: "The input Hessian: exact (double backprop) or finite (central differences of gradients with step --h, symmetrised).")
+    @Option(help: "The input Hessian: exact (double backprop) or finite (central differences of gradients with step --h, symmetrised; 2d gradients per sample, so slower).")
     var hessian: HessianKind = .exact
 
     @Option(name: [.customLong("h"), .customLong("finite-h")], parsing: .unconditional,
@@ -60,6 +60,9 @@ struct SpectrumOptions: ParsableArguments {
 
     @Option(help: "Lanczos reorthogonalisation: full (against every earlier vector) or none (default full).")
     var reorthogonalization: Reorthogonalization?
+
+    /// Whether Lanczos' own options were given (then Lanczos runs, never the Gauss–Newton route).
+    var configuresLanczos: Bool { lanczosSteps != nil || reorthogonalization != nil }
 
     /// The Lanczos steps in use.
     var steps: Int { lanczosSteps ?? 40 }
