@@ -15,6 +15,8 @@ public struct GaussNewtonSpectrum {
     public let eigenvalues: [[Double]]
     public let residuals: [[Double]]
     public let logits: Tensor
+    /// Each sample's ‖∇ₓℓ‖ = ‖Jᵀ(p − e_y)‖, from the same Jacobian.
+    public let gradientNorms: [Double]
 
     public init(model: Classifier, images: Tensor, labels: [Int]) throws {
         let batch = labels.count, d = images.count / Swift.max(batch, 1)
@@ -31,9 +33,15 @@ public struct GaussNewtonSpectrum {
             for b in 0..<batch { jacobians[b].replaceSubrange((c * d)..<((c + 1) * d), with: g[(b * d)..<((b + 1) * d)]) }
         }
         let p = InputHessianPart.softmax(logits)
-        var values: [[Double]] = [], residuals: [[Double]] = []
+        var values: [[Double]] = [], residuals: [[Double]] = [], norms: [Double] = []
         for b in 0..<batch {
             let probabilities = Array(p[(b * classes)..<((b + 1) * classes)])
+            var gradient = [Double](repeating: 0, count: d)
+            for c in 0..<classes {
+                let weight = probabilities[c] - (c == labels[b] ? 1 : 0)
+                for i in 0..<d { gradient[i] += weight * jacobians[b][c * d + i] }
+            }
+            norms.append(gradient.reduce(0) { $0 + $1 * $1 }.squareRoot())
             let root = try Self.squareRoot(ofSoftmaxCovariance: probabilities)
             let gram = Self.gram(jacobians[b], rows: classes, length: d)
             let m = Self.product(Self.product(root, gram, classes), root, classes)
@@ -50,6 +58,7 @@ public struct GaussNewtonSpectrum {
         }
         eigenvalues = values
         self.residuals = residuals
+        gradientNorms = norms
     }
 
     /// A^½ for A = diag p − ppᵀ (positive semi-definite), from its eigendecomposition.

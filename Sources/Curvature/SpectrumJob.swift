@@ -19,28 +19,30 @@ public enum HessianKind: String, Sendable, CaseIterable {
 }
 
 extension HessianKind {
-    /// The batch's input-Hessian operator and the logits at the batch.
+    /// The batch's input-Hessian operator, the logits at the batch and each sample's gradient of the
+    /// objective (the loss or the margin).
     ///
     /// - Parameters:
     ///   - part: which part of the loss Hessian (exact Hessians only; the finite one is the full loss Hessian).
     ///   - objective: the loss, or the decision margin.
     public func makeOperator(model: @escaping Classifier, batch: Batch, h: Double, part: HessianPart = .full,
-                             objective: HessianObjective = .loss) throws -> (operator: any BatchedLinearOperator, logits: Tensor) {
+                             objective: HessianObjective = .loss) throws -> (operator: any BatchedLinearOperator, logits: Tensor, gradient: Tensor) {
         switch self {
         case .exact where part == .full && objective == .loss:
             let exact = ExactInputHessian(model: model, images: batch.images, labels: batch.labels, sampleIndices: batch.indices)
-            return (exact, exact.logits)
+            return (exact, exact.logits, exact.gradient)
         case .exact:
             let partial = try InputHessianPart(model: model, images: batch.images, labels: batch.labels, sampleIndices: batch.indices,
                                                part: part, objective: objective)
-            return (partial, partial.logits)
+            return (partial, partial.logits, partial.gradient)
         case .finite:
             guard part == .full && objective == .loss else {
                 throw RunError("--hessian finite is the full loss Hessian at scale h; --part and --objective need --hessian exact")
             }
             let finite = try FiniteScaleInputHessian.build(model: model, images: batch.images, labels: batch.labels,
                                                            sampleIndices: batch.indices, h: h)
-            return (finite.operator, evaluate(model, batch.images))
+            let (_, logits, gradient) = inputGradient(model, batch.images, batch.labels)
+            return (finite.operator, logits, gradient)
         }
     }
 }
@@ -64,14 +66,24 @@ public struct SpectrumRow: Equatable, Sendable {
     public var eigenvalue: Double
     /// Lanczos' residual bound |β_m s_m|, power iteration's ‖Hv − λv‖, or LAPACK's ‖Hz − λz‖.
     public var residual: Double
+    /// ‖∇ₓ of the objective‖₂ of the sample, when asked for (a trailing `gradient_norm` column).
+    public var gradientNorm: Double? = nil
+    /// The finite Hessian's scale, in an h-sweep (a trailing `h` column).
+    public var h: Double? = nil
 
     public static let header = "sample,label,predicted,rank,eigenvalue,residual"
+
+    /// The header with the trailing columns a run adds.
+    public static func header(gradientNorm: Bool, h: Bool) -> String {
+        header + (gradientNorm ? ",gradient_norm" : "") + (h ? ",h" : "")
+    }
 
     public var csv: String { csv(dtype: .float32) }
 
     /// The row with its eigenvalue written as ``CSVNumber`` does for a run in `dtype`.
     public func csv(dtype: DType) -> String {
         "\(sample),\(label),\(predicted),\(rank),\(CSVNumber.format(eigenvalue, dtype: dtype)),\(String(format: "%.3g", residual))"
+            + (gradientNorm.map { "," + CSVNumber.format($0, dtype: dtype) } ?? "") + (h.map { ",\($0)" } ?? "")
     }
 }
 
@@ -98,6 +110,8 @@ public struct SpectrumSettings: Sendable, Equatable {
     /// spectrum asked for: the Gauss–Newton part of the loss Hessian, or the full exact loss Hessian
     /// of a piecewise-linear network. Off when a solver was chosen explicitly.
     public var gaussNewtonRoute = false
+    /// Add each sample's gradient norm to its rows.
+    public var gradientNorm = false
     /// Whether the network is piecewise linear (its exact loss Hessian is then Gauss–Newton only).
     public var piecewiseLinear = false
 
@@ -159,7 +173,8 @@ public struct SpectrumJob {
             throw NumericalFault("sample \(batch.indices[bad / d]): input pixel \(bad % d) is \(batch.images[flat: bad])")
         }
         if s.takesGaussNewtonRoute { return try gaussNewtonRows(for: batch) }
-        let (op, logits) = try s.hessian.makeOperator(model: model, batch: batch, h: s.h, part: s.part, objective: s.objective)
+        let (op, logits, gradient) = try s.hessian.makeOperator(model: model, batch: batch, h: s.h, part: s.part, objective: s.objective)
+        let gradientNorms = s.gradientNorm ? rowNorms(gradient) : nil
         if let bad = logits.scalars.firstIndex(where: { !$0.isFinite }) {
             throw NumericalFault("sample \(batch.indices[bad / logits.shape[1]]): logit \(bad % logits.shape[1]) is \(logits[flat: bad]) (check the weights)")
         }
@@ -169,7 +184,7 @@ public struct SpectrumJob {
         func emit(_ b: Int, _ pairs: [(rank: Int, value: Double, residual: Double)]) {
             for pair in pairs.sorted(by: { $0.rank < $1.rank }) {
                 rows.append(SpectrumRow(sample: batch.indices[b], label: batch.labels[b], predicted: predicted[b],
-                                        rank: pair.rank, eigenvalue: pair.value, residual: pair.residual))
+                                        rank: pair.rank, eigenvalue: pair.value, residual: pair.residual, gradientNorm: gradientNorms?[b]))
             }
         }
         switch s.method {
@@ -223,7 +238,8 @@ public struct SpectrumJob {
             all += (all.count..<d).map { (rank: $0 + 1, value: 0.0, residual: 0.0) }
             for pair in Self.select(all, k: settings.k, end: settings.end, dimension: d).sorted(by: { $0.rank < $1.rank }) {
                 rows.append(SpectrumRow(sample: batch.indices[b], label: batch.labels[b], predicted: predicted[b],
-                                        rank: pair.rank, eigenvalue: pair.value, residual: pair.residual))
+                                        rank: pair.rank, eigenvalue: pair.value, residual: pair.residual,
+                                        gradientNorm: settings.gradientNorm ? spectrum.gradientNorms[b] : nil))
             }
         }
         return rows

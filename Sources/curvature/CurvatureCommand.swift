@@ -6,6 +6,13 @@ struct CurvatureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "curvature",
         abstract: "Eigenvalues of the input Hessian of classifiers: how curved their decision boundaries are.",
+        discussion: """
+            Examples:
+              curvature spectrum \\
+                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --data mnist5k --samples 20 --out spectrum.csv
+              curvature demo --samples 20 --out-dir demo-quick
+            """,
         version: curvatureVersion,
         subcommands: [Train.self, Eval.self, Attack.self, Spectrum.self, Density.self, Trace.self, Merge.self, Compare.self, Demo.self, Bench.self, Plot.self])
 

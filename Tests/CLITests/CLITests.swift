@@ -153,6 +153,33 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// --gradient-norm adds each sample's ‖∇ₓℓ‖; --h with several scales runs each and adds an h
+    /// column, each sample's rows together (so shards still merge byte for byte).
+    func testGradientNormAndScaleSweep() throws {
+        let base = ["spectrum", "--model", modelPath!, "--data", "mnist5k", "--samples", "2", "--k", "2", "--method", "dense",
+                    "--hessian", "finite", "--threads", "2", "--batch-size", "1"]
+        XCTAssertEqual(try run(base + ["--h", "0.05,0.2", "--gradient-norm", "--out", "sweep.csv"]).process.terminationStatus, 0)
+        XCTAssertEqual(try run(base + ["--h", "0.2", "--out", "single.csv"]).process.terminationStatus, 0)
+        let sweep = try String(contentsOf: directory.appendingPathComponent("sweep.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(sweep[0], "sample,label,predicted,rank,eigenvalue,residual,gradient_norm,h")
+        let rows = sweep.dropFirst().map { $0.split(separator: ",").map(String.init) }
+        XCTAssertEqual(rows.count, 2 * 2 * 2)
+        XCTAssertEqual(rows.prefix(4).map { "\($0[0]) \($0[7])" }, ["0 0.05", "0 0.05", "0 0.2", "0 0.2"], "each sample's rows together, scale by scale")
+        let single = try String(contentsOf: directory.appendingPathComponent("single.csv"), encoding: .utf8).split(separator: "\n").dropFirst().map(String.init)
+        XCTAssertEqual(rows.filter { $0[7] == "0.2" }.map { $0.prefix(6).joined(separator: ",") }, Array(single), "the 0.2 rows are the single-scale run's")
+        // The gradient norm is ‖∇ₓℓ‖ of each sample.
+        let model = try Sequential.load(from: URL(fileURLWithPath: modelPath))
+        let data = try loadDataset("mnist5k", split: .test).batch(at: Array(0..<2))
+        let norms = rowNorms(inputGradient({ model($0) }, data.images, data.labels).gradient)
+        for row in rows { XCTAssertEqual(Double(row[6])!, norms[Int(row[0])!], accuracy: 1e-6 * norms[Int(row[0])!]) }
+        // Shards of a sweep merge into the whole file.
+        for i in 1...2 { XCTAssertEqual(try run(base + ["--h", "0.05,0.2", "--gradient-norm", "--shard", "\(i)/2", "--out", "part\(i).csv"]).process.terminationStatus, 0) }
+        XCTAssertEqual(try run(["merge", "part1.csv", "part2.csv", "--out", "merged.csv"]).process.terminationStatus, 0)
+        XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("merged.csv")), try Data(contentsOf: directory.appendingPathComponent("sweep.csv")))
+        let compare = try run(["compare", "--models", modelPath!, "--data", "mnist5k", "--hessian", "finite", "--h", "0.1,0.2", "--out-dir", "c"])
+        XCTAssertEqual(compare.process.terminationStatus, 2, "compare runs one scale")
+    }
+
     func testInterruptedRunKeepsCompleteRowsAndResumesToTheSameFile() throws {
         let samples = 1000
         try run(spectrumArguments("reference.csv", samples: samples))

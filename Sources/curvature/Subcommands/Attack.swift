@@ -14,6 +14,15 @@ struct Attack: ParsableCommand {
             float32 .npy of shape [N, C, H, W]. DeepFool (ℓ2, overshoot 0.02, ≤ 50 iterations) gives each \
             sample's minimal perturbation norm. PGD's random start for a sample depends only on --seed and \
             the sample's index, so results do not depend on --batch-size.
+
+            Examples:
+              curvature attack \\
+                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --data mnist5k --samples 100 --out deepfool.csv
+              curvature attack \\
+                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --data mnist5k --samples 100 --method pgd-linf --epsilon 0.1 \\
+                --images adversarial.npy --out pgd.csv
             """)
 
     @OptionGroup var model: ModelOptions
@@ -22,7 +31,7 @@ struct Attack: ParsableCommand {
     @Option(help: "The attack: DeepFool finds each sample's minimal ℓ2 perturbation, the others attack at --epsilon.")
     var method: AttackMethod = .deepfool
 
-    @Option(parsing: .unconditional, help: "ε of fgsm and pgd (default 0.1).")
+    @Option(parsing: .unconditional, help: "ε of fgsm and pgd: the bound on the perturbation's ℓ∞ (ℓ2 for pgd-l2) norm, pixels in [0, 1] (default 0.1).")
     var epsilon: Double?
 
     @Option(parsing: .unconditional, help: "PGD steps (α = 2.5ε/steps; default 20).")
@@ -48,7 +57,7 @@ struct Attack: ParsableCommand {
     @Option(help: "Also write the perturbed images here (.npy, float32 [N, C, H, W]).")
     var images: String?
 
-    @Option(help: "Output CSV.")
+    @Option(help: "Output CSV (the same rows are printed).")
     var out: String
 
     func validate() throws {

@@ -5,6 +5,11 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the speed of input-gradients and input-HVPs.",
+        discussion: """
+            Examples:
+              curvature bench hvp --model cnn --threads 1
+              curvature bench spectrum --samples 100
+            """,
         subcommands: [BenchHVP.self, BenchSpectrum.self])
 }
 
@@ -16,26 +21,30 @@ struct BenchHVP: ParsableCommand {
             Prints CSV `model,threads,batch,grad_ms,hvp_ms,hvp_per_s`: medians of --repeats timed runs \
             after one warm-up, on B random 1×28×28 inputs with seeded random weights, like the peers in \
             Notebooks-md/scripts/peers.
+
+            Examples:
+              curvature bench hvp --model cnn --batch 128 --threads 1
+              curvature bench hvp --model mlp --dtype float64 --repeats 11 --no-header
             """)
 
     @Option(help: "A built-in network (\(BuiltinArchitecture.names.joined(separator: ", "))): mlp and cnn are the peers' workloads.")
     var model: String = "cnn"
 
-    @Option(parsing: .unconditional, help: "Batch size B.")
+    @Option(parsing: .unconditional, help: "Batch size B: random inputs per gradient and per HVP.")
     var batch: Int = 128
 
     @OptionGroup var threads: ThreadOptions
 
-    @Option(parsing: .unconditional, help: "Timed runs; the median is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs after the warm-up (≥ 5); the median is reported.")
     var repeats: Int = 7
 
     @Option(help: "Arithmetic of weights and inputs.")
     var dtype: DType = .float32
 
-    @Option(parsing: .unconditional, help: "Seed for weights and inputs.")
+    @Option(parsing: .unconditional, help: "Seed of the random weights, inputs and labels.")
     var seed: UInt64 = 0
 
-    @Flag(help: "Omit the CSV header.")
+    @Flag(help: "Omit the CSV header (to append runs to one file).")
     var noHeader = false
 
     func validate() throws {
@@ -81,15 +90,30 @@ struct BenchSpectrum: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spectrum",
         abstract: "Time a whole spectrum job: top-k Lanczos for the first N Fashion-MNIST test images.",
-        discussion: "Prints CSV `model,threads,samples,k,steps,batch,seconds,images_per_s` (loading data and model excluded).")
+        discussion: """
+            Prints CSV `model,threads,samples,k,steps,batch,seconds,images_per_s` (loading data and \
+            model excluded). The exact input Hessian, largest eigenvalues, full reorthogonalisation.
+
+            Examples:
+              curvature bench spectrum --samples 100
+              curvature bench spectrum --samples 200 --k 10 --steps 20 --threads 1 \\
+                --model Data/models/fmnist-cnn-small-standard.safetensors
+            """)
 
     @Option(help: "Weights (.safetensors); default: cnn-small with seeded random weights.")
     var model: String?
-    @Option(parsing: .unconditional) var samples: Int = 1000
-    @Option(parsing: .unconditional) var k: Int = 20
-    @Option(parsing: .unconditional) var steps: Int = 40
-    @Option(name: .customLong("batch-size"), parsing: .unconditional) var batchSize: Int = 100
+    @Option(parsing: .unconditional, help: "How many Fashion-MNIST test images, from the first.") var samples: Int = 1000
+    @Option(parsing: .unconditional, help: "Eigenvalues per image (≤ --steps).") var k: Int = 20
+    @Option(parsing: .unconditional, help: "Lanczos steps m per image (one batched HVP each).") var steps: Int = 40
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images processed together.") var batchSize: Int = 100
     @OptionGroup var threads: ThreadOptions
+
+    func validate() throws {
+        for (option, value) in [("--samples", samples), ("--k", k), ("--steps", steps), ("--batch-size", batchSize)] where value < 1 {
+            throw ValidationError("\(option) must be ≥ 1, got \(value)")
+        }
+        guard k <= steps else { throw ValidationError("--k \(k) is larger than --steps \(steps); raise --steps to at least \(k)") }
+    }
 
     func run() throws {
         threads.apply()

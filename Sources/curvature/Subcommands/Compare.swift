@@ -70,6 +70,9 @@ struct Compare: ParsableCommand {
             throw ValidationError("--names must be distinct, non-empty and without commas")
         }
         if let arch { try checkArchitectureName(arch) }
+        if spectrum.hessianOptions.sweep {
+            throw ValidationError("--h \(spectrum.hessianOptions.scales.map { "\($0)" }.joined(separator: ",")): compare runs one scale; use spectrum, density or trace for an h-sweep")
+        }
         _ = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed)
         guard pgdSteps >= 1 else { throw ValidationError("--pgd-steps must be ≥ 1, got \(pgdSteps)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }

@@ -7,8 +7,14 @@ struct Demo: ParsableCommand {
         abstract: "The study in one command: normal vs PGD vs CURE models on Fashion-MNIST.",
         discussion: """
             Runs `curvature compare` on the shipped reference models (Data/models/fmnist-FAMILY-{standard,pgd,cure}) \
-            for the first --samples Fashion-MNIST test images — top-20 Lanczos eigenvalue profiles of the input \
-            Hessian and PGD-20 robust accuracies — then draws the figures with gnuplot. Results go to --out-dir.
+            for the first --samples Fashion-MNIST test images — top-20 eigenvalue profiles of the input Hessian \
+            (Lanczos for the smooth family; for the ReLU family, whose exact Hessian is Gauss–Newton only, the exact \
+            small-matrix route) and PGD-20 robust accuracies — then draws the figures with gnuplot. Results go to --out-dir.
+            Run it from the repository (or set CURVATURE_DATA to its Data folder).
+
+            Examples:
+              curvature demo --samples 20 --out-dir demo-quick
+              curvature demo --family cnn-small-softplus --out-dir demo-softplus
             """)
 
     /// The shipped model families.
@@ -20,18 +26,24 @@ struct Demo: ParsableCommand {
     @Option(help: "cnn-small (ReLU) or cnn-small-softplus (smooth: the exact Hessian sees all curvature).")
     var family: Family = .cnnSmall
 
-    @Option(parsing: .unconditional, help: "Test images.") var samples: Int = 200
-    @Option(help: "The input Hessian.") var hessian: HessianKind = .exact
-    @Option(parsing: .unconditional, help: "Scale of the finite-scale Hessian.") var h: Double = 0.05
+    @Option(parsing: .unconditional, help: "How many Fashion-MNIST test images, from the first (1…10000).") var samples: Int = 200
+    @Option(help: "The input Hessian: exact (double backprop) or finite (central differences of gradients with step --h).") var hessian: HessianKind = .exact
+    @Option(name: [.customLong("h"), .customLong("finite-h")], parsing: .unconditional,
+            help: "Step of the finite-scale Hessian's central differences, per input coordinate (--hessian finite; default 0.05), as spectrum's --h.")
+    var finiteH: Double?
     @OptionGroup var threads: ThreadOptions
 
-    @Option(name: .customLong("out-dir"), help: "Folder for CSVs and PNGs.")
+    @Option(name: .customLong("out-dir"), help: "Folder for the CSVs and PNGs (created if needed).")
     var outDir: String = "curvature-demo"
 
     @Flag(help: "Continue an interrupted demo (see `curvature compare --resume`).")
     var resume = false
 
     func validate() throws {
+        if let finiteH {
+            guard hessian == .finite else { throw ValidationError("--h \(finiteH) has no effect with --hessian exact; add --hessian finite") }
+            guard finiteH > 0 else { throw ValidationError("--h must be positive, got \(finiteH)") }
+        }
         guard samples >= 1 && samples <= 10_000 else { throw ValidationError("--samples must be in 1…10000, got \(samples)") }
         try OutputPath.checkFolder(outDir, option: "--out-dir")
     }
@@ -50,7 +62,8 @@ struct Demo: ParsableCommand {
         var study = ComparisonStudy(models: Array(zip(names, networks)).map { ($0, $1) }, data: images, dataName: "fashion-mnist",
                                     split: .test, samples: 0..<samples)
         (study.settings.spectrum.method, study.settings.spectrum.k, study.settings.spectrum.steps) = (.lanczos, 20, 40)
-        (study.settings.spectrum.hessian, study.settings.spectrum.h) = (hessian, h)
+        study.settings.spectrum.gaussNewtonRoute = true  // as compare: exact for the ReLU family
+        (study.settings.spectrum.hessian, study.settings.spectrum.h) = (hessian, finiteH ?? 0.05)
         study.settings.epsilons = [0, 0.05, 0.1, 0.15]
         study.settings.figureIndices = Array((0..<samples).prefix(4))
         study.identity = ["model_sha256": try files.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","), "arch": "",

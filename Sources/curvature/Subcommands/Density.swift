@@ -53,20 +53,22 @@ struct Density: ParsableCommand {
             "lambda_min": text(lambdaMin), "lambda_max": text(lambdaMax), "grid_points": String(gridPoints),
         ]
         let fingerprint = try job.fingerprint(hessianOptions.record.merging(settings) { $1 }, model: model, data: data, range: prepared.range)
-        try job.run(header: "sample,lambda,density", label: "density", model: model, range: prepared.range, fingerprint: fingerprint, start: prepared.start) { samples in
+        let header = "sample,lambda,density" + (job.gradientNorm ? ",gradient_norm" : "") + (hessianOptions.sweep ? ",h" : "")
+        try job.run(header: header, label: "density", model: model, range: prepared.range, fingerprint: fingerprint, start: prepared.start) { samples in
             let batch = prepared.images.batch(samples, dtype: prepared.dtype)
-            let op = try hessianOptions.makeOperator(prepared.classifier, batch)
-            var lines: [String] = []
-            // The grid depends on each sample's nodes, so each sample's quadrature is smoothed on its own grid.
-            for (b, result) in try stochasticLanczosQuadrature(op, options: options).enumerated() {
-                let low = lambdaMin ?? result.nodes.min()!, high = lambdaMax ?? result.nodes.max()!
-                let width = sigma ?? Swift.max((high - low) / 100, 1e-12 * Swift.max(Swift.abs(high), 1))
-                let grid = SpectralDensity.uniformGrid(from: lambdaMin ?? low - 4 * width, to: lambdaMax ?? high + 4 * width, count: gridPoints)
-                for (lambda, value) in zip(grid, result.smoothed(on: grid, sigma: width)) {
-                    lines.append("\(batch.indices[b]),\(CSVNumber.format(lambda, dtype: prepared.dtype)),\(CSVNumber.format(value, dtype: prepared.dtype))")
+            return try hessianOptions.sweepLines(batch.indices) { h in
+                let (op, gradientNorms) = try hessianOptions.makeOperator(prepared.classifier, batch, h: h)
+                // The grid depends on each sample's nodes, so each sample's quadrature is smoothed on its own grid.
+                return try stochasticLanczosQuadrature(op, options: options).enumerated().map { b, result in
+                    let low = lambdaMin ?? result.nodes.min()!, high = lambdaMax ?? result.nodes.max()!
+                    let width = sigma ?? Swift.max((high - low) / 100, 1e-12 * Swift.max(Swift.abs(high), 1))
+                    let grid = SpectralDensity.uniformGrid(from: lambdaMin ?? low - 4 * width, to: lambdaMax ?? high + 4 * width, count: gridPoints)
+                    let norm = job.gradientNorm ? "," + CSVNumber.format(gradientNorms[b], dtype: prepared.dtype) : ""
+                    return zip(grid, result.smoothed(on: grid, sigma: width)).map { lambda, value in
+                        "\(batch.indices[b]),\(CSVNumber.format(lambda, dtype: prepared.dtype)),\(CSVNumber.format(value, dtype: prepared.dtype))\(norm)"
+                    }
                 }
             }
-            return lines
         }
     }
 }

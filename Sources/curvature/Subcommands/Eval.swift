@@ -5,15 +5,28 @@ import Foundation
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Clean and robust accuracy of a model.",
-        discussion: "Writes CSV `attack,epsilon,samples,accuracy`, one row per ε (and prints it).")
+        discussion: """
+            Writes CSV `attack,epsilon,samples,accuracy`, one row per ε (and prints it): the fraction \
+            of the samples classified correctly after the attack (ℓ∞ for fgsm and pgd-linf, ℓ2 for \
+            pgd-l2; pixels in [0, 1]).
+
+            Examples:
+              curvature eval \\
+                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --data mnist5k --out clean.csv
+              curvature eval \\
+                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --data mnist5k --samples 200 --attack pgd-linf --epsilon 0,0.05,0.1 \\
+                --out robust.csv
+            """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var data: DataOptions
 
-    @Option(help: "The attack (none: clean accuracy).")
+    @Option(help: "The attack the accuracy is measured under (none: clean accuracy).")
     var attack: AttackKind = .none
 
-    @Option(parsing: .unconditional, help: "Comma-separated ε values of the attack (default 0 without --attack).")
+    @Option(parsing: .unconditional, help: "Comma-separated ε values of the attack, in pixel units (pixels in [0, 1]; default 0 without --attack).")
     var epsilon: CommaSeparated<Double>?
 
     @Option(parsing: .unconditional, help: "PGD steps (α = 2.5ε/steps; default 20).")
@@ -30,7 +43,7 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var threads: ThreadOptions
 
-    @Option(help: "Output CSV.")
+    @Option(help: "Output CSV (the same rows are printed).")
     var out: String
 
     var epsilons: [Double] { epsilon?.values ?? [0] }

@@ -5,12 +5,25 @@ import Foundation
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Join the CSV files of shards into one, as an unsharded run would have written it.",
-        discussion: "Rows are ordered by their first column (the sample), keeping each sample's rows in order; headers must agree and no sample may appear in two files.")
+        discussion: """
+            Rows are ordered by their first column (the sample; in compare's spectra.csv the model, \
+            then the sample), keeping each sample's rows in order; headers must agree and no sample \
+            may appear in two files.
+
+            Examples (two shards of one spectrum run, then the join):
+              curvature spectrum --shard 1/2 --out part1.csv \\
+                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --data mnist5k --samples 100
+              curvature spectrum --shard 2/2 --out part2.csv \\
+                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --data mnist5k --samples 100
+              curvature merge part1.csv part2.csv --out merged.csv
+            """)
 
     @Argument(help: "Shard CSV files (of spectrum, density, trace, or compare's spectra.csv).")
     var inputs: [String]
 
-    @Option(help: "Output CSV.")
+    @Option(help: "Output CSV: all inputs' rows, as one unsharded run writes them.")
     var out: String
 
     func validate() throws {

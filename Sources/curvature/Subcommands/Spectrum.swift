@@ -26,7 +26,7 @@ struct Spectrum: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     @Option(help: """
-        The eigen-solver: lanczos (top --k from --steps HVPs), power (power iteration) or dense (LAPACK on the full d×d matrix).         Default: lanczos, or the exact Gauss–Newton route (C VJPs and a C×C eigenproblem, then exact zeros) where it gives the         whole spectrum: --part gauss-newton, or the exact loss Hessian of a piecewise-linear (ReLU) network.
+        The eigen-solver: lanczos (top --k from --steps HVPs), power (power iteration) or dense (LAPACK on the full d×d matrix). Default: lanczos, or the exact Gauss–Newton route (C VJPs and a C×C eigenproblem, then exact zeros) where it gives the whole spectrum: --part gauss-newton, or the exact loss Hessian of a piecewise-linear (ReLU) network.
         """)
     var method: SpectrumMethod?
 
@@ -45,13 +45,25 @@ struct Spectrum: ParsableCommand {
         settings.gaussNewtonRoute = method == nil && !spectrum.configuresLanczos
         settings.piecewiseLinear = prepared.network.isPiecewiseLinear
         try settings.validate(dimension: d)
-        let spectrumJob = SpectrumJob(model: prepared.classifier, settings: settings)
-        let fingerprint = try job.fingerprint(spectrum.hessianOptions.record.merging([
+        settings.gradientNorm = job.gradientNorm
+        let hessian = spectrum.hessianOptions
+        // One job per scale of an h-sweep (one in all other cases).
+        let jobs = hessian.scales.map { h -> SpectrumJob in
+            var scaled = settings
+            scaled.h = h
+            return SpectrumJob(model: prepared.classifier, settings: scaled)
+        }
+        let fingerprint = try job.fingerprint(hessian.record.merging([
             "method": settings.takesGaussNewtonRoute ? "gauss-newton" : settings.method.rawValue, "k": String(spectrum.k), "steps": String(settings.steps), "which": spectrum.which.rawValue,
             "reorthogonalization": settings.reorthogonalization.rawValue,
         ]) { $1 }, model: model, data: data, range: prepared.range)
-        try job.run(header: SpectrumRow.header, label: "spectrum", model: model, range: prepared.range, fingerprint: fingerprint, start: prepared.start) { samples in
-            try spectrumJob.rows(for: prepared.images.batch(samples, dtype: prepared.dtype)).map { $0.csv(dtype: prepared.dtype) }
+        let header = SpectrumRow.header(gradientNorm: job.gradientNorm, h: hessian.sweep)
+        try job.run(header: header, label: "spectrum", model: model, range: prepared.range, fingerprint: fingerprint, start: prepared.start) { samples in
+            let batch = prepared.images.batch(samples, dtype: prepared.dtype)
+            return try hessian.sweepLines(batch.indices) { h in
+                let rows = try jobs.first { $0.settings.h == h }!.rows(for: batch)
+                return batch.indices.map { sample in rows.filter { $0.sample == sample }.map { $0.csv(dtype: prepared.dtype) } }
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ struct Train: ParsableCommand {
         abstract: "Train a classifier: standard, adversarial (FGSM, PGD), CURE or gradient-norm regularised.",
         discussion: """
             Writes the model (safetensors, architecture in its metadata), a checkpoint after every epoch \
-            (<out>.checkpoint.safetensors) and the log CSV \
+            (<out>.checkpoint.safetensors, removed after success unless --keep-checkpoint) and the log CSV \
             `epoch,loss,penalty,train_accuracy,test_accuracy,test_robust_accuracy,seconds` \
             (test_robust_accuracy: PGD-20 ℓ∞ at --epsilon on --robust-samples test images; \
             train_accuracy: on the inputs trained on, adversarial ones for fgsm and pgd). \
@@ -17,27 +17,35 @@ struct Train: ParsableCommand {
             to its share of the split, largest remainders, fixed by --seed, kept in split order); the \
             model's metadata records each rule (train_subset, robust_subset) and the sha256 of its \
             comma-separated ascending index list (train_subset_sha256, robust_subset_sha256).
+
+            Examples:
+              curvature train --data mnist5k --arch cnn-small --epochs 1 \\
+                --robust-samples 100 --out quick.safetensors
+              curvature train --data mnist5k --arch cnn-small --mode cure --lambda 4 \\
+                --cure-h 3 --h-ramp-epochs 2 --epochs 5 --seed 1 --out cure.safetensors
+              curvature train --data fashion-mnist --arch cnn-small --mode pgd \\
+                --epsilon 0.1 --pgd-steps 7 --keep-checkpoint --out pgd.safetensors
             """)
 
-    @Option(help: "fashion-mnist, mnist5k, or a directory of MNIST-style IDX files.")
+    @Option(help: "The images: fashion-mnist (28×28, 60000/10000), mnist5k (Data/mnist_5k.csv.gz, 4000/1000) or a folder of MNIST-style IDX files; trains on the train split, tests on the test split.")
     var data: String
 
     @Option(help: "A built-in architecture (\(BuiltinArchitecture.names.joined(separator: ", "))) or a JSON file.")
     var arch: String
 
-    @Option(help: "What a training step minimises.")
+    @Option(help: "What a training step minimises: cross-entropy on clean (standard), FGSM or PGD inputs, or cross-entropy plus the CURE or gradient-norm (gradnorm) penalty.")
     var mode: TrainingMode = .standard
 
-    @Option(parsing: .unconditional, help: "ε of the ℓ∞ threat model (fgsm, pgd, and the per-epoch robust accuracy).")
+    @Option(parsing: .unconditional, help: "ε of the ℓ∞ threat model in pixel units, pixels in [0, 1] (fgsm, pgd, and the per-epoch robust accuracy).")
     var epsilon: Double = 0.1
 
     @Option(parsing: .unconditional, help: "Passes over the training data.")
     var epochs: Int = 5
 
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per optimiser step.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per optimiser step (the last batch of an epoch may be smaller).")
     var batchSize: Int = 128
 
-    @Option(help: "The optimiser.")
+    @Option(help: "The optimiser: SGD (see --momentum, --nesterov), Adam or AdamW (decoupled weight decay).")
     var optimizer: TrainingConfiguration.OptimizerKind = .adam
 
     @Option(parsing: .unconditional, help: "Learning rate (peak rate for onecycle).")
@@ -49,10 +57,10 @@ struct Train: ParsableCommand {
     @Flag(help: "Nesterov momentum (--optimizer sgd).")
     var nesterov = false
 
-    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "L2 weight decay (decoupled for adamw).")
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "L2 weight decay coefficient (decoupled for adamw).")
     var weightDecay: Double = 0
 
-    @Option(help: "constant, step[:EPOCHS:GAMMA], cosine or onecycle.")
+    @Option(help: "Learning-rate schedule: constant, step[:EPOCHS:GAMMA] (×GAMMA every EPOCHS epochs; default step:1:0.1), cosine (down to 0) or onecycle.")
     var schedule: String = "constant"
 
     @Option(name: .customLong("pgd-steps"), parsing: .unconditional, help: "PGD steps k (--mode pgd; default 7).")
@@ -68,14 +76,14 @@ struct Train: ParsableCommand {
             help: "CURE's scale h, the ℓ2 length of the finite-difference step (--mode cure; default 1). Not the --h of spectrum, a per-coordinate step.")
     var cureH: Double?
 
-    @Option(name: .customLong("h-ramp-epochs"), parsing: .unconditional, help: "Grow CURE's h linearly over this many first epochs (--mode cure).")
+    @Option(name: .customLong("h-ramp-epochs"), parsing: .unconditional, help: "Grow CURE's h linearly over this many first epochs (--mode cure; default 0: the full h from the start).")
     var hRampEpochs: Int?
 
     @Option(name: .customLong("robust-samples"), parsing: .unconditional,
             help: "Test images (a seeded class-stratified subset) for the per-epoch PGD-20 accuracy at --epsilon (0 to skip).")
     var robustSamples: Int = 1000
 
-    @Option(name: .customLong("train-samples"), parsing: .unconditional, help: "Train on a seeded class-stratified subset of N images of the train split.")
+    @Option(name: .customLong("train-samples"), parsing: .unconditional, help: "Train on a seeded class-stratified subset of N images of the train split (default: all).")
     var trainSamples: Int?
 
     @Flag(name: .customLong("skip-nonfinite"), help: "Skip batches whose loss is NaN or infinite instead of stopping.")
@@ -86,7 +94,7 @@ struct Train: ParsableCommand {
 
     @OptionGroup var threads: ThreadOptions
 
-    @Option(help: "Resume from this checkpoint (refused when made with other options or data).")
+    @Option(help: "Resume from this checkpoint, e.g. <out>.checkpoint.safetensors of an interrupted run (refused when made with other options or data).")
     var resume: String?
 
     @Flag(name: .customLong("keep-checkpoint"), help: "Keep <out>.checkpoint.safetensors after a successful run (it is removed otherwise).")

@@ -4,16 +4,16 @@ import Foundation
 
 /// `--data NAME|DIR --split train|test [--samples N] [--offset O]`.
 struct DataOptions: ParsableArguments {
-    @Option(help: "fashion-mnist, mnist5k, or a directory of MNIST-style IDX files.")
+    @Option(help: "The images: fashion-mnist (28×28, 60000/10000), mnist5k (Data/mnist_5k.csv.gz, 4000/1000) or a folder of MNIST-style IDX files.")
     var data: String
 
-    @Option(help: "The split to read.")
+    @Option(help: "The split the samples come from.")
     var split: Split = .test
 
-    @Option(parsing: .unconditional, help: "How many samples, from --offset (default: all).")
+    @Option(parsing: .unconditional, help: "How many samples, from --offset on (default: all to the end of the split).")
     var samples: Int?
 
-    @Option(parsing: .unconditional, help: "Index of the first sample within the split.")
+    @Option(parsing: .unconditional, help: "Index of the first sample within the split (0-based).")
     var offset: Int = 0
 
     func validate() throws {

@@ -8,8 +8,11 @@ struct HessianOptions: ParsableArguments {
     var hessian: HessianKind = .exact
 
     @Option(name: [.customLong("h"), .customLong("finite-h")], parsing: .unconditional,
-            help: "Step of the finite-scale Hessian's central differences, per input coordinate (--hessian finite; default 0.01).")
-    var finiteH: Double?
+            help: """
+                Step of the finite-scale Hessian's central differences, per input coordinate (--hessian finite; default 0.01). \
+                Several, comma-separated (e.g. 0.01,0.03,0.1,0.3), run each scale and add a trailing `h` column.
+                """)
+    var finiteH: CommaSeparated<Double>?
 
     @Option(help: "Which part of the exact loss Hessian H = Jᵀ(diag p − ppᵀ)J + Σₖ gₖ∇²zₖ: full, gauss-newton (the first term) or residual (the second).")
     var part: HessianPart = .full
@@ -17,13 +20,20 @@ struct HessianOptions: ParsableArguments {
     @Option(help: "Whose Hessian: loss (cross-entropy), or margin (z_y − z_j*, j* the strongest other class at x, held fixed: the decision function's own curvature).")
     var objective: HessianObjective = .loss
 
-    /// The finite-difference step in use.
-    var h: Double { finiteH ?? 0.01 }
+    /// The finite-difference steps in use, in the order given.
+    var scales: [Double] { finiteH?.values ?? [0.01] }
+
+    /// The (first) finite-difference step.
+    var h: Double { scales[0] }
+
+    /// Whether several scales were given: each runs, and rows carry an `h` column.
+    var sweep: Bool { scales.count > 1 }
 
     func validate() throws {
         if let finiteH {
-            guard hessian == .finite else { throw ValidationError("--h \(finiteH) has no effect with --hessian exact; add --hessian finite") }
-            guard finiteH > 0 else { throw ValidationError("--h must be positive, got \(finiteH)") }
+            guard hessian == .finite else { throw ValidationError("--h \(finiteH.text) has no effect with --hessian exact; add --hessian finite") }
+            if let bad = finiteH.values.first(where: { !($0 > 0) }) { throw ValidationError("--h must be positive, got \(bad)") }
+            guard Set(finiteH.values).count == finiteH.values.count else { throw ValidationError("--h \(finiteH.text) repeats a scale") }
         }
         if hessian == .finite && part != .full { throw ValidationError("--part \(part.rawValue) needs --hessian exact (the finite Hessian is the full loss Hessian)") }
         if hessian == .finite && objective != .loss { throw ValidationError("--objective \(objective.rawValue) needs --hessian exact (the finite Hessian is the loss's)") }
@@ -32,13 +42,22 @@ struct HessianOptions: ParsableArguments {
         }
     }
 
-    func makeOperator(_ model: @escaping Classifier, _ batch: Batch) throws -> any BatchedLinearOperator {
-        try hessian.makeOperator(model: model, batch: batch, h: h, part: part, objective: objective).operator
+    /// The operator at finite scale `h` (ignored for the exact Hessian), and each sample's gradient norm.
+    func makeOperator(_ model: @escaping Classifier, _ batch: Batch, h: Double) throws -> (operator: any BatchedLinearOperator, gradientNorms: [Double]) {
+        let made = try hessian.makeOperator(model: model, batch: batch, h: h, part: part, objective: objective)
+        return (made.operator, rowNorms(made.gradient))
+    }
+
+    /// A per-sample job's lines for one batch, for each scale of a sweep (with a trailing h), kept
+    /// together by sample: each sample's lines for the first scale, then the next, and so on.
+    func sweepLines(_ samples: [Int], _ lines: (_ h: Double) throws -> [[String]]) rethrows -> [String] {
+        let perScale = try scales.map { h in try lines(h).map { group in sweep ? group.map { "\($0),\(h)" } : group } }
+        return samples.indices.flatMap { b in perScale.flatMap { $0[b] } }
     }
 
     /// The settings a result file's metadata records (h only where it counts).
     var record: [String: String] {
-        var record = hessian == .finite ? ["hessian": hessian.rawValue, "h": String(h)] : ["hessian": hessian.rawValue]
+        var record = hessian == .finite ? ["hessian": hessian.rawValue, "h": scales.map { "\($0)" }.joined(separator: ",")] : ["hessian": hessian.rawValue]
         if part != .full { record["part"] = part.rawValue }
         if objective != .loss { record["objective"] = objective.rawValue }
         return record

@@ -13,10 +13,13 @@ struct SampleJobOptions: ParsableArguments {
     @Option(help: "Run shard i of n (1-based, e.g. 2/8): whole batches split into n contiguous parts; join with `curvature merge`.")
     var shard: Shard = .whole
 
-    @Flag(help: "Continue an interrupted run from <out>.partial.")
+    @Flag(name: .customLong("gradient-norm"), help: "Add a trailing gradient_norm column: each sample's ‖∇ₓ of the objective‖₂, to read curvature relative to slope (|λ|/‖∇ℓ‖).")
+    var gradientNorm = false
+
+    @Flag(help: "Continue an interrupted run from <out>.partial (same options; --batch-size and --threads may change).")
     var resume = false
 
-    @Option(help: "Model arithmetic (Lanczos vectors are always Float64).")
+    @Option(help: "Arithmetic of the model and the HVPs (Lanczos vectors are always Float64).")
     var dtype: DType = .float32
 
     @OptionGroup var threads: ThreadOptions
@@ -42,6 +45,7 @@ struct SampleJobOptions: ParsableArguments {
         settings.merging([
             "data": data.data, "split": data.split.rawValue, "samples": "\(range.lowerBound)..<\(range.upperBound)",
             "shard": shard.description, "dtype": dtype.rawValue, "seed": String(seed), "arch": model.arch ?? "",
+            "gradient_norm": gradientNorm ? "yes" : "no",
             "model_sha256": try SHA256.hex(fileAt: model.url),
             "data_sha256": try dataChecksum(data.data, split: data.split),
         ]) { $1 }
