@@ -4,45 +4,17 @@ import XCTest
 
 /// `curvature attack`: misclassified samples are reported, not attacked; adversarial images stay
 /// in [0, 1]; PGD's per-sample results do not depend on --batch-size.
-final class AttackStatusTests: XCTestCase {
-    private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    private var directory: URL!
+final class AttackStatusTests: ExecutableTestCase {
     private var modelPath: String!
 
-    private var executable: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("curvature")
-    }
-
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("curvature-attack-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        // An untrained tiny network: most samples are misclassified, some are not.
-        let json = #"{"input":[1,28,28],"layers":[{"type":"flatten"},{"type":"linear","in":784,"out":8},{"type":"softplus","beta":2},{"type":"linear","in":8,"out":10}]}"#
-        let model = try Sequential(try Architecture(json: Data(json.utf8)), seed: 3)
-        modelPath = directory.appendingPathComponent("tiny.safetensors").path
-        try model.save(to: URL(fileURLWithPath: modelPath))
-        if !FileManager.default.fileExists(atPath: executable.path) { throw XCTSkip("no curvature executable at \(executable.path)") }
+        try super.setUpWithError()
+        modelPath = try saveTinyModel()
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
     /// Runs the executable; returns its exit status and standard error.
     @discardableResult
-    private func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment["CURVATURE_DATA"] = Self.repository.appendingPathComponent("Data").path
-        process.environment = environment
-        let err = Pipe()
-        (process.standardOutput, process.standardError) = (FileHandle.nullDevice, err)
-        try process.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, message)
-    }
+    private func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) { try status(arguments) }
 
     private struct Row {
         let fields: [String]

@@ -3,42 +3,17 @@ import Foundation
 import XCTest
 
 /// The `curvature` executable as scripts use it: exit codes, sharding, interruption and resume.
-final class CLITests: XCTestCase {
-    private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    private var directory: URL!
+final class CLITests: ExecutableTestCase {
     private var modelPath: String!
 
-    private var executable: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("curvature")
-    }
-
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("curvature-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        // A tiny smooth network keeps the debug-build runs fast.
-        let json = #"{"input":[1,28,28],"layers":[{"type":"flatten"},{"type":"linear","in":784,"out":8},{"type":"softplus","beta":2},{"type":"linear","in":8,"out":10}]}"#
-        let model = try Sequential(try Architecture(json: Data(json.utf8)), seed: 3)
-        modelPath = directory.appendingPathComponent("tiny.safetensors").path
-        try model.save(to: URL(fileURLWithPath: modelPath))
-        if !FileManager.default.fileExists(atPath: executable.path) { throw XCTSkip("no curvature executable at \(executable.path)") }
+        try super.setUpWithError()
+        modelPath = try saveTinyModel()
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
     @discardableResult
     private func run(_ arguments: [String], wait: Bool = true) throws -> (process: Process, stdout: Pipe, stderr: Pipe) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment["CURVATURE_DATA"] = Self.repository.appendingPathComponent("Data").path
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        (process.standardOutput, process.standardError) = (out, err)
-        try process.run()
-        if wait { process.waitUntilExit() }
-        return (process, out, err)
+        try launch(arguments, wait: wait)
     }
 
     /// Starts a run, sends SIGINT once `file` holds `lines` lines (or after a minute), and waits for it to end.
@@ -53,7 +28,6 @@ final class CLITests: XCTestCase {
         return started
     }
 
-    private func text(_ pipe: Pipe) -> String { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
 
     private func spectrumArguments(_ out: String, samples: Int = 40, extra: [String] = []) -> [String] {
         ["spectrum", "--model", modelPath, "--data", "mnist5k", "--split", "test", "--samples", "\(samples)",

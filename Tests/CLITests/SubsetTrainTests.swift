@@ -4,37 +4,8 @@ import XCTest
 
 /// `curvature train --train-samples N --robust-samples M`: seeded class-stratified subsets,
 /// recorded in the model's metadata.
-final class SubsetTrainTests: XCTestCase {
-    private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    private var directory: URL!
-
-    private var executable: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("curvature")
-    }
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("curvature-subset-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: executable.path) { throw XCTSkip("no curvature executable at \(executable.path)") }
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
-    private func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment["CURVATURE_DATA"] = Self.repository.appendingPathComponent("Data").path
-        process.environment = environment
-        let err = Pipe()
-        (process.standardOutput, process.standardError) = (FileHandle.nullDevice, err)
-        try process.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, message)
-    }
+final class SubsetTrainTests: ExecutableTestCase {
+    private func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) { try status(arguments) }
 
     private func split(_ split: Split) throws -> LabeledImages {
         setenv(DataDirectory.environmentVariable, Self.repository.appendingPathComponent("Data").path, 1)

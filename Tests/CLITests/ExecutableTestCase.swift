@@ -1,0 +1,68 @@
+import Curvature
+import Foundation
+import XCTest
+
+/// Tests of the `curvature` executable built beside the test bundle, run in a scratch folder as
+/// scripts run it (with `CURVATURE_DATA` pointing at the repository's `Data`).
+class ExecutableTestCase: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    var directory: URL!
+
+    var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("curvature")
+    }
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("curvature-\(type(of: self))-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: executable.path) { throw XCTSkip("no curvature executable at \(executable.path)") }
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    /// Starts the executable in the scratch folder; waits for it unless `wait` is false.
+    @discardableResult
+    func launch(_ arguments: [String], wait: Bool = true) throws -> (process: Process, stdout: Pipe, stderr: Pipe) {
+        let process = makeProcess(arguments)
+        let out = Pipe(), err = Pipe()
+        (process.standardOutput, process.standardError) = (out, err)
+        try process.run()
+        if wait { process.waitUntilExit() }
+        return (process, out, err)
+    }
+
+    /// Runs the executable to the end, reading its stderr as it goes (stdout discarded).
+    @discardableResult
+    func status(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let process = makeProcess(arguments)
+        let err = Pipe()
+        (process.standardOutput, process.standardError) = (FileHandle.nullDevice, err)
+        try process.run()
+        let message = text(err)
+        process.waitUntilExit()
+        return (process.terminationStatus, message)
+    }
+
+    private func makeProcess(_ arguments: [String]) -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment["CURVATURE_DATA"] = Self.repository.appendingPathComponent("Data").path
+        process.environment = environment
+        return process
+    }
+
+    func text(_ pipe: Pipe) -> String { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+
+    /// A tiny smooth network (flatten, 784→8, softplus, 8→10) saved in the scratch folder: keeps
+    /// debug-build runs fast; untrained, so most samples are misclassified and some are not.
+    func saveTinyModel() throws -> String {
+        let json = #"{"input":[1,28,28],"layers":[{"type":"flatten"},{"type":"linear","in":784,"out":8},{"type":"softplus","beta":2},{"type":"linear","in":8,"out":10}]}"#
+        let model = try Sequential(try Architecture(json: Data(json.utf8)), seed: 3)
+        let path = directory.appendingPathComponent("tiny.safetensors").path
+        try model.save(to: URL(fileURLWithPath: path))
+        return path
+    }
+}
