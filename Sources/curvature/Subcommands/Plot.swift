@@ -100,6 +100,7 @@ struct Plot: ParsableCommand {
         }
         if input.isEmpty { throw ValidationError("--input must name a CSV file") }
         if output.isEmpty { throw ValidationError("--output must name a PNG file") }
+        try OutputPath.checkFile(output, option: "--output")
     }
 
     func run() throws {
