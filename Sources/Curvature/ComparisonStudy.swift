@@ -86,7 +86,9 @@ public struct ComparisonStudy {
         }
         for (name, network) in models {
             try checkInput(network, fits: data, modelName: name, dataName: dataName)
-            try settings.spectrum.validate(dimension: network.inputShape.reduce(1, *), modelName: name)
+            var spectrum = settings.spectrum
+            spectrum.piecewiseLinear = network.isPiecewiseLinear
+            try spectrum.validate(dimension: network.inputShape.reduce(1, *), modelName: name)
         }
         guard samples.lowerBound >= 0, samples.upperBound <= data.count, !samples.isEmpty else {
             throw RunError("samples \(samples.lowerBound)..<\(samples.upperBound) are not within the \(data.count) images of \(dataName)'s \(split) split")

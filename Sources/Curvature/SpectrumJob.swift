@@ -130,7 +130,7 @@ public struct SpectrumSettings: Sendable, Equatable {
     /// Checks the settings against a model's input dimension before any work.
     public func validate(dimension d: Int, modelName: String = "the model") throws {
         guard k >= 1, steps >= 1, powerIterations >= 1 else { throw RunError("k, steps and power iterations must be ≥ 1") }
-        if method == .lanczos && k > steps {
+        if method == .lanczos && k > steps && !takesGaussNewtonRoute {
             throw RunError("--k \(k) is larger than --steps \(steps): Lanczos finds at most m Ritz values; raise --steps to at least \(k)")
         }
         if method == .dense && d > denseLimit {

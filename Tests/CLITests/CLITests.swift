@@ -200,6 +200,20 @@ final class CLITests: ExecutableTestCase {
     }
 
     /// A second Ctrl-C stops at once, keeping every finished batch.
+    /// The exact Gauss–Newton route writes every rank asked for, beyond Lanczos' --steps; a network
+    /// whose Hessian is not Gauss–Newton only still needs --steps ≥ --k.
+    func testTheGaussNewtonRouteWritesEveryRankAskedFor() throws {
+        let base = ["spectrum", "--model", modelPath!, "--data", "mnist5k", "--samples", "2", "--k", "50"]
+        let route = try run(base + ["--part", "gauss-newton", "--out", "gn.csv"])
+        XCTAssertEqual(route.process.terminationStatus, 0, text(route.stderr))
+        let rows = try String(contentsOf: directory.appendingPathComponent("gn.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertEqual(rows.count, 2 * 50)
+        XCTAssertTrue(rows.filter { $0.split(separator: ",")[3] == "50" }.allSatisfy { Double($0.split(separator: ",")[4]) == 0 }, "ranks past C are exact zeros")
+        let full = try run(base + ["--out", "full.csv"])
+        XCTAssertEqual(full.process.terminationStatus, 2, "the smooth tiny network's full Hessian needs Lanczos")
+        XCTAssertTrue(text(full.stderr).contains("raise --steps"), text(full.stderr))
+    }
+
     func testASecondInterruptStopsAtOnceKeepingFinishedBatches() throws {
         let partial = directory.appendingPathComponent("twice.csv.partial")
         let started = try run(spectrumArguments("twice.csv", samples: 1000), wait: false)

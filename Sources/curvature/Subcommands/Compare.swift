@@ -73,7 +73,7 @@ struct Compare: ParsableCommand {
         if spectrum.hessianOptions.sweep {
             throw ValidationError("--h \(spectrum.hessianOptions.scales.map { "\($0)" }.joined(separator: ",")): compare runs one scale; use spectrum, density or trace for an h-sweep")
         }
-        _ = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed)
+        _ = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed, routeAllowed: method == nil)
         guard pgdSteps >= 1 else { throw ValidationError("--pgd-steps must be ≥ 1, got \(pgdSteps)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         guard figureSamples >= 0 else { throw ValidationError("--figure-samples must be ≥ 0, got \(figureSamples)") }
@@ -92,8 +92,7 @@ struct Compare: ParsableCommand {
         let networks = try modelPaths.map { try Sequential.load(from: URL(fileURLWithPath: $0), architecture: architecture) }
         var study = ComparisonStudy(models: Array(zip(modelNames, networks)).map { ($0, $1) }, data: images, dataName: data.data,
                                     split: data.split, samples: range)
-        study.settings.spectrum = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed)
-        study.settings.spectrum.gaussNewtonRoute = method == nil && !spectrum.configuresLanczos
+        study.settings.spectrum = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed, routeAllowed: method == nil)
         (study.settings.batchSize, study.settings.epsilons, study.settings.pgdSteps) = (batchSize, epsilons.values, pgdSteps)
         study.settings.figureIndices = figureIndices?.values ?? Array(range.prefix(figureSamples))
         (study.settings.figureAttack, study.settings.figureEpsilon, study.settings.shard) = (figureAttack.attack, figureEpsilon, shard)

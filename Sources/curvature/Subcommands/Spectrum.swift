@@ -34,16 +34,18 @@ struct Spectrum: ParsableCommand {
     @OptionGroup var job: SampleJobOptions
 
     func validate() throws {
-        _ = try spectrum.settings(method: method ?? .lanczos, seed: job.seed)
+        _ = try spectrum.settings(method: method ?? .lanczos, seed: job.seed, routeAllowed: method == nil)
     }
 
     func run() throws {
         let prepared = try PreparedSampleJob(model: model, data: data, job: job)
         let d = prepared.network.inputShape.reduce(1, *)
-        var settings = try spectrum.settings(method: method ?? .lanczos, seed: job.seed)
+        var settings = try spectrum.settings(method: method ?? .lanczos, seed: job.seed, routeAllowed: method == nil)
         settings.steps = Swift.min(settings.steps, d)
-        settings.gaussNewtonRoute = method == nil && !spectrum.configuresLanczos
         settings.piecewiseLinear = prepared.network.isPiecewiseLinear
+        if settings.method == .lanczos && !settings.takesGaussNewtonRoute && spectrum.k > spectrum.steps {
+            throw ValidationError("--k \(spectrum.k) is larger than --steps \(spectrum.steps): Lanczos finds at most m Ritz values (this network's Hessian is not Gauss–Newton only); raise --steps to at least \(spectrum.k)")
+        }
         try settings.validate(dimension: d)
         settings.gradientNorm = job.gradientNorm
         let hessian = spectrum.hessianOptions

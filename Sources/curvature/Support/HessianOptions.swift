@@ -92,17 +92,20 @@ struct SpectrumOptions: ParsableArguments {
     }
 
     /// Settings for `method`, checked against each other.
-    func settings(method: SpectrumMethod, seed: UInt64) throws -> SpectrumSettings {
+    /// - Parameter routeAllowed: the exact Gauss–Newton route may replace Lanczos (no solver chosen);
+    ///   then `--k > --steps` is checked once the network is known.
+    func settings(method: SpectrumMethod, seed: UInt64, routeAllowed: Bool = false) throws -> SpectrumSettings {
         if method != .lanczos {
             if let lanczosSteps { throw ValidationError("--steps \(lanczosSteps) has no effect with --method \(method.rawValue); it sets Lanczos' steps") }
             if let reorthogonalization {
                 throw ValidationError("--reorthogonalization \(reorthogonalization.rawValue) has no effect with --method \(method.rawValue); it applies to Lanczos")
             }
         }
-        if method == .lanczos && k > steps {
+        if method == .lanczos && k > steps && !(routeAllowed && !configuresLanczos) {
             throw ValidationError("--k \(k) is larger than --steps \(steps): Lanczos finds at most m Ritz values; raise --steps to at least \(k)")
         }
         var settings = SpectrumSettings()
+        settings.gaussNewtonRoute = routeAllowed && !configuresLanczos
         (settings.method, settings.k, settings.steps, settings.end, settings.seed) = (method, k, steps, which, seed)
         (settings.hessian, settings.h, settings.reorthogonalization) = (hessianOptions.hessian, hessianOptions.h, reorthogonalization ?? .full)
         (settings.part, settings.objective) = (hessianOptions.part, hessianOptions.objective)
