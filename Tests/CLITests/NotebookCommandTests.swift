@@ -11,15 +11,26 @@ final class NotebookCommandTests: XCTestCase {
     private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Commands in ```sh blocks: lines starting with `curvature`, `swift run … curvature` or a
-    /// path ending in /curvature, with `\` continuations joined; `&&` chains split.
+    /// path ending in /curvature, with `\` continuations joined; `&&` chains split; shell variables
+    /// set in the notebook (`NAME=value` lines) expanded.
     static func commands(in text: String) -> [String] {
-        var commands: [String] = [], inBlock = false, pending = ""
+        var commands: [String] = [], inBlock = false, pending = "", variables: [String: String] = [:]
         for rawLine in text.components(separatedBy: "\n") {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.hasPrefix("```") { inBlock = line.count > 3 && !inBlock ? line.hasPrefix("```sh") || line.hasPrefix("```bash") : false; continue }
             guard inBlock else { continue }
             pending += (pending.isEmpty ? "" : " ") + (line.hasSuffix("\\") ? String(line.dropLast()) : line)
             if line.hasSuffix("\\") { continue }
+            // Longer names first, so $SOFTPLUS is not read as $S followed by OFTPLUS.
+            for name in variables.keys.sorted(by: { $0.count > $1.count }) {
+                pending = pending.replacingOccurrences(of: "$" + name, with: variables[name]!)
+            }
+            if let equals = pending.firstIndex(of: "="), !pending.contains(" ") || pending[..<equals].allSatisfy({ $0.isUppercase || $0 == "_" }),
+               pending[..<equals].allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }), !pending[..<equals].isEmpty {
+                variables[String(pending[..<equals])] = tokens(String(pending[pending.index(after: equals)...])).joined(separator: " ")
+                pending = ""
+                continue
+            }
             for part in pending.components(separatedBy: "&&") {
                 var words = tokens(part)
                 if words.first == "$" { words.removeFirst() }
