@@ -16,13 +16,10 @@ struct Attack: ParsableCommand {
             the sample's index, so results do not depend on --batch-size.
 
             Examples:
-              curvature attack \\
-                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
-                --data mnist5k --samples 100 --out deepfool.csv
-              curvature attack \\
-                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
-                --data mnist5k --samples 100 --method pgd-linf --epsilon 0.1 \\
-                --images adversarial.npy --out pgd.csv
+              M=Data/models/mnist5k-cnn-small-standard.safetensors
+              curvature attack --model $M --data mnist5k --samples 100 --out deepfool.csv
+              curvature attack --model $M --data mnist5k --samples 100 \\
+                --method pgd-linf --epsilon 0.1 --images adversarial.npy --out pgd.csv
             """)
 
     @OptionGroup var model: ModelOptions
@@ -34,11 +31,7 @@ struct Attack: ParsableCommand {
     @Option(parsing: .unconditional, help: "ε of fgsm and pgd: the bound on the perturbation's ℓ∞ (ℓ2 for pgd-l2) norm, pixels in [0, 1] (default 0.1).")
     var epsilon: Double?
 
-    @Option(parsing: .unconditional, help: "PGD steps (α = 2.5ε/steps; default 20).")
-    var steps: Int?
-
-    @Option(parsing: .unconditional, help: "PGD random restarts (default 1).")
-    var restarts: Int?
+    @OptionGroup var pgd: PGDOptions
 
     @Option(parsing: .unconditional, help: "DeepFool's overshoot: the perturbation is scaled by 1 + overshoot (default 0.02).")
     var overshoot: Double?
@@ -49,9 +42,6 @@ struct Attack: ParsableCommand {
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Samples attacked together (does not change the results).")
     var batchSize: Int = 100
 
-    @Option(help: "Seed of PGD's random starts (each sample draws from its own stream; default 0).")
-    var seed: UInt64?
-
     @OptionGroup var threads: ThreadOptions
 
     @Option(help: "Also write the perturbed images here (.npy, float32 [N, C, H, W]).")
@@ -61,11 +51,9 @@ struct Attack: ParsableCommand {
     var out: String
 
     func validate() throws {
-        let pgd = method == .pgdLinf || method == .pgdL2
+        try pgd.check(attack: method.fixedEpsilon, named: "--method \(method.rawValue)")
         for (option, given, applies, to) in [
             ("--epsilon", epsilon != nil, method != .deepfool, "fgsm, pgd-linf and pgd-l2"),
-            ("--steps", steps != nil, pgd, "pgd-linf and pgd-l2"), ("--restarts", restarts != nil, pgd, "pgd-linf and pgd-l2"),
-            ("--seed", seed != nil, pgd, "pgd-linf and pgd-l2"),
             ("--overshoot", overshoot != nil, method == .deepfool, "deepfool"),
             ("--max-iterations", maxIterations != nil, method == .deepfool, "deepfool"),
         ] where given && !applies {
@@ -73,7 +61,7 @@ struct Attack: ParsableCommand {
         }
         if let epsilon, !(epsilon >= 0) { throw ValidationError("--epsilon must be ≥ 0, got \(epsilon)") }
         if let overshoot, !(overshoot >= 0) { throw ValidationError("--overshoot must be ≥ 0, got \(overshoot)") }
-        for (option, value) in [("--steps", steps), ("--restarts", restarts), ("--max-iterations", maxIterations), ("--batch-size", batchSize)] {
+        for (option, value) in [("--max-iterations", maxIterations), ("--batch-size", batchSize)] {
             if let value, value < 1 { throw ValidationError("\(option) must be ≥ 1, got \(value)") }
         }
         try OutputPath.checkFile(out, option: "--out")
@@ -94,7 +82,7 @@ struct Attack: ParsableCommand {
             let adversarial: Tensor, attacked: [Bool]
             if let attack = method.fixedEpsilon {
                 (adversarial, attacked) = attack.imagesOfCorrectlyClassified(
-                    classifier, batch, clean: clean, epsilon: epsilon ?? 0.1, steps: steps ?? 20, restarts: restarts ?? 1, seed: seed ?? 0)
+                    classifier, batch, clean: clean, epsilon: epsilon ?? 0.1, steps: pgd.steps ?? 20, restarts: pgd.restarts ?? 1, seed: pgd.seed ?? 0)
             } else {
                 let result = DeepFool(overshoot: overshoot ?? 0.02, maxIterations: maxIterations ?? 50).perturb(classifier, batch.images, labels: batch.labels)
                 (adversarial, attacked) = (result.images, result.attacked)

@@ -12,13 +12,11 @@ struct Density: ParsableCommand {
             sample's grid spans its own Ritz values ± 4σ (σ defaulting to 1 % of that span).
 
             Examples:
-              curvature density \\
-                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
-                --data mnist5k --samples 10 --out density.csv
-              curvature density \\
-                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
-                --data mnist5k --samples 10 --probes 20 --steps 40 \\
-                --lambda-min -0.5 --lambda-max 2 --grid-points 400 --out grid.csv
+              M=Data/models/mnist5k-cnn-small-standard.safetensors
+              curvature density --model $M --data mnist5k --samples 10 --out density.csv
+              curvature density --model $M --data mnist5k --samples 10 \\
+                --probes 20 --steps 40 --lambda-min -0.5 --lambda-max 2 \\
+                --grid-points 400 --out grid.csv
             """)
 
     @OptionGroup var model: ModelOptions

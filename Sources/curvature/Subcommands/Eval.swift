@@ -29,17 +29,10 @@ struct Eval: ParsableCommand {
     @Option(parsing: .unconditional, help: "Comma-separated ε values of the attack, in pixel units (pixels in [0, 1]; default 0 without --attack).")
     var epsilon: CommaSeparated<Double>?
 
-    @Option(parsing: .unconditional, help: "PGD steps (α = 2.5ε/steps; default 20).")
-    var steps: Int?
-
-    @Option(parsing: .unconditional, help: "PGD random restarts (default 1).")
-    var restarts: Int?
+    @OptionGroup var pgd: PGDOptions
 
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images evaluated together (does not change the results).")
     var batchSize: Int = 500
-
-    @Option(help: "Seed of PGD's random starts (each sample draws from its own stream; default 0).")
-    var seed: UInt64?
 
     @OptionGroup var threads: ThreadOptions
 
@@ -52,13 +45,8 @@ struct Eval: ParsableCommand {
         if attack == .none, let epsilon, epsilon.values.contains(where: { $0 != 0 }) {
             throw ValidationError("--epsilon \(epsilon.text) has no effect without --attack (the clean accuracy has no ε); add --attack")
         }
-        let pgd = attack == .pgdLinf || attack == .pgdL2
-        for (option, given) in [("--steps", steps != nil), ("--restarts", restarts != nil), ("--seed", seed != nil)] where given && !pgd {
-            throw ValidationError("\(option) has no effect with --attack \(attack.rawValue); it applies to pgd-linf and pgd-l2")
-        }
+        try pgd.check(attack: attack, named: "--attack \(attack.rawValue)")
         if let bad = epsilons.first(where: { !($0 >= 0) }) { throw ValidationError("--epsilon must be ≥ 0, got \(bad)") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1, got \(steps)") }
-        if let restarts, restarts < 1 { throw ValidationError("--restarts must be ≥ 1, got \(restarts)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         try OutputPath.checkFile(out, option: "--out")
     }
@@ -72,7 +60,7 @@ struct Eval: ParsableCommand {
             if Interruption.requested { exitInterrupted("curvature eval: interrupted; no output written") }
             progress.update("ε = \(eps) (\(i + 1)/\(epsilons.count)) on \(range.count) samples", force: true)
             let value = accuracy(classifier, on: images, range: range, batchSize: batchSize, attack: attack == .none ? nil : { batch in
-                attack.images(classifier, batch, epsilon: eps, steps: steps ?? 20, restarts: restarts ?? 1, seed: seed ?? 0)
+                pgd.images(attack, classifier, batch, epsilon: eps)
             })
             rows.append("\(attack.rawValue),\(eps),\(range.count),\(String(format: "%.4f", value))")
         }

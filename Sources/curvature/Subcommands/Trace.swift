@@ -10,12 +10,10 @@ struct Trace: ParsableCommand {
             standard error.
 
             Examples:
-              curvature trace \\
-                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
-                --data mnist5k --samples 50 --out trace.csv
-              curvature trace \\
-                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
-                --data mnist5k --samples 20 --hessian finite --out trace-finite.csv
+              M=Data/models/mnist5k-cnn-small-standard.safetensors
+              curvature trace --model $M --data mnist5k --samples 50 --out trace.csv
+              curvature trace --model $M --data mnist5k --samples 20 --hessian finite \\
+                --out trace-finite.csv
             """)
 
     @OptionGroup var model: ModelOptions
