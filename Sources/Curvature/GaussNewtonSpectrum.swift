@@ -18,11 +18,14 @@ public struct GaussNewtonSpectrum {
     /// Each sample's ‖∇ₓℓ‖ = ‖Jᵀ(p − e_y)‖, from the same Jacobian.
     public let gradientNorms: [Double]
 
+    /// - Throws: ``NonFiniteLogit`` for a NaN or infinite logit, LAPACK's errors otherwise.
     public init(model: Classifier, images: Tensor, labels: [Int]) throws {
         let batch = labels.count, d = images.count / Swift.max(batch, 1)
         let x = Variable(images, requiresGradient: true)
         let z = model(x)
         logits = z.value
+        // Before any eigenproblem: LAPACK would only say that it met a NaN.
+        if let bad = NonFiniteLogit.first(in: logits) { throw bad }
         let classes = logits.shape[1]
         // Row c of each sample's Jacobian: the gradient of z_c, for all samples in one backward pass.
         var jacobians = [[Double]](repeating: [Double](repeating: 0, count: classes * d), count: batch)

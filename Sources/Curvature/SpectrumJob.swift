@@ -53,6 +53,19 @@ public struct NumericalFault: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// A NaN or infinite logit, by its row in the batch (turned into a ``NumericalFault`` naming the
+/// sample by ``SpectrumJob``).
+public struct NonFiniteLogit: Error {
+    public let row: Int, column: Int, value: Double
+
+    /// The first non-finite logit of [N, C] `logits`, if any.
+    public static func first(in logits: Tensor) -> NonFiniteLogit? {
+        guard let bad = logits.scalars.firstIndex(where: { !$0.isFinite }) else { return nil }
+        let classes = logits.shape[1]
+        return NonFiniteLogit(row: bad / classes, column: bad % classes, value: logits[flat: bad])
+    }
+}
+
 /// Which end of the spectrum `k` counts from.
 public enum SpectrumEnd: String, Sendable, CaseIterable {
     case largest, smallest, magnitude
@@ -163,6 +176,8 @@ public struct SpectrumJob {
             return try computeRows(for: batch)
         } catch let SpectraError.operatorOutputNotFinite(sample, index) {
             throw NumericalFault("sample \(batch.indices[sample]): a Hessian-vector product is NaN or infinite at input coordinate \(index) (the loss or its gradient overflowed)")
+        } catch let logit as NonFiniteLogit {
+            throw NumericalFault("sample \(batch.indices[logit.row]): logit \(logit.column) is \(logit.value) (check the weights)")
         }
     }
 
@@ -175,9 +190,7 @@ public struct SpectrumJob {
         if s.takesGaussNewtonRoute { return try gaussNewtonRows(for: batch) }
         let (op, logits, gradient) = try s.hessian.makeOperator(model: model, batch: batch, h: s.h, part: s.part, objective: s.objective)
         let gradientNorms = s.gradientNorm ? rowNorms(gradient) : nil
-        if let bad = logits.scalars.firstIndex(where: { !$0.isFinite }) {
-            throw NumericalFault("sample \(batch.indices[bad / logits.shape[1]]): logit \(bad % logits.shape[1]) is \(logits[flat: bad]) (check the weights)")
-        }
+        if let bad = NonFiniteLogit.first(in: logits) { throw bad }
         let predicted = predictions(logits)
         let d = op.dimension
         var rows: [SpectrumRow] = []
@@ -225,10 +238,6 @@ public struct SpectrumJob {
     /// The Gauss–Newton spectrum exactly: the C eigenvalues of A^½JJᵀA^½, then d − C zeros.
     private func gaussNewtonRows(for batch: Batch) throws -> [SpectrumRow] {
         let spectrum = try GaussNewtonSpectrum(model: model, images: batch.images, labels: batch.labels)
-        if let bad = spectrum.logits.scalars.firstIndex(where: { !$0.isFinite }) {
-            let classes = spectrum.logits.shape[1]
-            throw NumericalFault("sample \(batch.indices[bad / classes]): logit \(bad % classes) is \(spectrum.logits[flat: bad]) (check the weights)")
-        }
         let predicted = predictions(spectrum.logits)
         let d = batch.images.count / batch.count
         var rows: [SpectrumRow] = []

@@ -143,6 +143,13 @@ final class NumericalFaultTests: XCTestCase {
         XCTAssertThrowsError(try job.rows(for: clean)) { error in
             XCTAssertTrue("\(error)".hasPrefix("sample 7: logit"), "\(error)")
         }
+        // The exact Gauss–Newton route names the sample too (before any eigenproblem).
+        var route = SpectrumSettings()
+        (route.part, route.gaussNewtonRoute) = (.gaussNewton, true)
+        XCTAssertTrue(route.takesGaussNewtonRoute)
+        XCTAssertThrowsError(try SpectrumJob(model: { model($0) }, settings: route).rows(for: clean)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("sample 7: logit"), "\(error)")
+        }
     }
 
     func testLanczosOnARankDeficientNetworkHessianBreaksDownCleanly() throws {
