@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -30,10 +31,16 @@ let package = Package(
             dependencies: ["CBLAS", "Randomness", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Autodiff", dependencies: ["Tensors"]),
         .target(name: "NN", dependencies: ["Randomness", "Tensors", "Autodiff"]),
+        // ONNX graphs evaluated with the engine's own ops; the protobuf code is generated once
+        // (scripts/generate-onnx-swift.sh) and committed, so no build plugin runs.
+        .target(
+            name: "ONNX",
+            dependencies: ["Tensors", "Autodiff", "NN", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Generated/onnx.proto"]),
         .target(name: "Datasets", dependencies: ["CZlib", "Randomness"]),
         .target(name: "Robustness", dependencies: ["Randomness", "Tensors", "Autodiff", "NN", "Datasets"]),
         .target(name: "Spectra", dependencies: ["CBLAS", "CLAPACKE", "Randomness"]),
-        .target(name: "Curvature", dependencies: ["Randomness", "Tensors", "Autodiff", "NN", "Datasets", "Robustness", "Spectra"]),
+        .target(name: "Curvature", dependencies: ["Randomness", "Tensors", "Autodiff", "NN", "ONNX", "Datasets", "Robustness", "Spectra"]),
         .executableTarget(
             name: "curvature",
             dependencies: ["Curvature", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -46,6 +53,7 @@ let package = Package(
         .testTarget(name: "RobustnessTests", dependencies: ["Randomness", "Robustness", "NN", "Autodiff", "Tensors", "Datasets"]),
         .testTarget(name: "CurvatureTests", dependencies: ["Curvature"]),
         .testTarget(name: "CLITests", dependencies: ["curvature", "Curvature"]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "NN", "Autodiff", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "SpectraTests", dependencies: ["Randomness", "Spectra"]),
         .testTarget(name: "PlotTests", dependencies: [], path: "Tests/PlotTests"),

@@ -42,7 +42,7 @@ public struct ComparisonStudy {
         public init() {}
     }
 
-    public let models: [(name: String, network: Sequential)]
+    public let models: [(name: String, network: any Network)]
     public let data: LabeledImages
     public let dataName: String
     public let split: Split
@@ -57,7 +57,7 @@ public struct ComparisonStudy {
     /// Polled at safe points; true ends the run with ``RunInterrupted``, keeping finished work.
     public var shouldStop: () -> Bool = { false }
 
-    public init(models: [(name: String, network: Sequential)], data: LabeledImages, dataName: String, split: Split, samples: Range<Int>) {
+    public init(models: [(name: String, network: any Network)], data: LabeledImages, dataName: String, split: Split, samples: Range<Int>) {
         self.models = models
         self.data = data
         self.dataName = dataName
@@ -313,7 +313,7 @@ private func readAccuracies(_ url: URL) throws -> [(epsilon: Double, accuracy: D
 }
 
 /// Checks that a model fits the data's image shape before any work starts.
-public func checkInput(_ model: Sequential, fits data: LabeledImages, modelName: String = "the model", dataName: String) throws {
+public func checkInput(_ model: any Network, fits data: LabeledImages, modelName: String = "the model", dataName: String) throws {
     let shape = [data.channels, data.height, data.width]
     guard model.inputShape == shape else {
         throw RunError("\(modelName) expects inputs \(Shape.describe(model.inputShape)) but \(dataName) has images \(Shape.describe(shape))")

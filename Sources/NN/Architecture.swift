@@ -16,6 +16,8 @@ import Tensors
 /// | `batchnorm1d`, `batchnorm2d` | features, eps (1e-5), momentum (0.1) |
 /// | `dropout` | p (0.5) |
 /// | `residual` | in, out, stride (1), activation ("relu" or "softplus" with beta) — see `ResidualBlock` |
+///
+/// Any layer may carry `name`, its state-dict prefix in place of its index.
 public struct LayerSpec: Codable, Equatable, Sendable {
     public var type: String
     public var `in`: Int?
@@ -33,6 +35,8 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var momentum: Double?
     public var p: Double?
     public var activation: String?
+    /// The layer's state-dict prefix when it is not its index (`conv1`, `layer1.0`, `linear`).
+    public var name: String?
 
     public init(type: String) { self.type = type }
 
@@ -100,6 +104,10 @@ public struct Architecture: Codable, Equatable, Sendable {
             throw ModelError("\(source): input \(Shape.describe(input)) has \(found) values per sample, expected at most \(1 << 31)")
         }
         guard !layers.isEmpty else { throw ModelError("\(source): no layers") }
+        var seen = Set<String>()
+        for (index, spec) in layers.enumerated() where !seen.insert(spec.name ?? String(index)).inserted {
+            throw ModelError("\(source): layer \(index) is named \"\(printable(spec.name ?? String(index)))\", like an earlier layer")
+        }
         do { _ = try outputShape(for: input) } catch let error as ModelError {
             throw ModelError("\(source): \(error.description)")
         }
@@ -129,6 +137,9 @@ extension LayerSpec {
     func checkFields() throws {
         guard LayerSpec.knownTypes.contains(type) else {
             throw ModelError("unknown type \"\(printable(type))\"; expected one of \(LayerSpec.knownTypes.joined(separator: ", "))")
+        }
+        if let name, name.isEmpty || name.count > 100 || containsControlCharacter(name) || name.hasPrefix(".") || name.hasSuffix(".") {
+            throw ModelError("\"name\" = \"\(printable(name))\" must be 1–100 printable characters, not starting or ending with a dot")
         }
         func positive(_ value: Int?, _ name: String) throws {
             guard let value else { throw ModelError("missing \"\(name)\"") }
@@ -195,7 +206,7 @@ func checkedSum(_ a: Int, _ b: Int) -> Int? {
 /// Text from a file quoted in an error message: control characters, line breaks and other
 /// non-ASCII characters escaped and at most `limit` characters kept, so that a hostile name cannot
 /// break the message's single line or make it huge.
-func printable(_ text: String, limit: Int = 40) -> String {
+public func printable(_ text: String, limit: Int = 40) -> String {
     let scalars = text.unicodeScalars
     let shown = scalars.prefix(limit).map { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F ? String($0) : $0.escaped(asASCII: true) }
     return shown.joined() + (scalars.count > limit ? "…" : "")

@@ -7,9 +7,9 @@ extension Sequential {
     public func save(to url: URL, metadata extra: [String: String] = [:]) throws {
         var file = SafetensorsFile(tensors: namedParameters.map { ($0.name, $0.parameter.value) },
                                    metadata: extra.merging(["architecture": architecture.jsonString(), "format": "pt"]) { $1 })
-        for (index, layer) in layers.enumerated() {
+        for (name, layer) in zip(layerNames, layers) {
             for (prefix, norm) in batchNorms(of: layer) {
-                file.integers.append(("\(index).\(prefix)num_batches_tracked", [], [Int64(norm.batchesTracked)]))
+                file.integers.append(("\(name).\(prefix)num_batches_tracked", [], [Int64(norm.batchesTracked)]))
             }
         }
         try file.write(to: url)
@@ -61,8 +61,8 @@ extension Sequential {
         if let extra = available.keys.sorted().first {
             throw ModelError("\(source): tensor \"\(extra)\" does not belong to the architecture (\(available.count) unexpected)")
         }
-        let expectedIntegers = Set(layers.enumerated().flatMap { index, layer in
-            batchNorms(of: layer).map { "\(index).\($0.prefix)num_batches_tracked" }
+        let expectedIntegers = Set(zip(layerNames, layers).flatMap { name, layer in
+            batchNorms(of: layer).map { "\(name).\($0.prefix)num_batches_tracked" }
         })
         if let stray = file.integers.first(where: { !expectedIntegers.contains($0.name) }) {
             throw ModelError("\(source): integer tensor \"\(stray.name)\" does not belong to the architecture")

@@ -1,8 +1,9 @@
 import Autodiff
 import Tensors
 
-/// Layers applied in order, named "0", "1", … as in PyTorch's `nn.Sequential`.
-public final class Sequential: Layer {
+/// Layers applied in order, named "0", "1", … as in PyTorch's `nn.Sequential`, or by the
+/// architecture's `name` fields (`conv1`, `layer1.0`, …) for networks written as modules.
+public final class Sequential: Network {
     public let layers: [Layer]
     /// One sample's input shape.
     public let inputShape: [Int]
@@ -16,7 +17,11 @@ public final class Sequential: Layer {
             made.append(try Self.makeLayer(spec, factory: &factory, seed: UInt64(index)))
         }
         layers = made
+        specNames = architecture.layers.map(\.name)
+        layerNames = architecture.layers.enumerated().map { $1.name ?? String($0) }
     }
+
+    private let specNames: [String?]
 
     /// Builds an architecture with weights drawn from `seed`.
     public convenience init(_ architecture: Architecture, dtype: DType = .float32,
@@ -29,7 +34,16 @@ public final class Sequential: Layer {
         layers.reduce(input) { $1($0) }
     }
 
-    public var architecture: Architecture { Architecture(input: inputShape, layers: layers.map(\.spec)) }
+    /// Each layer's state-dict prefix: its spec's `name`, else its index.
+    public let layerNames: [String]
+
+    public var architecture: Architecture {
+        Architecture(input: inputShape, layers: zip(layers, specNames).map { layer, name in
+            var spec = layer.spec
+            spec.name = name
+            return spec
+        })
+    }
     public var spec: LayerSpec { LayerSpec(type: "sequential") }
 
     public func outputShape(for input: [Int]) throws -> [Int] { try architecture.outputShape(for: input) }
@@ -40,8 +54,8 @@ public final class Sequential: Layer {
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {
-        layers.enumerated().flatMap { index, layer in
-            layer.namedParameters.map { (name: "\(index).\($0.name)", parameter: $0.parameter) }
+        zip(layerNames, layers).flatMap { prefix, layer in
+            layer.namedParameters.map { (name: "\(prefix).\($0.name)", parameter: $0.parameter) }
         }
     }
 
@@ -92,4 +106,49 @@ public final class Sequential: Layer {
             throw ModelError("unknown layer type \"\(spec.type)\"")
         }
     }
+}
+
+extension Sequential {
+    public var structureFingerprint: String { architecture.jsonString() }
+    public var fileExtension: String { "safetensors" }
+
+    public var summary: NetworkSummary {
+        var shape = inputShape
+        var rows: [NetworkSummary.Row] = []
+        var activations: [String] = []
+        for (name, layer) in zip(layerNames, layers) {
+            shape = (try? layer.outputShape(for: shape)) ?? []
+            let spec = layer.spec
+            var kind = spec.type
+            if let activation = layer as? Activation { kind = activation.kind.summaryName }
+            if let block = layer as? ResidualBlock { kind = "residual(\(block.activation.kind.summaryName))" }
+            for used in [(layer as? Activation)?.kind, (layer as? ResidualBlock)?.activation.kind].compactMap({ $0 })
+            where !activations.contains(used.summaryName) {
+                activations.append(used.summaryName)
+            }
+            rows.append(.init(name: name, kind: kind, outputShape: shape,
+                              parameters: layer.namedParameters.reduce(0) { $0 + $1.parameter.value.count }))
+        }
+        return NetworkSummary(format: "safetensors (Curvature architecture)", inputShape: inputShape, rows: rows,
+                              activations: activations, isPiecewiseLinear: isPiecewiseLinear)
+    }
+}
+
+extension Activation.Kind {
+    /// A short name with the parameters that matter: `relu`, `softplus(β=10)`, `elu(α=1)`, `gelu(tanh)`.
+    public var summaryName: String {
+        switch self {
+        case .relu: return "relu"
+        case .tanh: return "tanh"
+        case .sigmoid: return "sigmoid"
+        case let .softplus(beta, _): return "softplus(β=\(shortNumber(beta)))"
+        case let .elu(alpha): return "elu(α=\(shortNumber(alpha)))"
+        case let .gelu(approximation): return approximation == .none ? "gelu" : "gelu(\(approximation.rawValue))"
+        }
+    }
+}
+
+/// 10 rather than 10.0; other values as Swift prints them.
+func shortNumber(_ x: Double) -> String {
+    x == x.rounded() && Swift.abs(x) < 1e15 ? String(Int(x)) : String(x)
 }

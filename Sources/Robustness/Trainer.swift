@@ -98,7 +98,7 @@ public enum TrainingError: Error, CustomStringConvertible {
 
 /// Trains a model epoch by epoch, writing a checkpoint and the log after every epoch.
 public final class Trainer {
-    public let model: Sequential
+    public let model: any Network
     public let configuration: TrainingConfiguration
     public let optimizer: Optimizer
     public private(set) var log: [EpochLog] = []
@@ -112,7 +112,7 @@ public final class Trainer {
     /// so a resume on other data is refused.
     public var dataIdentity = ""
 
-    public init(model: Sequential, configuration: TrainingConfiguration) {
+    public init(model: any Network, configuration: TrainingConfiguration) {
         self.model = model
         self.configuration = configuration
         switch configuration.optimizer {
@@ -198,7 +198,7 @@ public final class Trainer {
         var tensors = model.namedParameters.map { (name: "model.\($0.name)", tensor: $0.parameter.value) }
         tensors += optimizer.state.keys.sorted().map { (name: "optimizer.\($0)", tensor: optimizer.state[$0]!) }
         let metadata = [
-            "architecture": model.architecture.jsonString(), "epochs_done": String(epochsDone),
+            "architecture": model.structureFingerprint, "epochs_done": String(epochsDone),
             "optimizer_steps": String(optimizer.steps), "configuration": configuration.fingerprint,
             "data": dataIdentity, "log": log.map(\.csvRow).joined(separator: "\n"),
         ]
@@ -229,7 +229,7 @@ public final class Trainer {
                                      ("data", file.metadata["data"] ?? "", dataIdentity)] where earlier != now {
             throw TrainingError.checkpointMismatch("\(name): made with other \(what) (\(Self.differences(earlier, now))); resume with the same options and data")
         }
-        guard file.metadata["architecture"] == model.architecture.jsonString() else {
+        guard file.metadata["architecture"] == model.structureFingerprint else {
             throw TrainingError.checkpointMismatch("\(name): made for a different architecture")
         }
         let prefix = "model."

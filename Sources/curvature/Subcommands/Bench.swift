@@ -27,7 +27,7 @@ struct BenchHVP: ParsableCommand {
               curvature bench hvp --model mlp --dtype float64 --repeats 11 --no-header
             """)
 
-    @Option(help: "A built-in network (\(BuiltinArchitecture.names.joined(separator: ", "))): mlp and cnn are the peers' workloads.")
+    @Option(help: "A built-in network (\(BuiltinArchitecture.names.joined(separator: ", "))): mlp, cnn and resnet18 are the peers' workloads; or a model file (.safetensors, .onnx).")
     var model: String = "cnn"
 
     @Option(parsing: .unconditional, help: "Batch size B: random inputs per gradient and per HVP.")
@@ -48,8 +48,11 @@ struct BenchHVP: ParsableCommand {
     var noHeader = false
 
     func validate() throws {
-        guard BuiltinArchitecture.named(model) != nil else {
-            throw ValidationError("--model must be one of \(BuiltinArchitecture.names.joined(separator: ", ")), got '\(model)'")
+        if BuiltinArchitecture.named(model) == nil {
+            guard FileManager.default.fileExists(atPath: model) else {
+                throw ValidationError("--model must be one of \(BuiltinArchitecture.names.joined(separator: ", ")) or a model file, got '\(model)'")
+            }
+            try InputPath.checkFile(model, option: "--model")
         }
         guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1, got \(batch)") }
         guard repeats >= 5 else { throw ValidationError("--repeats must be ≥ 5 for a meaningful median, got \(repeats)") }
@@ -59,11 +62,12 @@ struct BenchHVP: ParsableCommand {
         threads.apply()
         let type = dtype
         // PyTorch's default initialisation from the seed, as the peers use.
-        let network = try Sequential(BuiltinArchitecture.named(model)!, dtype: type, seed: seed)
+        let network: any Network = try BuiltinArchitecture.named(model).map { try Sequential($0, dtype: type, seed: seed) }
+            ?? NetworkFile.load(model, dtype: type)
         var generator = SeededGenerator(seed: seed &+ 1)
-        let x = Tensor(randomShape: [batch, 1, 28, 28], .uniform(low: 0, high: 1), dtype: type, generator: &generator)
+        let x = Tensor(randomShape: [batch] + network.inputShape, .uniform(low: 0, high: 1), dtype: type, generator: &generator)
         let v = Tensor(randomShape: x.shape, .normal(mean: 0, standardDeviation: 1), dtype: type, generator: &generator)
-        let labels = (0..<batch).map { _ in Int(generator.next() % 10) }
+        let labels = (0..<batch).map { _ in Int(generator.next() % UInt64(network.outputCount)) }
         let loss: (Variable) -> Variable = { crossEntropy(logits: network($0), labels: labels, reduction: .sum) }
 
         let gradient = median(timing { _ = valueAndGradient(of: loss, at: x) })
@@ -100,7 +104,7 @@ struct BenchSpectrum: ParsableCommand {
                 --model Data/models/fmnist-cnn-small-standard.safetensors
             """)
 
-    @Option(help: "Weights (.safetensors); default: cnn-small with seeded random weights.")
+    @Option(help: "A model file (.safetensors or .onnx); default: cnn-small with seeded random weights.")
     var model: String?
     @Option(parsing: .unconditional, help: "How many Fashion-MNIST test images, from the first.") var samples: Int = 1000
     @Option(parsing: .unconditional, help: "Eigenvalues per image (≤ --steps).") var k: Int = 20
@@ -117,7 +121,7 @@ struct BenchSpectrum: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let network = try model.map { try Sequential.load(from: URL(fileURLWithPath: $0)) }
+        let network: any Network = try model.map { try NetworkFile.load($0) }
             ?? Sequential(BuiltinArchitecture.named("cnn-small")!, seed: 0)
         let images = try loadDataset("fashion-mnist", split: .test)
         var settings = SpectrumSettings()

@@ -89,7 +89,8 @@ struct Compare: ParsableCommand {
         let images = try data.load()
         let range = try data.range(in: images)
         let architecture = try arch.map(loadArchitecture)
-        let networks = try modelPaths.map { try Sequential.load(from: URL(fileURLWithPath: $0), architecture: architecture) }
+        let networks = try modelPaths.map { try NetworkFile.load($0, architecture: architecture) }
+        for note in networks.flatMap(NetworkFile.notes) { printNote("curvature: \(note)") }
         var study = ComparisonStudy(models: Array(zip(modelNames, networks)).map { ($0, $1) }, data: images, dataName: data.data,
                                     split: data.split, samples: range)
         study.settings.spectrum = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed, routeAllowed: method == nil)

@@ -10,3 +10,8 @@ func exitInterrupted(_ message: String) -> Never {
     FileHandle.standardError.write(Data("\(message)\n".utf8))
     exit(Interruption.exitCode)
 }
+
+/// One line of information on stderr (results go to stdout or files).
+func printNote(_ message: String) {
+    FileHandle.standardError.write(Data("\(message)\n".utf8))
+}

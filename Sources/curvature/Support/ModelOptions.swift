@@ -4,7 +4,7 @@ import Foundation
 
 /// `--model FILE [--arch NAME|FILE.json]`.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Weights (.safetensors); the architecture is read from its metadata unless --arch is given.")
+    @Option(help: "The network: .safetensors (the architecture from its metadata unless --arch is given) or an ONNX file (.onnx, e.g. from torch.onnx.export).")
     var model: String
 
     @Option(help: "Architecture: a built-in name (\(BuiltinArchitecture.names.joined(separator: ", "))) or a JSON file, for models made by PyTorch.")
@@ -15,9 +15,10 @@ struct ModelOptions: ParsableArguments {
         if let arch { try checkArchitectureName(arch) }
     }
 
-    func load(dtype: DType = .float32) throws -> Sequential {
-        let architecture = try arch.map(loadArchitecture)
-        return try Sequential.load(from: URL(fileURLWithPath: model), architecture: architecture, dtype: dtype)
+    func load(dtype: DType = .float32) throws -> any Network {
+        let network = try NetworkFile.load(model, architecture: try arch.map(loadArchitecture), dtype: dtype)
+        for note in NetworkFile.notes(of: network) { printNote("curvature: \(note)") }
+        return network
     }
 
     var url: URL { URL(fileURLWithPath: model) }

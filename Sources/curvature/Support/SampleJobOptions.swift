@@ -65,7 +65,7 @@ struct SampleJobOptions: ParsableArguments {
 struct PreparedSampleJob {
     let start = Date()
     let dtype: DType
-    let network: Sequential
+    let network: any Network
     let images: LabeledImages
     let range: Range<Int>
 

@@ -1,0 +1,326 @@
+import Autodiff
+import Foundation
+import NN
+import SwiftProtobuf
+import Tensors
+
+/// A classifier read from an ONNX file and evaluated node by node with the engine's own
+/// differentiable ops, so its input derivatives are exact to any order.
+///
+/// Everything is checked at load, before any work: the operators (``supportedOperators``), the
+/// weights, and the shapes, by one evaluation of a single sample during which the shape chains
+/// exporters emit (Shape → Gather → Unsqueeze → Concat → Reshape) are folded to constants.
+public final class ONNXModel: Network {
+    public static var supportedOperators: [String] { Operators.supported }
+    /// Opsets whose semantics the operators follow.
+    public static let opsets = 9...18
+
+    public let inputShape: [Int]
+    public let dtype: DType
+    /// Things a user should know about how the file was read (a Softmax head dropped, …).
+    public private(set) var notes: [String] = []
+
+    private var proto: Onnx_ModelProto
+    private let opset: Int
+    private let inputName: String
+    private let outputName: String
+    private let declaredBatch: Int?
+    /// Nodes that run per evaluation (shape arithmetic is folded out).
+    private var steps: [Onnx_NodeProto] = []
+    private var folded: [String: IntegerValue] = [:]
+    private var integerConstants: [String: IntegerValue] = [:]
+    private var parameters: [(name: String, parameter: Parameter, type: Int32)] = []
+    private var parameterByName: [String: Parameter] = [:]
+    private var batchNorms: [String: BatchNorm] = [:]
+    private var sampleShapes: [String: [Int]] = [:]
+    private var rowParameters: [String: Int] = [:]
+
+    /// Reads an ONNX file.
+    public static func load(from url: URL, dtype: DType = .float32) throws -> ONNXModel {
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw ModelError("\(url.path): cannot read: \(fileProblem(error, path: url.path))")
+        }
+        return try ONNXModel(data: data, source: url.lastPathComponent, dtype: dtype)
+    }
+
+    /// Parses and checks a serialized ONNX model; `source` names it in errors.
+    public init(data: Data, source: String, dtype: DType = .float32) throws {
+        func fail(_ message: String) -> ModelError { ModelError("\(source): \(message)") }
+        do {
+            var options = BinaryDecodingOptions()
+            options.messageDepthLimit = 64
+            proto = try Onnx_ModelProto(serializedBytes: data, options: options)
+        } catch {
+            throw fail("not an ONNX model (protobuf: \(error))")
+        }
+        self.dtype = dtype
+        let defaultDomain = proto.opsetImport.filter { $0.domain.isEmpty || $0.domain == "ai.onnx" }
+        guard let version = defaultDomain.map(\.version).max() else { throw fail("names no opset of the default ONNX domain") }
+        guard Self.opsets.contains(Int(version)) else {
+            throw fail("opset \(version) is outside the supported \(Self.opsets.lowerBound)–\(Self.opsets.upperBound); re-export with opset_version=17")
+        }
+        opset = Int(version)
+        let graph = proto.graph
+        let initializerNames = Set(graph.initializer.map(\.name))
+        let inputs = graph.input.filter { !initializerNames.contains($0.name) }
+        guard inputs.count == 1 else { throw fail("the graph has \(inputs.count) inputs (\(inputs.map(\.name).joined(separator: ", "))); Curvature needs one image input") }
+        guard graph.output.count == 1 else { throw fail("the graph has \(graph.output.count) outputs; Curvature needs one (the logits)") }
+        let input = inputs[0]
+        inputName = input.name
+        let dims = input.type.tensorType.shape.dim
+        guard input.type.tensorType.hasShape, dims.count >= 2 else {
+            throw fail("input '\(printable(input.name))' has no fixed shape; export with an example input of the image size")
+        }
+        var sample: [Int] = []
+        for (axis, dim) in dims.enumerated().dropFirst() {
+            guard case let .dimValue(size)? = dim.value, size > 0, size <= 1 << 16 else {
+                throw fail("input '\(printable(input.name))' axis \(axis) is dynamic (\(dim.dimParam.isEmpty ? "unknown" : printable(dim.dimParam))); Curvature needs one sample's shape fixed")
+            }
+            sample.append(Int(size))
+        }
+        inputShape = sample
+        if case let .dimValue(size)? = dims[0].value { declaredBatch = Int(size) } else { declaredBatch = nil }
+
+        // Every operator is checked before any weight is decoded.
+        for node in graph.node {
+            guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+                throw fail("\(Self.label(of: node)): operator \(printable(node.domain)).\(printable(node.opType)) is from a custom domain; supported: \(Operators.supported.joined(separator: ", "))")
+            }
+            guard Operators.supported.contains(node.opType) else {
+                throw fail("\(Self.label(of: node)): operator \(printable(node.opType)) is not supported; supported: \(Operators.supported.joined(separator: ", "))")
+            }
+        }
+        var nodes = graph.node
+        var output = graph.output[0].name
+        if let last = nodes.last(where: { $0.output.contains(output) }), ["Softmax", "LogSoftmax"].contains(last.opType),
+           !nodes.contains(where: { $0.input.contains(output) }) {
+            nodes.removeAll { $0.output.contains(output) }
+            notes.append("\(source): the graph ends in \(last.opType); using the logits before it (\(printable(last.input[0])))")
+            output = last.input[0]
+        }
+        outputName = output
+        try makeParameters(graph: graph, nodes: nodes, source: source)
+        try checkByEvaluatingOneSample(nodes: nodes, source: source)
+    }
+
+    /// A node's name in messages: its own, else its first output's.
+    static func label(of node: Onnx_NodeProto) -> String {
+        let name = node.name.isEmpty ? (node.output.first.map { "output '\(printable($0))'" } ?? "unnamed") : "'\(printable(node.name))'"
+        return "node \(name) (\(printable(node.opType)))"
+    }
+
+    // MARK: Loading
+
+    private func makeParameters(graph: Onnx_GraphProto, nodes: [Onnx_NodeProto], source: String) throws {
+        var decoded: [String: (Tensor, Onnx_TensorProto)] = [:]
+        for tensor in graph.initializer {
+            let what = "\(source): initializer '\(printable(tensor.name))'"
+            switch try tensor.decoded(as: dtype, what: what) {
+            case let .floating(value, _):
+                if let bad = value.scalars.firstIndex(where: { !$0.isFinite }) {
+                    throw ModelError("\(what) holds a non-finite value (\(value[flat: bad])) at flat index \(bad)")
+                }
+                decoded[tensor.name] = (value, tensor)
+            case let .integers(value): integerConstants[tensor.name] = value
+            }
+        }
+        // Weights of layers are trained by `train --init`; statistics and other constants
+        // (an input normalisation's mean and std) are not.
+        let producers = Dictionary(nodes.flatMap { node in node.output.map { ($0, node.opType) } }, uniquingKeysWith: { a, _ in a })
+        var trainable = Set<String>()
+        for node in nodes {
+            switch node.opType {
+            case "Conv", "Gemm": trainable.formUnion(node.input.dropFirst())
+            case "MatMul": trainable.formUnion(node.input.dropFirst())
+            case "BatchNormalization": trainable.formUnion(node.input.dropFirst().prefix(2))
+            case "Add" where node.input.contains { ["MatMul", "Conv", "Gemm"].contains(producers[$0] ?? "") }:
+                trainable.formUnion(node.input.filter { decoded[$0] != nil })
+            default: break
+            }
+        }
+        for node in nodes where node.opType == "BatchNormalization" {
+            let names = Array(node.input)
+            guard names.count == 5, names.dropFirst().allSatisfy({ decoded[$0] != nil }) else {
+                throw ModelError("\(source): \(Self.label(of: node)): scale, bias, mean and variance must be constants of the model")
+            }
+            guard !names.dropFirst().contains(where: { parameterByName[$0] != nil }) else {
+                throw ModelError("\(source): \(Self.label(of: node)): shares its statistics with another BatchNormalization")
+            }
+            let channels = decoded[names[1]]!.0.count
+            guard names.dropFirst().allSatisfy({ decoded[$0]!.0.shape == [channels] }) else {
+                throw ModelError("\(source): \(Self.label(of: node)): scale, bias, mean and variance should all be [\(channels)]")
+            }
+            let attribute = { (name: String) in node.attribute.first { $0.name == name } }
+            let norm = BatchNorm(features: channels, spatial: true, epsilon: Double(attribute("epsilon")?.f ?? 1e-5),
+                                 momentum: 1 - Double(attribute("momentum")?.f ?? 0.9), dtype: dtype)
+            norm.weight.value = decoded[names[1]]!.0
+            norm.bias.value = decoded[names[2]]!.0
+            norm.runningMean.value = decoded[names[3]]!.0
+            norm.runningVariance.value = decoded[names[4]]!.0
+            batchNorms[node.output[0]] = norm
+            for (name, parameter) in zip(names.dropFirst(), [norm.weight, norm.bias, norm.runningMean, norm.runningVariance]) {
+                parameterByName[name] = parameter
+            }
+        }
+        for tensor in graph.initializer {
+            guard let (value, proto) = decoded[tensor.name] else { continue }
+            let parameter = parameterByName[tensor.name] ?? Parameter(value, trainable: trainable.contains(tensor.name))
+            parameterByName[tensor.name] = parameter
+            parameters.append((tensor.name, parameter, proto.dataType))
+        }
+    }
+
+    private func checkByEvaluatingOneSample(nodes: [Onnx_NodeProto], source: String) throws {
+        let sample = Variable(Tensor(zeros: [1] + inputShape, dtype: dtype))
+        var used: [String: Int] = [:]
+        let logits: Variable
+        do {
+            logits = try GradientMode.withoutGradients {
+                try run(sample, nodes: nodes) { [self] node, outputs, inputNames in
+                    let allIntegers = outputs.allSatisfy { if case .integers = $0 { return true } else { return false } }
+                    if allIntegers {
+                        for (name, value) in zip(node.output, outputs) { if case let .integers(v) = value { folded[name] = v } }
+                        return
+                    }
+                    steps.append(node)
+                    if case let .float(v, batched)? = outputs.first {
+                        sampleShapes[node.output[0]] = batched ? Array(v.shape.dropFirst()) : v.shape
+                    }
+                    var count = 0
+                    for name in inputNames where parameterByName[name] != nil && used[name] == nil {
+                        used[name] = 1
+                        count += parameterByName[name]!.value.count
+                    }
+                    rowParameters[node.output[0]] = count
+                }
+            }
+        } catch let error as ModelError {
+            throw ModelError("\(source): \(error.description)")
+        }
+        guard logits.shape.count == 2, logits.shape[0] == 1 else {
+            throw ModelError("\(source): the output '\(printable(outputName))' is \(Shape.describe(Array(logits.shape.dropFirst()))) per sample; Curvature needs a vector of logits")
+        }
+        let unused = parameters.filter { used[$0.name] == nil }.map(\.name)
+        parameters.removeAll { used[$0.name] == nil }
+        if !unused.isEmpty { notes.append("\(source): \(unused.count) initializer(s) no node reads (\(unused.prefix(3).joined(separator: ", "))…) are ignored") }
+    }
+
+    /// Evaluates `nodes` on `input`; `observe` sees each node's outputs and input names.
+    private func run(_ input: Variable, nodes: [Onnx_NodeProto],
+                     observe: ((Onnx_NodeProto, [GraphValue], [String]) -> Void)? = nil) throws -> Variable {
+        var values: [String: GraphValue] = [inputName: .float(input, batched: true)]
+        func lookup(_ name: String, for node: Onnx_NodeProto) throws -> GraphValue? {
+            if name.isEmpty { return nil }
+            if let value = values[name] { return value }
+            if let value = folded[name] ?? integerConstants[name] { return .integers(value) }
+            if let parameter = parameterByName[name] { return .float(parameter.variable, batched: false) }
+            throw ModelError("\(Self.label(of: node)): reads '\(printable(name))', which no earlier node or initializer makes")
+        }
+        for node in nodes {
+            let inputs = try node.input.map { try lookup($0, for: node) }
+            let context = NodeContext(node: node, inputs: inputs, opset: opset, dtype: dtype, declaredBatch: declaredBatch,
+                                      batchNorms: batchNorms)
+            let outputs = try Operators.evaluate(context)
+            for (name, value) in zip(node.output, outputs) where !name.isEmpty { values[name] = value }
+            observe?(node, outputs, Array(node.input))
+        }
+        guard case let .float(logits, batched)? = try lookup(outputName, for: Onnx_NodeProto()), batched else {
+            throw ModelError("the output '\(printable(outputName))' does not depend on the input")
+        }
+        return logits
+    }
+
+    // MARK: Layer
+
+    public func callAsFunction(_ input: Variable) -> Variable {
+        do { return try run(input, nodes: steps) } catch {
+            // The load-time evaluation ran every node; a batch of another size cannot fail them.
+            preconditionFailure("ONNX graph failed after it loaded: \(error)")
+        }
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] { parameters.map { ($0.name, $0.parameter) } }
+
+    public var isTraining: Bool {
+        get { batchNorms.values.contains { $0.isTraining } }
+        set { for norm in batchNorms.values { norm.isTraining = newValue } }
+    }
+
+    public var spec: LayerSpec { LayerSpec(type: "onnx") }
+
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        guard input == inputShape else { throw ModelError("the ONNX graph takes \(Shape.describe(inputShape)), not \(Shape.describe(input))") }
+        return [outputCount]
+    }
+
+    // MARK: Network
+
+    public var outputCount: Int { sampleShapes[outputName]?.reduce(1, *) ?? 0 }
+
+    public var isPiecewiseLinear: Bool {
+        steps.allSatisfy { node in
+            guard Operators.piecewiseLinear.contains(node.opType) || ["Mul", "Div"].contains(node.opType) else { return false }
+            // A product is linear in the input only when one side is a constant.
+            if node.opType == "Mul" { return node.input.contains { parameterByName[$0] != nil || folded[$0] != nil || integerConstants[$0] != nil } }
+            if node.opType == "Div" { return node.input.count > 1 && parameterByName[node.input[1]] != nil }
+            return true
+        }
+    }
+
+    public var structureFingerprint: String {
+        var graph = proto.graph
+        graph.initializer = graph.initializer.map { var t = $0; t.rawData = Data(); t.floatData = []; t.doubleData = []; t.int32Data = []; t.int64Data = []; return t }
+        let bytes = (try? graph.serializedData()) ?? Data()
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return "onnx graph fnv1a-64 \(String(hash, radix: 16)), input \(Shape.describe(inputShape))"
+    }
+
+    public func loadState(_ file: SafetensorsFile, source: String) throws {
+        var available = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
+        for (name, parameter) in namedParameters {
+            guard let tensor = available.removeValue(forKey: name) else { throw ModelError("\(source): tensor \"\(name)\" is missing") }
+            guard tensor.shape == parameter.shape else {
+                throw ModelError("\(source): tensor \"\(name)\" has shape \(Shape.describe(tensor.shape)) but the graph expects \(Shape.describe(parameter.shape))")
+            }
+            parameter.value = tensor.converted(to: parameter.value.dtype)
+        }
+        if let extra = available.keys.sorted().first { throw ModelError("\(source): tensor \"\(extra)\" does not belong to the graph") }
+    }
+
+    /// Writes the graph back with the current weights, each in its original element type.
+    public func save(to url: URL, metadata: [String: String]) throws {
+        var copy = proto
+        let current = Dictionary(parameters.map { ($0.name, $0.parameter.value) }, uniquingKeysWith: { a, _ in a })
+        copy.graph.initializer = proto.graph.initializer.map { tensor in
+            current[tensor.name].map { tensor.replacingValues(with: $0) } ?? tensor
+        }
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            copy.metadataProps.removeAll { $0.key == key }
+            var entry = Onnx_StringStringEntryProto()
+            (entry.key, entry.value) = (key, value)
+            copy.metadataProps.append(entry)
+        }
+        try AtomicFile.write(try copy.serializedData(), to: url)
+    }
+
+    public var fileExtension: String { "onnx" }
+
+    public var summary: NetworkSummary {
+        var activations: [String] = []
+        let smooth: Set<String> = ["Relu", "LeakyRelu", "Elu", "Softplus", "Sigmoid", "Tanh", "Erf", "Gelu", "Clip", "Sqrt", "Pow", "Exp", "Log", "Abs", "MaxPool"]
+        let rows = steps.map { node -> NetworkSummary.Row in
+            if smooth.contains(node.opType) && !activations.contains(node.opType) { activations.append(node.opType) }
+            let name = node.name.isEmpty ? node.output[0] : node.name
+            return .init(name: name, kind: node.opType, outputShape: sampleShapes[node.output[0]] ?? [],
+                         parameters: rowParameters[node.output[0]] ?? 0)
+        }
+        var extra = notes
+        if !folded.isEmpty { extra.append("\(folded.count) shape value(s) folded at load (Shape/Gather/Unsqueeze/Concat chains)") }
+        let trainable = parameters.filter(\.parameter.isTrainable).reduce(0) { $0 + $1.parameter.value.count }
+        extra.append("\(trainable) trainable weights; \(parameterCount - trainable) constants (statistics, normalisation)")
+        return NetworkSummary(format: "ONNX (opset \(opset), \(proto.producerName.isEmpty ? "unknown producer" : printable(proto.producerName + " " + proto.producerVersion)))",
+                              inputShape: inputShape, rows: rows, activations: activations, isPiecewiseLinear: isPiecewiseLinear, notes: extra)
+    }
+}

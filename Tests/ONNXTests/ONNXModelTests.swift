@@ -1,0 +1,117 @@
+import Autodiff
+import Foundation
+import NN
+@testable import ONNX
+import Tensors
+import XCTest
+
+/// The importer against PyTorch's own numbers for the same files (made by
+/// Fixtures/make_onnx_fixtures.py): logits in Float32, and in Float64 the loss, input gradient
+/// and input-Hessian-vector product of the summed cross-entropy.
+final class ONNXModelTests: XCTestCase {
+    struct Fixture: Decodable {
+        let input_shape: [Int]
+        let classes: Int
+        let images: [Double]
+        let labels: [Int]
+        let logits32: [Double]
+        let onnx_f64: String?
+        let direction: [Double]?
+        let logits64: [Double]?
+        let loss64: Double?
+        let grad64: [Double]?
+        let hvp64: [Double]?
+    }
+
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    func fixture(_ name: String) throws -> Fixture {
+        try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: Self.folder.appendingPathComponent("\(name).json")))
+    }
+
+    func model(_ file: String, dtype: DType = .float32) throws -> ONNXModel {
+        try ONNXModel.load(from: Self.folder.appendingPathComponent(file), dtype: dtype)
+    }
+
+    /// max |a − b| / max |b|: the fixtures' logits barely differ between samples, so an
+    /// element-wise relative error would be dominated by near-zero entries.
+    func relativeError(_ a: [Double], _ b: [Double]) -> Double {
+        XCTAssertEqual(a.count, b.count)
+        let scale = b.map(Swift.abs).max() ?? 1
+        return zip(a, b).map { Swift.abs($0 - $1) }.max()! / scale
+    }
+
+    func images(_ f: Fixture, _ dtype: DType) -> Tensor {
+        Tensor(shape: [f.labels.count] + f.input_shape, scalars: f.images, dtype: dtype)
+    }
+
+    func checkLogits(_ file: String, fixture name: String, tolerance: Double = 1e-5) throws {
+        let f = try fixture(name)
+        let network = try model(file)
+        XCTAssertEqual(network.inputShape, f.input_shape, file)
+        XCTAssertEqual(network.outputCount, f.classes, file)
+        let logits = GradientMode.withoutGradients { network(Variable(images(f, .float32))).value }
+        XCTAssertEqual(logits.shape, [f.labels.count, f.classes], file)
+        XCTAssertLessThan(relativeError(logits.scalars, f.logits32), tolerance, file)
+    }
+
+    func checkFloat64Derivatives(_ name: String) throws {
+        let f = try fixture(name)
+        let network = try model(f.onnx_f64!, dtype: .float64)
+        let x = images(f, .float64)
+        let v = Tensor(shape: x.shape, scalars: f.direction!, dtype: .float64)
+        let loss = { (input: Variable) in crossEntropy(logits: network(input), labels: f.labels, reduction: .sum) }
+        let logits = GradientMode.withoutGradients { network(Variable(x)).value }
+        XCTAssertLessThan(relativeError(logits.scalars, f.logits64!), 1e-12, name)
+        let (value, gradient, product) = hessianVectorProduct(of: loss, at: x, along: v)
+        XCTAssertEqual(value.item, f.loss64!, accuracy: 1e-12 * Swift.abs(f.loss64!), name)
+        XCTAssertLessThan(relativeError(gradient.scalars, f.grad64!), 1e-10, name)
+        XCTAssertLessThan(relativeError(product.scalars, f.hvp64!), 1e-10, name)
+    }
+
+    func testCIFARResNetWithFoldedBatchNormMatchesPyTorch() throws {
+        try checkLogits("resnet_cifar.onnx", fixture: "resnet_cifar")
+        try checkFloat64Derivatives("resnet_cifar")
+    }
+
+    func testUnfoldedBatchNormalizationMatchesPyTorch() throws {
+        try checkLogits("resnet_unfolded.onnx", fixture: "resnet_unfolded")
+        try checkFloat64Derivatives("resnet_unfolded")
+    }
+
+    func testInputNormalisationAndSoftplusWithBetaMatchPyTorch() throws {
+        try checkLogits("normalized_softplus.onnx", fixture: "normalized_softplus")
+        try checkFloat64Derivatives("normalized_softplus")
+        try checkLogits("opset17.onnx", fixture: "opset17")
+    }
+
+    func testOperatorZooMatchesPyTorchAndDropsTheLogSoftmax() throws {
+        try checkLogits("ops_zoo.onnx", fixture: "ops_zoo")
+        try checkFloat64Derivatives("ops_zoo")
+        XCTAssertTrue(try model("ops_zoo.onnx").notes.contains { $0.contains("LogSoftmax") })
+    }
+
+    func testSoftmaxHeadIsDroppedWithANote() throws {
+        try checkLogits("softmax_head.onnx", fixture: "softmax_head")
+        try checkFloat64Derivatives("softmax_head")
+        XCTAssertTrue(try model("softmax_head.onnx").notes.contains { $0.contains("ends in Softmax") })
+    }
+
+    func testTypedFieldsAndFloat16WeightsLoad() throws {
+        try checkLogits("resnet_cifar-typed.onnx", fixture: "resnet_cifar")
+        try checkLogits("resnet_cifar-f16.onnx", fixture: "resnet_cifar-f16")
+    }
+
+    func testUnsupportedOperatorAndExternalDataAreRefusedByName() throws {
+        XCTAssertThrowsError(try model("unsupported.onnx")) { error in
+            let message = String(describing: error)
+            XCTAssertTrue(message.contains("unsupported.onnx: node '/Sin' (Sin): operator Sin is not supported; supported: Abs, Add"), message)
+        }
+        XCTAssertThrowsError(try model("external_data.onnx")) { error in
+            XCTAssertTrue(String(describing: error).contains("external file"), String(describing: error))
+        }
+        XCTAssertThrowsError(try ONNXModel(data: Data("not a model".utf8), source: "x.onnx")) { error in
+            XCTAssertTrue(String(describing: error).hasPrefix("x.onnx: "), String(describing: error))
+        }
+    }
+}
