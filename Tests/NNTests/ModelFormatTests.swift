@@ -15,12 +15,30 @@ final class ModelFormatTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
+    /// The built-in resnet18 names and shapes every tensor as PyTorch's CIFAR ResNet-18
+    /// state_dict does (Fixtures/make_resnet18_names.py), so that file loads with `--arch resnet18`.
+    func testResNet18NamesItsTensorsAsThePyTorchModule() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/resnet18_state_dict.json")
+        let entries = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: fixture)) as? [[Any]])
+        let torch = entries.filter { $0[2] as? String != "int64" }.map { "\($0[0]) \($0[1] as! [Int])" }
+        let model = try Sequential(BuiltinArchitecture.named("resnet18")!)
+        XCTAssertEqual(model.namedParameters.map { "\($0.name) \($0.parameter.shape)" }, torch)
+        XCTAssertEqual(model.parameterCount, 11_173_962 + 9_600)  // weights + BatchNorm statistics
+        // A file with PyTorch's names, num_batches_tracked included, loads back under the built-in name.
+        let url = directory.appendingPathComponent("resnet18.safetensors")
+        try model.save(to: url)
+        let file = try SafetensorsFile.read(from: url)
+        XCTAssertEqual(Set(file.integers.map(\.name)), Set(entries.filter { $0[2] as? String == "int64" }.map { $0[0] as! String }))
+        XCTAssertNoThrow(try Sequential.load(from: url, architecture: BuiltinArchitecture.named("resnet18")!))
+    }
+
     func testBuiltinArchitecturesHaveTheDocumentedShapes() throws {
         for name in BuiltinArchitecture.names {
             let architecture = try XCTUnwrap(BuiltinArchitecture.named(name), name)
             let model = try Sequential(architecture)
-            XCTAssertEqual(try model.outputShape(for: [1, 28, 28]), [10], name)
-            XCTAssertEqual(model.isPiecewiseLinear, name == "cnn" || name == "cnn-small", name)
+            XCTAssertEqual(try model.outputShape(for: model.inputShape), [10], name)
+            XCTAssertEqual(model.inputShape, name.hasPrefix("resnet18") || name.hasPrefix("cnn-cifar") ? [3, 32, 32] : [1, 28, 28], name)
+            XCTAssertEqual(model.isPiecewiseLinear, ["cnn", "cnn-small", "cnn-cifar", "resnet18"].contains(name), name)
         }
         let small = try Sequential(BuiltinArchitecture.named("cnn-small")!)
         XCTAssertEqual(small.namedParameters.map(\.name), ["0.weight", "0.bias", "3.weight", "3.bias", "7.weight", "7.bias", "9.weight", "9.bias"])
