@@ -34,7 +34,7 @@ public final class BatchNorm: Layer {
     }
 
     private func updateRunningStatistics(_ x: Tensor) {
-        let axes = spatial ? [0, 2, 3] : [0]
+        let axes = x.shape.count == 4 ? [0, 2, 3] : [0]  // from the input: an ONNX graph does not say which it is
         let n = Double(x.count / x.shape[1])
         let mean = x.sum(alongAxes: axes, keepingDimensions: true) * (1 / n)
         let centred = x - mean

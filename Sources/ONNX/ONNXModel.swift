@@ -28,6 +28,8 @@ public final class ONNXModel: Network {
     /// Nodes that run per evaluation (shape arithmetic is folded out).
     private var steps: [Onnx_NodeProto] = []
     private var folded: [String: IntegerValue] = [:]
+    /// Float values computed only from constants (not weights), folded at load like the shapes.
+    private var foldedFloats: [String: Tensor] = [:]
     private var integerConstants: [String: IntegerValue] = [:]
     private var parameters: [(name: String, parameter: Parameter, type: Int32)] = []
     private var parameterByName: [String: Parameter] = [:]
@@ -183,6 +185,16 @@ public final class ONNXModel: Network {
                         for (name, value) in zip(node.output, outputs) { if case let .integers(v) = value { folded[name] = v } }
                         return
                     }
+                    let fromConstantsOnly = inputNames.allSatisfy { $0.isEmpty || folded[$0] != nil || foldedFloats[$0] != nil || integerConstants[$0] != nil }
+                    if fromConstantsOnly {
+                        for (name, value) in zip(node.output, outputs) {
+                            switch value {
+                            case let .integers(v): folded[name] = v
+                            case let .float(v, _): foldedFloats[name] = v.value
+                            }
+                        }
+                        return
+                    }
                     steps.append(node)
                     if case let .float(v, batched)? = outputs.first {
                         sampleShapes[node.output[0]] = batched ? Array(v.shape.dropFirst()) : v.shape
@@ -214,6 +226,7 @@ public final class ONNXModel: Network {
             if name.isEmpty { return nil }
             if let value = values[name] { return value }
             if let value = folded[name] ?? integerConstants[name] { return .integers(value) }
+            if let value = foldedFloats[name] { return .float(Variable(value), batched: false) }
             if let parameter = parameterByName[name] { return .float(parameter.variable, batched: false) }
             throw ModelError("\(Self.label(of: node)): reads '\(printable(name))', which no earlier node or initializer makes")
         }
@@ -262,8 +275,9 @@ public final class ONNXModel: Network {
         steps.allSatisfy { node in
             guard Operators.piecewiseLinear.contains(node.opType) || ["Mul", "Div"].contains(node.opType) else { return false }
             // A product is linear in the input only when one side is a constant.
-            if node.opType == "Mul" { return node.input.contains { parameterByName[$0] != nil || folded[$0] != nil || integerConstants[$0] != nil } }
-            if node.opType == "Div" { return node.input.count > 1 && parameterByName[node.input[1]] != nil }
+            let constant = { [self] (name: String) in parameterByName[name] != nil || folded[name] != nil || foldedFloats[name] != nil || integerConstants[name] != nil }
+            if node.opType == "Mul" { return node.input.contains(where: constant) }
+            if node.opType == "Div" { return node.input.count > 1 && constant(node.input[1]) }
             return true
         }
     }
@@ -317,7 +331,9 @@ public final class ONNXModel: Network {
                          parameters: rowParameters[node.output[0]] ?? 0)
         }
         var extra = notes
-        if !folded.isEmpty { extra.append("\(folded.count) shape value(s) folded at load (Shape/Gather/Unsqueeze/Concat chains)") }
+        if !folded.isEmpty || !foldedFloats.isEmpty {
+            extra.append("\(folded.count + foldedFloats.count) constant value(s) folded at load (Constant nodes, Shape/Gather/Unsqueeze/Concat chains)")
+        }
         let trainable = parameters.filter(\.parameter.isTrainable).reduce(0) { $0 + $1.parameter.value.count }
         extra.append("\(trainable) trainable weights; \(parameterCount - trainable) constants (statistics, normalisation)")
         return NetworkSummary(format: "ONNX (opset \(opset), \(proto.producerName.isEmpty ? "unknown producer" : printable(proto.producerName + " " + proto.producerVersion)))",
