@@ -28,7 +28,7 @@ struct Attack: ParsableCommand {
     @Option(help: "The attack: DeepFool finds each sample's minimal ℓ2 perturbation, the others attack at --epsilon.")
     var method: AttackMethod = .deepfool
 
-    @Option(parsing: .unconditional, help: "ε of fgsm and pgd: the bound on the perturbation's ℓ∞ (ℓ2 for pgd-l2) norm, pixels in [0, 1] (default 0.1).")
+    @Option(parsing: .unconditional, help: "ε of fgsm and pgd: the bound on the perturbation's ℓ∞ (ℓ2 for pgd-l2) norm, pixels in [0, 1] (default 0.1).", transform: realNumber)
     var epsilon: Double?
 
     @OptionGroup var pgd: PGDOptions

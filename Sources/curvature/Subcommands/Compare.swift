@@ -42,7 +42,7 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("figure-indices"), parsing: .unconditional, help: "Comma-separated split indices for the image figure instead (e.g. the 9s of a test set).")
     var figureIndices: CommaSeparated<Int>?
     @Option(name: .customLong("figure-attack"), help: "The perturbation the figure shows.") var figureAttack: FigureAttack = .pgdLinf
-    @Option(name: .customLong("figure-epsilon"), parsing: .unconditional, help: "ε of the figure's perturbation (default: the first positive --epsilons).")
+    @Option(name: .customLong("figure-epsilon"), parsing: .unconditional, help: "ε of the figure's perturbation (default: the first positive --epsilons).", transform: realNumber)
     var figureEpsilon: Double?
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Samples per batched spectrum computation (does not change the results).") var batchSize: Int = 50
     @Option(parsing: .unconditional, help: "Seed of the Lanczos start vectors and the attacks' random starts.") var seed: UInt64 = 0

@@ -29,7 +29,7 @@ struct Demo: ParsableCommand {
     @Option(parsing: .unconditional, help: "How many Fashion-MNIST test images, from the first (1…10000).") var samples: Int = 200
     @Option(help: "The input Hessian: exact (double backprop) or finite (central differences of gradients with step --h).") var hessian: HessianKind = .exact
     @Option(name: [.customLong("h"), .customLong("finite-h")], parsing: .unconditional,
-            help: "Step of the finite-scale Hessian's central differences, per input coordinate (--hessian finite; default 0.05), as spectrum's --h.")
+            help: "Step of the finite-scale Hessian's central differences, per input coordinate (--hessian finite; default 0.05), as spectrum's --h.", transform: realNumber)
     var finiteH: Double?
     @OptionGroup var threads: ThreadOptions
 

@@ -36,7 +36,7 @@ struct Train: ParsableCommand {
     @Option(help: "What a training step minimises: cross-entropy on clean (standard), FGSM or PGD inputs, or cross-entropy plus the CURE or gradient-norm (gradnorm) penalty.")
     var mode: TrainingMode = .standard
 
-    @Option(parsing: .unconditional, help: "ε of the ℓ∞ threat model in pixel units, pixels in [0, 1] (fgsm, pgd, and the per-epoch robust accuracy).")
+    @Option(parsing: .unconditional, help: "ε of the ℓ∞ threat model in pixel units, pixels in [0, 1] (fgsm, pgd, and the per-epoch robust accuracy).", transform: realNumber)
     var epsilon: Double = 0.1
 
     @Option(parsing: .unconditional, help: "Passes over the training data.")
@@ -66,14 +66,14 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("pgd-steps"), parsing: .unconditional, help: "PGD steps k (--mode pgd; default 7).")
     var pgdSteps: Int?
 
-    @Option(parsing: .unconditional, help: "PGD step size α (--mode pgd; default 2.5ε/k).")
+    @Option(parsing: .unconditional, help: "PGD step size α (--mode pgd; default 2.5ε/k).", transform: realNumber)
     var alpha: Double?
 
     @Option(parsing: .unconditional, help: "Weight λ of the penalty (--mode cure or gradnorm; default 1).")
     var lambda: Double?
 
     @Option(name: [.customLong("cure-h"), .customLong("h")], parsing: .unconditional,
-            help: "CURE's scale h, the ℓ2 length of the finite-difference step (--mode cure; default 1). Not the --h of spectrum, a per-coordinate step.")
+            help: "CURE's scale h, the ℓ2 length of the finite-difference step (--mode cure; default 1). Not the --h of spectrum, a per-coordinate step.", transform: realNumber)
     var cureH: Double?
 
     @Option(name: .customLong("h-ramp-epochs"), parsing: .unconditional, help: "Grow CURE's h linearly over this many first epochs (--mode cure; default 0: the full h from the start).")

@@ -69,10 +69,27 @@ struct CommaSeparated<T: ExpressibleByArgument>: ExpressibleByArgument {
 
     init?(argument: String) {
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
-        let parsed = parts.compactMap(T.init(argument:))
+        // Numbers also take fractions (8/255), as realNumber does.
+        let parsed = T.self == Double.self ? parts.compactMap { (try? realNumber($0)) as? T } : parts.compactMap(T.init(argument:))
         guard !parts.isEmpty, parsed.count == parts.count else { return nil }
         (values, text) = (parsed, argument)
     }
 
     var defaultValueDescription: String { text }
 }
+
+/// A number as written on a command line: a decimal (0.031) or a fraction a/b (8/255), as
+/// ε, steps and scales are usually quoted. The fraction is divided in Double, so 8/255 is the
+/// Double nearest to 8/255.
+func realNumber(_ text: String) throws -> Double {
+    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count <= 2, let numerator = Double(parts[0].trimmingCharacters(in: .whitespaces)), numerator.isFinite else {
+        throw ValidationError("'\(text)' is not a number (write 0.031 or a fraction such as 8/255)")
+    }
+    guard parts.count == 2 else { return numerator }
+    guard let denominator = Double(parts[1].trimmingCharacters(in: .whitespaces)), denominator.isFinite, denominator != 0 else {
+        throw ValidationError("'\(text)': the denominator must be a non-zero number")
+    }
+    return numerator / denominator
+}
+
