@@ -128,21 +128,30 @@ public final class ONNXModel: Network {
             }
         }
         // Weights of layers are trained by `train --init`; statistics and other constants
-        // (an input normalisation's mean and std) are not.
+        // (an input normalisation's mean and std) are not. A weight may reach its layer through
+        // Cast or Identity (float16 exports cast every initializer).
+        var passedOn: [String: String] = [:]
+        for node in nodes where ["Cast", "Identity"].contains(node.opType) && node.input.count == 1 && node.output.count == 1 {
+            passedOn[node.output[0]] = node.input[0]
+        }
+        func origin(_ name: String) -> String {
+            var name = name, hops = 0
+            while let earlier = passedOn[name], hops < nodes.count { (name, hops) = (earlier, hops + 1) }
+            return name
+        }
         let producers = Dictionary(nodes.flatMap { node in node.output.map { ($0, node.opType) } }, uniquingKeysWith: { a, _ in a })
         var trainable = Set<String>()
         for node in nodes {
             switch node.opType {
-            case "Conv", "Gemm": trainable.formUnion(node.input.dropFirst())
-            case "MatMul": trainable.formUnion(node.input.dropFirst())
-            case "BatchNormalization": trainable.formUnion(node.input.dropFirst().prefix(2))
+            case "Conv", "Gemm", "MatMul": trainable.formUnion(node.input.dropFirst().map(origin))
+            case "BatchNormalization": trainable.formUnion(node.input.dropFirst().prefix(2).map(origin))
             case "Add" where node.input.contains { ["MatMul", "Conv", "Gemm"].contains(producers[$0] ?? "") }:
-                trainable.formUnion(node.input.filter { decoded[$0] != nil })
+                trainable.formUnion(node.input.map(origin).filter { decoded[$0] != nil })
             default: break
             }
         }
         for node in nodes where node.opType == "BatchNormalization" {
-            let names = Array(node.input)
+            let names = [node.input.first ?? ""] + node.input.dropFirst().map(origin)
             guard names.count == 5, names.dropFirst().allSatisfy({ decoded[$0] != nil }) else {
                 throw ModelError("\(source): \(Self.label(of: node)): scale, bias, mean and variance must be constants of the model")
             }

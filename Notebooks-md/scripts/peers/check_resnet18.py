@@ -49,6 +49,10 @@ def main():
 
     net = torch_hvp.resnet18()
     x, y, v = torch_hvp.inputs("resnet18", a.batch)
+    # At initialisation the logits are nearly equal (std ~0.06): the softmax is uniform and the HVP
+    # tiny. Scale the head so the logits' std is 3 and the check weighs a non-trivial curvature.
+    with torch.no_grad():
+        net.linear.weight *= 3 / net(x).std()
     h32 = torch_hvp.hvp(net, x, y, v).numpy()
     h64 = torch_hvp.hvp(net.double(), x.double(), y, v.double()).numpy()
     net.float()
@@ -65,6 +69,7 @@ def main():
         sys.exit(f"check_resnet18: shapes differ: jax {hj.shape}, torch {h32.shape}")
     r = rel(hj, h32)
     print(f"resnet18 input-HVP, B={a.batch}, max|HVP| {np.abs(h64).max():.4g}, torch {torch.__version__}")
+    print(f"  HVP ≠ 0: ‖HVP‖/‖v‖ = {np.linalg.norm(h64) / np.linalg.norm(v.numpy()):.3g}")
     print(f"  jax f32 vs torch f32: max rel diff {r:.2e}  (max|a-b| / max|b|; tolerance {TOLERANCE:g})")
     print(f"  jax f32 vs torch f64: {rel(hj, h64):.2e}")
     print(f"  torch f32 vs torch f64: {rel(h32, h64):.2e}")

@@ -25,13 +25,18 @@ struct Train: ParsableCommand {
                 --cure-h 3 --h-ramp-epochs 2 --epochs 5 --seed 1 --out cure.safetensors
               curvature train --data fashion-mnist --arch cnn-small --mode pgd \\
                 --epsilon 0.1 --pgd-steps 7 --keep-checkpoint --out pgd.safetensors
+              curvature train --data mnist5k --init Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --mode cure --lambda 4 --epochs 1 --out finetuned.safetensors
             """)
 
     @Option(help: "The images: fashion-mnist (28×28, 60000/10000), mnist5k (Data/mnist_5k.csv.gz, 4000/1000) or a folder of MNIST-style IDX files; trains on the train split, tests on the test split.")
     var data: String
 
-    @Option(help: "A built-in architecture (\(BuiltinArchitecture.names.joined(separator: ", "))) or a JSON file.")
-    var arch: String
+    @Option(help: "A built-in architecture (\(BuiltinArchitecture.names.joined(separator: ", "))) or a JSON file; with --init, the architecture of a safetensors file without one in its metadata (a PyTorch state_dict).")
+    var arch: String?
+
+    @Option(help: "Start from this trained network instead of fresh weights (fine-tuning, as CURE did with pretrained models): .safetensors or .onnx. An ONNX network is written back as ONNX (--out FILE.onnx) with the new weights.")
+    var `init`: String?
 
     @Option(help: "What a training step minimises: cross-entropy on clean (standard), FGSM or PGD inputs, or cross-entropy plus the CURE or gradient-norm (gradnorm) penalty.")
     var mode: TrainingMode = .standard
@@ -103,7 +108,7 @@ struct Train: ParsableCommand {
     @Option(help: "Log CSV (default: <out without extension>.log.csv).")
     var log: String?
 
-    @Option(help: "Where to write the trained model (.safetensors).")
+    @Option(help: "Where to write the trained model (.safetensors; .onnx when --init is an ONNX file).")
     var out: String
 
     var checkpointURL: URL { URL(fileURLWithPath: out).deletingPathExtension().appendingPathExtension("checkpoint.safetensors") }
@@ -138,7 +143,20 @@ struct Train: ParsableCommand {
             throw ValidationError("\(option) has no effect with --optimizer \(optimizer.rawValue); it applies to sgd")
         }
         if let resume, !FileManager.default.fileExists(atPath: resume) { throw ValidationError("--resume: no checkpoint at \(resume)") }
-        try checkArchitectureName(arch)
+        if let initial = `init` {
+            try InputPath.checkFile(initial, option: "--init")
+            let onnx = NetworkFile.isONNX(initial)
+            if onnx, let arch { throw ValidationError("--arch \(arch) has no effect with an ONNX --init; the file carries its graph") }
+            let wanted = onnx ? "onnx" : "safetensors"
+            guard out.lowercased().hasSuffix(".\(wanted)") else {
+                throw ValidationError("--out \(out): a network from \(initial) is written as .\(wanted); name --out FILE.\(wanted)")
+            }
+        } else {
+            guard let arch else { throw ValidationError("give --arch (a fresh network) or --init (a trained one)") }
+            guard !out.lowercased().hasSuffix(".onnx") else { throw ValidationError("--out \(out): a built network is written as .safetensors") }
+            try checkArchitectureName(arch)
+        }
+        if let arch, `init` != nil { try checkArchitectureName(arch) }
         try OutputPath.checkFile(out, option: "--out")
         try OutputPath.checkFile(logURL.path, option: log == nil ? "the log <out>.log.csv" : "--log")
         try OutputPath.checkFile(checkpointURL.path, option: "the checkpoint <out>.checkpoint.safetensors")
@@ -157,7 +175,6 @@ struct Train: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let architecture = try loadArchitecture(arch)
         var train = try loadDataset(data, split: .train)
         let test = try loadDataset(data, split: .test)
         var subsetMetadata = ["train_subset": "all n=\(train.count)"]
@@ -176,7 +193,15 @@ struct Train: ParsableCommand {
         } else {
             subsetMetadata["robust_subset"] = "none"
         }
-        let model = try Sequential(architecture, seed: seed)
+        let model: any Network
+        if let initial = `init` {
+            model = try NetworkFile.load(initial, architecture: try arch.map(loadArchitecture))
+            for note in NetworkFile.notes(of: model) { printNote("curvature: \(note)") }
+            subsetMetadata["init"] = URL(fileURLWithPath: initial).lastPathComponent
+            subsetMetadata["init_sha256"] = try SHA256.hex(fileAt: URL(fileURLWithPath: initial))
+        } else {
+            model = try Sequential(try loadArchitecture(arch!), seed: seed)
+        }
         try checkInput(model, fits: train, dataName: data)
 
         let outURL = URL(fileURLWithPath: out)
