@@ -133,7 +133,13 @@ public enum NumPyImages {
                     case "i2": label = Int(Int16(truncatingIfNeeded: bits))
                     case "i4": label = Int(Int32(truncatingIfNeeded: bits))
                     case "i8": label = Int(Int64(bitPattern: bits))
-                    default: label = Int(clamping: bits)  // unsigned: beyond Int.max is out of range anyway
+                    default:
+                        // Unsigned: a value beyond Int.max is quoted as it is, not as a clamped Int.
+                        guard let value = Int(exactly: bits) else {
+                            throw DatasetError.badValue(
+                                file: path, location: "label at index \(index)", found: "\(bits)", expected: "0..<\(maxClassCount)")
+                        }
+                        label = value
                     }
                     guard label >= 0 && label < maxClassCount else {
                         throw DatasetError.labelOutOfRange(file: path, index: index, label: label, classCount: maxClassCount)
