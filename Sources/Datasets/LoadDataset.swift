@@ -78,7 +78,7 @@ public func datasetFiles(_ source: DataSource, split: Split) throws -> [String] 
     }
 }
 
-/// Loads a split of a named data set or of a folder: ``loadDataset(_:split:)-(DataSource,_)``
+/// Loads a split of a named data set or of a folder: `loadDataset(DataSource(nameOrDirectory), split:)`
 /// without notes and without the images-and-labels pair.
 public func loadDataset(_ nameOrDirectory: String, split: Split) throws -> LabeledImages {
     try loadDataset(DataSource(nameOrDirectory), split: split).images
