@@ -6,7 +6,7 @@
 /// 255) or `float32`/`float64` already in `[0, 1]` (anything else, NaN included, is refused with
 /// its flat index, so a wrongly scaled array is not silently fed to a model). The layout of a
 /// rank-4 array is inferred by ``layout(of:file:)``. Labels are a 1-D integer array of length N
-/// (`int8` … `int64`, `uint8` … `uint64`). The class count is the largest label + 1: the files
+/// (`int8` … `int64`, `uint8` … `uint64`), each in `0..<65536`. The class count is the largest label + 1: the files
 /// carry no class count, and a model needs at least that many outputs. Because a split may lack
 /// the highest classes, a folder's train and test splits can come out with different counts.
 public enum NumPyImages {
