@@ -72,7 +72,7 @@ public enum NumPy {
     }
 
     /// The data bytes, after checking the size the header implies against the file.
-    private static func payload(_ reader: ByteReader, _ header: NumPyHeader, _ dtype: DType) throws -> [UInt8] {
+    static func payload(_ reader: ByteReader, _ header: NumPyHeader, _ dtype: DType) throws -> [UInt8] {
         if header.fortranOrder {
             throw DatasetError.unsupported(file: reader.path, field: "fortran_order", found: "True", expected: "False (C order)")
         }
@@ -107,7 +107,7 @@ public enum NumPy {
     }
 
     /// A parsed `descr`: kind and size (`f4`) plus byte order.
-    private struct DType {
+    struct DType {
         let code: String
         let size: Int
         let bigEndian: Bool
@@ -131,6 +131,9 @@ public enum NumPy {
         func bits(_ raw: UnsafeRawBufferPointer, _ index: Int) -> UInt64 {
             switch size {
             case 1: return UInt64(raw[index])
+            case 2:
+                let word = raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)
+                return UInt64(bigEndian ? UInt16(bigEndian: word) : UInt16(littleEndian: word))
             case 4:
                 let word = raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)
                 return UInt64(bigEndian ? UInt32(bigEndian: word) : UInt32(littleEndian: word))

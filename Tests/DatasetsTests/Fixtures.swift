@@ -87,3 +87,31 @@ class TemporaryDirectoryTestCase: XCTestCase {
         }
     }
 }
+
+/// Small colour images written as CIFAR-10 records and as `.npy` arrays, the same pixels in each.
+enum ColourFixtures {
+    static let (channels, height, width) = (3, 32, 32)
+    static var pixelsPerImage: Int { channels * height * width }
+
+    /// Pixel (channel c, row y, column x) of image n: distinct per image, channel and position.
+    static func byte(_ n: Int, _ c: Int, _ y: Int, _ x: Int) -> UInt8 { UInt8((n * 50 + c * 7 + y * 3 + x) % 256) }
+
+    /// Images `0..<count` in channels-first order (what every loader returns, divided by 255).
+    static func channelsFirst(count: Int) -> [UInt8] {
+        (0 ..< count).flatMap { n in (0 ..< channels).flatMap { c in (0 ..< height).flatMap { y in (0 ..< width).map { x in byte(n, c, y, x) } } } }
+    }
+
+    /// The same images with the channel last, as `(N, H, W, C)`.
+    static func channelsLast(count: Int) -> [UInt8] {
+        (0 ..< count).flatMap { n in (0 ..< height).flatMap { y in (0 ..< width).flatMap { x in (0 ..< channels).map { c in byte(n, c, y, x) } } } }
+    }
+
+    /// CIFAR-10 records: a label byte, then 1,024 red, 1,024 green and 1,024 blue bytes.
+    static func cifar(labels: [UInt8], firstImage: Int = 0) -> [UInt8] {
+        let pixels = channelsFirst(count: firstImage + labels.count)
+        return labels.enumerated().flatMap { index, label in
+            let image = firstImage + index
+            return [label] + pixels[image * pixelsPerImage ..< (image + 1) * pixelsPerImage]
+        }
+    }
+}

@@ -8,7 +8,9 @@ import PackageDescription
 // that the main package's targets, which come in as a path dependency, are instrumented for
 // coverage too. A plain `swift build` of this package links no `main` and fails; the main
 // package's own build and `swift test` never see it.
-let fuzzTargets = ["fuzz-idx", "fuzz-csv", "fuzz-npy", "fuzz-gzip", "fuzz-safetensors", "fuzz-architecture"]
+let fuzzTargets = [
+    "fuzz-idx", "fuzz-csv", "fuzz-npy", "fuzz-gzip", "fuzz-safetensors", "fuzz-architecture", "fuzz-cifar", "fuzz-npyimages",
+]
 
 let package = Package(
     name: "CurvatureFuzz",

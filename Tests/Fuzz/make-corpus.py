@@ -292,6 +292,51 @@ arch("regress-activation-tab", '{"input": [1, 3, 3], "layers": [{"type": "residu
 arch("regress-residual-softplus-beta-0", '{"input": [2, 6, 6], "layers": [{"type": "residual", "in": 2, "out": 2, "activation": "softplus", "beta": 0}, {"type": "flatten"}]}')
 arch("broken-gelu-approx", {"input": [3], "layers": [{"type": "gelu", "approximate": "erf"}]})
 
+# ---------------------------------------------------------------- CIFAR-10 binary batches
+def cifar_record(label, seed):
+    return bytes([label]) + bytes((seed * 7 + k) % 256 for k in range(3072))
+
+
+record = cifar_record(3, 0)
+put("cifar", "valid-1-record", bytes([0]) + record)
+put("cifar", "valid-2-records-folder", bytes([1]) + cifar_record(0, 1) + cifar_record(9, 2))
+put("cifar", "valid-subfolder", bytes([2]) + cifar_record(5, 3))
+put("cifar", "valid-gz-3-records", bytes([0]) + gz(record + cifar_record(1, 4) + cifar_record(2, 5)))
+put("cifar", "broken-empty", bytes([0]))
+put("cifar", "broken-truncated", bytes([0]) + record[:-1])
+put("cifar", "broken-extra-byte", bytes([1]) + record + b"\0")
+put("cifar", "broken-label-10", bytes([0]) + cifar_record(10, 0))
+put("cifar", "broken-label-255-second", bytes([2]) + record + cifar_record(255, 1))
+put("cifar", "broken-gz-truncated", bytes([0]) + gz(record)[:-5])
+put("cifar", "valid-gz-20-zero-records", bytes([0]) + gz(bytes(3073 * 20)))
+
+# ---------------------------------------------------------------- NumPy image/label pairs
+u1_2 = npy("|u1", [2], [0, 3])
+put("npyimages", "valid-pair-nchw-u1", twoparts(0, u1_2, npy("|u1", [2, 3, 2, 2], range(24))))
+put("npyimages", "valid-folder-nhwc-u1", twoparts(1, u1_2, npy("|u1", [2, 2, 2, 3], range(24))))
+put("npyimages", "valid-pair-grey-f4", twoparts(0, npy("<i8", [2], struct.pack("<2q", 1, 0)), npy("<f4", [2, 2, 2], f32([0, 0.25, 0.5, 1] * 2))))
+put("npyimages", "valid-pair-nhwc-f8-v2", twoparts(0, npy("<i4", [1], struct.pack("<i", 9), major=2), npy("<f8", [1, 2, 2, 3], f64([k / 11 for k in range(12)]), major=2)))
+put("npyimages", "valid-pair-gz", twoparts(0, gz(u1_2), gz(npy("|u1", [2, 1, 4, 4], range(32)))))
+put("npyimages", "valid-doubt-nhwc", bytes([2]) + npy("|u1", [2, 3, 3, 1], range(18)))
+put("npyimages", "valid-doubt-nchw", bytes([2]) + npy("|u1", [2, 1, 3, 3], range(18)))
+put("npyimages", "valid-neither-square-nchw", bytes([2]) + npy("|u1", [2, 4, 2, 2], range(32)))
+put("npyimages", "valid-labels-i2", bytes([3]) + npy("<i2", [3], struct.pack("<3h", 2, 0, 7)))
+put("npyimages", "valid-labels-u8-be", bytes([3]) + npy(">u8", [2], struct.pack(">2Q", 1, 65535)))
+put("npyimages", "valid-labels-i1", bytes([3]) + npy("|i1", [2], [4, 1]))
+put("npyimages", "broken-ambiguous", bytes([2]) + npy("|u1", [2, 3, 4, 3], range(72)))
+put("npyimages", "broken-rank-2", bytes([2]) + npy("|u1", [2, 4], range(8)))
+put("npyimages", "broken-above-one", bytes([2]) + npy("<f4", [2, 1, 1], f32([0.5, 1.5])))
+put("npyimages", "broken-negative", bytes([2]) + npy("<f8", [2, 1, 1], f64([-0.0, -1e-9])))
+put("npyimages", "broken-nan", bytes([2]) + npy("<f4", [2, 1, 1], f32([float("nan"), 0])))
+put("npyimages", "broken-label-negative", bytes([3]) + npy("<i8", [2], struct.pack("<2q", 0, -1)))
+put("npyimages", "broken-label-huge", bytes([3]) + npy("<u8", [1], struct.pack("<Q", 2**64 - 1)))
+put("npyimages", "broken-label-65536", bytes([3]) + npy("<i4", [1], struct.pack("<i", 65536)))
+put("npyimages", "broken-labels-empty", bytes([3]) + npy("<i8", [0], b""))
+put("npyimages", "broken-labels-float", bytes([3]) + npy("<f4", [1], f32([1])))
+put("npyimages", "broken-count-mismatch", twoparts(0, npy("|u1", [3], [0, 1, 2]), npy("|u1", [2, 2, 2], range(8))))
+put("npyimages", "broken-shape-lies", twoparts(1, u1_2, npy("|u1", [2, 3, 100000, 100000], range(8))))
+put("npyimages", "broken-fortran", bytes([2]) + npy("|u1", [2, 1, 2, 2], range(8), fortran=True))
+
 if "--check" in sys.argv:
     import numpy as np
     for name in sorted(os.listdir(os.path.join(CORPUS, "npy"))):

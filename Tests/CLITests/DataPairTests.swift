@@ -1,0 +1,42 @@
+import Curvature
+import Foundation
+import XCTest
+
+/// `--data IMAGES.npy --labels LABELS.npy`: accepted by a job, recorded with both checksums, and
+/// refused with `--split` or without a `.npy`.
+final class DataPairTests: ExecutableTestCase {
+    func testAnImagesAndLabelsPairRunsAndIsRecorded() throws {
+        let model = try saveTinyModel()
+        let pixels = (0 ..< 3 * 28 * 28).map { UInt8($0 % 251) }
+        // (N, H, W, C) with one channel: the grey images the model expects, channel last.
+        try Data(npy(descr: "|u1", shape: "(3, 28, 28, 1)", pixels)).write(to: directory.appendingPathComponent("x.npy"))
+        try Data(npy(descr: "<i8", shape: "(3,)", [7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0]))
+            .write(to: directory.appendingPathComponent("y.npy"))
+
+        let pair = ["--model", model, "--data", "x.npy", "--labels", "y.npy"]
+        let run = try status(["spectrum"] + pair + ["--samples", "2", "--k", "2", "--steps", "4", "--out", "s.csv"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("s.csv.meta.json"))) as? [String: Any]
+        let settings = try XCTUnwrap(meta?["settings"] as? [String: String])
+        XCTAssertEqual(settings["labels"], "y.npy")
+        let sums = try ["x.npy", "y.npy"].map { try SHA256.hex(fileAt: directory.appendingPathComponent($0)) }
+        XCTAssertEqual(settings["data_sha256"], sums.joined(separator: ","))
+
+        for (arguments, message) in [
+            (pair + ["--split", "train"], "--split train has no meaning with --labels"),
+            (["--model", model, "--data", "mnist5k", "--labels", "y.npy"], "--labels goes with --data IMAGES.npy"),
+            (["--model", model, "--data", "x.npy"], "name its labels with --labels"),
+        ] {
+            let refused = try status(["spectrum"] + arguments + ["--out", "r.csv"])
+            XCTAssertEqual(refused.status, 2, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains(message), refused.stderr)
+        }
+    }
+
+    /// A version 1.0 `.npy` file.
+    private func npy(descr: String, shape: String, _ data: [UInt8]) -> [UInt8] {
+        var header = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }".utf8)
+        header += [UInt8](repeating: 0x20, count: (64 - (10 + header.count + 1) % 64) % 64) + [0x0A]
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xFF), UInt8(header.count >> 8)] + header + data
+    }
+}
