@@ -1,4 +1,5 @@
 import ArgumentParser
+import Curvature
 import Foundation
 
 @main
@@ -18,6 +19,7 @@ struct CurvatureCommand: ParsableCommand {
 
     /// Exit status: 0 success, 1 bad input or failure, 2 usage error, 130/143 interrupted.
     static func main() {
+        BLASKernels.useNativeKernelsIfMisdetected()
         Interruption.install()
         // A first word that names no subcommand is called what it is, not an "unexpected argument".
         var names: [String] = []

@@ -9,7 +9,7 @@ import PackageDescription
 // coverage too. A plain `swift build` of this package links no `main` and fails; the main
 // package's own build and `swift test` never see it.
 let fuzzTargets = [
-    "fuzz-idx", "fuzz-csv", "fuzz-npy", "fuzz-gzip", "fuzz-safetensors", "fuzz-architecture", "fuzz-cifar", "fuzz-npyimages",
+    "fuzz-idx", "fuzz-csv", "fuzz-npy", "fuzz-gzip", "fuzz-safetensors", "fuzz-architecture", "fuzz-cifar", "fuzz-npyimages", "fuzz-onnx",
 ]
 
 let package = Package(

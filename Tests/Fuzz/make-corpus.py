@@ -337,6 +337,271 @@ put("npyimages", "broken-count-mismatch", twoparts(0, npy("|u1", [3], [0, 1, 2])
 put("npyimages", "broken-shape-lies", twoparts(1, u1_2, npy("|u1", [2, 3, 100000, 100000], range(8))))
 put("npyimages", "broken-fortran", bytes([2]) + npy("|u1", [2, 1, 2, 2], range(8), fortran=True))
 
+# ---------------------------------------------------------------- ONNX
+# Needs the `onnx` package (e.g. the venv of Tests/ONNXTests/Fixtures/README.md); without it the
+# ONNX seeds are left as they are. Mode byte: bit 0 float64, bit 1 save and reload.
+try:
+    import onnx
+    from onnx import TensorProto, helper
+except ImportError:
+    onnx = None
+    print("make-corpus.py: no `onnx` package, Corpus/onnx/ left as it is", file=sys.stderr)
+
+if onnx is not None:
+    FIXTURES = os.path.join(HERE, "..", "ONNXTests", "Fixtures")
+    F = TensorProto.FLOAT
+
+    def ramp(count, scale=0.1, offset=0.0):
+        return [round(offset + scale * ((7 * k) % 11 - 5), 4) for k in range(count)]
+
+    def init(name, dims, values=None, dtype=TensorProto.FLOAT, raw=True):
+        count = 1
+        for d in dims:
+            count *= d
+        values = ramp(count) if values is None else values
+        if raw and dtype in (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.INT64, TensorProto.INT32):
+            fmt = {TensorProto.FLOAT: "f", TensorProto.DOUBLE: "d", TensorProto.INT64: "q", TensorProto.INT32: "i"}[dtype]
+            return helper.make_tensor(name, dtype, dims, struct.pack("<%d%s" % (len(values), fmt), *values), raw=True)
+        return helper.make_tensor(name, dtype, dims, values)
+
+    def lying(name, dims, raw, dtype=TensorProto.FLOAT):
+        """A tensor whose dims need not match its bytes (helper.make_tensor would refuse it)."""
+        tensor = TensorProto()
+        tensor.name, tensor.data_type, tensor.raw_data = name, dtype, raw
+        tensor.dims.extend(dims)
+        return tensor
+
+    def ints(name, values):
+        return init(name, [len(values)], values, TensorProto.INT64)
+
+    def node(op, inputs, outputs, name=None, **attributes):
+        return helper.make_node(op, inputs, outputs, name=name, **attributes)
+
+    def model(nodes, shape, initializers=(), opset=13, out="y", out_shape=None, batch="N", producer=None):
+        graph = helper.make_graph(
+            nodes, "g", [helper.make_tensor_value_info("x", F, [batch] + shape)],
+            [helper.make_tensor_value_info(out, F, out_shape)], list(initializers))
+        kwargs = {"opset_imports": [helper.make_opsetid("", opset)], "ir_version": 8}
+        if producer:
+            kwargs["producer_name"] = producer
+        return helper.make_model(graph, **kwargs).SerializeToString()
+
+    def put_onnx(name, data, mode=0):
+        assert len(data) < 16384, (name, len(data))
+        put("onnx", name, bytes([mode]) + data)
+
+    def head(inp, features, classes=3, opset=13):
+        """Flatten → Gemm (transB) to `classes` logits."""
+        return ([node("Flatten", [inp], ["flat"]), node("Gemm", ["flat", "W_head", "b_head"], ["y"], transB=1)],
+                [init("W_head", [classes, features]), init("b_head", [classes])])
+
+    # Fixtures small enough for -max_len=16384.
+    for fixture, mode in [("unsupported.onnx", 0), ("softmax_head.onnx", 1), ("softmax_head-f64.onnx", 3),
+                          ("mnist_bn.onnx", 0), ("external_data.onnx", 0), ("ops_zoo.onnx", 2)]:
+        path = os.path.join(FIXTURES, fixture)
+        if os.path.exists(path):
+            put_onnx("fixture-" + fixture.replace(".onnx", ""), open(path, "rb").read(), mode)
+
+    # MLP with a Softmax head (dropped with a note).
+    h, i = head("x", 16, classes=4)
+    put_onnx("valid-mlp-softmax", model(
+        [node("Flatten", ["x"], ["f0"]), node("Gemm", ["f0", "W1", "b1"], ["h1"], transB=1), node("Relu", ["h1"], ["r1"]),
+         node("Gemm", ["r1", "W2", "b2"], ["z"], alpha=0.5, beta=2.0, transB=1), node("Softmax", ["z"], ["y"], axis=1)],
+        [1, 4, 4], [init("W1", [8, 16]), init("b1", [8]), init("W2", [3, 8]), init("b2", [3])], opset=11), 0)
+    put_onnx("valid-mlp-logsoftmax-f64", model(
+        [node("Flatten", ["x"], ["f0"]), node("Gemm", ["f0", "W1"], ["z"]), node("LogSoftmax", ["z"], ["y"])],
+        [2, 2], [init("W1", [4, 3], raw=False)], opset=13), 1)
+
+    # Conv with asymmetric pads, dilation, stride; grouped conv; auto_pad.
+    h, i = head("r", 2 * 3 * 4)
+    put_onnx("valid-conv-pads-dilations", model(
+        [node("Conv", ["x", "Wc", "bc"], ["c"], pads=[1, 0, 2, 1], dilations=[2, 1], strides=[1, 1]), node("Relu", ["c"], ["r"])] + h,
+        [1, 4, 4], [init("Wc", [2, 1, 2, 2]), init("bc", [2])] + i), 0)
+    h, i = head("p", 4)
+    put_onnx("valid-conv-group-globalpool", model(
+        [node("Conv", ["x", "Wg"], ["c"], group=2, kernel_shape=[3, 3], pads=[1, 1, 1, 1]), node("GlobalAveragePool", ["c"], ["p"])] + h,
+        [4, 3, 3], [init("Wg", [4, 2, 3, 3])] + i), 1)
+    h, i = head("m", 2 * 2 * 2)
+    put_onnx("valid-conv-same-upper-maxpool", model(
+        [node("Conv", ["x", "Wc"], ["c"], auto_pad="SAME_UPPER", strides=[2, 2]),
+         node("MaxPool", ["c"], ["m"], kernel_shape=[2, 2], pads=[0, 0, 1, 1])] + h,
+        [1, 5, 5], [init("Wc", [2, 1, 3, 3])] + i), 2)
+    h, i = head("a", 1 * 3 * 3)
+    put_onnx("valid-conv-same-lower-avgpool", model(
+        [node("Conv", ["x", "Wc"], ["c"], auto_pad="SAME_LOWER"),
+         node("AveragePool", ["c"], ["a"], kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 0, 0], count_include_pad=0)] + h,
+        [1, 4, 4], [init("Wc", [1, 1, 2, 2])] + i), 0)
+
+    # Pad: opset 11+ (pads, value and axes as inputs), opset 9 (attributes).
+    h, i = head("q", 1 * 4 * 5)
+    put_onnx("valid-pad-inputs-avgpool", model(
+        [node("Pad", ["x", "pads", "pv"], ["p"], mode="constant"),
+         node("AveragePool", ["p"], ["q"], kernel_shape=[2, 2], count_include_pad=1)] + h,
+        [1, 3, 4], [ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]), init("pv", [], [0.5])] + i), 1)
+    h, i = head("p", 1 * 3 * 6)
+    put_onnx("valid-pad-axes-opset18", model(
+        [node("Pad", ["x", "pads", "", "axes"], ["p"])] + h,
+        [1, 2, 3], [ints("pads", [0, 1, 1, 2]), ints("axes", [2, 3])] + i, opset=18), 0)
+    h, i = head("p", 2 * 4 * 2)
+    put_onnx("valid-pad-attributes-opset9", model(
+        [node("Pad", ["x"], ["p"], pads=[0, 1, 1, 0, 0, 0, 1, 0], value=-1.0)] + h,
+        [1, 2, 2], i, opset=9), 0)
+
+    # Concat, Transpose, MatMul + Add.
+    h, i = head("cat", 3 * 3 * 3)
+    put_onnx("valid-concat-two-convs", model(
+        [node("Conv", ["x", "Wa"], ["a"]), node("Conv", ["x", "Wb"], ["b"]), node("Concat", ["a", "b"], ["cat"], axis=1)] + h,
+        [1, 4, 4], [init("Wa", [1, 1, 2, 2]), init("Wb", [2, 1, 2, 2])] + i), 0)
+    put_onnx("valid-transpose-matmul-add", model(
+        [node("Transpose", ["x"], ["t"], perm=[0, 2, 3, 1]), node("Reshape", ["t", "shape"], ["r"]),
+         node("MatMul", ["r", "Wm"], ["mm"]), node("Add", ["mm", "bm"], ["y"])],
+        [2, 2, 3], [ints("shape", [-1, 12]), init("Wm", [12, 3]), init("bm", [3])]), 2)
+    put_onnx("valid-matmul-3d", model(
+        [node("MatMul", ["x", "Wm"], ["mm"]), node("Flatten", ["mm"], ["y"])],
+        [2, 3], [init("Wm", [3, 2])]), 1)
+
+    # The exporters' shape chain: Shape → Gather → Unsqueeze → Concat → Reshape.
+    h, i = head("r", 2 * 3 * 3)
+    put_onnx("valid-shape-gather-unsqueeze-concat-reshape", model(
+        [node("Shape", ["x"], ["s"]), node("Constant", [], ["zero"], value=helper.make_tensor("v", TensorProto.INT64, [], [0])),
+         node("Gather", ["s", "zero"], ["n"], axis=0), node("Unsqueeze", ["n", "ax0"], ["n1"]),
+         node("Concat", ["n1", "minus1"], ["target"], axis=0), node("Reshape", ["x", "target"], ["r"])][:-1]
+        + [node("Reshape", ["x", "target"], ["r"])] + h[1:],
+        [2, 3, 3], [ints("ax0", [0]), ints("minus1", [-1])] + [init("W_head", [3, 18]), init("b_head", [3])]), 0)
+    put_onnx("valid-shape-chain-opset11", model(
+        [node("Shape", ["x"], ["s"]), node("Gather", ["s", "idx"], ["n"], axis=0), node("Unsqueeze", ["n"], ["n1"], axes=[0]),
+         node("Concat", ["n1", "rest"], ["target"], axis=0), node("Reshape", ["x", "target"], ["r"]),
+         node("Gemm", ["r", "W"], ["y"])],
+        [1, 2, 3], [init("idx", [], [0], TensorProto.INT64), ints("rest", [6]), init("W", [6, 2])], opset=11), 1)
+    put_onnx("valid-shape-start-end-mul-reshape", model(
+        [node("Shape", ["x"], ["s"], start=1), node("ReduceMean", ["x"], ["unused"], axes=[2], keepdims=0)][:1]
+        + [node("Slice", ["s", "st", "en", "ax", "sp"], ["hw"]), node("Constant", [], ["prod"], value_ints=[1, 1]),
+           node("Mul", ["hw", "prod"], ["hw2"]), node("Concat", ["zero", "c", "hw2"], ["target"], axis=0),
+           node("Reshape", ["x", "target"], ["r"]), node("ReduceMean", ["r"], ["m"], axes=[2, 3], keepdims=0),
+           node("Gemm", ["m", "W"], ["y"], transB=1)],
+        [2, 3, 4], [ints("st", [1]), ints("en", [3]), ints("ax", [0]), ints("sp", [1]), ints("zero", [0]), ints("c", [2]),
+                    init("W", [4, 2])]), 0)
+    put_onnx("valid-slice-opset9-attributes", model(
+        [node("Shape", ["x"], ["s"]), node("Slice", ["s"], ["tail"], starts=[1], ends=[100]),
+         node("Slice", ["tail"], ["none"], starts=[5], ends=[2]), node("Concat", ["batch", "flatc"], ["target"], axis=0),
+         node("Reshape", ["x", "target"], ["r"]), node("Gemm", ["r", "W"], ["y"])],
+        [2, 2], [ints("batch", [0]), ints("flatc", [-1]), init("W", [4, 3])], opset=9), 0)
+    put_onnx("valid-slice-negative-step-transpose", model(
+        [node("Constant", [], ["m"], value=helper.make_tensor("v", TensorProto.INT64, [2, 3], [1, 2, 3, 4, 5, 6])),
+         node("Slice", ["m", "st", "en", "ax", "sp"], ["s"]), node("Transpose", ["s"], ["t"], perm=[1, 0]),
+         node("Reshape", ["t", "minus1"], ["v"]), node("Gather", ["v", "gi"], ["g"]),
+         node("Concat", ["zero", "g"], ["target"], axis=0), node("Reshape", ["x", "target"], ["r"]),
+         node("Gemm", ["r", "W"], ["y"])],
+        [2, 3], [ints("st", [-1]), ints("en", [-100]), ints("ax", [1]), ints("sp", [-1]), ints("minus1", [-1]),
+                 init("gi", [1], [-1], TensorProto.INT64), ints("zero", [0]), init("W", [6, 2])]), 0)
+
+    # ConstantOfShape: integer pads (as in ops_zoo's F.pad) and a float constant operand.
+    h, i = head("p", 1 * 3 * 3)
+    put_onnx("valid-constantofshape-pads", model(
+        [node("ConstantOfShape", ["eight"], ["zeros8"], value=helper.make_tensor("v", TensorProto.INT64, [1], [0])),
+         node("Concat", ["zeros8"], ["pads0"], axis=0), node("Slice", ["pads0", "s0", "s1"], ["pads_a"]),
+         node("Concat", ["pads_a", "one_one"], ["pads"], axis=0),
+         node("Pad", ["x", "pads", "pv"], ["p"])] + h,
+        [1, 2, 2], [ints("eight", [6]), ints("s0", [0]), ints("s1", [6]), ints("one_one", [1, 1]), init("pv", [], [0.25])] + i), 0)
+    put_onnx("valid-constantofshape-float", model(
+        [node("ConstantOfShape", ["shape"], ["k"], value=helper.make_tensor("v", F, [1], [0.5])),
+         node("Add", ["x", "k"], ["a"]), node("Flatten", ["a"], ["f"]), node("Gemm", ["f", "W"], ["y"])],
+        [1, 2, 2], [ints("shape", [1, 2, 2]), init("W", [4, 2])]), 1)
+
+    # BatchNormalization on [N, C, H, W] (after Conv) and on [N, C]; typed float_data.
+    put_onnx("valid-batchnorm-2d-and-1d", model(
+        [node("Conv", ["x", "Wc"], ["c"]),
+         node("BatchNormalization", ["c", "s", "b", "mu", "var"], ["bn"], epsilon=1e-3, momentum=0.9), node("Relu", ["bn"], ["r"]),
+         node("Flatten", ["r"], ["f"]), node("Gemm", ["f", "W"], ["g"], transB=1),
+         node("BatchNormalization", ["g", "s1", "b1", "mu1", "var1"], ["y"])],
+        [1, 3, 3], [init("Wc", [2, 1, 2, 2], raw=False), init("s", [2], [1.0, 0.5]), init("b", [2], [0.0, 0.1]), init("mu", [2], [0.1, -0.1]),
+                    init("var", [2], [1.0, 2.0]), init("W", [3, 8]), init("s1", [3], [1, 1, 1]), init("b1", [3], [0, 0, 0]),
+                    init("mu1", [3], [0, 0, 0]), init("var1", [3], [1, 1, 1])], opset=9), 0)
+
+    # Element-wise operators and their attribute/input variants.
+    put_onnx("valid-activations", model(
+        [node("Clip", ["x", "lo", "hi"], ["c"]), node("LeakyRelu", ["c"], ["l"], alpha=0.2), node("Elu", ["l"], ["e"], alpha=0.5),
+         node("Sigmoid", ["e"], ["s"]), node("Tanh", ["s"], ["t"]), node("Softplus", ["t"], ["sp"]), node("Abs", ["sp"], ["ab"]),
+         node("Neg", ["ab"], ["n"]), node("Exp", ["n"], ["ex"]), node("Sqrt", ["ex"], ["sq"]), node("Log", ["sq"], ["lg"]),
+         node("Erf", ["lg"], ["er"]), node("Pow", ["er", "three"], ["pw"]), node("Mul", ["pw", "half"], ["mu"]),
+         node("Sub", ["mu", "x"], ["su"]), node("Div", ["su", "two"], ["dv"]), node("Div", ["dv", "dv2"], ["dv3"]),
+         node("Identity", ["dv3"], ["id"]), node("Dropout", ["id"], ["dr"]), node("Cast", ["dr"], ["ca"], to=1),
+         node("Relu", ["ca"], ["re"]), node("Flatten", ["re"], ["f"]), node("Gemm", ["f", "W"], ["y"])],
+        [1, 2, 2], [init("lo", [], [-0.5]), init("hi", [], [0.5]), init("three", [], [3.0]), init("half", [1], [0.5]),
+                    init("two", [], [2], TensorProto.INT64), init("dv2", [1, 2, 2], [1, 2, 3, 4]), init("W", [4, 2])], opset=13), 1)
+    put_onnx("valid-clip-opset9-gelu", model(
+        [node("Clip", ["x"], ["c"], min=-1.0, max=2.0), node("Gelu", ["c"], ["g"], approximate="tanh"), node("Gelu", ["g"], ["g2"]),
+         node("Flatten", ["g2"], ["f"]), node("Gemm", ["f", "W"], ["y"])],
+        [1, 2, 2], [init("W", [4, 2])], opset=9), 0)
+
+    # Squeeze / Unsqueeze with axes as attributes (opset 11) and as inputs (opset 13), ReduceMean.
+    put_onnx("valid-squeeze-unsqueeze-opset11", model(
+        [node("GlobalAveragePool", ["x"], ["p"]), node("Squeeze", ["p"], ["s"], axes=[2, 3]), node("Unsqueeze", ["s"], ["u"], axes=[2]),
+         node("Squeeze", ["u"], ["s2"]), node("ReduceMean", ["x"], ["rm"], axes=[1], keepdims=1), node("Flatten", ["rm"], ["rf"]),
+         node("Gemm", ["s2", "W"], ["y"])],
+        [3, 2, 2], [init("W", [3, 2])], opset=11), 0)
+    put_onnx("valid-squeeze-unsqueeze-reducemean-opset18", model(
+        [node("Unsqueeze", ["x", "ax"], ["u"]), node("Squeeze", ["u", "ax"], ["s"]), node("ReduceMean", ["s", "rax"], ["m"], keepdims=0),
+         node("Gemm", ["m", "W"], ["y"])],
+        [2, 3, 3], [ints("ax", [-1]), ints("rax", [2, 3]), init("W", [2, 2])], opset=18), 2)
+
+    # Element types: float16 initializer + Cast, double, typed int32 pads, Constant kinds.
+    half = helper.make_tensor("W16", TensorProto.FLOAT16, [4, 2], [0.5, -0.25, 1.0, 2.0, 0.0, -1.5, 0.125, 3.0])
+    put_onnx("valid-float16-cast-double", model(
+        [node("Cast", ["W16"], ["W"], to=1), node("Flatten", ["x"], ["f"]), node("MatMul", ["f", "W"], ["m"]),
+         node("Add", ["m", "b64"], ["y"])],
+        [1, 2, 2], [half, init("b64", [2], [0.5, -0.5], TensorProto.DOUBLE)]), 3)
+    put_onnx("valid-constants", model(
+        [node("Constant", [], ["cf"], value_float=2.0), node("Constant", [], ["cfs"], value_floats=[1.0, 2.0, 3.0, 4.0]),
+         node("Constant", [], ["ci"], value_int=1), node("Mul", ["x", "cf"], ["a"]), node("Reshape", ["a", "tgt"], ["r"]),
+         node("Mul", ["r", "cfs"], ["b"]), node("Add", ["b", "ci"], ["y"])],
+        [1, 2, 2], [ints("tgt", [0, 4])]), 0)
+    put_onnx("valid-int32-uint8-bool", model(
+        [node("Cast", ["p32"], ["pads"], to=7), node("Pad", ["x", "pads"], ["p"]), node("Flatten", ["p"], ["f"]),
+         node("Gemm", ["f", "W"], ["y"])],
+        [1, 1, 2], [init("p32", [8], [0, 0, 0, 1, 0, 0, 0, 1], TensorProto.INT32), init("u8", [2], [1, 2], TensorProto.UINT8, raw=False),
+                    init("b", [1], [1], TensorProto.BOOL, raw=False), init("W", [4, 2])]), 0)
+    put_onnx("valid-fixed-batch-reshape", model(
+        [node("Reshape", ["x", "tgt"], ["r"]), node("Gemm", ["r", "W"], ["y"])],
+        [2, 2], [ints("tgt", [4, 4]), init("W", [4, 2])], batch=4), 0)
+
+    # Refused: one of each kind of problem.
+    mlp = ([node("Flatten", ["x"], ["f"]), node("Gemm", ["f", "W"], ["y"])], [init("W", [4, 2])])
+    put_onnx("broken-opset-8", model(*mlp[:1], [1, 2, 2], mlp[1], opset=8), 0)
+    put_onnx("broken-dynamic-axis", model(mlp[0], [1, "h", 2], mlp[1]), 0)
+    put_onnx("broken-custom-domain", model([node("Flatten", ["x"], ["f"]), helper.make_node("Gemm", ["f", "W"], ["y"], domain="com.x")],
+                                           [1, 2, 2], mlp[1]), 0)
+    put_onnx("broken-unsupported-op", model([node("Sin", ["x"], ["s"])] + [node("Flatten", ["s"], ["f"]), mlp[0][1]], [1, 2, 2], mlp[1]), 0)
+    put_onnx("broken-nan-weight", model(mlp[0], [1, 2, 2], [init("W", [4, 2], [float("nan")] * 8)]), 0)
+    put_onnx("broken-shape-lies", model(mlp[0], [1, 2, 2], [lying("W", [4, 3], bytes(32))]), 0)
+    put_onnx("broken-missing-input", model([node("Flatten", ["x"], ["f"]), node("Gemm", ["f", "nothing"], ["y"])], [1, 2, 2]), 0)
+    put_onnx("broken-output-not-vector", model([node("Relu", ["x"], ["y"])], [1, 2, 2]), 0)
+    put_onnx("broken-batch-mixed", model([node("Reshape", ["x", "t"], ["y"])], [2, 2], [ints("t", [1, -1])]), 0)
+    put_onnx("broken-truncated", model(mlp[0], [1, 2, 2], mlp[1])[:-7], 0)
+    put_onnx("broken-huge-tensor-dims", model(mlp[0], [1, 2, 2], [lying("W", [1 << 30, 1 << 30], bytes(32))]), 0)
+    put_onnx("broken-huge-input", model(mlp[0], [65536, 65536, 65536], mlp[1]), 0)
+    put_onnx("broken-huge-reshape", model([node("Reshape", ["x", "t"], ["r"])] + mlp[0][1:], [1, 2, 2],
+                                          [ints("t", [0, 1 << 40, 1 << 40])] + mlp[1]), 0)
+    put_onnx("broken-huge-constantofshape", model(
+        [node("ConstantOfShape", ["s"], ["k"], value=helper.make_tensor("v", F, [1], [1.0])), node("Add", ["x", "k"], ["a"])] +
+        [node("Flatten", ["a"], ["f"]), mlp[0][1]], [1, 2, 2], [ints("s", [1 << 20, 1 << 20, 4])] + mlp[1]), 0)
+    put_onnx("broken-huge-pad", model([node("Pad", ["x", "pads"], ["p"]), node("Flatten", ["p"], ["f"]), mlp[0][1]], [1, 2, 2],
+                                      [ints("pads", [0, 0, 0, 1 << 40, 0, 0, 0, 1 << 40])] + mlp[1]), 0)
+    put_onnx("broken-huge-dilation", model([node("Conv", ["x", "Wc"], ["c"], dilations=[1 << 40, 1 << 40])] + mlp[0], [1, 2, 2],
+                                           [init("Wc", [1, 1, 2, 2])] + mlp[1]), 0)
+    put_onnx("broken-huge-group", model([node("Conv", ["x", "Wc"], ["c"], group=1 << 62)] + mlp[0], [1, 2, 2],
+                                        [init("Wc", [1, 1, 2, 2])] + mlp[1]), 0)
+    put_onnx("broken-huge-conv-pads", model([node("Conv", ["x", "Wc"], ["c"], pads=[0, 0, 1 << 62, 1 << 62])] + mlp[0], [1, 2, 2],
+                                            [init("Wc", [1, 1, 2, 2])] + mlp[1]), 0)
+    put_onnx("broken-huge-pool-pads", model([node("MaxPool", ["x"], ["c"], kernel_shape=[2, 2], pads=[1 << 62, 0, 1 << 62, 0])] + mlp[0],
+                                            [1, 2, 2], mlp[1]), 0)
+    put_onnx("broken-integer-overflow", model(
+        [node("Mul", ["big", "big"], ["sq"]), node("Concat", ["zero", "sq"], ["t"], axis=0), node("Reshape", ["x", "t"], ["r"])] + mlp[0][1:],
+        [1, 2, 2], [ints("big", [1 << 62]), ints("zero", [0])] + mlp[1]), 0)
+    put_onnx("broken-slice-step-overflow", model(
+        [node("Shape", ["x"], ["s"]), node("Slice", ["s", "st", "en", "ax", "sp"], ["t"]), node("Reshape", ["x", "t"], ["r"])] + mlp[0][1:],
+        [1, 2, 2], [ints("st", [1]), ints("en", [3]), ints("ax", [0]), ints("sp", [(1 << 63) - 1])] + mlp[1]), 0)
+
 if "--check" in sys.argv:
     import numpy as np
     for name in sorted(os.listdir(os.path.join(CORPUS, "npy"))):

@@ -5,7 +5,7 @@
 #
 #   short  CI-sized: 20,000 executions per parser (at most 60 s each)   — the default
 #   long   1,000,000 executions per parser (no time limit)
-#   parser one or more of: idx csv npy gzip safetensors architecture cifar npyimages — default: all
+#   parser one or more of: idx csv npy gzip safetensors architecture cifar npyimages onnx — default: all
 #
 # Environment: FUZZ_RUNS / FUZZ_MAX_TIME override the executions / seconds per parser,
 # FUZZ_MALLOC_LIMIT_MB the largest single allocation allowed (default 64),
@@ -24,7 +24,7 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
-all_parsers=(idx csv npy gzip safetensors architecture cifar npyimages)
+all_parsers=(idx csv npy gzip safetensors architecture cifar npyimages onnx)
 mode=short
 if [[ $# -gt 0 && ( "$1" == short || "$1" == long ) ]]; then mode=$1; shift; fi
 parsers=("$@")
@@ -52,6 +52,7 @@ malloc_limit=${FUZZ_MALLOC_LIMIT_MB:-64}
 max_len_for() {
     case $1 in
         npy | npyimages | csv | safetensors | cifar) echo 8192 ;;
+        onnx) echo 16384 ;;
         *) echo 4096 ;;
     esac
 }

@@ -72,9 +72,9 @@ struct BenchHVP: ParsableCommand {
 
         let gradient = median(timing { _ = valueAndGradient(of: loss, at: x) })
         let hvp = median(timing { _ = hessianVectorProduct(of: loss, at: x, along: v) })
-        if !noHeader { print("model,threads,batch,grad_ms,hvp_ms,hvp_per_s") }
+        if !noHeader { print("model,threads,batch,grad_ms,hvp_ms,hvp_per_s,openblas_core") }
         print([model, String(Parallel.threadCount), String(batch), format(gradient * 1e3), format(hvp * 1e3),
-               String(format: "%.1f", Double(batch) / hvp)].joined(separator: ","))
+               String(format: "%.1f", Double(batch) / hvp), BLASKernels.coreName].joined(separator: ","))
     }
 
     private func timing(_ body: () -> Void) -> [Double] {

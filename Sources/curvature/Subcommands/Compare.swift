@@ -104,7 +104,7 @@ struct Compare: ParsableCommand {
         }
         study.identity = [
             "model_sha256": try modelPaths.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","),
-            "arch": arch ?? "", "data_sha256": try dataChecksum(data.data, split: data.split),
+            "arch": arch ?? "", "data_sha256": try data.checksum(),
         ]
         try runComparison(study, outDir: outDir, resume: resume, start: start, record: ["models": modelPaths.joined(separator: ",")])
     }
