@@ -11,6 +11,57 @@ enum GraphValue {
     case integers(IntegerValue)
 }
 
+/// Bounds on what the load-time check may compute, so that a small file cannot make it allocate
+/// or work without end. A value computed from the input is counted per sample (so a batch of any
+/// size still runs once the model has loaded); a constant in all.
+enum Limits {
+    /// Values in one tensor made while the graph runs (2²², 32 MB in Float64); also one sample's
+    /// im2col workspace of a convolution. The input's and every activation of an ImageNet ResNet
+    /// fit.
+    static let values = 1 << 22
+    /// Integer values one node may make (shapes, axes and pads are a handful).
+    static let integerValues = 1 << 12
+    /// Operations of the load-time evaluation of one sample, in all (2³²): a GEMM or convolution
+    /// multiply-add or an element of an output counts 1; the slower loops more (a pooling window
+    /// element 64, a part of a Concat times its result 32, an integer value 256). A CIFAR
+    /// ResNet-18 needs about 2²⁹.
+    static let operations = 1 << 32
+    /// Values the load-time evaluation of one sample keeps (every node's outputs), in all (2²⁶,
+    /// 512 MB in Float64).
+    static let keptValues = 1 << 26
+
+    /// a · b · …, or Int.max when that overflows (for charging ``operations``).
+    static func saturatingProduct(_ factors: Int...) -> Int {
+        var product = 1
+        for factor in factors {
+            let (next, overflow) = product.multipliedReportingOverflow(by: factor)
+            if overflow { return Int.max }
+            product = next
+        }
+        return product
+    }
+
+    /// `shape`'s element count when every axis is non-negative and the product of the axes (each
+    /// counted as at least 1, so strides cannot overflow either) is at most `values`; else nil.
+    static func count(_ shape: [Int]) -> Int? {
+        var spread = 1, count = 1
+        for dim in shape {
+            guard dim >= 0 else { return nil }
+            let (next, overflow) = spread.multipliedReportingOverflow(by: Swift.max(dim, 1))
+            guard !overflow, next <= values else { return nil }
+            spread = next
+            count *= dim
+        }
+        return count
+    }
+}
+
+/// What the load-time evaluation has left of ``Limits/operations``.
+final class OperationBudget {
+    var left = Limits.operations
+    var valuesLeft = Limits.keptValues
+}
+
 /// What an operator sees of one node: its inputs, attributes and where to report problems.
 struct NodeContext {
     let node: Onnx_NodeProto
@@ -22,10 +73,41 @@ struct NodeContext {
     let declaredBatch: Int?
     /// Batch-norm layers made at load, by node output name (they hold the running statistics).
     let batchNorms: [String: BatchNorm]
+    /// Set during the load-time evaluation only.
+    var budget: OperationBudget? = nil
 
     var label: String { ONNXModel.label(of: node) }
 
     func fail(_ message: String) -> ModelError { ModelError("\(label): \(message)") }
+
+    // MARK: Limits
+
+    /// Fails unless a tensor of `shape` stays within ``Limits/values`` (per sample when `batched`:
+    /// axis 0 is then the batch).
+    func checkSize(_ shape: [Int], batched: Bool, _ what: String) throws {
+        guard Limits.count(batched ? Array(shape.dropFirst()) : shape) != nil else {
+            throw fail("\(what) \(Shape.describe(shape)) would hold more than \(Limits.values) values\(batched ? " per sample" : ""); Curvature supports at most that many")
+        }
+    }
+
+    /// Counts a node's outputs (`values`, per sample) against the load-time budgets.
+    func keep(_ values: Int) throws {
+        guard let budget else { return }
+        budget.valuesLeft -= Swift.min(values, Limits.keptValues + 1)
+        guard budget.valuesLeft >= 0 else {
+            throw fail("the graph computes more than \(Limits.keptValues) values per sample; Curvature supports smaller graphs")
+        }
+        try charge(values)
+    }
+
+    /// Spends `operations` (per sample) of the load-time budget.
+    func charge(_ operations: Int) throws {
+        guard let budget else { return }
+        budget.left -= Swift.min(operations, Limits.operations + 1)
+        guard budget.left >= 0 else {
+            throw fail("the graph needs more than \(Limits.operations) operations per sample; Curvature supports smaller graphs")
+        }
+    }
 
     // MARK: Inputs
 

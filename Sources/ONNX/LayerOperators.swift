@@ -9,7 +9,9 @@ extension Operators {
         switch c.string("auto_pad", default: "NOTSET") {
         case "NOTSET":
             let pads = c.ints("pads") ?? [0, 0, 0, 0]
-            guard pads.count == 4, pads.allSatisfy({ $0 >= 0 }) else { throw c.fail("pads \(pads) should be four non-negative numbers") }
+            guard pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 <= Limits.values }) else {
+                throw c.fail("pads \(pads) should be four numbers from 0 to \(Limits.values)")
+            }
             return pads
         case "VALID": return [0, 0, 0, 0]
         case let mode where mode == "SAME_UPPER" || mode == "SAME_LOWER":
@@ -27,7 +29,9 @@ extension Operators {
 
     static func pair(_ c: NodeContext, _ name: String, default value: Int) throws -> [Int] {
         let found = c.ints(name) ?? [value, value]
-        guard found.count == 2, found.allSatisfy({ $0 >= 1 }) else { throw c.fail("\(name) \(found) should be two positive numbers (2-D)") }
+        guard found.count == 2, found.allSatisfy({ $0 >= 1 && $0 <= Limits.values }) else {
+            throw c.fail("\(name) \(found) should be two numbers from 1 to \(Limits.values) (2-D)")
+        }
         return found
     }
 
@@ -39,23 +43,35 @@ extension Operators {
             throw c.fail("only 2-D convolutions are supported; input \(Shape.describe(x.shape)), kernel \(Shape.describe(weight.shape))")
         }
         let groups = c.int("group", default: 1)
-        guard groups >= 1, x.shape[1] % groups == 0, weight.shape[0] % groups == 0, weight.shape[1] * groups == x.shape[1] else {
+        guard groups >= 1, x.shape[1] % groups == 0, weight.shape[0] % groups == 0,
+              weight.shape[1].multipliedReportingOverflow(by: groups) == (x.shape[1], false) else {
             throw c.fail("group \(groups) does not fit input channels \(x.shape[1]) and kernel \(Shape.describe(weight.shape))")
         }
         let strides = try pair(c, "strides", default: 1), dilations = try pair(c, "dilations", default: 1)
         guard strides[0] == strides[1] else { throw c.fail("strides \(strides) differ between height and width") }
+        let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
+        guard kh >= 1, kw >= 1 else { throw c.fail("kernel \(Shape.describe(weight.shape)) has no taps") }
+        try c.checkSize([o, x.shape[1], (kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1], batched: false, "the dense, dilated kernel")
         if groups > 1 { weight = LayoutIndexing.ungroup(weight, groups: groups) }
         if dilations != [1, 1] { weight = LayoutIndexing.dilate(weight, (dilations[0], dilations[1])) }
         let pads = try spatialPads(c, input: Array(x.shape[2...]), kernel: [weight.shape[2], weight.shape[3]], strides: strides)
+        let padded = [x.shape[2] + pads[0] + pads[2], x.shape[3] + pads[1] + pads[3]]
+        guard padded[0] >= weight.shape[2], padded[1] >= weight.shape[3] else {
+            throw c.fail("kernel \(Shape.describe(weight.shape)) is larger than the padded input \(Shape.describe(x.shape))")
+        }
+        if let bias, bias.shape != [weight.shape[0]] { throw c.fail("bias \(Shape.describe(bias.shape)) should be [\(weight.shape[0])]") }
+        // One sample's padded input, output and im2col workspace; then the multiply-adds.
+        let outputPixels = ((padded[0] - weight.shape[2]) / strides[0] + 1) * ((padded[1] - weight.shape[3]) / strides[0] + 1)
+        let patch = weight.count / Swift.max(o, 1)
+        try c.checkSize([x.shape[0], x.shape[1]] + padded, batched: true, "the padded input")
+        try c.checkSize([x.shape[0], o, outputPixels], batched: true, "the output")
+        try c.checkSize([x.shape[0], patch, outputPixels], batched: true, "the im2col workspace")
+        try c.charge(Limits.saturatingProduct(o, patch, outputPixels))
         var padding = pads[0]
         if pads.contains(where: { $0 != pads[0] }) {
             x = LayoutIndexing.pad(x, before: [0, 0, pads[0], pads[1]], after: [0, 0, pads[2], pads[3]])
             padding = 0
         }
-        guard x.shape[2] + 2 * padding >= weight.shape[2], x.shape[3] + 2 * padding >= weight.shape[3] else {
-            throw c.fail("kernel \(Shape.describe(weight.shape)) is larger than the padded input \(Shape.describe(x.shape))")
-        }
-        if let bias, bias.shape != [weight.shape[0]] { throw c.fail("bias \(Shape.describe(bias.shape)) should be [\(weight.shape[0])]") }
         return [.float(conv2d(x, weight: weight, bias: bias, stride: strides[0], padding: padding), batched: true)]
     }
 
@@ -76,8 +92,11 @@ extension Operators {
         let transB = c.int("transB", default: 0) != 0
         let inner = transB ? b.shape[1] : b.shape[0], outputs = transB ? b.shape[0] : b.shape[1]
         guard a.shape[1] == inner else { throw c.fail("inputs \(Shape.describe(a.shape)) and weight \(Shape.describe(b.shape)) do not fit") }
+        try c.checkSize([a.shape[0], outputs], batched: true, "the output")
+        try c.charge(b.count)
         let alpha = c.float("alpha", default: 1), beta = c.float("beta", default: 1)
         let bias = c.hasInput(2) ? try c.constant(2) : nil
+        if let bias, bias.shape != [outputs] { try checkBroadcast(c, [a.shape[0], outputs], true, bias.shape, false) }
         if let bias, beta == 1, alpha == 1, transB, bias.shape == [outputs] {
             return [.float(linear(a, weight: b, bias: bias), batched: true)]
         }
@@ -93,7 +112,10 @@ extension Operators {
         guard b.shape.count == 2, a.shape.count >= 2, a.shape.last == b.shape[0] else {
             throw c.fail("supports [N, …, K] × constant [K, M]; got \(Shape.describe(a.shape)) × \(Shape.describe(b.shape))")
         }
-        let rows = a.count / b.shape[0]
+        let rows = a.count / Swift.max(b.shape[0], 1)
+        let rowsPerSample = a.shape.dropFirst().dropLast().reduce(1, *)
+        try c.checkSize([a.shape[0], rowsPerSample, b.shape[1]], batched: true, "the output")
+        try c.charge(Limits.saturatingProduct(rowsPerSample, b.count))
         let product = matmul(reshape(a, [rows, b.shape[0]]), b)
         return [.float(reshape(product, Array(a.shape.dropLast()) + [b.shape[1]]), batched: true)]
     }
@@ -102,7 +124,7 @@ extension Operators {
         var x = try c.activation()
         guard x.shape.count == 4 else { throw c.fail("only 2-D pooling is supported, input \(Shape.describe(x.shape))") }
         if c.node.output.count > 1 && !c.node.output[1].isEmpty { throw c.fail("its indices output is not supported") }
-        guard let kernel = c.ints("kernel_shape"), kernel.count == 2, kernel[0] == kernel[1], kernel[0] >= 1 else {
+        guard let kernel = c.ints("kernel_shape"), kernel.count == 2, kernel[0] == kernel[1], kernel[0] >= 1, kernel[0] <= Limits.values else {
             throw c.fail("kernel_shape \(c.ints("kernel_shape") ?? []) should be a square 2-D window")
         }
         let strides = try pair(c, "strides", default: 1)
@@ -112,6 +134,9 @@ extension Operators {
         let (k, s) = (kernel[0], strides[0])
         let padded = [x.shape[2] + pads[0] + pads[2], x.shape[3] + pads[1] + pads[3]]
         guard padded[0] >= k, padded[1] >= k else { throw c.fail("window \(k) is larger than the padded input \(padded)") }
+        try c.checkSize([x.shape[0], x.shape[1]] + padded, batched: true, "the padded input")
+        let outputs = x.shape[1] * ((padded[0] - k) / s + 1) * ((padded[1] - k) / s + 1)
+        try c.charge(Limits.saturatingProduct(outputs, k * k + 2 * k, 64))
         // ceil_mode adds a last, partial window only when the floor division leaves a remainder.
         if c.int("ceil_mode", default: 0) != 0, padded.contains(where: { ($0 - k) % s != 0 }) {
             throw c.fail("ceil_mode = 1 changes the output size here; export with ceil_mode=False")
@@ -145,6 +170,7 @@ extension Operators {
     static func reduceMean(_ c: NodeContext) throws -> [GraphValue] {
         let x = try c.activation()
         let axes = try c.axes(input: 1, rank: x.shape.count) ?? Array(0..<x.shape.count)
+        guard Set(axes).count == axes.count else { throw c.fail("axes \(axes) name an axis twice") }
         guard !axes.contains(0) else { throw c.fail("averages over the batch axis") }
         return [.float(mean(x, alongAxes: axes, keepingDimensions: c.int("keepdims", default: 1) != 0), batched: true)]
     }

@@ -81,11 +81,15 @@ public final class ONNXModel: Network {
             }
             sample.append(Int(size))
         }
+        guard Limits.count(sample) != nil else {
+            throw fail("input '\(printable(input.name))' is \(Shape.describe(sample)) per sample, more than \(Limits.values) values; Curvature supports at most that many")
+        }
         inputShape = sample
         if case let .dimValue(size)? = dims[0].value { declaredBatch = Int(size) } else { declaredBatch = nil }
 
         // Every operator is checked before any weight is decoded.
         for node in graph.node {
+            guard node.output.contains(where: { !$0.isEmpty }) else { throw fail("\(Self.label(of: node)): has no output") }
             guard node.domain.isEmpty || node.domain == "ai.onnx" else {
                 throw fail("\(Self.label(of: node)): operator \(printable(node.domain)).\(printable(node.opType)) is from a custom domain; supported: \(Operators.supported.joined(separator: ", "))")
             }
@@ -95,7 +99,7 @@ public final class ONNXModel: Network {
         }
         var nodes = graph.node
         var output = graph.output[0].name
-        if let last = nodes.last(where: { $0.output.contains(output) }), ["Softmax", "LogSoftmax"].contains(last.opType),
+        if let last = nodes.last(where: { $0.output.contains(output) }), ["Softmax", "LogSoftmax"].contains(last.opType), !last.input.isEmpty,
            !nodes.contains(where: { $0.input.contains(output) }) {
             nodes.removeAll { $0.output.contains(output) }
             notes.append("\(source): the graph ends in \(last.opType); using the logits before it (\(printable(last.input[0])))")
@@ -231,6 +235,7 @@ public final class ONNXModel: Network {
     private func run(_ input: Variable, nodes: [Onnx_NodeProto],
                      observe: ((Onnx_NodeProto, [GraphValue], [String]) -> Void)? = nil) throws -> Variable {
         var values: [String: GraphValue] = [inputName: .float(input, batched: true)]
+        let budget = observe == nil ? nil : OperationBudget()
         func lookup(_ name: String, for node: Onnx_NodeProto) throws -> GraphValue? {
             if name.isEmpty { return nil }
             if let value = values[name] { return value }
@@ -242,8 +247,16 @@ public final class ONNXModel: Network {
         for node in nodes {
             let inputs = try node.input.map { try lookup($0, for: node) }
             let context = NodeContext(node: node, inputs: inputs, opset: opset, dtype: dtype, declaredBatch: declaredBatch,
-                                      batchNorms: batchNorms)
+                                      batchNorms: batchNorms, budget: budget)
             let outputs = try Operators.evaluate(context)
+            for output in outputs {
+                switch output {
+                case let .float(v, _): try context.keep(v.count)
+                case let .integers(v):
+                    try context.keep(v.values.count)
+                    try context.charge(255 * v.values.count)
+                }
+            }
             for (name, value) in zip(node.output, outputs) where !name.isEmpty { values[name] = value }
             observe?(node, outputs, Array(node.input))
         }

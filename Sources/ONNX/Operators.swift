@@ -80,6 +80,9 @@ enum Operators {
             return [.integers(try integerArithmetic(c, a, b))]
         }
         let (a, aBatched) = try c.float(0), (b, bBatched) = try c.float(1)
+        // Shapes that the scalar paths below do not take must broadcast, keeping the batch on axis 0.
+        let scalarA = !aBatched && a.count == 1 && c.node.opType != "Div", scalarB = !bBatched && b.count == 1
+        if a.shape != b.shape && !scalarA && !scalarB { try checkBroadcast(c, a.shape, aBatched, b.shape, bBatched) }
         // A one-number operand becomes a scalar op: no broadcast, and a cheaper derivative.
         func scalar(_ v: Variable, _ batched: Bool) -> Double? { !batched && v.count == 1 ? v.value[flat: 0] : nil }
         let y: Variable
@@ -90,6 +93,26 @@ enum Operators {
         default: y = scalar(b, bBatched).map { a / $0 } ?? a / b
         }
         return [.float(y, batched: aBatched || bBatched)]
+    }
+
+    /// NumPy broadcasting that keeps the batch on axis 0 and stays within ``Limits/values``.
+    static func checkBroadcast(_ c: NodeContext, _ a: [Int], _ aBatched: Bool, _ b: [Int], _ bBatched: Bool) throws {
+        let rank = Swift.max(a.count, b.count)
+        let pa = [Int](repeating: 1, count: rank - a.count) + a, pb = [Int](repeating: 1, count: rank - b.count) + b
+        var shape: [Int] = []
+        for (x, y) in zip(pa, pb) {
+            guard x == y || x == 1 || y == 1 else { throw c.fail("shapes \(Shape.describe(a)) and \(Shape.describe(b)) do not broadcast") }
+            shape.append(x == 1 ? y : x)
+        }
+        let batched = aBatched || bBatched
+        if batched {
+            for (shapeOf, isBatched) in [(a, aBatched), (b, bBatched)] where isBatched {
+                guard shapeOf.count == rank, shape[0] == shapeOf[0] else {
+                    throw c.fail("broadcasting \(Shape.describe(a)) with \(Shape.describe(b)) moves or widens the batch axis")
+                }
+            }
+        }
+        try c.checkSize(shape, batched: batched, "the result")
     }
 
     static func power(_ c: NodeContext) throws -> [GraphValue] {

@@ -27,7 +27,7 @@ extension Operators {
         default:  // Reshape
             target = try reshapeTarget(c, requested: try c.integers(1), input: shape, batched: batched)
         }
-        guard target.reduce(1, *) == x.count else {
+        guard Limits.count(target) == x.count else {
             throw c.fail("cannot reshape \(Shape.describe(shape)) (\(x.count) values) to \(Shape.describe(target))")
         }
         return [.float(reshape(x, target), batched: batched)]
@@ -45,22 +45,24 @@ extension Operators {
         }
         if batched {
             guard let first = target.first else { throw c.fail("reshapes a batch to a scalar") }
-            let batch = input[0]
             let perSample = input.dropFirst().reduce(1, *)
             let rest = Array(target.dropFirst())
-            let firstIsBatch = first == IntegerValue.batch || first == batch || first == c.declaredBatch
-                || (first == -1 && !rest.contains(-1) && rest.reduce(1, *) == perSample)
+            // A literal equal to the batch is not enough: at load the batch is 1, so [1, -1] would pass
+            // there and then fail on every other batch size.
+            let copied = !allowZero && requested.values.first == 0
+            let firstIsBatch = first == IntegerValue.batch || copied || first == c.declaredBatch
+                || (first == -1 && !rest.contains(-1) && Limits.count(rest) == perSample)
             guard firstIsBatch, !rest.contains(IntegerValue.batch) else {
                 throw c.fail("target \(requested.description) does not keep the batch on axis 0; Curvature needs samples kept apart")
             }
-            target = [batch] + rest
+            target = [input[0]] + rest
             if let hole = rest.firstIndex(of: -1) {
-                let known = rest.enumerated().filter { $0.offset != hole }.reduce(1) { $0 * $1.element }
+                let known = Limits.count(rest.enumerated().filter { $0.offset != hole }.map(\.element)) ?? 0
                 guard known > 0, perSample % known == 0 else { throw c.fail("cannot infer axis \(hole + 1) of \(requested.description) for \(Shape.describe(input))") }
                 target[hole + 1] = perSample / known
             }
         } else if let hole = target.firstIndex(of: -1) {
-            let known = target.enumerated().filter { $0.offset != hole }.reduce(1) { $0 * $1.element }
+            let known = Limits.count(target.enumerated().filter { $0.offset != hole }.map(\.element)) ?? 0
             let count = input.reduce(1, *)
             guard known > 0, count % known == 0 else { throw c.fail("cannot infer axis \(hole) of \(requested.description)") }
             target[hole] = count / known
@@ -78,12 +80,13 @@ extension Operators {
             return IntegerValue(shape: (0..<rank).map { axes.contains($0) ? 1 : rest.popFirst() ?? 1 }, values: value.values)
         case "Squeeze":
             let axes = try c.axes(input: 1, rank: value.shape.count) ?? value.shape.indices.filter { value.shape[$0] == 1 }
+            if let bad = axes.first(where: { value.shape[$0] != 1 }) { throw c.fail("axis \(bad) has size \(value.shape[bad]), not 1") }
             return IntegerValue(shape: value.shape.indices.filter { !axes.contains($0) }.map { value.shape[$0] }, values: value.values)
         case "Flatten":
             return IntegerValue(shape: [1, value.values.count], values: value.values)
         default:
             let target = try reshapeTarget(c, requested: try c.integers(1), input: value.shape, batched: false)
-            guard target.reduce(1, *) == value.values.count else { throw c.fail("cannot reshape \(value.description) to \(target)") }
+            guard Limits.count(target) == value.values.count else { throw c.fail("cannot reshape \(value.description) to \(target)") }
             return IntegerValue(shape: target, values: value.values)
         }
     }
@@ -111,6 +114,8 @@ extension Operators {
         if values.allSatisfy({ if case .integers = $0 { return true } else { return false } }) {
             let parts = try (0..<values.count).map { try c.integers($0) }
             guard parts.allSatisfy({ $0.shape.count == 1 }) else { throw c.fail("joins integer tensors that are not vectors") }
+            let count = parts.reduce(0) { $0 + $1.values.count }
+            guard count <= Limits.integerValues else { throw c.fail("joins \(count) integers; Curvature supports at most \(Limits.integerValues) in a shape") }
             return [.integers(IntegerValue(vector: parts.flatMap(\.values)))]
         }
         let parts = try (0..<values.count).map { try c.activation($0) }
@@ -120,6 +125,10 @@ extension Operators {
         for part in parts where part.shape.count != rank || part.shape.enumerated().contains(where: { $0.offset != axis && $0.element != parts[0].shape[$0.offset] }) {
             throw c.fail("cannot join \(Shape.describe(parts[0].shape)) and \(Shape.describe(part.shape)) along axis \(axis)")
         }
+        var joined = parts[0].shape
+        joined[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
+        try c.checkSize(joined, batched: true, "the result")
+        try c.charge(Limits.saturatingProduct(parts.count, Limits.count(Array(joined.dropFirst())) ?? 0, 32))
         return [.float(LayoutIndexing.concatenate(parts, axis: axis), batched: true)]
     }
 
@@ -141,9 +150,11 @@ extension Operators {
         if c.hasInput(3) { axes = try c.integers(3).values.map { try c.normalise(axis: $0, rank: rank) } }
         guard pads.count == 2 * axes.count else { throw c.fail("pads \(pads) should hold two numbers per padded axis") }
         guard pads.allSatisfy({ $0 >= 0 }) else { throw c.fail("negative pads \(pads) (cropping) are not supported") }
+        guard pads.allSatisfy({ $0 <= Limits.values }) else { throw c.fail("pads \(pads) are larger than \(Limits.values)") }
         var before = [Int](repeating: 0, count: rank), after = before
         for (i, axis) in axes.enumerated() { (before[axis], after[axis]) = (pads[i], pads[i + axes.count]) }
         if batched && (before[0] != 0 || after[0] != 0) { throw c.fail("pads the batch axis") }
+        try c.checkSize(zip(x.shape, zip(before, after)).map { $0 + $1.0 + $1.1 }, batched: batched, "the padded result")
         return [.float(LayoutIndexing.pad(x, before: before, after: after, fill: fill), batched: batched)]
     }
 }

@@ -23,11 +23,16 @@ extension Operators {
         case "ConstantOfShape":
             let shape = try c.integers(0)
             guard !shape.dependsOnBatch, shape.values.allSatisfy({ $0 >= 0 }) else { throw c.fail("shape \(shape.description) is not fixed at load") }
+            try c.checkSize(shape.values, batched: false, "shape")
             let fill: DecodedTensor = try c.attribute("value").map { try $0.t.decoded(as: c.dtype, what: c.label) }
                 ?? .floating(Tensor(zeros: [1], dtype: c.dtype), .float)
+            if case let .floating(t, _) = fill, t.count != 1 { throw c.fail("value should be one number, found \(Shape.describe(t.shape))") }
             switch fill {
             case let .floating(t, _): return [.float(Variable(Tensor(repeating: t[flat: 0], shape: shape.values, dtype: c.dtype)), batched: false)]
             case let .integers(v):
+                guard Limits.count(shape.values)! <= Limits.integerValues else {
+                    throw c.fail("shape \(shape.description) would hold more than \(Limits.integerValues) integers; Curvature supports at most that many in a shape")
+                }
                 return [.integers(IntegerValue(shape: shape.values, values: .init(repeating: v.values.first ?? 0, count: shape.values.reduce(1, *))))]
             }
         case "Gather":
@@ -61,11 +66,21 @@ extension Operators {
                 if step > 0 {
                     var at = resolve(starts[i], low: 0, high: size)
                     let end = resolve(ends[i], low: 0, high: size)
-                    while at < end { positions.append(at); at += step }
+                    while at < end {
+                        positions.append(at)
+                        let (next, overflow) = at.addingReportingOverflow(step)
+                        if overflow { break }
+                        at = next
+                    }
                 } else {
                     var at = resolve(starts[i], low: -1, high: size - 1)
                     let end = resolve(ends[i], low: -1, high: size - 1)
-                    while at > end { positions.append(at); at += step }
+                    while at > end {
+                        positions.append(at)
+                        let (next, overflow) = at.addingReportingOverflow(step)
+                        if overflow { break }
+                        at = next
+                    }
                 }
                 picks[axis] = positions
             }
@@ -112,14 +127,17 @@ extension Operators {
         }
         let (long, short) = a.values.count >= b.values.count ? (a, b) : (b, a)
         guard short.values.count == 1 || short.values.count == long.values.count else { throw c.fail("shapes \(a.description) and \(b.description) do not broadcast") }
-        let values = long.values.indices.map { i -> Int in
+        let values = try long.values.indices.map { i -> Int in
             let x = a.values.count == 1 ? a.values[0] : a.values[i], y = b.values.count == 1 ? b.values[0] : b.values[i]
+            let (result, overflow): (Int, Bool)
             switch c.node.opType {
-            case "Add": return x + y
-            case "Sub": return x - y
-            case "Mul": return x * y
-            default: return y == 0 ? 0 : x / y
+            case "Add": (result, overflow) = x.addingReportingOverflow(y)
+            case "Sub": (result, overflow) = x.subtractingReportingOverflow(y)
+            case "Mul": (result, overflow) = x.multipliedReportingOverflow(by: y)
+            default: (result, overflow) = y == 0 ? (0, false) : x.dividedReportingOverflow(by: y)
             }
+            guard !overflow else { throw c.fail("\(x) \(c.node.opType) \(y) overflows a 64-bit integer") }
+            return result
         }
         return IntegerValue(shape: long.shape, values: values)
     }

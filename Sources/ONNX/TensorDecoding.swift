@@ -38,6 +38,13 @@ extension Onnx_TensorProto {
             guard !overflow, next <= 1 << 31 else { throw ModelError("\(what): shape \(Shape.describe(shape)) is too large") }
             count = next
         }
+        // Axes beside a 0 still count: their strides must not overflow either.
+        var spread = 1
+        for dim in shape {
+            let (next, overflow) = spread.multipliedReportingOverflow(by: Swift.max(dim, 1))
+            guard !overflow, next <= 1 << 31 else { throw ModelError("\(what): shape \(Shape.describe(shape)) is too large") }
+            spread = next
+        }
         guard let type = ElementType(rawValue: dataType) else {
             throw ModelError("\(what) has element type \(ElementType.named(dataType)); expected float, float16, double or an integer type")
         }

@@ -413,7 +413,7 @@ if onnx is not None:
         [2, 2], [init("W1", [4, 3], raw=False)], opset=13), 1)
 
     # Conv with asymmetric pads, dilation, stride; grouped conv; auto_pad.
-    h, i = head("r", 2 * 3 * 4)
+    h, i = head("r", 2 * 5 * 4)
     put_onnx("valid-conv-pads-dilations", model(
         [node("Conv", ["x", "Wc", "bc"], ["c"], pads=[1, 0, 2, 1], dilations=[2, 1], strides=[1, 1]), node("Relu", ["c"], ["r"])] + h,
         [1, 4, 4], [init("Wc", [2, 1, 2, 2]), init("bc", [2])] + i), 0)
@@ -421,12 +421,12 @@ if onnx is not None:
     put_onnx("valid-conv-group-globalpool", model(
         [node("Conv", ["x", "Wg"], ["c"], group=2, kernel_shape=[3, 3], pads=[1, 1, 1, 1]), node("GlobalAveragePool", ["c"], ["p"])] + h,
         [4, 3, 3], [init("Wg", [4, 2, 3, 3])] + i), 1)
-    h, i = head("m", 2 * 2 * 2)
+    h, i = head("m", 2 * 3 * 3)
     put_onnx("valid-conv-same-upper-maxpool", model(
         [node("Conv", ["x", "Wc"], ["c"], auto_pad="SAME_UPPER", strides=[2, 2]),
          node("MaxPool", ["c"], ["m"], kernel_shape=[2, 2], pads=[0, 0, 1, 1])] + h,
         [1, 5, 5], [init("Wc", [2, 1, 3, 3])] + i), 2)
-    h, i = head("a", 1 * 3 * 3)
+    h, i = head("a", 1 * 2 * 2)
     put_onnx("valid-conv-same-lower-avgpool", model(
         [node("Conv", ["x", "Wc"], ["c"], auto_pad="SAME_LOWER"),
          node("AveragePool", ["c"], ["a"], kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 0, 0], count_include_pad=0)] + h,
@@ -465,9 +465,9 @@ if onnx is not None:
     put_onnx("valid-shape-gather-unsqueeze-concat-reshape", model(
         [node("Shape", ["x"], ["s"]), node("Constant", [], ["zero"], value=helper.make_tensor("v", TensorProto.INT64, [], [0])),
          node("Gather", ["s", "zero"], ["n"], axis=0), node("Unsqueeze", ["n", "ax0"], ["n1"]),
-         node("Concat", ["n1", "minus1"], ["target"], axis=0), node("Reshape", ["x", "target"], ["r"])][:-1]
-        + [node("Reshape", ["x", "target"], ["r"])] + h[1:],
-        [2, 3, 3], [ints("ax0", [0]), ints("minus1", [-1])] + [init("W_head", [3, 18]), init("b_head", [3])]), 0)
+         node("Concat", ["n1", "minus1"], ["target"], axis=0), node("Reshape", ["x", "target"], ["r"]),
+         node("Gemm", ["r", "W_head", "b_head"], ["y"], transB=1)],
+        [2, 3, 3], [ints("ax0", [0]), ints("minus1", [-1]), init("W_head", [3, 18]), init("b_head", [3])]), 0)
     put_onnx("valid-shape-chain-opset11", model(
         [node("Shape", ["x"], ["s"]), node("Gather", ["s", "idx"], ["n"], axis=0), node("Unsqueeze", ["n"], ["n1"], axes=[0]),
          node("Concat", ["n1", "rest"], ["target"], axis=0), node("Reshape", ["x", "target"], ["r"]),
@@ -492,8 +492,8 @@ if onnx is not None:
          node("Reshape", ["t", "minus1"], ["v"]), node("Gather", ["v", "gi"], ["g"]),
          node("Concat", ["zero", "g"], ["target"], axis=0), node("Reshape", ["x", "target"], ["r"]),
          node("Gemm", ["r", "W"], ["y"])],
-        [2, 3], [ints("st", [-1]), ints("en", [-100]), ints("ax", [1]), ints("sp", [-1]), ints("minus1", [-1]),
-                 init("gi", [1], [-1], TensorProto.INT64), ints("zero", [0]), init("W", [6, 2])]), 0)
+        [2, 2], [ints("st", [-1]), ints("en", [-100]), ints("ax", [1]), ints("sp", [-1]), ints("minus1", [-1]),
+                 init("gi", [1], [-1], TensorProto.INT64), ints("zero", [0]), init("W", [4, 2])]), 0)
 
     # ConstantOfShape: integer pads (as in ops_zoo's F.pad) and a float constant operand.
     h, i = head("p", 1 * 3 * 3)
@@ -537,7 +537,7 @@ if onnx is not None:
     # Squeeze / Unsqueeze with axes as attributes (opset 11) and as inputs (opset 13), ReduceMean.
     put_onnx("valid-squeeze-unsqueeze-opset11", model(
         [node("GlobalAveragePool", ["x"], ["p"]), node("Squeeze", ["p"], ["s"], axes=[2, 3]), node("Unsqueeze", ["s"], ["u"], axes=[2]),
-         node("Squeeze", ["u"], ["s2"]), node("ReduceMean", ["x"], ["rm"], axes=[1], keepdims=1), node("Flatten", ["rm"], ["rf"]),
+         node("Squeeze", ["u"], ["s2"], axes=[2]), node("ReduceMean", ["x"], ["rm"], axes=[1], keepdims=1), node("Flatten", ["rm"], ["rf"]),
          node("Gemm", ["s2", "W"], ["y"])],
         [3, 2, 2], [init("W", [3, 2])], opset=11), 0)
     put_onnx("valid-squeeze-unsqueeze-reducemean-opset18", model(
@@ -598,6 +598,31 @@ if onnx is not None:
     put_onnx("broken-integer-overflow", model(
         [node("Mul", ["big", "big"], ["sq"]), node("Concat", ["zero", "sq"], ["t"], axis=0), node("Reshape", ["x", "t"], ["r"])] + mlp[0][1:],
         [1, 2, 2], [ints("big", [1 << 62]), ints("zero", [0])] + mlp[1]), 0)
+    put_onnx("broken-broadcast-batch", model(
+        [node("Flatten", ["x"], ["f"]), node("ReduceMean", ["f"], ["m"], axes=[1], keepdims=0), node("Add", ["f", "m"], ["y"])],
+        [1, 2, 2]), 0)
+    put_onnx("broken-broadcast-moves-batch", model(
+        [node("Flatten", ["x"], ["f"]), node("Add", ["f", "c"], ["a"]), node("Flatten", ["a"], ["y"])],
+        [1, 2, 2], [init("c", [1, 1, 4])]), 0)
+    put_onnx("broken-squeeze-integer-nonunit", model(
+        [node("Squeeze", ["e"], ["s"], axes=[0]), node("Slice", ["s"], ["t"], starts=[0], ends=[5]),
+         node("Concat", ["zero", "t"], ["tg"], axis=0), node("Reshape", ["x", "tg"], ["r"])] + mlp[0][1:],
+        [1, 2, 2], [lying("e", [0, 5], b"", TensorProto.INT64), ints("zero", [0])] + mlp[1], opset=11), 0)
+    put_onnx("broken-constantofshape-empty-value", model(
+        [node("ConstantOfShape", ["s"], ["k"], value=lying("v", [0], b"")), node("Add", ["x", "k"], ["a"])] +
+        [node("Flatten", ["a"], ["f"]), mlp[0][1]], [1, 2, 2], [ints("s", [1, 2, 2])] + mlp[1]), 0)
+    put_onnx("broken-node-without-output", model([node("Relu", ["x"], [])] + mlp[0], [1, 2, 2], mlp[1]), 0)
+    put_onnx("broken-many-heavy-nodes", model(
+        [node("Relu", ["x"], ["r0"])] + [node("Relu", ["r%d" % k], ["r%d" % (k + 1)]) for k in range(600)] +
+        [node("ReduceMean", ["r600"], ["y"], axes=[1, 2, 3], keepdims=0)], [16, 512, 512]), 0)
+    put_onnx("broken-heavy-conv", model(
+        [node("ConstantOfShape", ["ks"], ["k"], value=helper.make_tensor("v", F, [1], [0.01])), node("Conv", ["x", "k"], ["c"]),
+         node("ReduceMean", ["c"], ["y"], axes=[2, 3], keepdims=0)], [1, 1024, 1024], [ints("ks", [1024, 1, 2, 2])]), 0)
+    put_onnx("broken-heavy-pool", model(
+        [node("MaxPool", ["x"], ["m"], kernel_shape=[300, 300]), node("ReduceMean", ["m"], ["y"], axes=[2, 3], keepdims=0)],
+        [1, 2048, 2048]), 0)
+    put_onnx("broken-heavy-concat", model(
+        [node("Concat", ["x"] * 4000, ["c"], axis=1), node("ReduceMean", ["c"], ["y"], axes=[2, 3], keepdims=0)], [1, 32, 32]), 0)
     put_onnx("broken-slice-step-overflow", model(
         [node("Shape", ["x"], ["s"]), node("Slice", ["s", "st", "en", "ax", "sp"], ["t"]), node("Reshape", ["x", "t"], ["r"])] + mlp[0][1:],
         [1, 2, 2], [ints("st", [1]), ints("en", [3]), ints("ax", [0]), ints("sp", [(1 << 63) - 1])] + mlp[1]), 0)

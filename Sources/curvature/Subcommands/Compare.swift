@@ -22,7 +22,7 @@ struct Compare: ParsableCommand {
                 --names standard,pgd,cure
             """)
 
-    @Option(help: "Comma-separated model files (.safetensors).")
+    @Option(help: "Comma-separated model files (.safetensors or .onnx).")
     var models: CommaSeparated<String>
 
     @Option(help: "Comma-separated names, one per model (default: file names).")
@@ -132,7 +132,16 @@ func runComparison(_ study: ComparisonStudy, outDir: String, resume: Bool, start
     let result = try interruptible { try study.run(in: folder, resume: resume) }
     progress.finish()
     try result.write(to: folder)
+    // The solver each model's spectra came from: the exact Gauss–Newton route where it applies.
+    var methods = record
+    for (name, network) in study.models {
+        var settings = study.settings.spectrum
+        settings.piecewiseLinear = network.isPiecewiseLinear
+        methods["method_\(name)"] = settings.takesGaussNewtonRoute ? "gauss-newton" : settings.method.rawValue
+    }
+    let used = Set(study.models.map { methods["method_\($0.name)"]! })
+    methods["method"] = used.count == 1 ? used.first! : "per model (method_NAME)"
     try writeMeta(for: folder.appendingPathComponent("spectra.csv"), model: nil, seed: study.settings.seed,
-                  settings: study.fingerprint.merging(record) { $1 }, start: start)
+                  settings: study.fingerprint.merging(methods) { $1 }, start: start)
     print(result.summaryTable)
 }

@@ -21,15 +21,14 @@ struct Train: ParsableCommand {
             Examples:
               curvature train --data mnist5k --arch cnn-small --epochs 1 \\
                 --robust-samples 100 --out quick.safetensors
-              curvature train --data mnist5k --arch cnn-small --mode cure --lambda 4 \\
-                --cure-h 3 --h-ramp-epochs 2 --epochs 5 --seed 1 --out cure.safetensors
               curvature train --data fashion-mnist --arch cnn-small --mode pgd \\
                 --epsilon 0.1 --pgd-steps 7 --keep-checkpoint --out pgd.safetensors
-              curvature train --data mnist5k --init Data/models/mnist5k-cnn-small-standard.safetensors \\
-                --mode cure --lambda 4 --epochs 1 --out finetuned.safetensors
+              M=Data/models/mnist5k-cnn-small-standard.safetensors
+              curvature train --data mnist5k --init $M --mode cure --lambda 4 \\
+                --cure-h 3 --epochs 1 --out finetuned.safetensors
             """)
 
-    @Option(help: "The images: fashion-mnist (28×28, 60000/10000), mnist5k (Data/mnist_5k.csv.gz, 4000/1000) or a folder of MNIST-style IDX files; trains on the train split, tests on the test split.")
+    @Option(help: "The images: fashion-mnist (28×28, 60000/10000), mnist5k (Data/mnist_5k.csv.gz, 4000/1000), cifar10, or a folder of MNIST-style IDX files, CIFAR-10 batches or train/test .npy pairs; trains on the train split, tests on the test split.")
     var data: String
 
     @Option(help: "A built-in architecture (\(BuiltinArchitecture.names.joined(separator: ", "))) or a JSON file; with --init, the architecture of a safetensors file without one in its metadata (a PyTorch state_dict).")
