@@ -13,22 +13,23 @@ enum GraphValue {
 
 /// Bounds on what the load-time check may compute, so that a small file cannot make it allocate
 /// or work without end. A value computed from the input is counted per sample (so a batch of any
-/// size still runs once the model has loaded); a constant in all.
-enum Limits {
-    /// Values in one tensor made while the graph runs (2²², 32 MB in Float64); also one sample's
-    /// im2col workspace of a convolution. The input's and every activation of an ImageNet ResNet
-    /// fit.
-    static let values = 1 << 22
+/// size still runs once the model has loaded); a constant in all. The defaults admit ImageNet
+/// networks (VGG-16's largest im2col workspace, 2^24.8 values; ResNet-50, 2^33 operations); the
+/// fuzzer lowers them (Tests/Fuzz/Sources/fuzz-onnx) so that no input runs for long under ASan.
+public enum ONNXLimits {
+    /// Values in one tensor made while the graph runs (2²⁶, 512 MB in Float64); also one
+    /// sample's im2col workspace of a convolution.
+    public static var values = 1 << 26
     /// Integer values one node may make (shapes, axes and pads are a handful).
-    static let integerValues = 1 << 12
-    /// Operations of the load-time evaluation of one sample, in all (2³²): a GEMM or convolution
+    public static var integerValues = 1 << 12
+    /// Operations of the load-time evaluation of one sample, in all (2³⁶): a GEMM or convolution
     /// multiply-add or an element of an output counts 1; the slower loops more (a pooling window
     /// element 64, a part of a Concat times its result 32, an integer value 256). A CIFAR
     /// ResNet-18 needs about 2²⁹.
-    static let operations = 1 << 32
-    /// Values the load-time evaluation of one sample keeps (every node's outputs), in all (2²⁶,
-    /// 512 MB in Float64).
-    static let keptValues = 1 << 26
+    public static var operations = 1 << 36
+    /// Values the load-time evaluation of one sample keeps (every node's outputs), in all (2²⁸,
+    /// 2 GB in Float64).
+    public static var keptValues = 1 << 28
 
     /// a · b · …, or Int.max when that overflows (for charging ``operations``).
     static func saturatingProduct(_ factors: Int...) -> Int {
@@ -58,8 +59,8 @@ enum Limits {
 
 /// What the load-time evaluation has left of ``Limits/operations``.
 final class OperationBudget {
-    var left = Limits.operations
-    var valuesLeft = Limits.keptValues
+    var left = ONNXLimits.operations
+    var valuesLeft = ONNXLimits.keptValues
 }
 
 /// What an operator sees of one node: its inputs, attributes and where to report problems.
@@ -85,17 +86,17 @@ struct NodeContext {
     /// Fails unless a tensor of `shape` stays within ``Limits/values`` (per sample when `batched`:
     /// axis 0 is then the batch).
     func checkSize(_ shape: [Int], batched: Bool, _ what: String) throws {
-        guard Limits.count(batched ? Array(shape.dropFirst()) : shape) != nil else {
-            throw fail("\(what) \(Shape.describe(shape)) would hold more than \(Limits.values) values\(batched ? " per sample" : ""); Curvature supports at most that many")
+        guard ONNXLimits.count(batched ? Array(shape.dropFirst()) : shape) != nil else {
+            throw fail("\(what) \(Shape.describe(shape)) would hold more than \(ONNXLimits.values) values\(batched ? " per sample" : ""); Curvature supports at most that many")
         }
     }
 
     /// Counts a node's outputs (`values`, per sample) against the load-time budgets.
     func keep(_ values: Int) throws {
         guard let budget else { return }
-        budget.valuesLeft -= Swift.min(values, Limits.keptValues + 1)
+        budget.valuesLeft -= Swift.min(values, ONNXLimits.keptValues + 1)
         guard budget.valuesLeft >= 0 else {
-            throw fail("the graph computes more than \(Limits.keptValues) values per sample; Curvature supports smaller graphs")
+            throw fail("the graph computes more than \(ONNXLimits.keptValues) values per sample; Curvature supports smaller graphs")
         }
         try charge(values)
     }
@@ -103,9 +104,9 @@ struct NodeContext {
     /// Spends `operations` (per sample) of the load-time budget.
     func charge(_ operations: Int) throws {
         guard let budget else { return }
-        budget.left -= Swift.min(operations, Limits.operations + 1)
+        budget.left -= Swift.min(operations, ONNXLimits.operations + 1)
         guard budget.left >= 0 else {
-            throw fail("the graph needs more than \(Limits.operations) operations per sample; Curvature supports smaller graphs")
+            throw fail("the graph needs more than \(ONNXLimits.operations) operations per sample; Curvature supports smaller graphs")
         }
     }
 

@@ -9,8 +9,8 @@ extension Operators {
         switch c.string("auto_pad", default: "NOTSET") {
         case "NOTSET":
             let pads = c.ints("pads") ?? [0, 0, 0, 0]
-            guard pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 <= Limits.values }) else {
-                throw c.fail("pads \(pads) should be four numbers from 0 to \(Limits.values)")
+            guard pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 <= ONNXLimits.values }) else {
+                throw c.fail("pads \(pads) should be four numbers from 0 to \(ONNXLimits.values)")
             }
             return pads
         case "VALID": return [0, 0, 0, 0]
@@ -29,8 +29,8 @@ extension Operators {
 
     static func pair(_ c: NodeContext, _ name: String, default value: Int) throws -> [Int] {
         let found = c.ints(name) ?? [value, value]
-        guard found.count == 2, found.allSatisfy({ $0 >= 1 && $0 <= Limits.values }) else {
-            throw c.fail("\(name) \(found) should be two numbers from 1 to \(Limits.values) (2-D)")
+        guard found.count == 2, found.allSatisfy({ $0 >= 1 && $0 <= ONNXLimits.values }) else {
+            throw c.fail("\(name) \(found) should be two numbers from 1 to \(ONNXLimits.values) (2-D)")
         }
         return found
     }
@@ -66,7 +66,7 @@ extension Operators {
         try c.checkSize([x.shape[0], x.shape[1]] + padded, batched: true, "the padded input")
         try c.checkSize([x.shape[0], o, outputPixels], batched: true, "the output")
         try c.checkSize([x.shape[0], patch, outputPixels], batched: true, "the im2col workspace")
-        try c.charge(Limits.saturatingProduct(o, patch, outputPixels))
+        try c.charge(ONNXLimits.saturatingProduct(o, patch, outputPixels))
         var padding = pads[0]
         if pads.contains(where: { $0 != pads[0] }) {
             x = LayoutIndexing.pad(x, before: [0, 0, pads[0], pads[1]], after: [0, 0, pads[2], pads[3]])
@@ -115,7 +115,7 @@ extension Operators {
         let rows = a.count / Swift.max(b.shape[0], 1)
         let rowsPerSample = a.shape.dropFirst().dropLast().reduce(1, *)
         try c.checkSize([a.shape[0], rowsPerSample, b.shape[1]], batched: true, "the output")
-        try c.charge(Limits.saturatingProduct(rowsPerSample, b.count))
+        try c.charge(ONNXLimits.saturatingProduct(rowsPerSample, b.count))
         let product = matmul(reshape(a, [rows, b.shape[0]]), b)
         return [.float(reshape(product, Array(a.shape.dropLast()) + [b.shape[1]]), batched: true)]
     }
@@ -124,7 +124,7 @@ extension Operators {
         var x = try c.activation()
         guard x.shape.count == 4 else { throw c.fail("only 2-D pooling is supported, input \(Shape.describe(x.shape))") }
         if c.node.output.count > 1 && !c.node.output[1].isEmpty { throw c.fail("its indices output is not supported") }
-        guard let kernel = c.ints("kernel_shape"), kernel.count == 2, kernel[0] == kernel[1], kernel[0] >= 1, kernel[0] <= Limits.values else {
+        guard let kernel = c.ints("kernel_shape"), kernel.count == 2, kernel[0] == kernel[1], kernel[0] >= 1, kernel[0] <= ONNXLimits.values else {
             throw c.fail("kernel_shape \(c.ints("kernel_shape") ?? []) should be a square 2-D window")
         }
         let strides = try pair(c, "strides", default: 1)
@@ -136,7 +136,7 @@ extension Operators {
         guard padded[0] >= k, padded[1] >= k else { throw c.fail("window \(k) is larger than the padded input \(padded)") }
         try c.checkSize([x.shape[0], x.shape[1]] + padded, batched: true, "the padded input")
         let outputs = x.shape[1] * ((padded[0] - k) / s + 1) * ((padded[1] - k) / s + 1)
-        try c.charge(Limits.saturatingProduct(outputs, k * k + 2 * k, 64))
+        try c.charge(ONNXLimits.saturatingProduct(outputs, k * k + 2 * k, 64))
         // ceil_mode adds a last, partial window only when the floor division leaves a remainder.
         if c.int("ceil_mode", default: 0) != 0, padded.contains(where: { ($0 - k) % s != 0 }) {
             throw c.fail("ceil_mode = 1 changes the output size here; export with ceil_mode=False")

@@ -81,8 +81,8 @@ public final class ONNXModel: Network {
             }
             sample.append(Int(size))
         }
-        guard Limits.count(sample) != nil else {
-            throw fail("input '\(printable(input.name))' is \(Shape.describe(sample)) per sample, more than \(Limits.values) values; Curvature supports at most that many")
+        guard ONNXLimits.count(sample) != nil else {
+            throw fail("input '\(printable(input.name))' is \(Shape.describe(sample)) per sample, more than \(ONNXLimits.values) values; Curvature supports at most that many")
         }
         inputShape = sample
         if case let .dimValue(size)? = dims[0].value { declaredBatch = Int(size) } else { declaredBatch = nil }

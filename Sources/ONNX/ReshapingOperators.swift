@@ -27,7 +27,7 @@ extension Operators {
         default:  // Reshape
             target = try reshapeTarget(c, requested: try c.integers(1), input: shape, batched: batched)
         }
-        guard Limits.count(target) == x.count else {
+        guard ONNXLimits.count(target) == x.count else {
             throw c.fail("cannot reshape \(Shape.describe(shape)) (\(x.count) values) to \(Shape.describe(target))")
         }
         return [.float(reshape(x, target), batched: batched)]
@@ -51,18 +51,18 @@ extension Operators {
             // there and then fail on every other batch size.
             let copied = !allowZero && requested.values.first == 0
             let firstIsBatch = first == IntegerValue.batch || copied || first == c.declaredBatch
-                || (first == -1 && !rest.contains(-1) && Limits.count(rest) == perSample)
+                || (first == -1 && !rest.contains(-1) && ONNXLimits.count(rest) == perSample)
             guard firstIsBatch, !rest.contains(IntegerValue.batch) else {
                 throw c.fail("target \(requested.description) does not keep the batch on axis 0; Curvature needs samples kept apart")
             }
             target = [input[0]] + rest
             if let hole = rest.firstIndex(of: -1) {
-                let known = Limits.count(rest.enumerated().filter { $0.offset != hole }.map(\.element)) ?? 0
+                let known = ONNXLimits.count(rest.enumerated().filter { $0.offset != hole }.map(\.element)) ?? 0
                 guard known > 0, perSample % known == 0 else { throw c.fail("cannot infer axis \(hole + 1) of \(requested.description) for \(Shape.describe(input))") }
                 target[hole + 1] = perSample / known
             }
         } else if let hole = target.firstIndex(of: -1) {
-            let known = Limits.count(target.enumerated().filter { $0.offset != hole }.map(\.element)) ?? 0
+            let known = ONNXLimits.count(target.enumerated().filter { $0.offset != hole }.map(\.element)) ?? 0
             let count = input.reduce(1, *)
             guard known > 0, count % known == 0 else { throw c.fail("cannot infer axis \(hole) of \(requested.description)") }
             target[hole] = count / known
@@ -86,7 +86,7 @@ extension Operators {
             return IntegerValue(shape: [1, value.values.count], values: value.values)
         default:
             let target = try reshapeTarget(c, requested: try c.integers(1), input: value.shape, batched: false)
-            guard Limits.count(target) == value.values.count else { throw c.fail("cannot reshape \(value.description) to \(target)") }
+            guard ONNXLimits.count(target) == value.values.count else { throw c.fail("cannot reshape \(value.description) to \(target)") }
             return IntegerValue(shape: target, values: value.values)
         }
     }
@@ -115,7 +115,7 @@ extension Operators {
             let parts = try (0..<values.count).map { try c.integers($0) }
             guard parts.allSatisfy({ $0.shape.count == 1 }) else { throw c.fail("joins integer tensors that are not vectors") }
             let count = parts.reduce(0) { $0 + $1.values.count }
-            guard count <= Limits.integerValues else { throw c.fail("joins \(count) integers; Curvature supports at most \(Limits.integerValues) in a shape") }
+            guard count <= ONNXLimits.integerValues else { throw c.fail("joins \(count) integers; Curvature supports at most \(ONNXLimits.integerValues) in a shape") }
             return [.integers(IntegerValue(vector: parts.flatMap(\.values)))]
         }
         let parts = try (0..<values.count).map { try c.activation($0) }
@@ -128,7 +128,7 @@ extension Operators {
         var joined = parts[0].shape
         joined[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
         try c.checkSize(joined, batched: true, "the result")
-        try c.charge(Limits.saturatingProduct(parts.count, Limits.count(Array(joined.dropFirst())) ?? 0, 32))
+        try c.charge(ONNXLimits.saturatingProduct(parts.count, ONNXLimits.count(Array(joined.dropFirst())) ?? 0, 32))
         return [.float(LayoutIndexing.concatenate(parts, axis: axis), batched: true)]
     }
 
@@ -150,7 +150,7 @@ extension Operators {
         if c.hasInput(3) { axes = try c.integers(3).values.map { try c.normalise(axis: $0, rank: rank) } }
         guard pads.count == 2 * axes.count else { throw c.fail("pads \(pads) should hold two numbers per padded axis") }
         guard pads.allSatisfy({ $0 >= 0 }) else { throw c.fail("negative pads \(pads) (cropping) are not supported") }
-        guard pads.allSatisfy({ $0 <= Limits.values }) else { throw c.fail("pads \(pads) are larger than \(Limits.values)") }
+        guard pads.allSatisfy({ $0 <= ONNXLimits.values }) else { throw c.fail("pads \(pads) are larger than \(ONNXLimits.values)") }
         var before = [Int](repeating: 0, count: rank), after = before
         for (i, axis) in axes.enumerated() { (before[axis], after[axis]) = (pads[i], pads[i + axes.count]) }
         if batched && (before[0] != 0 || after[0] != 0) { throw c.fail("pads the batch axis") }

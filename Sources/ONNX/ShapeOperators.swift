@@ -30,8 +30,8 @@ extension Operators {
             switch fill {
             case let .floating(t, _): return [.float(Variable(Tensor(repeating: t[flat: 0], shape: shape.values, dtype: c.dtype)), batched: false)]
             case let .integers(v):
-                guard Limits.count(shape.values)! <= Limits.integerValues else {
-                    throw c.fail("shape \(shape.description) would hold more than \(Limits.integerValues) integers; Curvature supports at most that many in a shape")
+                guard ONNXLimits.count(shape.values)! <= ONNXLimits.integerValues else {
+                    throw c.fail("shape \(shape.description) would hold more than \(ONNXLimits.integerValues) integers; Curvature supports at most that many in a shape")
                 }
                 return [.integers(IntegerValue(shape: shape.values, values: .init(repeating: v.values.first ?? 0, count: shape.values.reduce(1, *))))]
             }

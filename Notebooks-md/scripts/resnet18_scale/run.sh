@@ -7,7 +7,7 @@
 #   Notebooks-md/scripts/resnet18_scale/run.sh [OUT]      (default out/resnet18-scale; 2 threads)
 #
 # Needs /usr/bin/python3 with PyTorch (Debian's python3-torch) and a release build
-# (swift build -c release). The PyTorch dense Hessian of one image takes minutes.
+# (swift build -c release).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 OUT=${1:-out/resnet18-scale}

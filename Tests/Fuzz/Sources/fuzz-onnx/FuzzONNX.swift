@@ -17,8 +17,18 @@ let source = "fuzz.onnx"
 /// FUZZ_ONNX_VERBOSE=1: print what each input gave (to check the seeds).
 let verbose = ProcessInfo.processInfo.environment["FUZZ_ONNX_VERBOSE"] != nil
 
+/// The importer's load-time limits as the fuzzer ran them (2026-12-02): the defaults admit
+/// ImageNet networks, whose one-sample check takes seconds; these keep every input under ~3 s
+/// with ASan.
+let fuzzLimits: Void = {
+    ONNXLimits.values = 1 << 22
+    ONNXLimits.operations = 1 << 32
+    ONNXLimits.keptValues = 1 << 26
+}()
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+    _ = fuzzLimits
     let input = FuzzInput(start, count)
     let dtype: DType = input.mode & 1 == 0 ? .float32 : .float64
     let data = Data(buffer: input.rest)
