@@ -92,6 +92,7 @@ extension Tensor {
         _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ r: Range<Int>, _ function: UnaryFunction
     ) {
         if r.isEmpty { return }
+        if T.self == Float.self, vectorised(x, y, r, function) { return }
         switch function {
         case .negate: each(x, y, r) { -$0 }
         case .exp: each(x, y, r) { .exp($0) }
@@ -149,6 +150,26 @@ extension Tensor {
             let l = T(lo), h = T(hi)
             each(x, y, r) { $0 >= l && $0 <= h ? 1 : 0 }
         }
+    }
+
+    /// The Float32 functions `VectorTranscendentals` computes eight at a time; false for the rest.
+    private static func vectorised<T: KernelScalar>(
+        _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ r: Range<Int>, _ function: UnaryFunction
+    ) -> Bool {
+        let xp = UnsafeRawPointer(x.baseAddress!).assumingMemoryBound(to: Float.self)
+        let yp = UnsafeMutableRawPointer(y.baseAddress!).assumingMemoryBound(to: Float.self)
+        switch function {
+        case .exp: VectorTranscendentals.map(xp, yp, r, VectorTranscendentals.exp)
+        case .sigmoid: VectorTranscendentals.map(xp, yp, r, VectorTranscendentals.sigmoid)
+        case let .softplus(beta, threshold):
+            let (b, t) = (Float(beta), Float(threshold))
+            VectorTranscendentals.map(xp, yp, r) { VectorTranscendentals.softplus($0, beta: b, threshold: t) }
+        case let .softplusSlope(beta, threshold):
+            let (b, t) = (Float(beta), Float(threshold))
+            VectorTranscendentals.map(xp, yp, r) { VectorTranscendentals.softplusSlope($0, beta: b, threshold: t) }
+        default: return false
+        }
+        return true
     }
 
     @inline(__always)

@@ -1,0 +1,70 @@
+@testable import Tensors
+import Foundation
+import XCTest
+
+/// The eight-lane Float32 transcendentals against Double references: within 2 ulp (relative
+/// 2.4e-7, or absolute near 0) on dense grids over every range the kernels see, libm outside it.
+final class VectorTranscendentalsTests: XCTestCase {
+    typealias V = VectorTranscendentals
+
+    func check(_ name: String, _ grid: [Float], _ f: (SIMD8<Float>) -> SIMD8<Float>, _ reference: (Double) -> Double,
+               tolerance: Double = 2.4e-7, absolute: Double = 0) {
+        var worst = 0.0, at: Float = 0
+        var i = 0
+        while i < grid.count {
+            var v = SIMD8<Float>()
+            for lane in 0..<8 { v[lane] = grid[Swift.min(i + lane, grid.count - 1)] }
+            let y = f(v)
+            for lane in 0..<8 {
+                let x = v[lane], exact = reference(Double(x))
+                let error = Swift.abs(Double(y[lane]) - exact) / Swift.max(Swift.abs(exact), absolute / tolerance)
+                if error > worst { (worst, at) = (error, x) }
+            }
+            i += 8
+        }
+        XCTAssertLessThanOrEqual(worst, tolerance, "\(name): relative error \(worst) at x = \(at)")
+    }
+
+    func grid(_ low: Float, _ high: Float, _ count: Int) -> [Float] {
+        (0..<count).map { low + (high - low) * Float($0) / Float(count - 1) }
+    }
+
+    func testExp() {
+        check("exp", grid(-87, 88, 200_000), V.exp, Foundation.exp)
+        check("exp near 0", grid(-1e-3, 1e-3, 10_001), V.exp, Foundation.exp)
+        // Outside the polynomial's range: libm's own answers, denormals and infinity included.
+        let far = SIMD8<Float>(-100, -88.5, 88.5, 89, 1000, .infinity, -.infinity, 0)
+        let y = V.exp(far)
+        for lane in 0..<8 { XCTAssertEqual(y[lane], Float.exp(far[lane])) }
+        XCTAssertTrue(V.exp(SIMD8<Float>(repeating: .nan))[0].isNaN)
+    }
+
+    func testLog1pOnTheUnitInterval() {
+        check("log1p", grid(0, 1, 200_000), V.log1pUnit, Foundation.log1p)
+        check("log1p tiny", (0..<2000).map { Float(pow(2.0, -Double($0) / 20)) }, V.log1pUnit, Foundation.log1p)
+    }
+
+    func testSigmoidSoftplusAndSlope() {
+        let sigmoid = { (x: Double) in 1 / (1 + Foundation.exp(-x)) }
+        check("sigmoid", grid(-80, 80, 200_001), V.sigmoid, sigmoid, absolute: 1e-30)
+        for (beta, threshold) in [(1.0, 20.0), (10.0, 20.0)] {
+            let softplus = { (x: Double) -> Double in beta * x > threshold ? x : Foundation.log1p(Foundation.exp(beta * x)) / beta }
+            check("softplus β=\(beta)", grid(-30, 30, 200_001), { V.softplus($0, beta: Float(beta), threshold: Float(threshold)) }, softplus,
+                  tolerance: 4.8e-7, absolute: 1e-30)
+            let slope = { (x: Double) -> Double in beta * x > threshold ? 1 : sigmoid(beta * x) }
+            check("slope β=\(beta)", grid(-30, 30, 200_001), { V.softplusSlope($0, beta: Float(beta), threshold: Float(threshold)) }, slope,
+                  absolute: 1e-30)
+        }
+    }
+
+    /// A tensor's values do not depend on where in a chunk an element falls (the tail is padded,
+    /// not computed by another formula).
+    func testEveryElementIsComputedTheSameWayWhateverItsPosition() {
+        let values = grid(-9, 9, 37)
+        let whole = Tensor(shape: [37], floats: values).map(.softplus(beta: 10, threshold: 20)).scalars
+        for offset in 0..<9 {
+            let part = Tensor(shape: [37 - offset], floats: Array(values[offset...])).map(.softplus(beta: 10, threshold: 20)).scalars
+            XCTAssertEqual(part, Array(whole[offset...]), "offset \(offset)")
+        }
+    }
+}
