@@ -210,13 +210,21 @@ facts="$work/facts.tsv"
     fi
     printf 'threads\t%s (Curvature --threads, OPENBLAS/OMP/MKL_NUM_THREADS, torch.set_num_threads, XLA flags)\n' "$threads_list"
 } >>"$facts"
+# The bound is the SGEMM of the kernel set Curvature runs: when OpenBLAS misdetects the CPU,
+# Curvature re-executes itself with OPENBLAS_CORETYPE chosen from the CPU's features (README), so
+# the measurement uses that set too (the peers' own choices are reported by machine_facts).
+curvature_core=""
+if has_tool curvature; then
+    curvature_core=$("$curvature_bin" bench hvp --model mlp --batch 1 --repeats 5 --threads 1 | tail -n 1 | cut -d, -f7)
+    printf 'curvature kernels	OpenBLAS %s (as bench hvp reports it; the SGEMM bound below is measured with it)\n' "${curvature_core:-unknown}" >>"$facts"
+fi
 sgemm=""
 for threads in "${THREADS[@]}"; do
     if [ -n "$sgemm_gflops" ]; then
         g=$(awk -v g="$sgemm_gflops" -v t="$threads" 'BEGIN { printf "%.1f", g * t / 2 }')
     else
         note "measuring OpenBLAS SGEMM with $threads thread(s)"
-        g=$(OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 "$BENCH_DIR/machine_facts.py" sgemm "$threads") \
+        g=$(env ${curvature_core:+OPENBLAS_CORETYPE=$curvature_core} OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 "$BENCH_DIR/machine_facts.py" sgemm "$threads") \
             || die "SGEMM measurement failed (pass --sgemm-gflops G to skip it)"
     fi
     sgemm+="${sgemm:+,}$threads=$g"
@@ -258,7 +266,11 @@ run_tool() {
     fi
     local mb=""
     if [ "$measure_rss" = 1 ] && [ -s "$rss" ]; then mb=$(awk 'END { printf "%.1f", $1 / 1024 }' "$rss"); fi
-    IFS=, read -r _ _ _ grad_ms hvp_ms hvp_per_s <<<"$row"
+    # Newer `bench hvp` appends the OpenBLAS core it ran with (it may pick one itself when OpenBLAS
+    # falls back to generic kernels): keep it for the report, since it can differ from machine_facts'.
+    local grad_ms hvp_ms hvp_per_s core
+    IFS=, read -r _ _ _ grad_ms hvp_ms hvp_per_s core _ <<<"$row"
+    if [ "$tool" = curvature ] && [ -n "$core" ]; then echo "$core" >>"$work/curvature_cores.txt"; fi
     echo "$round,$phase,$model B=$batch,$threads,$tool,$grad_ms,$hvp_ms,$hvp_per_s,$mb" >>"$raw_rows"
     note "  $phase round $round  $(printf '%-9s' "$tool") $model B=$batch T=$threads: grad ${grad_ms} ms, HVP ${hvp_ms} ms, ${hvp_per_s} HVP/s${mb:+, peak RSS $mb MiB}"
 }
@@ -360,6 +372,9 @@ PY
 fi
 
 # MARK: The report
+if [ -s "$work/curvature_cores.txt" ]; then
+    printf 'openblas core of Curvature\t%s (bench hvp'"'"'s own report)\n' "$(sort -u "$work/curvature_cores.txt" | paste -sd, -)" >>"$facts"
+fi
 [ -z "$raw" ] || cp "$raw_rows" "$raw"
 /usr/bin/python3 "$BENCH_DIR/report.py" --work "$work" --threads "$threads_list" --workloads "$workloads" --runs "$runs" \
     --sgemm "$sgemm" ${csv:+--csv "$csv"} ${md:+--md "$md"}
