@@ -91,7 +91,7 @@ public struct SquareAttack: Sendable {
                 switch norm {
                 case .linf:
                     let s = Swift.min(Swift.max(Int((p * Double(d) / Double(c)).squareRoot().rounded(.toNearestOrEven)), 1), h, w)
-                    let vh = Int(generators[row].uniform() * Double(h - s)), vw = Int(generators[row].uniform() * Double(w - s))
+                    let vh = Self.position(h - s, &generators[row]), vw = Self.position(w - s, &generators[row])
                     for ch in 0..<c {
                         let step = 2 * epsilon * generators[row].rademacher()
                         for a in vh..<(vh + s) {
@@ -126,8 +126,8 @@ public struct SquareAttack: Sendable {
         var s = Swift.max(Int((p * Double(d) / Double(c)).squareRoot().rounded(.toNearestOrEven)), 3)
         if s % 2 == 0 { s += 1 }
         s = Swift.min(s, h, w)
-        let vh = Int(generator.uniform() * Double(h - s)), vw = Int(generator.uniform() * Double(w - s))
-        let vh2 = Int(generator.uniform() * Double(h - s)), vw2 = Int(generator.uniform() * Double(w - s))
+        let vh = Self.position(h - s, &generator), vw = Self.position(w - s, &generator)
+        let vh2 = Self.position(h - s, &generator), vw2 = Self.position(w - s, &generator)
         func inWindow(_ a: Int, _ b: Int, _ top: Int, _ left: Int) -> Bool { a >= top && a < top + s && b >= left && b < left + s }
         let imageNorm2 = delta.reduce(0) { $0 + $1 * $1 }
         let budget = Swift.max(epsilon * epsilon - imageNorm2, 0) / Double(c)
@@ -156,6 +156,13 @@ public struct SquareAttack: Sendable {
         }
         let scale = epsilon / (delta.reduce(0) { $0 + $1 * $1 }.squareRoot() + 1e-12)
         return (0..<d).map { Swift.min(Swift.max(x[$0] + delta[$0] * scale, 0), 1) }
+    }
+
+    /// A window's offset, uniform in 0…`last`. The reference code draws from 0..<last, so the last
+    /// row and column are never changed after the start; on 28×28 images that hardly matters, on
+    /// small ones it leaves pixels out, so every position is allowed here, as the paper describes.
+    static func position(_ last: Int, _ generator: inout Xoshiro256StarStar) -> Int {
+        Swift.min(Int(generator.uniform() * Double(last + 1)), last)
     }
 
     /// The s×s ℓ2 proposal pattern of the reference code: two halves of nested squares weighted

@@ -72,7 +72,7 @@ final class AttackStatusTests: ExecutableTestCase {
                               "--batch-size", "250", "--threads", "1", "--images", "deepfool.npy", "--out", "deepfool.csv"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let (header, rows) = try table("deepfool.csv")
-        XCTAssertEqual(header, "sample,label,predicted,adversarial_predicted,norm_l2,norm_linf,status")
+        XCTAssertEqual(header, "sample,label,predicted,adversarial_predicted,norm_l2,norm_linf,status,broken_by")
         XCTAssertEqual(rows.map(\.sample), Array(0..<1000))
         checkStatuses(rows, "deepfool")
         let statuses = Set(rows.map(\.status))
