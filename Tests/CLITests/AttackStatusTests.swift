@@ -48,7 +48,9 @@ final class AttackStatusTests: ExecutableTestCase {
 
     private func checkStatuses(_ rows: [Row], _ what: String) {
         for row in rows {
-            XCTAssertEqual(row.fields.count, 7, "\(what): \(row.fields)")
+            XCTAssertEqual(row.fields.count, 8, "\(what): \(row.fields)")
+            // broken_by names the attack exactly for the fooled samples.
+            XCTAssertEqual(row.fields[7].isEmpty, row.status != "fooled", "\(what) sample \(row.sample): broken_by '\(row.fields[7])'")
             switch row.status {
             case "misclassified":
                 XCTAssertNotEqual(row.predicted, row.label, "\(what) sample \(row.sample)")
