@@ -48,7 +48,9 @@ final class AttackStatusTests: ExecutableTestCase {
 
     private func checkStatuses(_ rows: [Row], _ what: String) {
         for row in rows {
-            XCTAssertEqual(row.fields.count, 7, "\(what): \(row.fields)")
+            XCTAssertEqual(row.fields.count, 8, "\(what): \(row.fields)")
+            // broken_by names the attack exactly for the fooled samples.
+            XCTAssertEqual(row.fields[7].isEmpty, row.status != "fooled", "\(what) sample \(row.sample): broken_by '\(row.fields[7])'")
             switch row.status {
             case "misclassified":
                 XCTAssertNotEqual(row.predicted, row.label, "\(what) sample \(row.sample)")
@@ -72,7 +74,7 @@ final class AttackStatusTests: ExecutableTestCase {
                               "--batch-size", "250", "--threads", "1", "--images", "deepfool.npy", "--out", "deepfool.csv"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let (header, rows) = try table("deepfool.csv")
-        XCTAssertEqual(header, "sample,label,predicted,adversarial_predicted,norm_l2,norm_linf,status")
+        XCTAssertEqual(header, "sample,label,predicted,adversarial_predicted,norm_l2,norm_linf,status,broken_by")
         XCTAssertEqual(rows.map(\.sample), Array(0..<1000))
         checkStatuses(rows, "deepfool")
         let statuses = Set(rows.map(\.status))

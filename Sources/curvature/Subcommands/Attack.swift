@@ -6,8 +6,9 @@ struct Attack: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Attack samples and report each one's perturbation.",
         discussion: """
-            Writes CSV `sample,label,predicted,adversarial_predicted,norm_l2,norm_linf,status`, one row per sample \
-            (`sample` is the index within the split). `status` is `misclassified` for a sample the model \
+            Writes CSV `sample,label,predicted,adversarial_predicted,norm_l2,norm_linf,status,broken_by`, one row per sample \
+            (`sample` is the index within the split; `broken_by` names the attack that fooled it — for \
+            autoattack-* the ensemble's member apgd-ce, apgd-t, fab-t or square — and is empty otherwise). `status` is `misclassified` for a sample the model \
             gets wrong before any attack (it is not attacked: its adversarial image is the clean one, norms 0), \
             `fooled` when the attack changed the prediction and `robust` when it did not. Adversarial images \
             stay in [0, 1]. --images also saves the perturbed images as a \
@@ -53,7 +54,7 @@ struct Attack: ParsableCommand {
     func validate() throws {
         try pgd.check(attack: method.fixedEpsilon, named: "--method \(method.rawValue)")
         for (option, given, applies, to) in [
-            ("--epsilon", epsilon != nil, method != .deepfool, "fgsm, pgd-linf and pgd-l2"),
+            ("--epsilon", epsilon != nil, method != .deepfool, "every method but deepfool"),
             ("--overshoot", overshoot != nil, method == .deepfool, "deepfool"),
             ("--max-iterations", maxIterations != nil, method == .deepfool, "deepfool"),
         ] where given && !applies {
@@ -71,21 +72,31 @@ struct Attack: ParsableCommand {
     func run() throws {
         let prepared = try PreparedSampleJob(model: model, data: data, threads: threads)
         let (dataset, range, classifier) = (prepared.images, prepared.range, prepared.classifier)
-        var rows = ["sample,label,predicted,adversarial_predicted,norm_l2,norm_linf,status"]
+        var rows = ["sample,label,predicted,adversarial_predicted,norm_l2,norm_linf,status,broken_by"]
+        var masking: MaskingReport?
         var perturbed: [Float] = []
         let progress = ProgressLine()
         let start = Date()
         for batch in dataset.batches(in: range, size: batchSize) {
             if Interruption.requested { exitInterrupted("curvature attack: interrupted; no output written") }
             let clean = predictions(evaluate(classifier, batch.images))
+            var brokenBy: [String?]
             // Misclassified samples are not attacked: their "adversarial" image is the clean one.
             let adversarial: Tensor, attacked: [Bool]
             if let attack = method.fixedEpsilon {
-                (adversarial, attacked) = attack.imagesOfCorrectlyClassified(
-                    classifier, batch, clean: clean, epsilon: epsilon ?? 0.1, steps: pgd.steps ?? 20, restarts: pgd.restarts ?? 1, seed: pgd.seed ?? 0)
+                let result = pgd.outcomeOfCorrectlyClassified(attack, classifier, batch, clean: clean, epsilon: epsilon ?? 0.1)
+                (adversarial, attacked) = (result.outcome.images, result.attacked)
+                if !attack.autoAttackComponents.isEmpty {
+                    var report = result.outcome.masking ?? MaskingReport()
+                    report.samples = batch.count
+                    masking = masking ?? MaskingReport()
+                    masking?.add(report)
+                }
+                brokenBy = result.outcome.brokenBy
             } else {
                 let result = DeepFool(overshoot: overshoot ?? 0.02, maxIterations: maxIterations ?? 50).perturb(classifier, batch.images, labels: batch.labels)
                 (adversarial, attacked) = (result.images, result.attacked)
+                brokenBy = result.fooled.map { $0 ? "deepfool" : nil }
             }
             let after = predictions(evaluate(classifier, adversarial))
             let delta = adversarial - batch.images
@@ -95,7 +106,8 @@ struct Attack: ParsableCommand {
                 let status = !attacked[i] ? "misclassified" : predictedAfter != clean[i] ? "fooled" : "robust"
                 let (normL2, normLinf) = attacked[i] ? (l2[i], linf[i]) : (0, 0)
                 rows.append("\(batch.indices[i]),\(batch.labels[i]),\(clean[i]),\(predictedAfter),"
-                            + "\(String(format: "%.6g", normL2)),\(String(format: "%.6g", normLinf)),\(status)")
+                            + "\(String(format: "%.6g", normL2)),\(String(format: "%.6g", normLinf)),\(status),"
+                            + (status == "fooled" ? brokenBy[i] ?? "" : ""))
             }
             if images != nil { perturbed += adversarial.floats }
             let done = batch.indices.last! - range.lowerBound + 1
@@ -110,6 +122,13 @@ struct Attack: ParsableCommand {
         }
         let text = rows.joined(separator: "\n") + "\n"
         try AtomicFile.write(text, to: URL(fileURLWithPath: out))
+        if let attack = method.fixedEpsilon, !attack.autoAttackComponents.isEmpty {
+            printMaskingWarnings(masking, command: "curvature attack")
+            try writeMeta(for: URL(fileURLWithPath: out), model: model.url, seed: pgd.seed ?? 0,
+                          settings: pgd.settings(for: attack).merging(["epsilon": "\(epsilon ?? 0.1)",
+                                                                       "samples": "\(range.lowerBound)..<\(range.upperBound)"]) { $1 },
+                          start: prepared.start, masking: masking ?? MaskingReport())
+        }
         print(text, terminator: "")
     }
 }

@@ -7,8 +7,11 @@ struct Eval: ParsableCommand {
         abstract: "Clean and robust accuracy of a model.",
         discussion: """
             Writes CSV `attack,epsilon,samples,accuracy`, one row per ε (and prints it): the fraction \
-            of the samples classified correctly after the attack (ℓ∞ for fgsm and pgd-linf, ℓ2 for \
-            pgd-l2; pixels in [0, 1]).
+            of the samples classified correctly after the attack (ℓ∞ for fgsm and the *-linf attacks, ℓ2 \
+            for the *-l2 ones; pixels in [0, 1]). apgd-ce, apgd-t, fab-t and square are AutoAttack's \
+            attacks (Croce & Hein 2020) with their published defaults; autoattack-* is the standard \
+            ensemble of all four. These also write <out>.meta.json with AutoAttack's masking checks, \
+            and print a warning when one fails.
 
             Examples:
               curvature eval \\
@@ -18,6 +21,10 @@ struct Eval: ParsableCommand {
                 --model Data/models/mnist5k-cnn-small-standard.safetensors \\
                 --data mnist5k --samples 200 --attack pgd-linf --epsilon 0,0.05,0.1 \\
                 --out robust.csv
+              curvature eval \\
+                --model Data/models/mnist5k-cnn-small-standard.safetensors \\
+                --data mnist5k --samples 200 --attack autoattack-linf --epsilon 0.1 \\
+                --out autoattack.csv
             """)
 
     @OptionGroup var model: ModelOptions
@@ -56,17 +63,30 @@ struct Eval: ParsableCommand {
         let (images, range, classifier) = (prepared.images, prepared.range, prepared.classifier)
         let progress = ProgressLine()
         var rows = ["attack,epsilon,samples,accuracy"]
+        let checked = !attack.autoAttackComponents.isEmpty
+        var masking = MaskingReport()
         for (i, eps) in epsilons.enumerated() {
             if Interruption.requested { exitInterrupted("curvature eval: interrupted; no output written") }
             progress.update("ε = \(eps) (\(i + 1)/\(epsilons.count)) on \(range.count) samples", force: true)
             let value = accuracy(classifier, on: images, range: range, batchSize: batchSize, attack: attack == .none ? nil : { batch in
-                pgd.images(attack, classifier, batch, epsilon: eps)
+                let outcome = pgd.outcome(attack, classifier, batch, epsilon: eps)
+                if let report = outcome.masking { masking.add(report) }
+                return outcome.images
             })
             rows.append("\(attack.rawValue),\(eps),\(range.count),\(String(format: "%.4f", value))")
         }
         progress.finish()
         let text = rows.joined(separator: "\n") + "\n"
         try AtomicFile.write(text, to: URL(fileURLWithPath: out))
+        if checked {
+            // The accuracy attacks only the correctly classified samples; the checks count every one.
+            masking.samples = range.count * epsilons.count
+            printMaskingWarnings(masking, command: "curvature eval")
+            try writeMeta(for: URL(fileURLWithPath: out), model: model.url, seed: pgd.seed ?? 0,
+                          settings: pgd.settings(for: attack).merging(["epsilon": epsilons.map { "\($0)" }.joined(separator: ","),
+                                                                       "samples": "\(range.lowerBound)..<\(range.upperBound)"]) { $1 },
+                          start: prepared.start, masking: masking)
+        }
         print(text, terminator: "")
     }
 }

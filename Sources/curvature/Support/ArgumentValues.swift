@@ -20,20 +20,25 @@ extension Shard: ExpressibleByArgument {
     public var defaultValueDescription: String { description }
 }
 
-/// `attack --method`: DeepFool or one of the fixed-ε attacks.
+/// `attack --method`: DeepFool or one of the fixed-ε attacks (every `eval --attack` but none).
 enum AttackMethod: String, CaseIterable, ExpressibleByArgument {
     case deepfool, fgsm
     case pgdLinf = "pgd-linf"
     case pgdL2 = "pgd-l2"
+    case apgdCELinf = "apgd-ce-linf"
+    case apgdCEL2 = "apgd-ce-l2"
+    case apgdTLinf = "apgd-t-linf"
+    case apgdTL2 = "apgd-t-l2"
+    case fabTLinf = "fab-t-linf"
+    case fabTL2 = "fab-t-l2"
+    case squareLinf = "square-linf"
+    case squareL2 = "square-l2"
+    case autoattackLinf = "autoattack-linf"
+    case autoattackL2 = "autoattack-l2"
 
     /// The fixed-ε attack, nil for DeepFool.
     var fixedEpsilon: AttackKind? {
-        switch self {
-        case .deepfool: return nil
-        case .fgsm: return .fgsm
-        case .pgdLinf: return .pgdLinf
-        case .pgdL2: return .pgdL2
-        }
+        self == .deepfool ? nil : AttackKind(rawValue: rawValue)!
     }
 }
 

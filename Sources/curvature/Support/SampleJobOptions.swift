@@ -120,8 +120,9 @@ func interruptible<R>(_ body: () throws -> R) throws -> R {
     }
 }
 
-/// `<out>.meta.json`: what produced a result file.
-func writeMeta(for out: URL, model: URL?, seed: UInt64, settings: [String: String], start: Date) throws {
+/// `<out>.meta.json`: what produced a result file; `masking` adds AutoAttack's checks (counts and
+/// warnings) when the run made them.
+func writeMeta(for out: URL, model: URL?, seed: UInt64, settings: [String: String], start: Date, masking: MaskingReport? = nil) throws {
     var meta: [String: Any] = [
         "command": CommandLine.arguments.joined(separator: " "),
         "version": curvatureVersion,
@@ -131,10 +132,22 @@ func writeMeta(for out: URL, model: URL?, seed: UInt64, settings: [String: Strin
         "finished": ISO8601DateFormatter().string(from: Date()),
         "settings": settings,
     ]
+    if let masking {
+        meta["masking_checks"] = [
+            "samples": masking.samples, "broken_only_by_square": masking.brokenOnlyBySquare,
+            "zero_gradient": masking.zeroGradient, "probability_output_batches": masking.probabilityBatches,
+            "batches": masking.batches, "warnings": masking.warnings,
+        ] as [String: Any]
+    }
     if let model {
         meta["model"] = model.path
         meta["model_sha256"] = try SHA256.hex(fileAt: model)
     }
     let data = try JSONSerialization.data(withJSONObject: meta, options: [.prettyPrinted, .sortedKeys])
     try AtomicFile.write(data, to: URL(fileURLWithPath: out.path + ".meta.json"))
+}
+
+/// AutoAttack's masking warnings on stderr, one line each.
+func printMaskingWarnings(_ masking: MaskingReport?, command: String) {
+    for warning in masking?.warnings ?? [] { FileHandle.standardError.write(Data("\(command): warning: \(warning)\n".utf8)) }
 }
