@@ -62,7 +62,7 @@ def main():
         lines = [f"### {title}", "", f"- date: {date}; load average (1/5/15 min) before {before}, after {after}"]
         lines += [f"- {k}: {v}" for k, v in facts]
         if sgemm:
-            lines.append("- SGEMM (OpenBLAS cblas_sgemm with its own core choice, 2048³ float32, best of 5): "
+            lines.append("- SGEMM (OpenBLAS cblas_sgemm with the kernel set Curvature runs, 2048³ float32, best of 5): "
                          + ", ".join(f"{g:.1f} GFLOP/s at {t} thread(s)" for t, g in sorted(sgemm.items())))
         return lines + [""]
 
