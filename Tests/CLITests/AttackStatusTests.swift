@@ -141,4 +141,26 @@ final class AttackStatusTests: ExecutableTestCase {
         defer { unsetenv(DataDirectory.environmentVariable) }
         return try loadDataset(DatasetName.mnist5k, split: .test)
     }
+
+    /// Options of one attack family given to another are usage errors on one line, before any work.
+    func testAutoAttackFamilyOptionsAreRefusedWhereTheyDoNotApply() throws {
+        let data = ["--model", modelPath!, "--data", "mnist5k", "--samples", "4"]
+        let cases: [(arguments: [String], message: String)] = [
+            (["eval"] + data + ["--attack", "autoattack-linf", "--epsilon", "0.1", "--steps", "10", "--out", "e.csv"],
+             "--steps has no effect with --attack autoattack-linf"),
+            (["eval"] + data + ["--attack", "square-linf", "--epsilon", "0.1", "--iterations", "10", "--out", "e.csv"],
+             "--iterations has no effect with --attack square-linf"),
+            (["eval"] + data + ["--attack", "apgd-ce-linf", "--epsilon", "0.1", "--queries", "10", "--out", "e.csv"],
+             "--queries has no effect with --attack apgd-ce-linf"),
+            (["attack"] + data + ["--method", "fab-t-l2", "--epsilon", "0.5", "--seed", "3", "--out", "a.csv"],
+             "--seed has no effect with --method fab-t-l2"),
+        ]
+        for (arguments, message) in cases {
+            let result = try run(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(arguments): expected '\(message)' in \(result.stderr)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "one line: \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent(arguments.last!).path))
+        }
+    }
 }
