@@ -1,4 +1,5 @@
 import Foundation
+import Autodiff
 import Randomness
 import Tensors
 
