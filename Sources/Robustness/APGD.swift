@@ -1,3 +1,4 @@
+import Autodiff
 import Foundation
 import Randomness
 import Tensors

@@ -1,3 +1,4 @@
+import Autodiff
 import Randomness
 import Tensors
 

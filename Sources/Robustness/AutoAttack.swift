@@ -1,3 +1,4 @@
+import Autodiff
 import Tensors
 
 /// AutoAttack's standard ensemble (Croce & Hein 2020): APGD-CE, APGD-T, FAB-T and Square in that

@@ -1,3 +1,4 @@
+import Autodiff
 import Tensors
 
 /// FAB-T (Croce & Hein 2019; the targeted version of AutoAttack), ℓ∞ and ℓ2: a minimum-norm attack.
