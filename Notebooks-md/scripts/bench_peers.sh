@@ -50,6 +50,9 @@
 # 4,443,381,760 (the sums are in bench/report.py). The bound in HVP/s is SGEMM GFLOP/s · 1e9 ÷ FLOP.
 set -euo pipefail
 
+# Curvature on the kernel set the CPU supports (README: OpenBLAS), unless the caller says otherwise.
+export CURVATURE_NATIVE_BLAS=${CURVATURE_NATIVE_BLAS:-1}
+
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 BENCH_DIR="$SCRIPT_DIR/bench"
