@@ -63,7 +63,7 @@ struct BenchHVP: ParsableCommand {
         let type = dtype
         // PyTorch's default initialisation from the seed, as the peers use.
         let network: any Network = try BuiltinArchitecture.named(model).map { try Sequential($0, dtype: type, seed: seed) }
-            ?? NetworkFile.load(model, dtype: type)
+            ?? loadNetwork(model, dtype: type)
         var generator = SeededGenerator(seed: seed &+ 1)
         let x = Tensor(randomShape: [batch] + network.inputShape, .uniform(low: 0, high: 1), dtype: type, generator: &generator)
         let v = Tensor(randomShape: x.shape, .normal(mean: 0, standardDeviation: 1), dtype: type, generator: &generator)
@@ -121,7 +121,7 @@ struct BenchSpectrum: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let network: any Network = try model.map { try NetworkFile.load($0) }
+        let network: any Network = try model.map { try loadNetwork($0) }
             ?? Sequential(BuiltinArchitecture.named("cnn-small")!, seed: 0)
         let images = try loadDataset("fashion-mnist", split: .test)
         var settings = SpectrumSettings()

@@ -89,8 +89,7 @@ struct Compare: ParsableCommand {
         let images = try data.load()
         let range = try data.range(in: images)
         let architecture = try arch.map(loadArchitecture)
-        let networks = try modelPaths.map { try NetworkFile.load($0, architecture: architecture) }
-        for note in networks.flatMap(NetworkFile.notes) { printNote("curvature: \(note)") }
+        let networks = try modelPaths.map { try loadNetwork($0, architecture: architecture) }
         var study = ComparisonStudy(models: Array(zip(modelNames, networks)).map { ($0, $1) }, data: images, dataName: data.data,
                                     split: data.split, samples: range)
         study.settings.spectrum = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed, routeAllowed: method == nil)

@@ -58,7 +58,7 @@ struct Demo: ParsableCommand {
         }
         threads.apply()
         let images = try loadDataset("fashion-mnist", split: .test)
-        let networks = try files.map { try NetworkFile.load($0) }
+        let networks = try files.map { try loadNetwork($0) }
         var study = ComparisonStudy(models: Array(zip(names, networks)).map { ($0, $1) }, data: images, dataName: "fashion-mnist",
                                     split: .test, samples: 0..<samples)
         (study.settings.spectrum.method, study.settings.spectrum.k, study.settings.spectrum.steps) = (.lanczos, 20, 40)

@@ -194,8 +194,7 @@ struct Train: ParsableCommand {
         }
         let model: any Network
         if let initial = `init` {
-            model = try NetworkFile.load(initial, architecture: try arch.map(loadArchitecture))
-            for note in NetworkFile.notes(of: model) { printNote("curvature: \(note)") }
+            model = try loadNetwork(initial, architecture: try arch.map(loadArchitecture))
             subsetMetadata["init"] = URL(fileURLWithPath: initial).lastPathComponent
             subsetMetadata["init_sha256"] = try SHA256.hex(fileAt: URL(fileURLWithPath: initial))
         } else {

@@ -16,12 +16,18 @@ struct ModelOptions: ParsableArguments {
     }
 
     func load(dtype: DType = .float32) throws -> any Network {
-        let network = try NetworkFile.load(model, architecture: try arch.map(loadArchitecture), dtype: dtype)
-        for note in NetworkFile.notes(of: network) { printNote("curvature: \(note)") }
-        return network
+        try loadNetwork(model, architecture: try arch.map(loadArchitecture), dtype: dtype)
     }
 
     var url: URL { URL(fileURLWithPath: model) }
+}
+
+/// Loads a model file as every subcommand does: what the loader noticed (a dropped Softmax head)
+/// goes to stderr.
+func loadNetwork(_ path: String, architecture: Architecture? = nil, dtype: DType = .float32) throws -> any Network {
+    let network = try NetworkFile.load(path, architecture: architecture, dtype: dtype)
+    for note in NetworkFile.notes(of: network) { printNote("curvature: \(note)") }
+    return network
 }
 
 /// A usage error unless `nameOrPath` is a built-in architecture or an existing file.
