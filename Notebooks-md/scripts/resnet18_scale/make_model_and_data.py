@@ -33,18 +33,6 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "Tests", "NNTests", "Fix
 from make_resnet18_names import ResNet18  # noqa: E402
 
 
-def forward(model, x):
-    """The CIFAR ResNet-18's forward pass (the fixture module defines only its layers)."""
-    out = F.relu(model.bn1(model.conv1(x)))
-    for stage in (model.layer1, model.layer2, model.layer3, model.layer4):
-        for block in stage:
-            y = F.relu(block.bn1(block.conv1(out)))
-            y = block.bn2(block.conv2(y))
-            out = F.relu(y + block.shortcut(out))
-    out = F.avg_pool2d(out, 4)
-    return model.linear(out.view(out.size(0), -1))
-
-
 def write_safetensors(path, state):
     """The safetensors layout: 8-byte little-endian header length, JSON header, raw data."""
     header, blobs, offset = {}, [], 0
@@ -90,16 +78,16 @@ def main():
     # A random ResNet puts every noise image in one class with p ≈ 1, where the loss Hessian
     # vanishes; centre and scale its head so the logits spread (std 2) and the classes vary.
     with torch.no_grad():
-        z = forward(model, x.float())
+        z = model(x.float())
         model.linear.bias -= z.mean(0)
-        z = forward(model, x.float())
+        z = model(x.float())
         scale = 2 / z.std().item()
         model.linear.weight *= scale
         model.linear.bias *= scale
     write_safetensors(os.path.join(a.out, "resnet18.safetensors"), model.state_dict())
     model64 = model.double()
     with torch.no_grad():
-        logits = forward(model64, x)
+        logits = model64(x)
     labels = logits.argmax(1).numpy().astype(np.int64)
     for split in ("train", "test"):
         np.save(os.path.join(a.out, f"{split}_images.npy"), images)
@@ -108,9 +96,9 @@ def main():
     if a.hessian:
         start = time.time()
         x0 = x[:1].reshape(-1)
-        jacobian = torch.autograd.functional.jacobian(lambda v: forward(model64, v.view(1, 3, 32, 32))[0], x0)
+        jacobian = torch.autograd.functional.jacobian(lambda v: model64(v.view(1, 3, 32, 32))[0], x0)
         with torch.no_grad():
-            p = torch.softmax(forward(model64, x0.view(1, 3, 32, 32))[0], 0)
+            p = torch.softmax(model64(x0.view(1, 3, 32, 32))[0], 0)
             hessian = jacobian.T @ (torch.diag(p) - torch.outer(p, p)) @ jacobian
         eigenvalues = np.linalg.eigvalsh(hessian.numpy())[::-1]
         reference["eigenvalues64_image0"] = eigenvalues.tolist()

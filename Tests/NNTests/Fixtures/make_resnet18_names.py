@@ -2,12 +2,14 @@
 """Writes resnet18_state_dict.json: every state_dict key, shape and dtype of the CIFAR ResNet-18
 used across the robustness literature (kuangliu/pytorch-cifar's ResNet18: 3×3 stem, no max-pool,
 BasicBlocks [2, 2, 2, 2], `shortcut` projections, `linear` head). Curvature's built-in `resnet18`
-must name its tensors the same, so such a state_dict saved as safetensors loads unchanged.
+must name its tensors the same, so such a state_dict saved as safetensors loads unchanged. The module
+(with its forward pass) also serves Notebooks-md/scripts/resnet18_scale/make_model_and_data.py.
 
     /usr/bin/python3 Tests/NNTests/Fixtures/make_resnet18_names.py
 """
 import json, os
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 class BasicBlock(nn.Module):
@@ -20,6 +22,10 @@ class BasicBlock(nn.Module):
         self.shortcut = nn.Sequential()
         if stride != 1 or in_planes != planes:
             self.shortcut = nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
 
 
 class ResNet18(nn.Module):
@@ -40,6 +46,11 @@ class ResNet18(nn.Module):
             blocks.append(BasicBlock(self.in_planes, planes, s))
             self.in_planes = planes
         return nn.Sequential(*blocks)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
+        return self.linear(F.avg_pool2d(out, 4).flatten(1))
 
 
 if __name__ == "__main__":
