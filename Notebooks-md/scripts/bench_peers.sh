@@ -50,8 +50,8 @@
 # 4,443,381,760 (the sums are in bench/report.py). The bound in HVP/s is SGEMM GFLOP/s · 1e9 ÷ FLOP.
 set -euo pipefail
 
-# Curvature on the kernel set the CPU supports (README: OpenBLAS), unless the caller says otherwise.
-export CURVATURE_NATIVE_BLAS=${CURVATURE_NATIVE_BLAS:-1}
+# Curvature runs the kernel set it picks for itself (README: OpenBLAS), as a user's run does;
+# CURVATURE_NATIVE_BLAS=1 in the caller's environment measures the CPU's fastest set instead.
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
@@ -213,9 +213,9 @@ facts="$work/facts.tsv"
     fi
     printf 'threads\t%s (Curvature --threads, OPENBLAS/OMP/MKL_NUM_THREADS, torch.set_num_threads, XLA flags)\n' "$threads_list"
 } >>"$facts"
-# The bound is the SGEMM of the kernel set Curvature runs: when OpenBLAS misdetects the CPU,
-# Curvature re-executes itself with OPENBLAS_CORETYPE chosen from the CPU's features (README), so
-# the measurement uses that set too (the peers' own choices are reported by machine_facts).
+# The bound is the SGEMM of the kernel set Curvature runs (it switches OpenBLAS to a set whose
+# GEMMs round the same way for any batch and thread count, README), so the measurement uses that
+# set too (the peers' own choices are reported by machine_facts).
 curvature_core=""
 if has_tool curvature; then
     curvature_core=$("$curvature_bin" bench hvp --model mlp --batch 1 --repeats 5 --threads 1 | tail -n 1 | cut -d, -f7)

@@ -1,31 +1,57 @@
 import CBLAS
 import Foundation
 
-/// Which of OpenBLAS's kernel sets runs the GEMMs.
+/// Which of OpenBLAS's kernel sets runs the GEMMs, chosen in-process before the first one.
 ///
-/// Debian 12's OpenBLAS 0.3.21 picks its kernels from the CPU's model number, and does not know
-/// CPUs released after it (Sapphire Rapids among them): it then falls back to its generic
-/// Prescott (SSE3) kernels, about 5× slower than its AVX-512 ones on the same core (measured on
-/// this project's machine: 9 against 50 GFLOP/s single-threaded SGEMM). The kernel set can only
-/// be chosen before the library loads, through `OPENBLAS_CORETYPE`, so with
-/// `CURVATURE_NATIVE_BLAS=1` the CLI re-executes itself once with the set the CPU's features
-/// support. It is opt-in because those kernels round a GEMM element differently depending on how
-/// the GEMM is cut, so results then depend on `--threads` in their last bits (the generic kernels
-/// do not: the Slurm check compares shards and thread counts byte for byte). A user's own
-/// `OPENBLAS_CORETYPE` is never overridden, and `CURVATURE_KEEP_OPENBLAS_CORE=1` keeps
-/// OpenBLAS's choice.
+/// Results must not depend on `--threads`, `--batch-size` or a shard split, so a sample's GEMM
+/// elements must be rounded the same way whatever the GEMM's extents and wherever the sample's
+/// rows or columns sit in it. Measured with Debian 12's OpenBLAS 0.3.21
+/// (`scripts/blas-invariance.py`): the Sandybridge kernels do that at any extents, Prescott and
+/// Nehalem at extents that are multiples of 16 (which `gemm` ensures); the Haswell/Zen SGEMM rounds
+/// an element differently by its position and the extents, and the SkylakeX/Cooperlake kernels
+/// switch to other code paths for small GEMMs. So on a CPU with AVX the Sandybridge set runs: on
+/// this project's machine 1.8× the SGEMM speed of the Prescott set that OpenBLAS falls back to
+/// there (it does not know CPUs newer than itself), and about 0.75× Haswell's, which OpenBLAS
+/// itself would pick on an AVX2 CPU and with which results would depend on batch and threads.
+///
+/// An `OPENBLAS_CORETYPE` from the environment is kept when it names one of those sets and
+/// replaced otherwise (some machines set it to avoid OpenBLAS's misdetection; the replacement
+/// needs no more of the CPU than that). `CURVATURE_KEEP_OPENBLAS_CORE=1` keeps whatever OpenBLAS
+/// runs; `CURVATURE_NATIVE_BLAS=1` asks for the CPU's fastest set (SkylakeX/Cooperlake, Haswell),
+/// trading the bit-for-bit guarantees for speed.
 public enum BLASKernels {
-    /// The kernel set OpenBLAS runs ("SkylakeX", "Haswell", "Prescott", …).
-    public static var coreName: String { String(cString: openblas_get_corename()) }
+    /// The kernel set OpenBLAS runs ("Sandybridge", "Prescott", …).
+    public static var coreName: String {
+        selectOnce()
+        return String(cString: openblas_get_corename())
+    }
 
-    /// The kernel set Curvature asked for, when it had to (recorded for benchmark headers).
-    public static var chosenByCurvature: String? { ProcessInfo.processInfo.environment[chosenVariable] }
+    /// The kernel set Curvature switched to, if it did (recorded for benchmark headers).
+    public static var chosenByCurvature: String? {
+        selectOnce()
+        return selection
+    }
 
-    static let chosenVariable = "CURVATURE_OPENBLAS_CORE_CHOSEN"
+    /// Kernel sets whose GEMMs round every element the same way for any extents and position.
+    public static let invariantCores: Set<String> = ["Prescott", "Nehalem", "Sandybridge"]
+
     static let keepVariable = "CURVATURE_KEEP_OPENBLAS_CORE"
-    static let optInVariable = "CURVATURE_NATIVE_BLAS"
+    static let nativeVariable = "CURVATURE_NATIVE_BLAS"
 
-    /// The kernel set for a CPU with these /proc/cpuinfo `flags`, or nil when the generic one is right.
+    /// The kernel set to switch to from `current` (OpenBLAS's pick, or the environment's when
+    /// `requested`) on a CPU with these /proc/cpuinfo `flags`, or nil to keep it. `native` asks for
+    /// the fastest set.
+    public static func preferredCore(current: String, flags: Set<String>, native: Bool, requested: Bool = false) -> String? {
+        if native {
+            guard !requested, let fastest = nativeCore(flags: flags), fastest.lowercased() != current.lowercased() else { return nil }
+            return fastest
+        }
+        if requested && invariantCores.contains(current) { return nil }
+        let choice = flags.contains("avx") ? "Sandybridge" : (invariantCores.contains(current) ? current : "Prescott")
+        return choice.lowercased() == current.lowercased() ? nil : choice
+    }
+
+    /// The fastest kernel set for a CPU with these /proc/cpuinfo `flags`, or nil when the generic one is right.
     public static func nativeCore(flags: Set<String>) -> String? {
         if ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"].allSatisfy(flags.contains) {
             return flags.contains("avx512_bf16") ? "Cooperlake" : "SkylakeX"
@@ -42,20 +68,27 @@ public enum BLASKernels {
         return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
     }
 
-    /// With CURVATURE_NATIVE_BLAS=1, re-executes the running program with OPENBLAS_CORETYPE set when
-    /// OpenBLAS fell back to its generic kernels on a CPU that has AVX2 or AVX-512; returns when
-    /// nothing is to be done.
-    /// Call first thing in `main`, before any BLAS call.
-    public static func useNativeKernelsIfMisdetected() {
+    /// Applies the choice once per process; every GEMM path calls it before its first BLAS call.
+    public static func selectOnce() { _ = selection }
+
+    private static let selection: String? = {
         let environment = ProcessInfo.processInfo.environment
-        guard environment[optInVariable] == "1", environment["OPENBLAS_CORETYPE"] == nil, environment[keepVariable] == nil,
-              environment[chosenVariable] == nil,
-              coreName == "Prescott", let native = nativeCore(flags: cpuFlags) else { return }
-        setenv("OPENBLAS_CORETYPE", native, 1)
-        setenv(chosenVariable, native, 1)
-        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
-        execv("/proc/self/exe", arguments)
-        // execv returned: carry on with the generic kernels rather than fail.
-        unsetenv("OPENBLAS_CORETYPE")
-    }
+        guard environment[keepVariable] != "1" else { return nil }
+        let requested = environment["OPENBLAS_CORETYPE"]
+        let current = String(cString: openblas_get_corename())
+        guard let core = preferredCore(current: current, flags: cpuFlags, native: environment[nativeVariable] == "1",
+                                       requested: requested != nil) else { return nil }
+        // OpenBLAS reads OPENBLAS_CORETYPE when its dispatch table is (re)initialised; set it only
+        // for that moment, so that child processes make their own choice from the same environment.
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        gotoblas_dynamic_quit()
+        gotoblas_dynamic_init()
+        if let requested { setenv("OPENBLAS_CORETYPE", requested, 1) } else { unsetenv("OPENBLAS_CORETYPE") }
+        let now = String(cString: openblas_get_corename())
+        return now.lowercased() == core.lowercased() ? now : nil
+    }()
 }
+
+/// OpenBLAS's dynamic-architecture dispatch (exported by its DYNAMIC_ARCH builds, as Debian's).
+@_silgen_name("gotoblas_dynamic_init") private func gotoblas_dynamic_init()
+@_silgen_name("gotoblas_dynamic_quit") private func gotoblas_dynamic_quit()

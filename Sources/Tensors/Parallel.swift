@@ -21,6 +21,7 @@ public enum Parallel {
         init() {
             let environment = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init)
             count = Swift.max(1, environment ?? ProcessInfo.processInfo.activeProcessorCount)
+            BLASKernels.selectOnce()
             openblas_set_num_threads(1)
         }
     }

@@ -19,7 +19,7 @@ struct CurvatureCommand: ParsableCommand {
 
     /// Exit status: 0 success, 1 bad input or failure, 2 usage error, 130/143 interrupted.
     static func main() {
-        BLASKernels.useNativeKernelsIfMisdetected()
+        BLASKernels.selectOnce()
         Interruption.install()
         // A first word that names no subcommand is called what it is, not an "unexpected argument".
         var names: [String] = []

@@ -50,8 +50,6 @@ class ExecutableTestCase: XCTestCase {
         process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
         environment["CURVATURE_DATA"] = Self.repository.appendingPathComponent("Data").path
-        // Tests run OpenBLAS's own kernel choice, as this test process does (see BLASKernels).
-        environment["CURVATURE_KEEP_OPENBLAS_CORE"] = "1"
         process.environment = environment
         return process
     }
