@@ -6,8 +6,9 @@ and wherever the element sits: the property Curvature's bit-for-bit promises (an
 For each kernel set (switched in-process, as Curvature does) and dtype, a few rows of A are
 multiplied by B alone and again inside larger GEMMs, after r other rows and with other extents,
 in both dimensions that vary with the batch (rows of A; columns of B, as im2col lays samples out).
-A set passes when every product row or column is bit-identical; shown for raw extents and for
-extents zero-padded to multiples of 16, as Curvature's `gemm` hands them.
+A set passes when every product row or column is bit-identical; shown for raw extents, for
+extents zero-padded to multiples of 16, and for one call shape with the sample at different
+positions (what Curvature's fixed GEMM tiles rely on: `parallelGemm`, convolution groups).
 
     python3 scripts/blas-invariance.py [CORE ...]      (default: the x86 sets this CPU can run)
 """
@@ -71,6 +72,29 @@ def mismatches(dtype, rng, quantum):
     return bad, total
 
 
+def position_mismatches(dtype, rng, tile=128):
+    """One call shape, the sample's row (or column) at different positions among others."""
+    bad = total = 0
+    for n in (10, 16, 32, 64, 128):
+        for k in (9, 27, 288, 1152):
+            b = rng.standard_normal((k, n)).astype(dtype)
+            x = rng.standard_normal(k).astype(dtype)
+            w = rng.standard_normal((n, k)).astype(dtype)
+            row_ref = col_ref = None
+            for p in (0, 1, 5, 6, 16, 23, 64, tile - 1):
+                a = rng.standard_normal((tile, k)).astype(dtype)
+                a[p] = x
+                row = gemm(a, b)[p]
+                cols = rng.standard_normal((k, tile)).astype(dtype)
+                cols[:, p] = x
+                col = gemm(w, np.ascontiguousarray(cols))[:, p]
+                if row_ref is None:
+                    row_ref, col_ref = row, col
+                total += 2
+                bad += (not np.array_equal(row, row_ref)) + (not np.array_equal(col, col_ref))
+    return bad, total
+
+
 def main():
     flags = set()
     for line in open("/proc/cpuinfo"):
@@ -79,8 +103,9 @@ def main():
             break
     cores = sys.argv[1:] or ["Prescott", "Nehalem", "Sandybridge"] + (["Haswell", "Zen"] if "avx2" in flags else []) + (
         ["SkylakeX", "Cooperlake"] if "avx512f" in flags else [])
-    print("| kernel set | float32, any extents | float64, any extents | float32, multiples of 16 | float64, multiples of 16 |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| kernel set | float32, any extents | float64, any extents | float32, multiples of 16 | float64, multiples of 16 "
+          "| float32, one shape | float64, one shape |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for core in cores:
         running = use(core)
         cells = []
@@ -88,6 +113,9 @@ def main():
             for dtype in (np.float32, np.float64):
                 bad, total = mismatches(dtype, np.random.default_rng(0), quantum)
                 cells.append(f"{bad} of {total}")
+        for dtype in (np.float32, np.float64):
+            bad, total = position_mismatches(dtype, np.random.default_rng(1))
+            cells.append(f"{bad} of {total}")
         print(f"| {running} | " + " | ".join(cells) + " |")
 
 

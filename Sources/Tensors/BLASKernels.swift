@@ -4,21 +4,23 @@ import Foundation
 /// Which of OpenBLAS's kernel sets runs the GEMMs, chosen in-process before the first one.
 ///
 /// Results must not depend on `--threads`, `--batch-size` or a shard split, so a sample's GEMM
-/// elements must be rounded the same way whatever the GEMM's extents and wherever the sample's
-/// rows or columns sit in it. Measured with Debian 12's OpenBLAS 0.3.21
-/// (`scripts/blas-invariance.py`): the Sandybridge kernels do that at any extents, Prescott and
-/// Nehalem at extents that are multiples of 16 (which `gemm` ensures); the Haswell/Zen SGEMM rounds
-/// an element differently by its position and the extents, and the SkylakeX/Cooperlake kernels
-/// switch to other code paths for small GEMMs. So on a CPU with AVX the Sandybridge set runs: on
-/// this project's machine 1.8× the SGEMM speed of the Prescott set that OpenBLAS falls back to
-/// there (it does not know CPUs newer than itself), and about 0.75× Haswell's, which OpenBLAS
-/// itself would pick on an AVX2 CPU and with which results would depend on batch and threads.
+/// elements must be rounded the same way whichever other samples share the GEMM. `parallelGemm`
+/// and the convolutions give every BLAS call of a layer one shape (fixed tiles, the last one
+/// padded), so what is needed of a kernel set is that an element is rounded the same way wherever
+/// it sits in a call of a given shape. Measured with Debian 12's OpenBLAS 0.3.21
+/// (`scripts/blas-invariance.py`): true of the Prescott, Nehalem, Sandybridge, SkylakeX and
+/// Cooperlake sets; not of the Haswell/Zen SGEMM, which rounds by position (period 12) — and that
+/// is the set OpenBLAS itself picks on an AVX2 CPU. So Curvature switches OpenBLAS, in-process
+/// before its first GEMM, to SkylakeX/Cooperlake on a CPU with AVX-512 (Debian's OpenBLAS falls
+/// back to Prescott on CPUs newer than itself, such as Sapphire and Emerald Rapids: 4.6× slower
+/// SGEMM on this project's machine) and to Sandybridge on one with AVX2 (about 0.75× Haswell's
+/// SGEMM speed).
 ///
 /// An `OPENBLAS_CORETYPE` from the environment is kept when it names one of those sets and
 /// replaced otherwise (some machines set it to avoid OpenBLAS's misdetection; the replacement
 /// needs no more of the CPU than that). `CURVATURE_KEEP_OPENBLAS_CORE=1` keeps whatever OpenBLAS
-/// runs; `CURVATURE_NATIVE_BLAS=1` asks for the CPU's fastest set (SkylakeX/Cooperlake, Haswell),
-/// trading the bit-for-bit guarantees for speed.
+/// runs; `CURVATURE_NATIVE_BLAS=1` asks for the CPU's fastest set (Haswell on AVX2), trading the
+/// bit-for-bit guarantees for speed there.
 public enum BLASKernels {
     /// The kernel set OpenBLAS runs ("Sandybridge", "Prescott", …).
     public static var coreName: String {
@@ -32,8 +34,8 @@ public enum BLASKernels {
         return selection
     }
 
-    /// Kernel sets whose GEMMs round every element the same way for any extents and position.
-    public static let invariantCores: Set<String> = ["Prescott", "Nehalem", "Sandybridge"]
+    /// Kernel sets that round an element the same way wherever it sits in a call of a given shape.
+    public static let invariantCores: Set<String> = ["Prescott", "Nehalem", "Sandybridge", "SkylakeX", "Cooperlake"]
 
     static let keepVariable = "CURVATURE_KEEP_OPENBLAS_CORE"
     static let nativeVariable = "CURVATURE_NATIVE_BLAS"
@@ -47,7 +49,8 @@ public enum BLASKernels {
             return fastest
         }
         if requested && invariantCores.contains(current) { return nil }
-        let choice = flags.contains("avx") ? "Sandybridge" : (invariantCores.contains(current) ? current : "Prescott")
+        let avx512 = nativeCore(flags: flags).flatMap { invariantCores.contains($0) ? $0 : nil }
+        let choice = avx512 ?? (flags.contains("avx") ? "Sandybridge" : (invariantCores.contains(current) ? current : "Prescott"))
         return choice.lowercased() == current.lowercased() ? nil : choice
     }
 

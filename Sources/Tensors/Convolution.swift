@@ -80,35 +80,64 @@ extension Tensor {
     }
 
     /// Samples unfolded together so one GEMM covers them: the weights are packed once per group
-    /// instead of once per sample, and the GEMM's N dimension grows from H·W to G·H·W. At most 2²⁰
-    /// elements of im2col workspace, and small enough that every thread gets a few groups.
+    /// instead of once per sample, and the GEMM's N dimension grows from H·W to G·H·W (about 128
+    /// columns, at most 2²⁰ elements of im2col workspace). Fixed by the layer alone — never by the
+    /// batch or the threads — and the last group is padded to full width, so every GEMM of the
+    /// layer has one shape and a sample is computed the same way in any batch (see `parallelGemm`).
     private static func groupSize(_ g: ConvolutionGeometry) -> Int {
         let byMemory = Swift.max(1, (1 << 20) / Swift.max(g.patchSize * g.outPixels, 1))
-        let byThreads = Swift.max(1, (g.batch + 3 * Parallel.threadCount - 1) / (3 * Parallel.threadCount))
-        return Swift.min(byMemory, byThreads)
+        let byWidth = Swift.max(1, (128 + g.outPixels - 1) / Swift.max(g.outPixels, 1))
+        return Swift.min(byMemory, byWidth)
     }
 
     /// Walks the batch for one of the kernels, in groups of `group` samples that the threads take
     /// in turn. When im2col would be the identity it calls `pointwise(group, n)` for each sample `n`;
     /// otherwise `unfolded(group, first, count, ld, columns, outputs)` for the group of samples
-    /// `first..<first+count`, with workspace for their im2col `columns` [C·kh·kw, count·H·W] and
-    /// their `outputs` [O, count·H·W], rows `ld = count·H·W` apart. `group` numbers the groups.
+    /// `first..<first+count`, with workspace for their im2col `columns` [C·kh·kw, ld] and their
+    /// `outputs` [O, ld], where ld = group·H·W when `padded` (the columns past the samples are zero)
+    /// and count·H·W otherwise. `group` numbers the groups; `parallelInside` says whether the
+    /// group's GEMM may use the threads itself (there is one group only).
     private static func forEachSampleGroup<T: KernelScalar>(
-        _ g: ConvolutionGeometry, group: Int, _: T.Type, pointwise: (_ group: Int, _ n: Int) -> Void,
+        _ g: ConvolutionGeometry, group: Int, padded: Bool, _: T.Type, pointwise: (_ group: Int, _ n: Int) -> Void,
         unfolded: (_ group: Int, _ first: Int, _ count: Int, _ ld: Int, _ columns: UnsafeMutablePointer<T>,
-                   _ outputs: UnsafeMutablePointer<T>) -> Void
+                   _ outputs: UnsafeMutablePointer<T>, _ parallelInside: Bool) -> Void
     ) {
         let hw = g.outPixels
+        let parallelInside = g.batch <= group
         Parallel.forEachBlock(of: g.batch, size: group) { samples in
             let index = samples.lowerBound / group
             if isPointwise(g) {
                 for n in samples { pointwise(index, n) }
                 return
             }
-            let columns = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * samples.count * hw)
-            let outputs = UnsafeMutablePointer<T>.allocate(capacity: g.outChannels * samples.count * hw)
+            let ld = (padded ? group : samples.count) * hw
+            let columns = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * ld)
+            let outputs = UnsafeMutablePointer<T>.allocate(capacity: g.outChannels * ld)
             defer { columns.deallocate(); outputs.deallocate() }
-            unfolded(index, samples.lowerBound, samples.count, samples.count * hw, columns, outputs)
+            if ld > samples.count * hw {
+                for row in 0..<g.patchSize { (columns + row * ld + samples.count * hw).initialize(repeating: 0, count: ld - samples.count * hw) }
+                for row in 0..<g.outChannels { (outputs + row * ld + samples.count * hw).initialize(repeating: 0, count: ld - samples.count * hw) }
+            }
+            unfolded(index, samples.lowerBound, samples.count, ld, columns, outputs, parallelInside)
+        }
+    }
+
+    /// A convolution's GEMM [m × k]·[k × n] in fixed slices of rows (two when m ≥ 64), in
+    /// parallel when `parallel`: the slices are the same either way, so the result is too.
+    private static func rowSlicedGemm<T: KernelScalar>(
+        _: T.Type, parallel: Bool, transposeA: Bool, m: Int, n: Int, k: Int,
+        a: UnsafeMutablePointer<T>, lda: Int, b: UnsafeMutablePointer<T>, ldb: Int, c: UnsafeMutablePointer<T>, ldc: Int
+    ) {
+        let slice = m >= 64 ? ((m + 1) / 2 + gemmQuantum - 1) / gemmQuantum * gemmQuantum : m
+        func rows(_ r: Range<Int>) {
+            gemm(transposeA: transposeA, transposeB: false, m: r.count, n: n, k: k, alpha: 1,
+                 a: a + (transposeA ? r.lowerBound : r.lowerBound * lda), lda: lda, b: b, ldb: ldb,
+                 beta: 0, c: c + r.lowerBound * ldc, ldc: ldc, dtype: T.dtype)
+        }
+        if parallel && slice < m && Parallel.threadCount > 1 {
+            Parallel.forEachBlock(of: m, size: slice, rows)
+        } else {
+            for start in stride(from: 0, to: m, by: slice) { rows(start..<Swift.min(start + slice, m)) }
         }
     }
 
@@ -117,14 +146,15 @@ extension Tensor {
     ) {
         let xp = x.buffer(T.self).baseAddress!, yp = y.mutableBuffer(T.self).baseAddress!
         let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels, hw = g.outPixels
-        forEachSampleGroup(g, group: groupSize(g), T.self) { _, n in
+        let wp = w.buffer(T.self).baseAddress!
+        forEachSampleGroup(g, group: groupSize(g), padded: true, T.self) { _, n in
             gemm(transposeA: false, transposeB: false, m: g.outChannels, n: hw, k: g.patchSize, alpha: 1,
                  a: w.storage.pointer, lda: g.patchSize, b: xp + n * inStride, ldb: hw,
                  beta: 0, c: yp + n * outStride, ldc: hw, dtype: T.dtype)
-        } unfolded: { _, first, count, ld, columns, product in
+        } unfolded: { _, first, count, ld, columns, product, parallelInside in
             for s in 0..<count { im2col(xp + (first + s) * inStride, columns + s * hw, ld, g) }
-            gemm(transposeA: false, transposeB: false, m: g.outChannels, n: ld, k: g.patchSize, alpha: 1,
-                 a: w.storage.pointer, lda: g.patchSize, b: columns, ldb: ld, beta: 0, c: product, ldc: ld, dtype: T.dtype)
+            rowSlicedGemm(T.self, parallel: parallelInside, transposeA: false, m: g.outChannels, n: ld, k: g.patchSize,
+                          a: wp, lda: g.patchSize, b: columns, ldb: ld, c: product, ldc: ld)
             for s in 0..<count {
                 for o in 0..<g.outChannels {
                     (yp + (first + s) * outStride + o * hw).update(from: product + o * ld + s * hw, count: hw)
@@ -133,12 +163,12 @@ extension Tensor {
         }
     }
 
-    /// Copies the output gradients of samples first..<first+count into [O, count·H·W].
+    /// Copies the output gradients of samples first..<first+count into [O, ld], ld ≥ count·H·W.
     @inline(__always)
     private static func gatherOutputs<T: KernelScalar>(
-        _ dy: UnsafeMutablePointer<T>, _ first: Int, _ count: Int, _ into: UnsafeMutablePointer<T>, _ g: ConvolutionGeometry
+        _ dy: UnsafeMutablePointer<T>, _ first: Int, _ count: Int, _ into: UnsafeMutablePointer<T>, _ ld: Int, _ g: ConvolutionGeometry
     ) {
-        let hw = g.outPixels, ld = count * hw, outStride = g.outChannels * hw
+        let hw = g.outPixels, outStride = g.outChannels * hw
         for s in 0..<count {
             for o in 0..<g.outChannels { (into + o * ld + s * hw).update(from: dy + (first + s) * outStride + o * hw, count: hw) }
         }
@@ -149,14 +179,15 @@ extension Tensor {
     ) {
         let dyp = dy.buffer(T.self).baseAddress!, dxp = dx.mutableBuffer(T.self).baseAddress!
         let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels, hw = g.outPixels
-        forEachSampleGroup(g, group: groupSize(g), T.self) { _, n in
+        let wp = w.buffer(T.self).baseAddress!
+        forEachSampleGroup(g, group: groupSize(g), padded: true, T.self) { _, n in
             gemm(transposeA: true, transposeB: false, m: g.patchSize, n: hw, k: g.outChannels, alpha: 1,
                  a: w.storage.pointer, lda: g.patchSize, b: dyp + n * outStride, ldb: hw,
                  beta: 0, c: dxp + n * inStride, ldc: hw, dtype: T.dtype)
-        } unfolded: { _, first, count, ld, columns, gathered in
-            gatherOutputs(dyp, first, count, gathered, g)
-            gemm(transposeA: true, transposeB: false, m: g.patchSize, n: ld, k: g.outChannels, alpha: 1,
-                 a: w.storage.pointer, lda: g.patchSize, b: gathered, ldb: ld, beta: 0, c: columns, ldc: ld, dtype: T.dtype)
+        } unfolded: { _, first, count, ld, columns, gathered, parallelInside in
+            gatherOutputs(dyp, first, count, gathered, ld, g)
+            rowSlicedGemm(T.self, parallel: parallelInside, transposeA: true, m: g.patchSize, n: ld, k: g.outChannels,
+                          a: wp, lda: g.patchSize, b: gathered, ldb: ld, c: columns, ldc: ld)
             for s in 0..<count { col2im(columns + s * hw, ld, dxp + (first + s) * inStride, g) }
         }
     }
@@ -179,13 +210,13 @@ extension Tensor {
         let group = weightGroupSize(g), groups = (g.batch + group - 1) / group
         let partials = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(groups * weightCount, 1))
         defer { partials.deallocate() }
-        forEachSampleGroup(g, group: group, T.self) { index, n in
+        forEachSampleGroup(g, group: group, padded: false, T.self) { index, n in
             gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: hw, alpha: 1,
                  a: dyp + n * outStride, lda: hw, b: xp + n * inStride, ldb: hw,
                  beta: n == index * group ? 0 : 1, c: partials + index * weightCount, ldc: g.patchSize, dtype: T.dtype)
-        } unfolded: { index, first, count, ld, columns, gathered in
+        } unfolded: { index, first, count, ld, columns, gathered, _ in
             for s in 0..<count { im2col(xp + (first + s) * inStride, columns + s * hw, ld, g) }
-            gatherOutputs(dyp, first, count, gathered, g)
+            gatherOutputs(dyp, first, count, gathered, ld, g)
             gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: ld, alpha: 1,
                  a: gathered, lda: ld, b: columns, ldb: ld, beta: 0, c: partials + index * weightCount, ldc: g.patchSize, dtype: T.dtype)
         }

@@ -19,37 +19,87 @@ extension Tensor {
         return c
     }
 
-    /// `gemm` cut into blocks of `gemmBlock` rows of C (or columns, when C is wide), which the
-    /// threads take in turn; each block is one single-threaded BLAS call. Because `gemm` computes
-    /// every element with the same arithmetic whatever the extents, the result does not depend on
-    /// the thread count.
+    /// `gemm` cut into tiles whose shapes depend only on N and K, never on M or the thread count:
+    /// the rows of C (samples, in every product the engine makes) in tiles of `gemmRowTile(n:k:)`
+    /// rows, the last one zero-padded to full height, and its columns in `gemmColumnTile(n:)`
+    /// slices. Every BLAS call for a given layer then has one shape, and a sample's row is computed
+    /// the same way whichever tile it falls in, as long as OpenBLAS rounds an element the same way
+    /// wherever it sits in a call of that shape (true of every kernel set BLASKernels may choose;
+    /// `scripts/blas-invariance.py`). Threads take the tiles from a shared counter.
     static func parallelGemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int,
         beta: Double, c: UnsafeMutableRawPointer, ldc: Int, dtype: DType
     ) {
+        if m == 0 || n == 0 { return }
         let size = dtype.byteSize
-        let work = m * n * Swift.max(k, 1)
-        if Parallel.threadCount == 1 || work < 1 << 17 {
-            gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                 b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, dtype: dtype)
-        } else if m >= n {
-            Parallel.forEachBlock(of: m, size: gemmBlock) { rows in
-                let aBlock = a + (transposeA ? rows.lowerBound : rows.lowerBound * lda) * size
-                gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
-                     a: aBlock, lda: lda, b: b, ldb: ldb, beta: beta, c: c + rows.lowerBound * ldc * size, ldc: ldc, dtype: dtype)
+        let rowTile = gemmRowTile(n: n, k: k), columnTile = gemmColumnTile(n: n)
+        let rowTiles = (m + rowTile - 1) / rowTile, columnTiles = (n + columnTile - 1) / columnTile
+        func tile(_ index: Int) {
+            let rows = (index / columnTiles * rowTile)..<Swift.min((index / columnTiles + 1) * rowTile, m)
+            let columns = (index % columnTiles * columnTile)..<Swift.min((index % columnTiles + 1) * columnTile, n)
+            let bTile = b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound) * size
+            let cTile = c + (rows.lowerBound * ldc + columns.lowerBound) * size
+            if rows.count == rowTile {
+                gemm(transposeA: transposeA, transposeB: transposeB, m: rowTile, n: columns.count, k: k, alpha: alpha,
+                     a: a + (transposeA ? rows.lowerBound : rows.lowerBound * lda) * size, lda: lda,
+                     b: bTile, ldb: ldb, beta: beta, c: cTile, ldc: ldc, dtype: dtype)
+                return
             }
+            switch dtype {
+            case .float32:
+                paddedRowTile(Float.self, transposeA, transposeB, rows, columns.count, rowTile, k, alpha, a, lda, bTile, ldb, beta, cTile, ldc)
+            case .float64:
+                paddedRowTile(Double.self, transposeA, transposeB, rows, columns.count, rowTile, k, alpha, a, lda, bTile, ldb, beta, cTile, ldc)
+            }
+        }
+        let tiles = rowTiles * columnTiles
+        if Parallel.threadCount == 1 || tiles == 1 || m * n * Swift.max(k, 1) < 1 << 17 {
+            for index in 0..<tiles { tile(index) }
         } else {
-            Parallel.forEachBlock(of: n, size: gemmBlock) { columns in
-                let bBlock = b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound) * size
-                gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k, alpha: alpha,
-                     a: a, lda: lda, b: bBlock, ldb: ldb, beta: beta, c: c + columns.lowerBound * size, ldc: ldc, dtype: dtype)
-            }
+            Parallel.forEachBlock(of: tiles, size: 1) { tile($0.lowerBound) }
         }
     }
 
-    /// Rows (or columns) of C per block of `parallelGemm`: a multiple of `gemmQuantum`.
-    static let gemmBlock = 64
+    /// The last, short row tile as a full one: its rows of op(A) and of C copied into zero-padded
+    /// operands laid out as the originals (same transposition, same β), so BLAS sees the call it
+    /// sees for every other tile of this GEMM; then the real rows of C copied back.
+    private static func paddedRowTile<T: KernelScalar>(
+        _: T.Type, _ transposeA: Bool, _ transposeB: Bool, _ rows: Range<Int>, _ columns: Int, _ rowTile: Int, _ k: Int,
+        _ alpha: Double, _ a: UnsafeRawPointer, _ lda: Int, _ b: UnsafeRawPointer, _ ldb: Int,
+        _ beta: Double, _ c: UnsafeMutableRawPointer, _ ldc: Int
+    ) {
+        let ap = a.assumingMemoryBound(to: T.self), cp = c.assumingMemoryBound(to: T.self)
+        let aPadded = UnsafeMutablePointer<T>.allocate(capacity: rowTile * Swift.max(k, 1))
+        let cPadded = UnsafeMutablePointer<T>.allocate(capacity: rowTile * columns)
+        defer { aPadded.deallocate(); cPadded.deallocate() }
+        aPadded.initialize(repeating: 0, count: rowTile * Swift.max(k, 1))
+        cPadded.initialize(repeating: 0, count: rowTile * columns)
+        for (i, row) in rows.enumerated() {
+            if transposeA {
+                for p in 0..<k { aPadded[p * rowTile + i] = ap[p * lda + row] }
+            } else {
+                (aPadded + i * k).update(from: ap + row * lda, count: k)
+            }
+            if beta != 0 { (cPadded + i * columns).update(from: cp + i * ldc, count: columns) }
+        }
+        gemm(transposeA: transposeA, transposeB: transposeB, m: rowTile, n: columns, k: k, alpha: alpha,
+             a: aPadded, lda: transposeA ? rowTile : k, b: b, ldb: ldb, beta: beta, c: cPadded, ldc: columns, dtype: T.dtype)
+        for i in 0..<rows.count { (cp + i * ldc).update(from: cPadded + i * columns, count: columns) }
+    }
+
+    /// Rows of C per tile of `parallelGemm`: enough that packing op(B) once per tile costs little
+    /// beside the tile's arithmetic, few enough that a small batch wastes little on padding.
+    static func gemmRowTile(n: Int, k: Int) -> Int {
+        let rows = (1 << 23) / Swift.max(n * Swift.max(k, 1), 1)
+        return Swift.min(Swift.max((rows + gemmQuantum - 1) / gemmQuantum * gemmQuantum, 128), 512)
+    }
+
+    /// Columns of C per tile of `parallelGemm`: wide layers in four slices, so that a batch of a
+    /// few rows still gives every thread work.
+    static func gemmColumnTile(n: Int) -> Int {
+        n <= 256 ? n : Swift.max(128, ((n + 3) / 4 + gemmQuantum - 1) / gemmQuantum * gemmQuantum)
+    }
 
     /// OpenBLAS computes an element of C with the same arithmetic whatever the GEMM's M and N and
     /// wherever the element sits, as long as M and N are multiples of the kernels' register blocking

@@ -43,6 +43,46 @@ final class DeterminismTests: XCTestCase {
         }
     }
 
+    /// GEMMs of several row tiles (the last one padded) and column slices, and convolutions whose
+    /// groups hold several samples (the last group padded), in pieces of every size.
+    func testTiledProductsDoNotDependOnTheirNeighbours() {
+        for dtype in [DType.float32, .float64] {
+            let rows = 600
+            let a = Tensor(randomShape: [rows, 40], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 11)
+            let b = Tensor(randomShape: [300, 40], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 12)
+            let aT = a.transposed()
+            Parallel.threadCount = 1
+            let reference = Tensor.matmul(a, b, transposeB: true)
+            let batch = 21
+            let x = Tensor(randomShape: [batch, 5, 4, 4], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 13)
+            let w = Tensor(randomShape: [96, 5, 3, 3], .normal(mean: 0, standardDeviation: 0.2), dtype: dtype, seed: 14)
+            let dy = Tensor(randomShape: [batch, 96, 4, 4], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 15)
+            let conv = Tensor.conv2d(x, w, padding: 1)
+            let adjoint = Tensor.conv2dInputAdjoint(dy, w, inputShape: x.shape, padding: 1)
+            XCTAssertEqual(Tensor.matmul(aT, b, transposeA: true, transposeB: true).scalars, reference.scalars, "\(dtype) Aᵀ")
+            for threads in [1, 2, 3] {
+                Parallel.threadCount = threads
+                for size in [1, 7, 130, 513, rows] {
+                    // Single rows: those of the first tile's edges and of the padded last tile.
+                    for start in stride(from: 0, to: rows, by: size) where size > 1 || start < 40 || start > 500 {
+                        let range = start..<Swift.min(start + size, rows)
+                        XCTAssertEqual(Tensor.matmul(a.slice(rows: range), b, transposeB: true).scalars, self.rows(reference, range),
+                                       "\(dtype) rows \(range), \(threads) threads")
+                    }
+                }
+                for size in [1, 3, 8, 13] {
+                    for start in stride(from: 0, to: batch, by: size) {
+                        let range = start..<Swift.min(start + size, batch)
+                        XCTAssertEqual(Tensor.conv2d(x.slice(rows: range), w, padding: 1).scalars, self.rows(conv, range),
+                                       "\(dtype) conv \(range), \(threads) threads")
+                        XCTAssertEqual(Tensor.conv2dInputAdjoint(dy.slice(rows: range), w, inputShape: [range.count, 5, 4, 4], padding: 1).scalars,
+                                       self.rows(adjoint, range), "\(dtype) input adjoint \(range), \(threads) threads")
+                    }
+                }
+            }
+        }
+    }
+
     /// Sums over samples (weight gradients) are cut into groups fixed by the batch, not the threads.
     func testWeightGradientsDoNotDependOnThreads() {
         let x = Tensor(randomShape: [29, 3, 10, 10], .normal(mean: 0, standardDeviation: 1), dtype: .float32, seed: 5)
