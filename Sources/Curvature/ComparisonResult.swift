@@ -14,11 +14,14 @@ public struct ComparisonResult {
     public struct Model {
         public var name: String
         public var spectra: [SpectrumRow]
-        public var accuracies: [(epsilon: Double, accuracy: Double)]
+        /// One per attack of the study, in eval.csv's order (PGD first).
+        public var evaluations: [RobustEvaluation]
         /// Per figure sample: the gradient and the perturbation.
         public var figurePanels: [Panel]
 
         public var profile: [ProfilePoint] { eigenvalueProfile(spectra) }
+        /// The PGD accuracies (none if the study ran AutoAttack only).
+        public var accuracies: [(epsilon: Double, accuracy: Double)] { evaluations.first { $0.attack == .pgd }?.accuracies ?? [] }
     }
 
     public let end: SpectrumEnd
@@ -26,6 +29,9 @@ public struct ComparisonResult {
     public let figureBatch: Batch
     public let imageWidth: Int
     public var models: [Model] = []
+
+    /// The attacks of the accuracies, in eval.csv's order.
+    public var robustAttacks: [RobustAttack] { models.first?.evaluations.map(\.attack) ?? [] }
 
     /// Per sample, the eigenvalue the headline table summarises: the largest for `largest`, the
     /// smallest for `smallest`, the one of largest modulus (as |λ|) for `magnitude`.
@@ -48,18 +54,43 @@ public struct ComparisonResult {
         }
     }
 
-    /// The headline table (Markdown): median and mean extreme eigenvalue and the accuracies.
+    /// The headline table (Markdown): median and mean extreme eigenvalue, the clean accuracy and
+    /// each attack's accuracy at every positive ε (PGD's columns first, as without AutoAttack), then,
+    /// with both attacks, the largest gap PGD − AutoAttack over ε, with its ε. That one number says
+    /// whether PGD overstates robustness anywhere; a gap per ε would add as many columns again for
+    /// differences of columns already in the table.
     public var summaryTable: String {
-        let epsilonsShown = models.first?.accuracies.map(\.epsilon) ?? []
-        var lines = ["| model | median \(extremeName) | mean \(extremeName) | " + epsilonsShown.map { $0 == 0 ? "clean acc" : "PGD-\(pgdSteps) ε=\($0)" }.joined(separator: " | ") + " |"]
-        lines.append("|" + String(repeating: " --- |", count: 3 + epsilonsShown.count))
+        var headers: [String] = [], cells: [(Model) -> String] = []
+        for (a, evaluation) in (models.first?.evaluations ?? []).enumerated() {
+            for (e, epsilon) in evaluation.accuracies.map(\.epsilon).enumerated() where a == 0 || epsilon != 0 {
+                headers.append(epsilon == 0 ? "clean acc" : "\(evaluation.attack.label(pgdSteps: pgdSteps)) ε=\(epsilon)")
+                cells.append { String(format: "%.1f %%", 100 * $0.evaluations[a].accuracies[e].accuracy) }
+            }
+        }
+        if robustAttacks.contains(.pgd), robustAttacks.contains(.autoattack), hasPositiveEpsilon {
+            headers.append("largest gap PGD − AutoAttack")
+            cells.append(Self.largestGapCell)
+        }
+        var lines = ["| model | median \(extremeName) | mean \(extremeName) | " + headers.joined(separator: " | ") + " |"]
+        lines.append("|" + String(repeating: " --- |", count: 3 + headers.count))
         for model in models {
             let extremes = extremeEigenvalues(model).sorted()
             let mean = extremes.reduce(0, +) / Double(Swift.max(extremes.count, 1))
             lines.append("| \(model.name) | \(String(format: "%.4g", quantile(extremes, 0.5))) | \(String(format: "%.4g", mean)) | "
-                + model.accuracies.map { String(format: "%.1f %%", 100 * $0.accuracy) }.joined(separator: " | ") + " |")
+                + cells.map { $0(model) }.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
+    }
+
+    private var hasPositiveEpsilon: Bool { models.first?.accuracies.contains { $0.epsilon > 0 } ?? false }
+
+    /// PGD's accuracy minus AutoAttack's at the positive ε where it is largest, in percentage points.
+    private static func largestGapCell(_ model: Model) -> String {
+        guard let pgd = model.evaluations.first(where: { $0.attack == .pgd }),
+              let autoattack = model.evaluations.first(where: { $0.attack == .autoattack }) else { return "" }
+        let gaps = zip(pgd.accuracies, autoattack.accuracies).filter { $0.0.epsilon > 0 }.map { (epsilon: $0.0.epsilon, points: 100 * ($0.0.accuracy - $0.1.accuracy)) }
+        guard let largest = gaps.max(by: { $0.points < $1.points }) else { return "" }
+        return Swift.abs(largest.points) < 0.05 ? "0.0 pp" : String(format: "%+.1f pp at ε=", largest.points) + "\(largest.epsilon)"
     }
 
     /// `model,rank,mean,median,p10,p90,samples`.
@@ -68,10 +99,14 @@ public struct ComparisonResult {
     /// `model,` + the spectrum columns.
     public var spectraCSV: String { csv(["model," + SpectrumRow.header] + models.flatMap { model in model.spectra.map { "\(model.name),\($0.csv)" } }) }
 
-    /// `model,attack,epsilon,accuracy`.
+    /// `model,attack,epsilon,accuracy`: every model's PGD rows (`pgd-linf`), then every model's
+    /// AutoAttack rows (`autoattack-linf`), so a PGD-only file is the start of one with both.
     public var evaluationCSV: String {
-        csv(["model,attack,epsilon,accuracy"] + models.flatMap { model in
-            model.accuracies.map { "\(model.name),pgd-linf,\($0.epsilon),\(String(format: "%.4f", $0.accuracy))" }
+        csv(["model,attack,epsilon,accuracy"] + robustAttacks.indices.flatMap { a in
+            models.flatMap { model in
+                let evaluation = model.evaluations[a]
+                return evaluation.accuracies.map { "\(model.name),\(evaluation.attack.kind.rawValue),\($0.epsilon),\(String(format: "%.4f", $0.accuracy))" }
+            }
         })
     }
 
