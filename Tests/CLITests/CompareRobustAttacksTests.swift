@@ -118,6 +118,31 @@ final class CompareRobustAttacksTests: ExecutableTestCase {
         XCTAssertTrue(result.summaryTable.contains("| clean acc | AutoAttack ε=0.02 | AutoAttack ε=0.05 |"), result.summaryTable)
     }
 
+    /// A network whose output does not depend on its input (first layer's weights zero): AutoAttack's
+    /// zero-gradient check fails, said on stderr and kept in eval.csv.meta.json, as eval does.
+    func testMaskingWarningsReachStderrAndTheFolder() throws {
+        let model = try NetworkFile.load(untrained)
+        let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter) })
+        let weight = try XCTUnwrap(parameters["1.weight"]), bias = try XCTUnwrap(parameters["3.bias"])
+        weight.value = Tensor(shape: weight.shape, scalars: [Double](repeating: 0, count: weight.value.count))
+        // Always the class of the first sample, so some samples are right and attacked.
+        setenv(DataDirectory.environmentVariable, Self.repository.appendingPathComponent("Data").path, 1)
+        defer { unsetenv(DataDirectory.environmentVariable) }
+        let label = try loadDataset("mnist5k", split: .test).labels[0]
+        bias.value = Tensor(shape: bias.shape, scalars: (0..<10).map { $0 == label ? 100 : 0 })
+        try model.save(to: directory.appendingPathComponent("flat.safetensors"), metadata: [:])
+
+        let result = try status(compare("flat", models: [directory.appendingPathComponent("flat.safetensors").path], samples: 40,
+                                        epsilons: "0,0.1", ["--robust-attacks", "autoattack"]))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("curvature compare: warning: model u: "), result.stderr)
+        XCTAssertTrue(result.stderr.contains("zero input gradient"), result.stderr)
+        let checks = try json("flat/eval.csv.meta.json")["masking_checks"] as? [String: [String: Any]]
+        XCTAssertGreaterThan(checks?["u"]?["zero_gradient"] as? Int ?? 0, 0)
+        XCTAssertEqual((checks?["u"]?["warnings"] as? [String])?.count, 1)
+        XCTAssertFalse(try read("flat/eval.csv").contains("pgd-linf"), "AutoAttack only")
+    }
+
     func testOtherNamesAndAnEmptyListAreOneLineUsageErrors() throws {
         for (command, value, message) in [
             (compare("bad", models: [untrained]), "pgd,fgsm", "--robust-attacks 'pgd,fgsm': unknown attack 'fgsm'"),
