@@ -180,11 +180,8 @@ public struct ComparisonStudy {
             try AtomicFile.write(records.map { $0.line + "\n" }.joined(), to: file)
         }
         let finished = settings.epsilons.compactMap { epsilon in records.first { $0.epsilon == epsilon } }
-        var masking: MaskingReport?
-        if attack == .autoattack {
-            masking = MaskingReport()
-            for report in finished.compactMap(\.masking) { masking!.add(report) }
-        }
+        let reports = finished.compactMap(\.masking)
+        let masking = reports.isEmpty ? nil : reports.reduce(into: MaskingReport()) { $0.add($1) }
         return RobustEvaluation(attack: attack, accuracies: finished.map { ($0.epsilon, $0.accuracy) }, masking: masking)
     }
 

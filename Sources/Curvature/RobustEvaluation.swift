@@ -5,8 +5,8 @@ import Robustness
 public struct RobustEvaluation {
     public var attack: RobustAttack
     public var accuracies: [(epsilon: Double, accuracy: Double)]
-    /// AutoAttack's masking checks summed over the positive ε (nil for PGD), as
-    /// `eval --attack autoattack-linf` reports them for the same ε.
+    /// AutoAttack's masking checks summed over the positive ε, as `eval --attack autoattack-linf`
+    /// reports them for the same ε (nil for PGD, and without a positive ε).
     public var masking: MaskingReport?
 
     /// The work folder's file of a model's finished ε: PGD's keeps the name it had before
