@@ -8,8 +8,9 @@ struct Compare: ParsableCommand {
         discussion: """
             Writes into --out-dir: profile.csv (`model,rank,mean,median,p10,p90,samples`), spectra.csv \
             (`model,sample,label,predicted,rank,eigenvalue,residual`), eval.csv (`model,attack,epsilon,accuracy`: \
-            PGD ℓ∞ rows, attack pgd-linf, then AutoAttack rows, autoattack-linf, on the same samples, as --robust-attacks \
-            asks; with AutoAttack also eval.csv.meta.json with its masking checks per model, warnings on stderr), images.csv and images.titles (inputs, input-gradients and PGD \
+            PGD ℓ∞ rows, attack pgd-linf, then AutoAttack rows, autoattack-linf, on the same samples, as \
+            --robust-attacks asks; with AutoAttack also eval.csv.meta.json with its masking checks per model, \
+            warnings on stderr), images.csv and images.titles (inputs, input-gradients and PGD \
             perturbations of the first --figure-samples samples, or of --figure-indices, for every model: `panel,row,col,value`), \
             spectra.csv.meta.json (command, settings, model checksums), then prints a table of the headline \
             numbers (also kept as summary.md): a column per attack and ε and, with both attacks, the largest gap \
