@@ -6,8 +6,8 @@ import Spectra
 import Tensors
 
 /// The study behind `curvature compare` and `curvature demo`: for several models on the same
-/// samples, per-sample input-Hessian spectra, their eigenvalue profiles, PGD accuracies and a figure
-/// of inputs, input-gradients and perturbations.
+/// samples, per-sample input-Hessian spectra, their eigenvalue profiles, robust accuracies (PGD, and
+/// AutoAttack if asked) and a figure of inputs, input-gradients and perturbations.
 ///
 /// ```swift
 /// var study = ComparisonStudy(models: [("normal", a), ("pgd", b)], data: test, dataName: "fashion-mnist",
@@ -22,9 +22,11 @@ public struct ComparisonStudy {
         public var spectrum = SpectrumSettings()
         /// Samples per batched spectrum computation.
         public var batchSize = 50
-        /// ε of the PGD ℓ∞ evaluation; 0 is the clean accuracy.
+        /// ε of the ℓ∞ evaluations; 0 is the clean accuracy.
         public var epsilons: [Double] = [0, 0.05, 0.1, 0.15, 0.2]
         public var pgdSteps = 20
+        /// The attacks of the robust accuracies (`compare` and `demo` run both by default).
+        public var robustAttacks: [RobustAttack] = [.pgd]
         /// Split indices of the figure's samples.
         public var figureIndices: [Int] = []
         /// The perturbation the figure shows.
@@ -80,6 +82,7 @@ public struct ComparisonStudy {
     /// Checks everything that can be checked before any work: names, shapes, sizes, indices.
     public func validate() throws {
         guard !models.isEmpty else { throw RunError("compare needs at least one model") }
+        guard !settings.robustAttacks.isEmpty else { throw RunError("compare needs at least one robust attack (pgd, autoattack)") }
         let names = models.map(\.name)
         guard Set(names).count == names.count, names.allSatisfy({ !$0.contains(",") && !$0.isEmpty }) else {
             throw RunError("model names must be distinct, non-empty and without commas, got \(names.joined(separator: "|"))")
@@ -101,7 +104,8 @@ public struct ComparisonStudy {
         }
     }
 
-    /// Everything that shapes the results; a resumed run must match it exactly.
+    /// Everything that shapes the results; a resumed run must match it exactly. The robust attacks
+    /// are not in it: each one's evaluations are kept apart, so a resume may add or leave out one.
     public var fingerprint: [String: String] {
         let s = settings
         return identity.merging([
@@ -126,6 +130,7 @@ public struct ComparisonStudy {
         let work = try WorkFolder(in: folder, settings: fingerprint, resume: resume, note: progress)
         let figureBatch = data.batch(at: settings.figureIndices)
         var result = ComparisonResult(end: settings.spectrum.end, pgdSteps: settings.pgdSteps, figureBatch: figureBatch, imageWidth: data.width)
+        let attacks = RobustAttack.allCases.filter(settings.robustAttacks.contains)
         for (index, (name, network)) in models.enumerated() {
             let classifier: Classifier = { network($0) }
             // The spectra file of a model is complete once renamed from its .partial; the CSV is the
@@ -141,29 +146,43 @@ public struct ComparisonStudy {
                 ) { samples in try job.rows(for: data.batch(at: Array(samples))).map(\.csv) }
             }
             let rows = try readSpectrum(spectraFile)
-            let accuracies = try evaluate(classifier, name: name, file: work.url.appendingPathComponent("\(index).eval.csv"))
+            let evaluations = try attacks.map { attack in
+                try evaluate(classifier, name: name, attack: attack,
+                             file: work.url.appendingPathComponent(RobustEvaluation.fileName(model: index, attack: attack)))
+            }
             let panels = figureBatch.count > 0 ? figurePanels(name: name, model: classifier, batch: figureBatch) : []
-            result.models.append(ComparisonResult.Model(name: name, spectra: rows, accuracies: accuracies, figurePanels: panels))
+            result.models.append(ComparisonResult.Model(name: name, spectra: rows, evaluations: evaluations, figurePanels: panels))
         }
         work.remove()
         return result
     }
 
-    /// The PGD accuracies of one model at every ε, each kept in `file` as soon as it is known.
-    private func evaluate(_ classifier: @escaping Classifier, name: String, file: URL) throws -> [(epsilon: Double, accuracy: Double)] {
-        var accuracies = try readAccuracies(file)
+    /// The accuracies of one model under `attack` at every ε, each ε kept in `file` as soon as it
+    /// is known. AutoAttack runs as `eval --attack autoattack-linf` does, with its masking checks.
+    private func evaluate(_ classifier: @escaping Classifier, name: String, attack: RobustAttack, file: URL) throws -> RobustEvaluation {
+        var records = try EvaluationRecord.read(file)
         let range = evaluatedSamples
-        for (i, epsilon) in settings.epsilons.enumerated() where !accuracies.contains(where: { $0.epsilon == epsilon }) {
+        let label = attack.label(pgdSteps: settings.pgdSteps)
+        for (i, epsilon) in settings.epsilons.enumerated() where !records.contains(where: { $0.epsilon == epsilon }) {
             if shouldStop() { throw RunInterrupted("compare: interrupted; finished work is kept in \(file.deletingLastPathComponent().path); run the same command with --resume to finish") }
-            let what = epsilon == 0 ? "clean accuracy" : "PGD-\(settings.pgdSteps) accuracy at ε = \(epsilon)"
+            let what = epsilon == 0 ? "clean accuracy" : "\(label) accuracy at ε = \(epsilon)"
             progress("compare \(name): \(what) (\(i + 1)/\(settings.epsilons.count)) on \(range.count) samples")
+            var masking = MaskingReport()
             let value = accuracy(classifier, on: data, range: range, batchSize: 200, attack: epsilon == 0 ? nil : { batch in
-                AttackKind.pgdLinf.images(classifier, batch, epsilon: epsilon, steps: self.settings.pgdSteps, restarts: 1, seed: self.settings.seed)
+                let outcome = attack.kind.outcome(classifier, batch, epsilon: epsilon, steps: self.settings.pgdSteps, restarts: 1, seed: self.settings.seed)
+                if let report = outcome.masking { masking.add(report) }
+                return outcome.images
             })
-            accuracies.append((epsilon, value))
-            try AtomicFile.write(accuracies.map { "\($0.epsilon),\(String(format: "%.4f", $0.accuracy))\n" }.joined(), to: file)
+            // As eval: the checks count every sample, the misclassified ones (not attacked) too.
+            masking.samples = range.count
+            let checked = attack == .autoattack && epsilon > 0
+            records.append(EvaluationRecord(epsilon: epsilon, accuracy: value, masking: checked ? masking : nil))
+            try AtomicFile.write(records.map { $0.line + "\n" }.joined(), to: file)
         }
-        return settings.epsilons.compactMap { epsilon in accuracies.first { $0.epsilon == epsilon } }
+        let finished = settings.epsilons.compactMap { epsilon in records.first { $0.epsilon == epsilon } }
+        let reports = finished.compactMap(\.masking)
+        let masking = reports.isEmpty ? nil : reports.reduce(into: MaskingReport()) { $0.add($1) }
+        return RobustEvaluation(attack: attack, accuracies: finished.map { ($0.epsilon, $0.accuracy) }, masking: masking)
     }
 
     /// Per figure sample: this model's normalised input-gradient and its perturbation.
@@ -183,112 +202,6 @@ public struct ComparisonStudy {
     }
 }
 
-/// What a ``ComparisonStudy`` found, and the files `compare` writes from it.
-public struct ComparisonResult {
-    /// One figure panel: a title and an image's pixels.
-    public struct Panel: Sendable {
-        public var title: String
-        public var pixels: [Double]
-    }
-
-    /// One model's findings.
-    public struct Model {
-        public var name: String
-        public var spectra: [SpectrumRow]
-        public var accuracies: [(epsilon: Double, accuracy: Double)]
-        /// Per figure sample: the gradient and the perturbation.
-        public var figurePanels: [Panel]
-
-        public var profile: [ProfilePoint] { eigenvalueProfile(spectra) }
-    }
-
-    public let end: SpectrumEnd
-    public let pgdSteps: Int
-    public let figureBatch: Batch
-    public let imageWidth: Int
-    public var models: [Model] = []
-
-    /// Per sample, the eigenvalue the headline table summarises: the largest for `largest`, the
-    /// smallest for `smallest`, the one of largest modulus (as |λ|) for `magnitude`.
-    public func extremeEigenvalues(_ model: Model) -> [Double] {
-        Dictionary(grouping: model.spectra, by: \.sample).values.map { sample in
-            let values = sample.map(\.eigenvalue)
-            switch end {
-            case .largest: return values.max()!
-            case .smallest: return values.min()!
-            case .magnitude: return values.map(Swift.abs).max()!
-            }
-        }
-    }
-
-    private var extremeName: String {
-        switch end {
-        case .largest: return "λ₁"
-        case .smallest: return "λ_min"
-        case .magnitude: return "max |λ|"
-        }
-    }
-
-    /// The headline table (Markdown): median and mean extreme eigenvalue and the accuracies.
-    public var summaryTable: String {
-        let epsilonsShown = models.first?.accuracies.map(\.epsilon) ?? []
-        var lines = ["| model | median \(extremeName) | mean \(extremeName) | " + epsilonsShown.map { $0 == 0 ? "clean acc" : "PGD-\(pgdSteps) ε=\($0)" }.joined(separator: " | ") + " |"]
-        lines.append("|" + String(repeating: " --- |", count: 3 + epsilonsShown.count))
-        for model in models {
-            let extremes = extremeEigenvalues(model).sorted()
-            let mean = extremes.reduce(0, +) / Double(Swift.max(extremes.count, 1))
-            lines.append("| \(model.name) | \(String(format: "%.4g", quantile(extremes, 0.5))) | \(String(format: "%.4g", mean)) | "
-                + model.accuracies.map { String(format: "%.1f %%", 100 * $0.accuracy) }.joined(separator: " | ") + " |")
-        }
-        return lines.joined(separator: "\n")
-    }
-
-    /// `model,rank,mean,median,p10,p90,samples`.
-    public var profileCSV: String { csv([ProfilePoint.header] + models.flatMap { model in model.profile.map { $0.csv(model: model.name) } }) }
-
-    /// `model,` + the spectrum columns.
-    public var spectraCSV: String { csv(["model," + SpectrumRow.header] + models.flatMap { model in model.spectra.map { "\(model.name),\($0.csv)" } }) }
-
-    /// `model,attack,epsilon,accuracy`.
-    public var evaluationCSV: String {
-        csv(["model,attack,epsilon,accuracy"] + models.flatMap { model in
-            model.accuracies.map { "\(model.name),pgd-linf,\($0.epsilon),\(String(format: "%.4f", $0.accuracy))" }
-        })
-    }
-
-    /// The figure's panels in order: per sample, the input, then each model's gradient and perturbation.
-    public var figurePanels: [Panel] {
-        let d = figureBatch.count > 0 ? figureBatch.images.count / figureBatch.count : 0
-        var panels: [Panel] = []
-        for n in 0..<figureBatch.count {
-            panels.append(Panel(title: "label \(figureBatch.labels[n])", pixels: Array(figureBatch.images.scalars[(n * d)..<((n + 1) * d)])))
-            for model in models { panels += model.figurePanels[(2 * n)..<(2 * n + 2)] }
-        }
-        return panels
-    }
-
-    /// Writes profile.csv, spectra.csv, eval.csv, the figure's images.csv, images.titles and
-    /// images.columns (when it has samples) and summary.md into `folder`.
-    public func write(to folder: URL) throws {
-        try AtomicFile.write(profileCSV, to: folder.appendingPathComponent("profile.csv"))
-        try AtomicFile.write(spectraCSV, to: folder.appendingPathComponent("spectra.csv"))
-        try AtomicFile.write(evaluationCSV, to: folder.appendingPathComponent("eval.csv"))
-        let panels = figurePanels
-        if !panels.isEmpty {
-            var lines = ["panel,row,col,value"]
-            for (p, panel) in panels.enumerated() {
-                for (i, v) in panel.pixels.enumerated() { lines.append("\(p),\(i / imageWidth),\(i % imageWidth),\(String(format: "%.5g", v))") }
-            }
-            try AtomicFile.write(csv(lines), to: folder.appendingPathComponent("images.csv"))
-            try AtomicFile.write(panels.map(\.title).joined(separator: "|") + "\n", to: folder.appendingPathComponent("images.titles"))
-            try AtomicFile.write("\(1 + 2 * models.count)\n", to: folder.appendingPathComponent("images.columns"))
-        }
-        try AtomicFile.write(summaryTable + "\n", to: folder.appendingPathComponent("summary.md"))
-    }
-
-    private func csv(_ lines: [String]) -> String { lines.joined(separator: "\n") + "\n" }
-}
-
 /// The rows of a spectrum CSV written by `SpectrumRow.csv`.
 public func readSpectrum(_ url: URL) throws -> [SpectrumRow] {
     let text = try String(contentsOf: url, encoding: .utf8)
@@ -297,18 +210,6 @@ public func readSpectrum(_ url: URL) throws -> [SpectrumRow] {
     return try lines.dropFirst().enumerated().map { number, line in
         guard let row = SpectrumRow(csv: line) else { throw RunError("\(url.path): line \(number + 2) is not a spectrum row: '\(line.prefix(80))'") }
         return row
-    }
-}
-
-/// The `epsilon,accuracy` lines of a model's finished evaluations; none if the file does not exist.
-private func readAccuracies(_ url: URL) throws -> [(epsilon: Double, accuracy: Double)] {
-    guard FileManager.default.fileExists(atPath: url.path) else { return [] }
-    return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { line in
-        let fields = line.split(separator: ",")
-        guard fields.count == 2, let epsilon = Double(fields[0]), let value = Double(fields[1]) else {
-            throw RunError("\(url.path): '\(line.prefix(80))' is not an epsilon,accuracy line; delete the folder to start afresh")
-        }
-        return (epsilon, value)
     }
 }
 

@@ -16,18 +16,6 @@ final class CLITests: ExecutableTestCase {
         try launch(arguments, wait: wait)
     }
 
-    /// Starts a run, sends SIGINT once `file` holds `lines` lines (or after a minute), and waits for it to end.
-    private func interrupt(_ arguments: [String], once file: URL, holds lines: Int) throws -> (process: Process, stdout: Pipe, stderr: Pipe) {
-        let started = try run(arguments, wait: false)
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, ((try? String(contentsOf: file, encoding: .utf8))?.split(separator: "\n").count ?? 0) < lines {
-            usleep(10_000)
-        }
-        kill(started.process.processIdentifier, SIGINT)
-        started.process.waitUntilExit()
-        return started
-    }
-
 
     private func spectrumArguments(_ out: String, samples: Int = 40, extra: [String] = []) -> [String] {
         ["spectrum", "--model", modelPath, "--data", "mnist5k", "--split", "test", "--samples", "\(samples)",

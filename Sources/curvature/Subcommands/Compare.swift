@@ -7,13 +7,17 @@ struct Compare: ParsableCommand {
         abstract: "Compare the curvature and robustness of several models on the same samples.",
         discussion: """
             Writes into --out-dir: profile.csv (`model,rank,mean,median,p10,p90,samples`), spectra.csv \
-            (`model,sample,label,predicted,rank,eigenvalue,residual`), eval.csv (`model,attack,epsilon,accuracy`, \
-            PGD-20 ℓ∞ on the same samples), images.csv and images.titles (inputs, input-gradients and PGD \
+            (`model,sample,label,predicted,rank,eigenvalue,residual`), eval.csv (`model,attack,epsilon,accuracy`: \
+            PGD ℓ∞ rows, attack pgd-linf, then AutoAttack rows, autoattack-linf, on the same samples, as \
+            --robust-attacks asks; with AutoAttack also eval.csv.meta.json with its masking checks per model, \
+            warnings on stderr), images.csv and images.titles (inputs, input-gradients and PGD \
             perturbations of the first --figure-samples samples, or of --figure-indices, for every model: `panel,row,col,value`), \
             spectra.csv.meta.json (command, settings, model checksums), then prints a table of the headline \
-            numbers (also kept as summary.md). Finished batches of spectra and finished evaluations are kept in --out-dir/.compare-partial \
+            numbers (also kept as summary.md): a column per attack and ε and, with both attacks, the largest gap \
+            PGD − AutoAttack over ε. Finished batches of spectra and finished evaluations are kept in --out-dir/.compare-partial \
             until the run completes: after Ctrl-C or a crash, the same command with --resume finishes the run \
-            with the same results as an uninterrupted one.
+            with the same results as an uninterrupted one (a resume may add or leave out a robust attack: each \
+            attack's evaluations are kept apart).
 
             Examples:
               M=Data/models/mnist5k-cnn-small
@@ -36,8 +40,9 @@ struct Compare: ParsableCommand {
     @Option(help: "The eigen-solver: lanczos (top --k from --steps HVPs) or dense (LAPACK on the full d×d matrix); default lanczos, or the exact Gauss–Newton route where it gives the whole spectrum (see spectrum --help).")
     var method: CompareMethod?
     @OptionGroup var spectrum: SpectrumOptions
-    @Option(help: "Comma-separated ε of the PGD ℓ∞ evaluation (--pgd-steps steps), pixels in [0, 1].") var epsilons = CommaSeparated<Double>(argument: "0,0.05,0.1,0.15,0.2")!
+    @Option(help: "Comma-separated ε of the ℓ∞ evaluations (PGD with --pgd-steps steps), pixels in [0, 1].") var epsilons = CommaSeparated<Double>(argument: "0,0.05,0.1,0.15,0.2")!
     @Option(name: .customLong("pgd-steps"), parsing: .unconditional, help: "PGD steps of the evaluation and the figure.") var pgdSteps: Int = 20
+    @OptionGroup var robust: RobustAttackOptions
     @Option(name: .customLong("figure-samples"), parsing: .unconditional, help: "Samples in the image figure: the first N of the range.") var figureSamples: Int = 4
     @Option(name: .customLong("figure-indices"), parsing: .unconditional, help: "Comma-separated split indices for the image figure instead (e.g. the 9s of a test set).")
     var figureIndices: CommaSeparated<Int>?
@@ -94,6 +99,7 @@ struct Compare: ParsableCommand {
                                     split: data.split, samples: range)
         study.settings.spectrum = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed, routeAllowed: method == nil)
         (study.settings.batchSize, study.settings.epsilons, study.settings.pgdSteps) = (batchSize, epsilons.values, pgdSteps)
+        study.settings.robustAttacks = robust.attacks
         study.settings.figureIndices = figureIndices?.values ?? Array(range.prefix(figureSamples))
         (study.settings.figureAttack, study.settings.figureEpsilon, study.settings.shard) = (figureAttack.attack, figureEpsilon, shard)
         do { try study.validate() } catch let error as RunError {
@@ -105,13 +111,15 @@ struct Compare: ParsableCommand {
             "model_sha256": try modelPaths.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","),
             "arch": arch ?? "", "data_sha256": try data.checksum(),
         ]
-        try runComparison(study, outDir: outDir, resume: resume, start: start, record: ["models": modelPaths.joined(separator: ",")])
+        try runComparison(study, command: "curvature compare", outDir: outDir, resume: resume, start: start,
+                          record: ["models": modelPaths.joined(separator: ",")])
     }
 }
 
 /// Runs a study with a progress line and Ctrl-C handling, writes its files into `outDir` with
-/// the run's metadata, and prints the headline table.
-func runComparison(_ study: ComparisonStudy, outDir: String, resume: Bool, start: Date, record: [String: String]) throws {
+/// the run's metadata (and AutoAttack's masking checks, also warned of on stderr), and prints the
+/// headline table.
+func runComparison(_ study: ComparisonStudy, command: String, outDir: String, resume: Bool, start: Date, record: [String: String]) throws {
     var study = study
     let progress = ProgressLine()
     defer { progress.finish() }
@@ -140,7 +148,17 @@ func runComparison(_ study: ComparisonStudy, outDir: String, resume: Bool, start
     }
     let used = Set(study.models.map { methods["method_\($0.name)"]! })
     methods["method"] = used.count == 1 ? used.first! : "per model (method_NAME)"
-    try writeMeta(for: folder.appendingPathComponent("spectra.csv"), model: nil, seed: study.settings.seed,
-                  settings: study.fingerprint.merging(methods) { $1 }, start: start)
+    methods["robust_attacks"] = result.robustAttacks.map(\.rawValue).joined(separator: ",")
+    let settings = study.fingerprint.merging(methods) { $1 }
+    try writeMeta(for: folder.appendingPathComponent("spectra.csv"), model: nil, seed: study.settings.seed, settings: settings, start: start)
+    let masking = result.models.compactMap { model in model.evaluations.compactMap(\.masking).first.map { (model.name, $0) } }
+    for (name, report) in masking { printMaskingWarnings(report, command: command, subject: "model \(name)") }
+    if !masking.isEmpty {
+        try writeMeta(for: folder.appendingPathComponent("eval.csv"), model: nil, seed: study.settings.seed, settings: settings, start: start,
+                      extra: ["masking_checks": Dictionary(uniqueKeysWithValues: masking.map { ($0.0, maskingChecks($0.1)) })])
+    } else {
+        // An earlier run's checks in the same folder no longer describe eval.csv.
+        try? FileManager.default.removeItem(at: folder.appendingPathComponent("eval.csv.meta.json"))
+    }
     print(result.summaryTable)
 }

@@ -9,7 +9,8 @@ struct Demo: ParsableCommand {
             Runs `curvature compare` on the shipped reference models (Data/models/fmnist-FAMILY-{standard,pgd,cure}) \
             for the first --samples Fashion-MNIST test images — top-20 eigenvalue profiles of the input Hessian \
             (Lanczos for the smooth family; for the ReLU family, whose exact Hessian is Gauss–Newton only, the exact \
-            small-matrix route) and PGD-20 robust accuracies — then draws the figures with gnuplot. Results go to --out-dir.
+            small-matrix route) and PGD-20 and AutoAttack robust accuracies (--robust-attacks) — then draws the figures \
+            with gnuplot. Results go to --out-dir.
             Run it from the repository (or set CURVATURE_DATA to its Data folder).
 
             Examples:
@@ -31,6 +32,7 @@ struct Demo: ParsableCommand {
     @Option(name: [.customLong("h"), .customLong("finite-h")], parsing: .unconditional,
             help: "Step of the finite-scale Hessian's central differences, per input coordinate (--hessian finite; default 0.05), as spectrum's --h.", transform: realNumber)
     var finiteH: Double?
+    @OptionGroup var robust: RobustAttackOptions
     @OptionGroup var threads: ThreadOptions
 
     @Option(name: .customLong("out-dir"), help: "Folder for the CSVs and PNGs (created if needed).")
@@ -46,6 +48,12 @@ struct Demo: ParsableCommand {
         }
         guard samples >= 1 && samples <= 10_000 else { throw ValidationError("--samples must be in 1…10000, got \(samples)") }
         try OutputPath.checkFolder(outDir, option: "--out-dir")
+    }
+
+    /// The accuracy figure's title: its attacks, and which line is which.
+    var accuracyTitle: String {
+        robust.attacks.count > 1 ? "PGD-20 (solid) and AutoAttack (dashed) accuracy against ε"
+            : "\(robust.attacks[0].label(pgdSteps: 20)) accuracy against ε"
     }
 
     func run() throws {
@@ -65,10 +73,11 @@ struct Demo: ParsableCommand {
         study.settings.spectrum.gaussNewtonRoute = true  // as compare: exact for the ReLU family
         (study.settings.spectrum.hessian, study.settings.spectrum.h) = (hessian, finiteH ?? 0.05)
         study.settings.epsilons = [0, 0.05, 0.1, 0.15]
+        study.settings.robustAttacks = robust.attacks
         study.settings.figureIndices = Array((0..<samples).prefix(4))
         study.identity = ["model_sha256": try files.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","), "arch": "",
                           "data_sha256": try dataChecksum("fashion-mnist", split: .test)]
-        try runComparison(study, outDir: outDir, resume: resume, start: start, record: ["models": files.joined(separator: ",")])
+        try runComparison(study, command: "curvature demo", outDir: outDir, resume: resume, start: start, record: ["models": files.joined(separator: ",")])
         let folder = URL(fileURLWithPath: outDir)
         func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
         let figures: [[String]] = [
@@ -76,7 +85,7 @@ struct Demo: ParsableCommand {
              "--title", "Input-Hessian eigenvalue profile, \(family.rawValue), Fashion-MNIST (\(samples) test images)"],
             ["top-histogram", "--input", path("spectra.csv"), "--output", path("top-eigenvalue.png"), "--log-x",
              "--title", "Largest eigenvalue per image"],
-            ["accuracy", "--input", path("eval.csv"), "--output", path("accuracy.png"), "--title", "PGD-20 accuracy against ε"],
+            ["accuracy", "--input", path("eval.csv"), "--output", path("accuracy.png"), "--title", accuracyTitle],
             // The panel titles and the panels per row come from images.titles and images.columns beside it.
             ["images", "--input", path("images.csv"), "--output", path("images.png")],
         ]

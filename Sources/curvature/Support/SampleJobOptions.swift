@@ -121,8 +121,9 @@ func interruptible<R>(_ body: () throws -> R) throws -> R {
 }
 
 /// `<out>.meta.json`: what produced a result file; `masking` adds AutoAttack's checks (counts and
-/// warnings) when the run made them.
-func writeMeta(for out: URL, model: URL?, seed: UInt64, settings: [String: String], start: Date, masking: MaskingReport? = nil) throws {
+/// warnings) when the run made them; `extra` adds entries of its own.
+func writeMeta(for out: URL, model: URL?, seed: UInt64, settings: [String: String], start: Date, masking: MaskingReport? = nil,
+               extra: [String: Any] = [:]) throws {
     var meta: [String: Any] = [
         "command": CommandLine.arguments.joined(separator: " "),
         "version": curvatureVersion,
@@ -132,13 +133,8 @@ func writeMeta(for out: URL, model: URL?, seed: UInt64, settings: [String: Strin
         "finished": ISO8601DateFormatter().string(from: Date()),
         "settings": settings,
     ]
-    if let masking {
-        meta["masking_checks"] = [
-            "samples": masking.samples, "broken_only_by_square": masking.brokenOnlyBySquare,
-            "zero_gradient": masking.zeroGradient, "probability_output_batches": masking.probabilityBatches,
-            "batches": masking.batches, "warnings": masking.warnings,
-        ] as [String: Any]
-    }
+    if let masking { meta["masking_checks"] = maskingChecks(masking) }
+    meta.merge(extra) { $1 }
     if let model {
         meta["model"] = model.path
         meta["model_sha256"] = try SHA256.hex(fileAt: model)
@@ -147,7 +143,17 @@ func writeMeta(for out: URL, model: URL?, seed: UInt64, settings: [String: Strin
     try AtomicFile.write(data, to: URL(fileURLWithPath: out.path + ".meta.json"))
 }
 
-/// AutoAttack's masking warnings on stderr, one line each.
-func printMaskingWarnings(_ masking: MaskingReport?, command: String) {
-    for warning in masking?.warnings ?? [] { FileHandle.standardError.write(Data("\(command): warning: \(warning)\n".utf8)) }
+/// AutoAttack's masking checks as a meta.json entry: the counts and the warnings.
+func maskingChecks(_ masking: MaskingReport) -> [String: Any] {
+    [
+        "samples": masking.samples, "broken_only_by_square": masking.brokenOnlyBySquare,
+        "zero_gradient": masking.zeroGradient, "probability_output_batches": masking.probabilityBatches,
+        "batches": masking.batches, "warnings": masking.warnings,
+    ]
+}
+
+/// AutoAttack's masking warnings on stderr, one line each; `subject` says what they are about.
+func printMaskingWarnings(_ masking: MaskingReport?, command: String, subject: String? = nil) {
+    let about = subject.map { "\($0): " } ?? ""
+    for warning in masking?.warnings ?? [] { FileHandle.standardError.write(Data("\(command): warning: \(about)\(warning)\n".utf8)) }
 }

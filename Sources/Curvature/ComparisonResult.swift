@@ -1,0 +1,144 @@
+import Foundation
+import NN
+import Robustness
+
+/// What a ``ComparisonStudy`` found, and the files `compare` writes from it.
+public struct ComparisonResult {
+    /// One figure panel: a title and an image's pixels.
+    public struct Panel: Sendable {
+        public var title: String
+        public var pixels: [Double]
+    }
+
+    /// One model's findings.
+    public struct Model {
+        public var name: String
+        public var spectra: [SpectrumRow]
+        /// One per attack of the study, in eval.csv's order (PGD first).
+        public var evaluations: [RobustEvaluation]
+        /// Per figure sample: the gradient and the perturbation.
+        public var figurePanels: [Panel]
+
+        public var profile: [ProfilePoint] { eigenvalueProfile(spectra) }
+        /// The PGD accuracies (none if the study ran AutoAttack only).
+        public var accuracies: [(epsilon: Double, accuracy: Double)] { evaluations.first { $0.attack == .pgd }?.accuracies ?? [] }
+    }
+
+    public let end: SpectrumEnd
+    public let pgdSteps: Int
+    public let figureBatch: Batch
+    public let imageWidth: Int
+    public var models: [Model] = []
+
+    /// The attacks of the accuracies, in eval.csv's order.
+    public var robustAttacks: [RobustAttack] { models.first?.evaluations.map(\.attack) ?? [] }
+
+    /// Per sample, the eigenvalue the headline table summarises: the largest for `largest`, the
+    /// smallest for `smallest`, the one of largest modulus (as |λ|) for `magnitude`.
+    public func extremeEigenvalues(_ model: Model) -> [Double] {
+        Dictionary(grouping: model.spectra, by: \.sample).values.map { sample in
+            let values = sample.map(\.eigenvalue)
+            switch end {
+            case .largest: return values.max()!
+            case .smallest: return values.min()!
+            case .magnitude: return values.map(Swift.abs).max()!
+            }
+        }
+    }
+
+    private var extremeName: String {
+        switch end {
+        case .largest: return "λ₁"
+        case .smallest: return "λ_min"
+        case .magnitude: return "max |λ|"
+        }
+    }
+
+    /// The headline table (Markdown): median and mean extreme eigenvalue, the clean accuracy and
+    /// each attack's accuracy at every positive ε (PGD's columns first, as without AutoAttack), then,
+    /// with both attacks, the largest gap PGD − AutoAttack over ε, with its ε. That one number says
+    /// whether PGD overstates robustness anywhere; a gap per ε would add as many columns again for
+    /// differences of columns already in the table.
+    public var summaryTable: String {
+        var headers: [String] = [], cells: [(Model) -> String] = []
+        for (a, evaluation) in (models.first?.evaluations ?? []).enumerated() {
+            for (e, epsilon) in evaluation.accuracies.map(\.epsilon).enumerated() where a == 0 || epsilon != 0 {
+                headers.append(epsilon == 0 ? "clean acc" : "\(evaluation.attack.label(pgdSteps: pgdSteps)) ε=\(epsilon)")
+                cells.append { String(format: "%.1f %%", 100 * $0.evaluations[a].accuracies[e].accuracy) }
+            }
+        }
+        if robustAttacks.contains(.pgd), robustAttacks.contains(.autoattack), hasPositiveEpsilon {
+            headers.append("largest gap PGD − AutoAttack")
+            cells.append(Self.largestGapCell)
+        }
+        var lines = ["| model | median \(extremeName) | mean \(extremeName) | " + headers.joined(separator: " | ") + " |"]
+        lines.append("|" + String(repeating: " --- |", count: 3 + headers.count))
+        for model in models {
+            let extremes = extremeEigenvalues(model).sorted()
+            let mean = extremes.reduce(0, +) / Double(Swift.max(extremes.count, 1))
+            lines.append("| \(model.name) | \(String(format: "%.4g", quantile(extremes, 0.5))) | \(String(format: "%.4g", mean)) | "
+                + cells.map { $0(model) }.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private var hasPositiveEpsilon: Bool { models.first?.accuracies.contains { $0.epsilon > 0 } ?? false }
+
+    /// PGD's accuracy minus AutoAttack's at the positive ε where it is largest, in percentage points.
+    private static func largestGapCell(_ model: Model) -> String {
+        guard let pgd = model.evaluations.first(where: { $0.attack == .pgd }),
+              let autoattack = model.evaluations.first(where: { $0.attack == .autoattack }) else { return "" }
+        let gaps = zip(pgd.accuracies, autoattack.accuracies).filter { $0.0.epsilon > 0 }.map { (epsilon: $0.0.epsilon, points: 100 * ($0.0.accuracy - $0.1.accuracy)) }
+        guard let largest = gaps.max(by: { $0.points < $1.points }) else { return "" }
+        return Swift.abs(largest.points) < 0.05 ? "0.0 pp" : String(format: "%+.1f pp at ε=", largest.points) + "\(largest.epsilon)"
+    }
+
+    /// `model,rank,mean,median,p10,p90,samples`.
+    public var profileCSV: String { csv([ProfilePoint.header] + models.flatMap { model in model.profile.map { $0.csv(model: model.name) } }) }
+
+    /// `model,` + the spectrum columns.
+    public var spectraCSV: String { csv(["model," + SpectrumRow.header] + models.flatMap { model in model.spectra.map { "\(model.name),\($0.csv)" } }) }
+
+    /// `model,attack,epsilon,accuracy`: every model's PGD rows (`pgd-linf`), then every model's
+    /// AutoAttack rows (`autoattack-linf`), so a PGD-only file is the start of one with both.
+    public var evaluationCSV: String {
+        csv(["model,attack,epsilon,accuracy"] + robustAttacks.indices.flatMap { a in
+            models.flatMap { model in
+                let evaluation = model.evaluations[a]
+                return evaluation.accuracies.map { "\(model.name),\(evaluation.attack.kind.rawValue),\($0.epsilon),\(String(format: "%.4f", $0.accuracy))" }
+            }
+        })
+    }
+
+    /// The figure's panels in order: per sample, the input, then each model's gradient and perturbation.
+    public var figurePanels: [Panel] {
+        let d = figureBatch.count > 0 ? figureBatch.images.count / figureBatch.count : 0
+        var panels: [Panel] = []
+        for n in 0..<figureBatch.count {
+            panels.append(Panel(title: "label \(figureBatch.labels[n])", pixels: Array(figureBatch.images.scalars[(n * d)..<((n + 1) * d)])))
+            for model in models { panels += model.figurePanels[(2 * n)..<(2 * n + 2)] }
+        }
+        return panels
+    }
+
+    /// Writes profile.csv, spectra.csv, eval.csv, the figure's images.csv, images.titles and
+    /// images.columns (when it has samples) and summary.md into `folder`.
+    public func write(to folder: URL) throws {
+        try AtomicFile.write(profileCSV, to: folder.appendingPathComponent("profile.csv"))
+        try AtomicFile.write(spectraCSV, to: folder.appendingPathComponent("spectra.csv"))
+        try AtomicFile.write(evaluationCSV, to: folder.appendingPathComponent("eval.csv"))
+        let panels = figurePanels
+        if !panels.isEmpty {
+            var lines = ["panel,row,col,value"]
+            for (p, panel) in panels.enumerated() {
+                for (i, v) in panel.pixels.enumerated() { lines.append("\(p),\(i / imageWidth),\(i % imageWidth),\(String(format: "%.5g", v))") }
+            }
+            try AtomicFile.write(csv(lines), to: folder.appendingPathComponent("images.csv"))
+            try AtomicFile.write(panels.map(\.title).joined(separator: "|") + "\n", to: folder.appendingPathComponent("images.titles"))
+            try AtomicFile.write("\(1 + 2 * models.count)\n", to: folder.appendingPathComponent("images.columns"))
+        }
+        try AtomicFile.write(summaryTable + "\n", to: folder.appendingPathComponent("summary.md"))
+    }
+
+    private func csv(_ lines: [String]) -> String { lines.joined(separator: "\n") + "\n" }
+}
