@@ -17,8 +17,11 @@ import Foundation
 /// SGEMM speed).
 ///
 /// An `OPENBLAS_CORETYPE` from the environment is kept when it names one of those sets and
-/// replaced otherwise (some machines set it to avoid OpenBLAS's misdetection; the replacement
-/// needs no more of the CPU than that). `CURVATURE_KEEP_OPENBLAS_CORE=1` keeps whatever OpenBLAS
+/// replaced otherwise, by the set the CPU's own flags support (some machines set it to avoid
+/// OpenBLAS's misdetection). Only on x86-64 Linux, where /proc/cpuinfo names the flags; elsewhere
+/// OpenBLAS's pick stands. The switch must happen before any BLAS call and before other threads
+/// call BLAS: the CLI makes it first thing in `main`, the kernels on first use of `Parallel`
+/// (library code that calls BLAS directly, as Spectra does, should call `selectOnce()` first). `CURVATURE_KEEP_OPENBLAS_CORE=1` keeps whatever OpenBLAS
 /// runs; `CURVATURE_NATIVE_BLAS=1` asks for the CPU's fastest set (Haswell on AVX2), trading the
 /// bit-for-bit guarantees for speed there.
 public enum BLASKernels {
@@ -71,15 +74,20 @@ public enum BLASKernels {
         return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
     }
 
-    /// Applies the choice once per process; every GEMM path calls it before its first BLAS call.
+    /// Applies the choice once per process (see above for when it must run).
     public static func selectOnce() { _ = selection }
 
     private static let selection: String? = {
+        #if !arch(x86_64)
+        return nil
+        #else
         let environment = ProcessInfo.processInfo.environment
         guard environment[keepVariable] != "1" else { return nil }
+        let flags = cpuFlags
+        guard !flags.isEmpty else { return nil }
         let requested = environment["OPENBLAS_CORETYPE"]
         let current = String(cString: openblas_get_corename())
-        guard let core = preferredCore(current: current, flags: cpuFlags, native: environment[nativeVariable] == "1",
+        guard let core = preferredCore(current: current, flags: flags, native: environment[nativeVariable] == "1",
                                        requested: requested != nil) else { return nil }
         // OpenBLAS reads OPENBLAS_CORETYPE when its dispatch table is (re)initialised; set it only
         // for that moment, so that child processes make their own choice from the same environment.
@@ -89,6 +97,7 @@ public enum BLASKernels {
         if let requested { setenv("OPENBLAS_CORETYPE", requested, 1) } else { unsetenv("OPENBLAS_CORETYPE") }
         let now = String(cString: openblas_get_corename())
         return now.lowercased() == core.lowercased() ? now : nil
+        #endif
     }()
 }
 

@@ -82,8 +82,8 @@ extension Tensor {
     /// Samples unfolded together so one GEMM covers them: the weights are packed once per group
     /// instead of once per sample, and the GEMM's N dimension grows from H·W to G·H·W (about 128
     /// columns, at most 2²⁰ elements of im2col workspace). Fixed by the layer alone — never by the
-    /// batch or the threads — and the last group is padded to full width, so every GEMM of the
-    /// layer has one shape and a sample is computed the same way in any batch (see `parallelGemm`).
+    /// batch or the threads — and every group is padded to one width, so the layer's GEMMs all
+    /// have one shape and a sample is computed the same way in any batch (see `parallelGemm`).
     private static func groupSize(_ g: ConvolutionGeometry) -> Int {
         let byMemory = Swift.max(1, (1 << 20) / Swift.max(g.patchSize * g.outPixels, 1))
         let byWidth = Swift.max(1, (128 + g.outPixels - 1) / Swift.max(g.outPixels, 1))
@@ -94,7 +94,8 @@ extension Tensor {
     /// in turn. When im2col would be the identity it calls `pointwise(group, n)` for each sample `n`;
     /// otherwise `unfolded(group, first, count, ld, columns, outputs)` for the group of samples
     /// `first..<first+count`, with workspace for their im2col `columns` [C·kh·kw, ld] and their
-    /// `outputs` [O, ld], where ld = group·H·W when `padded` (the columns past the samples are zero)
+    /// `outputs` [O, ld], where ld = group·H·W rounded up to a multiple of 16 when `padded` (the
+    /// columns past the samples are zero)
     /// and count·H·W otherwise. `group` numbers the groups; `parallelInside` says whether the
     /// group's GEMM may use the threads itself (there is one group only).
     private static func forEachSampleGroup<T: KernelScalar>(
@@ -110,7 +111,10 @@ extension Tensor {
                 for n in samples { pointwise(index, n) }
                 return
             }
-            let ld = (padded ? group : samples.count) * hw
+            // Padded groups are also a multiple of `gemmQuantum` wide, so `gemm` never splits their
+            // columns into a main call and a tail call (a sample's pixels would then be computed
+            // by one or the other depending on its place in the group).
+            let ld = padded ? (group * hw + gemmQuantum - 1) / gemmQuantum * gemmQuantum : samples.count * hw
             let columns = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * ld)
             let outputs = UnsafeMutablePointer<T>.allocate(capacity: g.outChannels * ld)
             defer { columns.deallocate(); outputs.deallocate() }

@@ -20,12 +20,13 @@ extension Tensor {
     }
 
     /// `gemm` cut into tiles whose shapes depend only on N and K, never on M or the thread count:
-    /// the rows of C (samples, in every product the engine makes) in tiles of `gemmRowTile(n:k:)`
-    /// rows, the last one zero-padded to full height, and its columns in `gemmColumnTile(n:)`
-    /// slices. Every BLAS call for a given layer then has one shape, and a sample's row is computed
-    /// the same way whichever tile it falls in, as long as OpenBLAS rounds an element the same way
-    /// wherever it sits in a call of that shape (true of every kernel set BLASKernels may choose;
-    /// `scripts/blas-invariance.py`). Threads take the tiles from a shared counter.
+    /// the rows of C (samples, in the linear layers' forward and input-gradient products; in their
+    /// weight gradients the samples are K, summed) in tiles of `gemmRowTile(n:k:)` rows, the last
+    /// one zero-padded to full height, and its columns in `gemmColumnTile(n:)` slices. A sample's
+    /// row then meets the same calls whichever tile it falls in, and is computed the same way as
+    /// long as OpenBLAS rounds an element the same way wherever it sits in a call of one shape
+    /// (true of every kernel set BLASKernels chooses; `scripts/blas-invariance.py`). Threads take
+    /// the tiles from a shared counter.
     static func parallelGemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int,
@@ -90,8 +91,9 @@ extension Tensor {
 
     /// Rows of C per tile of `parallelGemm`: enough that packing op(B) once per tile costs little
     /// beside the tile's arithmetic (measured with the AVX-512 kernels on a 784→512 layer: 64-row
-    /// tiles cost 16 % more than one 128-row call, 32-row tiles 58 %), few enough that a single
-    /// sample, padded to a whole tile, wastes little.
+    /// tiles cost 16 % more than one 128-row call, 32-row tiles 58 %). The price is paid by small
+    /// batches: one sample is padded to a whole tile (64 rows on wide layers, where the 16 rows of
+    /// a plain multiple-of-16 padding would do).
     static func gemmRowTile(n: Int, k: Int) -> Int {
         let rows = (1 << 22) / Swift.max(n * Swift.max(k, 1), 1)
         return Swift.min(Swift.max((rows + gemmQuantum - 1) / gemmQuantum * gemmQuantum, 64), 512)
@@ -103,17 +105,15 @@ extension Tensor {
         n <= 256 ? n : Swift.max(128, ((n + 3) / 4 + gemmQuantum - 1) / gemmQuantum * gemmQuantum)
     }
 
-    /// OpenBLAS computes an element of C with the same arithmetic whatever the GEMM's M and N and
-    /// wherever the element sits, as long as M and N are multiples of the kernels' register blocking
-    /// (measured on the AVX-512 kernels: extents that are multiples of 4 agree bit for bit, tails of
-    /// 1–3 rows or columns do not). 16 is a multiple of every x86 kernel's blocking. `gemm` hands
-    /// BLAS only such extents, padding tails with zeros, so a sample's result does not depend on
-    /// how many others share its GEMM, nor on how the work is cut between threads.
+    /// The Prescott and Nehalem kernels compute an element of C with the same arithmetic whatever
+    /// the GEMM's M and N, as long as both are multiples of 16 (`scripts/blas-invariance.py`); `gemm`
+    /// hands BLAS only such extents, padding tails with zeros. The AVX-512 sets need more — one call
+    /// shape per layer — which `parallelGemm` and the convolutions' padded groups provide.
     public static let gemmQuantum = 16
 
-    /// C ← α·op(A)·op(B) + β·C on raw row-major buffers of `dtype`, in the calling thread. With
-    /// α = 1 (as every kernel here uses) each element is computed identically for any M and N:
-    /// the tails beyond the largest multiples of `gemmQuantum` go through zero-padded copies.
+    /// C ← α·op(A)·op(B) + β·C on raw row-major buffers of `dtype`, in the calling thread; with α = 1
+    /// (as every kernel here uses) the tails beyond the largest multiples of `gemmQuantum` go
+    /// through zero-padded copies, a function of the call's shape alone.
     static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int,

@@ -50,7 +50,7 @@ final class DeterminismTests: XCTestCase {
             let rows = 600
             let a = Tensor(randomShape: [rows, 40], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 11)
             let b = Tensor(randomShape: [300, 40], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 12)
-            let aT = a.transposed()
+            let aT = a.transposed(), bT = b.transposed()
             Parallel.threadCount = 1
             let reference = Tensor.matmul(a, b, transposeB: true)
             let batch = 21
@@ -59,6 +59,10 @@ final class DeterminismTests: XCTestCase {
             let dy = Tensor(randomShape: [batch, 96, 4, 4], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 15)
             let conv = Tensor.conv2d(x, w, padding: 1)
             let adjoint = Tensor.conv2dInputAdjoint(dy, w, inputShape: x.shape, padding: 1)
+            // 7×7 outputs: groups of 3 samples, 147 columns, not a multiple of 16.
+            let x7 = Tensor(randomShape: [batch, 128, 7, 7], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 16)
+            let w7 = Tensor(randomShape: [64, 128, 3, 3], .normal(mean: 0, standardDeviation: 0.2), dtype: dtype, seed: 17)
+            let conv7 = Tensor.conv2d(x7, w7, padding: 1)
             XCTAssertEqual(Tensor.matmul(aT, b, transposeA: true, transposeB: true).scalars, reference.scalars, "\(dtype) Aᵀ")
             for threads in [1, 2, 3] {
                 Parallel.threadCount = threads
@@ -68,6 +72,8 @@ final class DeterminismTests: XCTestCase {
                         let range = start..<Swift.min(start + size, rows)
                         XCTAssertEqual(Tensor.matmul(a.slice(rows: range), b, transposeB: true).scalars, self.rows(reference, range),
                                        "\(dtype) rows \(range), \(threads) threads")
+                        XCTAssertEqual(Tensor.matmul(a.slice(rows: range), bT).scalars, self.rows(reference, range),
+                                       "\(dtype) rows \(range) (B not transposed), \(threads) threads")
                     }
                 }
                 for size in [1, 3, 8, 13] {
@@ -77,6 +83,8 @@ final class DeterminismTests: XCTestCase {
                                        "\(dtype) conv \(range), \(threads) threads")
                         XCTAssertEqual(Tensor.conv2dInputAdjoint(dy.slice(rows: range), w, inputShape: [range.count, 5, 4, 4], padding: 1).scalars,
                                        self.rows(adjoint, range), "\(dtype) input adjoint \(range), \(threads) threads")
+                        XCTAssertEqual(Tensor.conv2d(x7.slice(rows: range), w7, padding: 1).scalars, self.rows(conv7, range),
+                                       "\(dtype) 7×7 conv \(range), \(threads) threads")
                     }
                 }
             }
