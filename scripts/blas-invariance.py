@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Which of OpenBLAS's kernel sets round a GEMM element the same way whatever the GEMM's extents
 and wherever the element sits: the property Curvature's bit-for-bit promises (any --threads,
---batch-size, shard split) rest on, and why BLASKernels picks the Sandybridge set.
+--batch-size, shard split) rest on, and why BLASKernels picks SkylakeX/Cooperlake on AVX-512 and
+Sandybridge (not OpenBLAS's own Haswell/Zen) on AVX2.
 
 For each kernel set (switched in-process, as Curvature does) and dtype, a few rows of A are
 multiplied by B alone and again inside larger GEMMs, after r other rows and with other extents,
