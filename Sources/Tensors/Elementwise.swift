@@ -234,15 +234,32 @@ extension Tensor {
         }
     }
 
-    /// Shapes that broadcast: walk runs of the output (serial; these are bias-sized operands).
+    /// Shapes that broadcast (a bias over a batch of activations): walk runs of the output, the
+    /// output's first axis cut into chunks for the threads (each element is computed alone, so
+    /// the cut does not change it).
     private static func broadcastBinary<T: KernelScalar>(
         _ a: Tensor, _ b: Tensor, _ outShape: [Int], _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
         _ z: UnsafeMutableBufferPointer<T>, _ function: BinaryFunction
     ) {
-        let loop = StridedLoop(
-            shape: outShape,
-            strides: [Shape.strides(outShape), Shape.broadcastStrides(a.shape, to: outShape), Shape.broadcastStrides(b.shape, to: outShape)])
-        let (xb, yb, zb) = (x.baseAddress!, y.baseAddress!, z.baseAddress!)
+        let strides = [Shape.strides(outShape), Shape.broadcastStrides(a.shape, to: outShape), Shape.broadcastStrides(b.shape, to: outShape)]
+        let rows = outShape.first ?? 1, rowSize = Swift.max(Shape.count(outShape) / Swift.max(rows, 1), 1)
+        guard outShape.count > 1, rows > 1 else {
+            broadcastRuns(StridedLoop(shape: outShape, strides: strides), x.baseAddress!, y.baseAddress!, z.baseAddress!, function)
+            return
+        }
+        Parallel.forEachChunk(of: rows, minimumChunk: Swift.max(1, (1 << 15) / rowSize)) { chunk in
+            var shape = outShape
+            shape[0] = chunk.count
+            let start = chunk.lowerBound
+            broadcastRuns(StridedLoop(shape: shape, strides: strides), x.baseAddress! + start * strides[1][0],
+                          y.baseAddress! + start * strides[2][0], z.baseAddress! + start * strides[0][0], function)
+        }
+    }
+
+    private static func broadcastRuns<T: KernelScalar>(
+        _ loop: StridedLoop, _ xb: UnsafeMutablePointer<T>, _ yb: UnsafeMutablePointer<T>, _ zb: UnsafeMutablePointer<T>,
+        _ function: BinaryFunction
+    ) {
         switch function {
         case .add: stridedRuns(loop, xb, yb, zb) { $0 + $1 }
         case .subtract: stridedRuns(loop, xb, yb, zb) { $0 - $1 }

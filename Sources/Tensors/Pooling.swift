@@ -49,11 +49,17 @@ extension Tensor {
                     let top = base + 2 * oy * g.width
                     for ox in 0..<g.outWidth {
                         let a = top + 2 * ox, c = a + g.width
-                        var best = a
-                        if x[a + 1] > x[best] || x[a + 1].isNaN { best = a + 1 }
-                        if x[c] > x[best] || x[c].isNaN { best = c }
-                        if x[c + 1] > x[best] || x[c + 1].isNaN { best = c + 1 }
-                        y[o] = x[best]
+                        // Selects rather than branches: the comparisons are as likely one way as the other.
+                        var best = a, value = x[a]
+                        @inline(__always) func consider(_ candidate: Int) {
+                            let v = x[candidate], take = v > value || v.isNaN
+                            best = take ? candidate : best
+                            value = take ? v : value
+                        }
+                        consider(a + 1)
+                        consider(c)
+                        consider(c + 1)
+                        y[o] = value
                         indices[o] = Int32(best)
                         o += 1
                     }

@@ -1,0 +1,41 @@
+import Tensors
+import XCTest
+
+/// Max-pooling picks the first maximum of each window, and a NaN (the last one) over any number,
+/// in the unrolled 2×2 path and the general one alike, so its gradient goes to one input.
+final class MaxPoolTests: XCTestCase {
+    /// A reference: scan the window in row order, keep the first strict maximum, let NaN win.
+    private func reference(_ x: [Double], height: Int, width: Int, kernel: Int, stride: Int) -> (values: [Double], indices: [Int32]) {
+        var values: [Double] = [], indices: [Int32] = []
+        for oy in 0..<((height - kernel) / stride + 1) {
+            for ox in 0..<((width - kernel) / stride + 1) {
+                var best = oy * stride * width + ox * stride
+                for i in 0..<kernel {
+                    for j in 0..<kernel {
+                        let index = (oy * stride + i) * width + ox * stride + j
+                        if x[index] > x[best] || x[index].isNaN { best = index }
+                    }
+                }
+                values.append(x[best])
+                indices.append(Int32(best))
+            }
+        }
+        return (values, indices)
+    }
+
+    func testFirstMaximumAndNaNInBothPaths() {
+        // Ties, negative zeros, NaNs and plain values in every window position.
+        let pattern: [Double] = [1, 1, 0, -0.0, .nan, 2, 2, .nan, -1, 3, 3, -5, .nan, .nan, 0, 7]
+        let (height, width) = (6, 8)
+        let x = (0..<(height * width)).map { pattern[($0 * 7 + $0 / 5) % pattern.count] }
+        for (kernel, stride) in [(2, 2), (3, 1), (2, 1)] {
+            let input = Tensor(shape: [1, 1, height, width], scalars: x, dtype: .float64)
+            let (values, indices) = Tensor.maxPool2d(input, kernel: kernel, stride: stride)
+            let expected = reference(x, height: height, width: width, kernel: kernel, stride: stride)
+            XCTAssertEqual(indices, expected.indices, "kernel \(kernel), stride \(stride)")
+            for (value, wanted) in zip(values.scalars, expected.values) {
+                XCTAssertTrue(value == wanted && value.sign == wanted.sign || value.isNaN && wanted.isNaN, "\(value) vs \(wanted)")
+            }
+        }
+    }
+}
