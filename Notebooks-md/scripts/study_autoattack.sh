@@ -31,10 +31,9 @@ for model in "${models[@]}"; do
             autoattack) flags=(--attack autoattack-linf) ;;
         esac
         start=$SECONDS
+        # eval writes its CSV atomically: a file here is a finished evaluation.
         "$CURVATURE" eval --model "$ROOT/Data/models/$model.safetensors" --data fashion-mnist --split test \
-            --samples "$SAMPLES" --epsilon "$EPSILONS" "${flags[@]}" --out "$csv.part" >/dev/null
-        mv "$csv.part" "$csv"
-        [ -f "$csv.part.meta.json" ] && mv "$csv.part.meta.json" "$csv.meta.json"
+            --samples "$SAMPLES" --epsilon "$EPSILONS" "${flags[@]}" --out "$csv" >/dev/null
         echo "study_autoattack.sh: $model $attack: $((SECONDS - start)) s" >&2
     done
 done
