@@ -20,26 +20,26 @@ extension Shard: ExpressibleByArgument {
     public var defaultValueDescription: String { description }
 }
 
-/// `attack --method`: DeepFool or one of the fixed-ε attacks (every `eval --attack` but none).
-enum AttackMethod: String, CaseIterable, ExpressibleByArgument {
-    case deepfool, fgsm
-    case pgdLinf = "pgd-linf"
-    case pgdL2 = "pgd-l2"
-    case apgdCELinf = "apgd-ce-linf"
-    case apgdCEL2 = "apgd-ce-l2"
-    case apgdTLinf = "apgd-t-linf"
-    case apgdTL2 = "apgd-t-l2"
-    case fabTLinf = "fab-t-linf"
-    case fabTL2 = "fab-t-l2"
-    case squareLinf = "square-linf"
-    case squareL2 = "square-l2"
-    case autoattackLinf = "autoattack-linf"
-    case autoattackL2 = "autoattack-l2"
-
+/// `attack --method`: DeepFool or one of the fixed-ε attacks (every `eval --attack` but none),
+/// named as `AttackKind` names them.
+struct AttackMethod: Equatable, ExpressibleByArgument {
     /// The fixed-ε attack, nil for DeepFool.
-    var fixedEpsilon: AttackKind? {
-        self == .deepfool ? nil : AttackKind(rawValue: rawValue)!
+    let fixedEpsilon: AttackKind?
+
+    static let deepfool = AttackMethod(fixedEpsilon: nil)
+
+    var rawValue: String { fixedEpsilon?.rawValue ?? "deepfool" }
+
+    init(fixedEpsilon: AttackKind?) { self.fixedEpsilon = fixedEpsilon }
+
+    init?(argument: String) {
+        if argument == "deepfool" { self = .deepfool; return }
+        guard let kind = AttackKind(rawValue: argument), kind != .none else { return nil }
+        fixedEpsilon = kind
     }
+
+    static var allValueStrings: [String] { ["deepfool"] + AttackKind.allCases.filter { $0 != .none }.map(\.rawValue) }
+    var defaultValueDescription: String { rawValue }
 }
 
 /// The perturbations `compare --figure-attack` can show.
