@@ -31,12 +31,6 @@ public enum BLASKernels {
         return String(cString: openblas_get_corename())
     }
 
-    /// The kernel set Curvature switched to, if it did (recorded for benchmark headers).
-    public static var chosenByCurvature: String? {
-        selectOnce()
-        return selection
-    }
-
     /// Kernel sets that round an element the same way wherever it sits in a call of a given shape.
     public static let invariantCores: Set<String> = ["Prescott", "Nehalem", "Sandybridge", "SkylakeX", "Cooperlake"]
 
@@ -77,26 +71,21 @@ public enum BLASKernels {
     /// Applies the choice once per process (see above for when it must run).
     public static func selectOnce() { _ = selection }
 
-    private static let selection: String? = {
-        #if !arch(x86_64)
-        return nil
-        #else
+    private static let selection: Void = {
+        #if arch(x86_64)
         let environment = ProcessInfo.processInfo.environment
-        guard environment[keepVariable] != "1" else { return nil }
         let flags = cpuFlags
-        guard !flags.isEmpty else { return nil }
+        guard environment[keepVariable] != "1", !flags.isEmpty else { return }
         let requested = environment["OPENBLAS_CORETYPE"]
         let current = String(cString: openblas_get_corename())
         guard let core = preferredCore(current: current, flags: flags, native: environment[nativeVariable] == "1",
-                                       requested: requested != nil) else { return nil }
+                                       requested: requested != nil) else { return }
         // OpenBLAS reads OPENBLAS_CORETYPE when its dispatch table is (re)initialised; set it only
         // for that moment, so that child processes make their own choice from the same environment.
         setenv("OPENBLAS_CORETYPE", core, 1)
         gotoblas_dynamic_quit()
         gotoblas_dynamic_init()
         if let requested { setenv("OPENBLAS_CORETYPE", requested, 1) } else { unsetenv("OPENBLAS_CORETYPE") }
-        let now = String(cString: openblas_get_corename())
-        return now.lowercased() == core.lowercased() ? now : nil
         #endif
     }()
 }

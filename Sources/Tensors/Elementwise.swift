@@ -242,11 +242,11 @@ extension Tensor {
         _ z: UnsafeMutableBufferPointer<T>, _ function: BinaryFunction
     ) {
         let strides = [Shape.strides(outShape), Shape.broadcastStrides(a.shape, to: outShape), Shape.broadcastStrides(b.shape, to: outShape)]
-        let rows = outShape.first ?? 1, rowSize = Swift.max(Shape.count(outShape) / Swift.max(rows, 1), 1)
-        guard outShape.count > 1, rows > 1 else {
+        guard let rows = outShape.first else {
             broadcastRuns(StridedLoop(shape: outShape, strides: strides), x.baseAddress!, y.baseAddress!, z.baseAddress!, function)
             return
         }
+        let rowSize = Swift.max(Shape.count(outShape) / Swift.max(rows, 1), 1)
         Parallel.forEachChunk(of: rows, minimumChunk: Swift.max(1, (1 << 15) / rowSize)) { chunk in
             var shape = outShape
             shape[0] = chunk.count
