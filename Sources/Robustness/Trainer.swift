@@ -46,28 +46,38 @@ public struct EpochLog: Sendable, Equatable {
     public var trainAccuracy: Double
     public var testAccuracy: Double
     public var testRobustAccuracy: Double
+    /// The whole epoch: its optimiser steps and the test evaluations after them.
     public var seconds: Double
+    /// The optimiser steps alone (what a peer's training loop times); NaN in logs written
+    /// before this column existed.
+    public var trainingSeconds: Double
 
-    public static let header = "epoch,loss,penalty,train_accuracy,test_accuracy,test_robust_accuracy,seconds"
+    public static let header = "epoch,loss,penalty,train_accuracy,test_accuracy,test_robust_accuracy,seconds,training_seconds"
 
     public var csvRow: String {
         [String(epoch), format(loss), format(penalty), format(trainAccuracy), format(testAccuracy),
-         format(testRobustAccuracy), String(format: "%.2f", seconds)].joined(separator: ",")
+         format(testRobustAccuracy), String(format: "%.2f", seconds),
+         trainingSeconds.isNaN ? "" : String(format: "%.2f", trainingSeconds)].joined(separator: ",")
     }
 
     private func format(_ value: Double) -> String { value.isNaN ? "" : String(format: "%.6g", value) }
 
-    init(epoch: Int, loss: Double, penalty: Double, trainAccuracy: Double, testAccuracy: Double, testRobustAccuracy: Double, seconds: Double) {
+    init(epoch: Int, loss: Double, penalty: Double, trainAccuracy: Double, testAccuracy: Double, testRobustAccuracy: Double,
+         seconds: Double, trainingSeconds: Double) {
         (self.epoch, self.loss, self.penalty, self.trainAccuracy) = (epoch, loss, penalty, trainAccuracy)
         (self.testAccuracy, self.testRobustAccuracy, self.seconds) = (testAccuracy, testRobustAccuracy, seconds)
+        self.trainingSeconds = trainingSeconds
     }
 
-    init?(csvRow: String) {
+    /// A row of the log, with or without the trailing `training_seconds` (checkpoints written
+    /// before it had seven fields).
+    public init?(csvRow: String) {
         let f = csvRow.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        guard f.count == 7, let epoch = Int(f[0]) else { return nil }
+        guard f.count == 7 || f.count == 8, let epoch = Int(f[0]) else { return nil }
         func value(_ s: String) -> Double { s.isEmpty ? .nan : Double(s) ?? .nan }
         self.init(epoch: epoch, loss: value(f[1]), penalty: value(f[2]), trainAccuracy: value(f[3]),
-                  testAccuracy: value(f[4]), testRobustAccuracy: value(f[5]), seconds: value(f[6]))
+                  testAccuracy: value(f[4]), testRobustAccuracy: value(f[5]), seconds: value(f[6]),
+                  trainingSeconds: f.count == 8 ? value(f[7]) : .nan)
     }
 }
 
@@ -173,6 +183,7 @@ public final class Trainer {
                 if shouldStop() { throw TrainingError.interrupted(checkpoint: checkpoint, epochsDone: epoch) }
             }
             model.isTraining = false
+            let trainingSeconds = Date().timeIntervalSince(start)
             let testAccuracy = accuracy(classifier, on: test, range: 0..<test.count, dtype: model.dtype)
             let robustAccuracy = config.robustEvaluationSubset(of: test).map { subset in
                 accuracy(classifier, on: test, indices: subset.indices, dtype: model.dtype, attack: { batch in
@@ -182,7 +193,8 @@ public final class Trainer {
             } ?? .nan
             log.append(EpochLog(epoch: epoch + 1, loss: lossSum / Double(Swift.max(seen, 1)), penalty: penaltySum / Double(Swift.max(seen, 1)),
                                 trainAccuracy: Double(correct) / Double(Swift.max(seen, 1)), testAccuracy: testAccuracy,
-                                testRobustAccuracy: robustAccuracy, seconds: Date().timeIntervalSince(start)))
+                                testRobustAccuracy: robustAccuracy, seconds: Date().timeIntervalSince(start),
+                                trainingSeconds: trainingSeconds))
             try AtomicFile.write(([EpochLog.header] + log.map(\.csvRow)).joined(separator: "\n") + "\n", to: logFile)
             try saveCheckpoint(to: checkpoint, epochsDone: epoch + 1)
             if shouldStop() && epoch + 1 < config.epochs {

@@ -195,6 +195,7 @@ final class RobustnessTests: XCTestCase {
             XCTAssertEqual(a.parameter.value.scalars, b.parameter.value.scalars, a.name)
         }
         XCTAssertEqual(resumed.log.count, 2)
+        XCTAssertEqual(resumed.log[0].csvRow, first.log[0].csvRow, "epoch 1's row comes back from the checkpoint, training_seconds included")
         var other = config
         other.learningRate = 0.5
         XCTAssertThrowsError(try Trainer(model: try tinyCNN(), configuration: other).run(
@@ -208,5 +209,29 @@ final class RobustnessTests: XCTestCase {
             train: train, test: test, checkpoint: checkpoint, logFile: directory.appendingPathComponent("y.csv"), resumeFrom: checkpoint)) { error in
             XCTAssertTrue("\(error)".contains("data: (none) → elsewhere"), "\(error)")
         }
+    }
+
+    /// The log's trailing `training_seconds` times the optimiser steps alone, within the epoch's
+    /// `seconds`; a checkpoint's log written before the column existed still reads.
+    func testEpochLogTimesTrainingApartFromEvaluation() throws {
+        let train = try stripes(48, seed: 3), test = try stripes(8, seed: 4)
+        var config = configuration(.standard)
+        config.robustEvaluationSamples = 8
+        let trainer = Trainer(model: try tinyCNN(seed: 5), configuration: config)
+        let logFile = directory.appendingPathComponent("timed.csv")
+        try trainer.run(train: train, test: test, checkpoint: directory.appendingPathComponent("timed.ckpt"), logFile: logFile)
+        let lines = try String(contentsOf: logFile, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines[0], "epoch,loss,penalty,train_accuracy,test_accuracy,test_robust_accuracy,seconds,training_seconds")
+        for (line, row) in zip(lines.dropFirst(), trainer.log) {
+            XCTAssertEqual(line.split(separator: ",", omittingEmptySubsequences: false).count, 8, line)
+            XCTAssertGreaterThan(row.trainingSeconds, 0, line)
+            XCTAssertLessThanOrEqual(row.trainingSeconds, row.seconds, line)
+            XCTAssertEqual(EpochLog(csvRow: line)?.csvRow, line, "round trip")
+        }
+        let old = EpochLog(csvRow: "1,0.5,0,0.75,0.5,,1.25")
+        XCTAssertEqual(old?.seconds, 1.25)
+        XCTAssertTrue(old?.trainingSeconds.isNaN ?? false, "seven-field rows: training time unknown")
+        XCTAssertEqual(old?.csvRow, "1,0.5,0,0.75,0.5,,1.25,")
+        XCTAssertNil(EpochLog(csvRow: "1,0.5,0,0.75,0.5,,1.25,2,9"))
     }
 }

@@ -8,9 +8,10 @@ struct Train: ParsableCommand {
         discussion: """
             Writes the model (safetensors, architecture in its metadata), a checkpoint after every epoch \
             (<out>.checkpoint.safetensors, removed after success unless --keep-checkpoint) and the log CSV \
-            `epoch,loss,penalty,train_accuracy,test_accuracy,test_robust_accuracy,seconds` \
+            `epoch,loss,penalty,train_accuracy,test_accuracy,test_robust_accuracy,seconds,training_seconds` \
             (test_robust_accuracy: PGD-20 ℓ∞ at --epsilon on --robust-samples test images; \
-            train_accuracy: on the inputs trained on, adversarial ones for fgsm and pgd). \
+            train_accuracy: on the inputs trained on, adversarial ones for fgsm and pgd; \
+            seconds: the whole epoch, training_seconds: its optimiser steps without the test evaluations). \
             Interrupted with Ctrl-C, it keeps the last checkpoint; --resume CHECKPOINT finishes the run \
             with the same result as an uninterrupted one. \
             --train-samples and --robust-samples draw class-stratified subsets (each class in proportion \
