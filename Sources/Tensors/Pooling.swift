@@ -47,7 +47,14 @@ extension Tensor {
                 // The common case, unrolled: the first maximum of each 2×2 window.
                 for oy in 0..<g.outHeight {
                     let top = base + 2 * oy * g.width
-                    for ox in 0..<g.outWidth {
+                    var ox = 0
+                    if T.self == Float.self {
+                        ox = maxPool2x2Vectorised(UnsafeMutableRawPointer(x.baseAddress!).assumingMemoryBound(to: Float.self),
+                                                  UnsafeMutableRawPointer(y.baseAddress! + o).assumingMemoryBound(to: Float.self),
+                                                  indices.baseAddress! + o, top: top, width: g.width, outWidth: g.outWidth)
+                        o += ox
+                    }
+                    for ox in ox..<g.outWidth {
                         let a = top + 2 * ox, c = a + g.width
                         // Selects rather than branches: the comparisons are as likely one way as the other.
                         var best = a, value = x[a]
@@ -80,6 +87,52 @@ extension Tensor {
             }
         }
         }
+    }
+
+    /// The 2×2, stride-2 windows of one output row, eight or four at a time: the same
+    /// comparisons in the same order as the scalar loop (a, a+1, c, c+1; strictly greater or NaN
+    /// takes), lane by lane. Returns how many outputs it wrote; the caller does the rest.
+    @inline(__always)
+    private static func maxPool2x2Vectorised(
+        _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>,
+        top: Int, width: Int, outWidth: Int
+    ) -> Int {
+        var ox = 0
+        while ox + 8 <= outWidth {
+            let upper = UnsafeRawPointer(x + top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+            let lower = UnsafeRawPointer(x + top + width + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+            let first = SIMD8<Int32>(repeating: Int32(top + 2 * ox)) &+ SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+            var value = upper.evenHalf, best = first
+            @inline(__always) func consider(_ candidate: SIMD8<Float>, _ offset: Int) {
+                let take = (candidate .> value) .| (candidate .!= candidate)
+                value.replace(with: candidate, where: take)
+                best.replace(with: first &+ Int32(offset), where: take)
+            }
+            consider(upper.oddHalf, 1)
+            consider(lower.evenHalf, width)
+            consider(lower.oddHalf, width + 1)
+            UnsafeMutableRawPointer(y + ox).storeBytes(of: value, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(indices + ox).storeBytes(of: best, as: SIMD8<Int32>.self)
+            ox += 8
+        }
+        while ox + 4 <= outWidth {
+            let upper = UnsafeRawPointer(x + top + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
+            let lower = UnsafeRawPointer(x + top + width + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
+            let first = SIMD4<Int32>(repeating: Int32(top + 2 * ox)) &+ SIMD4<Int32>(0, 2, 4, 6)
+            var value = upper.evenHalf, best = first
+            @inline(__always) func consider(_ candidate: SIMD4<Float>, _ offset: Int) {
+                let take = (candidate .> value) .| (candidate .!= candidate)
+                value.replace(with: candidate, where: take)
+                best.replace(with: first &+ Int32(offset), where: take)
+            }
+            consider(upper.oddHalf, 1)
+            consider(lower.evenHalf, width)
+            consider(lower.oddHalf, width + 1)
+            UnsafeMutableRawPointer(y + ox).storeBytes(of: value, as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(indices + ox).storeBytes(of: best, as: SIMD4<Int32>.self)
+            ox += 4
+        }
+        return ox
     }
 
     /// Average pooling.

@@ -26,15 +26,24 @@ final class MaxPoolTests: XCTestCase {
     func testFirstMaximumAndNaNInBothPaths() {
         // Ties, negative zeros, NaNs and plain values in every window position.
         let pattern: [Double] = [1, 1, 0, -0.0, .nan, 2, 2, .nan, -1, 3, 3, -5, .nan, .nan, 0, 7]
-        let (height, width) = (6, 8)
-        let x = (0..<(height * width)).map { pattern[($0 * 7 + $0 / 5) % pattern.count] }
-        for (kernel, stride) in [(2, 2), (3, 1), (2, 1)] {
-            let input = Tensor(shape: [1, 1, height, width], scalars: x, dtype: .float64)
-            let (values, indices) = Tensor.maxPool2d(input, kernel: kernel, stride: stride)
-            let expected = reference(x, height: height, width: width, kernel: kernel, stride: stride)
-            XCTAssertEqual(indices, expected.indices, "kernel \(kernel), stride \(stride)")
-            for (value, wanted) in zip(values.scalars, expected.values) {
-                XCTAssertTrue(value == wanted && value.sign == wanted.sign || value.isNaN && wanted.isNaN, "\(value) vs \(wanted)")
+        // Widths whose 2×2 rows take the vectorised float32 path eight and four at a time, with
+        // tails, and odd extents whose last row and column no window covers.
+        for (height, width) in [(6, 8), (4, 28), (3, 14), (5, 34), (7, 25)] {
+            let withNaNs = (0..<(height * width)).map { pattern[($0 * 7 + $0 / 5) % pattern.count] }
+            let ties: [Double] = (0..<(height * width)).map { (i: Int) -> Double in Double((i * 5 + i / 3) % 3 - 1) }  // no NaN, ties everywhere
+            for x in [withNaNs, ties] {
+            for (kernel, stride) in [(2, 2), (3, 1), (2, 1)] {
+                let expected = reference(x, height: height, width: width, kernel: kernel, stride: stride)
+                for dtype in [DType.float64, .float32] {
+                    let input = Tensor(shape: [1, 1, height, width], scalars: x, dtype: dtype)
+                    let (values, indices) = Tensor.maxPool2d(input, kernel: kernel, stride: stride)
+                    let context = "\(dtype) \(height)×\(width), kernel \(kernel), stride \(stride)"
+                    XCTAssertEqual(indices, expected.indices, context)
+                    for (value, wanted) in zip(values.scalars, expected.values) {
+                        XCTAssertTrue(value == wanted && value.sign == wanted.sign || value.isNaN && wanted.isNaN, "\(value) vs \(wanted), \(context)")
+                    }
+                }
+            }
             }
         }
     }
