@@ -4,6 +4,7 @@
 import Curvature
 import Foundation
 
+RequiredCPU.check()  // a build for AVX2 says so on an older CPU instead of stopping with SIGILL
 let modelPath = try CommandLine.arguments.dropFirst().first
     ?? DataDirectory.locate("models/fmnist-cnn-small-softplus-standard.safetensors")
 let model = try Sequential.load(from: URL(fileURLWithPath: modelPath))

@@ -157,8 +157,11 @@ extension Tensor {
                  beta: 0, c: yp + n * outStride, ldc: hw, dtype: T.dtype)
         } unfolded: { _, first, count, ld, columns, product, parallelInside in
             for s in 0..<count { im2col(xp + (first + s) * inStride, columns + s * hw, ld, g) }
+            // A lone sample exactly as wide as the GEMM is written in place: same call, no copy.
+            let inPlace = count == 1 && ld == hw
             rowSlicedGemm(T.self, parallel: parallelInside, transposeA: false, m: g.outChannels, n: ld, k: g.patchSize,
-                          a: wp, lda: g.patchSize, b: columns, ldb: ld, c: product, ldc: ld)
+                          a: wp, lda: g.patchSize, b: columns, ldb: ld, c: inPlace ? yp + first * outStride : product, ldc: ld)
+            if inPlace { return }
             for s in 0..<count {
                 for o in 0..<g.outChannels {
                     (yp + (first + s) * outStride + o * hw).update(from: product + o * ld + s * hw, count: hw)
@@ -189,9 +192,10 @@ extension Tensor {
                  a: w.storage.pointer, lda: g.patchSize, b: dyp + n * outStride, ldb: hw,
                  beta: 0, c: dxp + n * inStride, ldc: hw, dtype: T.dtype)
         } unfolded: { _, first, count, ld, columns, gathered, parallelInside in
-            gatherOutputs(dyp, first, count, gathered, ld, g)
+            let inPlace = count == 1 && ld == hw  // the sample's gradient is already laid out [O, ld]
+            if !inPlace { gatherOutputs(dyp, first, count, gathered, ld, g) }
             rowSlicedGemm(T.self, parallel: parallelInside, transposeA: true, m: g.patchSize, n: ld, k: g.outChannels,
-                          a: wp, lda: g.patchSize, b: gathered, ldb: ld, c: columns, ldc: ld)
+                          a: wp, lda: g.patchSize, b: inPlace ? dyp + first * outStride : gathered, ldb: ld, c: columns, ldc: ld)
             for s in 0..<count { col2im(columns + s * hw, ld, dxp + (first + s) * inStride, g) }
         }
     }
@@ -220,9 +224,11 @@ extension Tensor {
                  beta: n == index * group ? 0 : 1, c: partials + index * weightCount, ldc: g.patchSize, dtype: T.dtype)
         } unfolded: { index, first, count, ld, columns, gathered, _ in
             for s in 0..<count { im2col(xp + (first + s) * inStride, columns + s * hw, ld, g) }
-            gatherOutputs(dyp, first, count, gathered, ld, g)
+            let inPlace = count == 1 && ld == hw
+            if !inPlace { gatherOutputs(dyp, first, count, gathered, ld, g) }
             gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: ld, alpha: 1,
-                 a: gathered, lda: ld, b: columns, ldb: ld, beta: 0, c: partials + index * weightCount, ldc: g.patchSize, dtype: T.dtype)
+                 a: inPlace ? dyp + first * outStride : gathered, lda: ld, b: columns, ldb: ld,
+                 beta: 0, c: partials + index * weightCount, ldc: g.patchSize, dtype: T.dtype)
         }
         dwp.update(from: partials, count: weightCount)
         for index in 1..<Swift.max(groups, 1) {
@@ -257,21 +263,54 @@ extension Tensor {
                         let iy = oy * g.stride - g.padding + i
                         let line = dst + oy * ow
                         if iy < 0 || iy >= g.height {
-                            line.update(repeating: 0, count: ow)
+                            shortFill(line, ow)
                             continue
                         }
                         let src = plane + iy * g.width + offset
-                        if valid.lowerBound > 0 { line.update(repeating: 0, count: valid.lowerBound) }
+                        for ox in 0..<valid.lowerBound { line[ox] = 0 }
                         if g.stride == 1 {
-                            (line + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
+                            shortCopy(line + valid.lowerBound, src + valid.lowerBound, valid.count)
                         } else {
                             for ox in valid { line[ox] = src[ox * g.stride] }
                         }
-                        if valid.upperBound < ow { (line + valid.upperBound).update(repeating: 0, count: ow - valid.upperBound) }
+                        for ox in valid.upperBound..<ow { line[ox] = 0 }
                     }
                     row += 1
                 }
             }
+        }
+    }
+
+    /// Copies a short run (an image row, a few to a few hundred elements) with vector moves in
+    /// line, the tail as one last vector that overlaps the one before it: im2col makes one such
+    /// copy per kernel tap and output row, and a memmove call (or a scalar tail) for each cost
+    /// more than the copying itself.
+    @inline(__always)
+    private static func shortCopy<T: KernelScalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafeMutablePointer<T>, _ n: Int) {
+        @inline(__always) func move<V: SIMD>(_: V.Type, _ at: Int) where V.Scalar == T {
+            UnsafeMutableRawPointer(dst + at).storeBytes(of: UnsafeRawPointer(src + at).loadUnaligned(as: V.self), as: V.self)
+        }
+        if n >= 8 {
+            var i = 0
+            while i + 8 < n { move(SIMD8<T>.self, i); i += 8 }
+            move(SIMD8<T>.self, n - 8)
+        } else if n >= 4 {
+            move(SIMD4<T>.self, 0)
+            move(SIMD4<T>.self, n - 4)
+        } else {
+            for i in 0..<n { dst[i] = src[i] }
+        }
+    }
+
+    /// Zeroes a short run, as `shortCopy` copies one.
+    @inline(__always)
+    private static func shortFill<T: KernelScalar>(_ dst: UnsafeMutablePointer<T>, _ n: Int) {
+        if n >= 8 {
+            var i = 0
+            while i + 8 < n { UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD8<T>(), as: SIMD8<T>.self); i += 8 }
+            UnsafeMutableRawPointer(dst + n - 8).storeBytes(of: SIMD8<T>(), as: SIMD8<T>.self)
+        } else {
+            for i in 0..<n { dst[i] = 0 }
         }
     }
 

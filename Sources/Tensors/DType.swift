@@ -10,7 +10,7 @@ public enum DType: String, Sendable, CaseIterable, CustomStringConvertible {
 
 /// The scalar types the kernels are written for. Kernels are generic over this protocol and
 /// specialised for `Float` and `Double` inside this module; callers only see `Tensor`.
-protocol KernelScalar: BinaryFloatingPoint & Real {
+protocol KernelScalar: BinaryFloatingPoint & Real & SIMDScalar & Codable {
     static var dtype: DType { get }
 }
 

@@ -19,6 +19,7 @@ struct CurvatureCommand: ParsableCommand {
 
     /// Exit status: 0 success, 1 bad input or failure, 2 usage error, 130/143 interrupted.
     static func main() {
+        RequiredCPU.check()  // before any kernel compiled for AVX2 runs
         BLASKernels.selectOnce()
         Interruption.install()
         // A first word that names no subcommand is called what it is, not an "unexpected argument".
