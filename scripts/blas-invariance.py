@@ -12,6 +12,12 @@ extents zero-padded to multiples of 16, and for one call shape with the sample a
 positions (what Curvature's fixed GEMM tiles rely on: `parallelGemm`, convolution groups).
 
     python3 scripts/blas-invariance.py [CORE ...]      (default: the x86 sets this CPU can run)
+    python3 scripts/blas-invariance.py --big-calls [CORE ...]
+
+--big-calls checks the rule behind `rowsComputedAlikeInAnyCall` (MatrixMultiply.swift): with M
+padded to a multiple of 16, a call whose 16·N·K exceeds 10⁶ (so M·N·K > 10⁶ for every M, past
+OpenBLAS's small-matrix kernels) rounds a row the same way whatever its M; at or below 10⁶ it
+need not (the shapes straddle the boundary: 16·16·3906 ≤ 10⁶ < 16·16·4000).
 """
 import ctypes
 import os
@@ -96,14 +102,48 @@ def position_mismatches(dtype, rng, tile=128):
     return bad, total
 
 
+BIG_CALL_SHAPES = [(256, 3136), (784, 1024), (208, 512), (160, 512), (128, 512), (64, 1024), (16, 4000),
+                   (16, 3906), (64, 576), (10, 1024)]
+
+
+def big_call_mismatches(dtype, rng, n, k):
+    """Rows of A alone against the same rows after r others, M padded to multiples of 16."""
+    b = rng.standard_normal((k, n)).astype(dtype)
+    x = rng.standard_normal((3, k)).astype(dtype)
+    alone = gemm(x, b, 16)
+    bad = total = 0
+    for r in (1, 2, 5, 13, 16, 17, 31, 64, 100, 333, 700):
+        y = np.concatenate([rng.standard_normal((r, k)).astype(dtype), x])
+        total += 1
+        bad += not np.array_equal(gemm(y, b, 16)[r:], alone)
+    return bad, total
+
+
+def big_calls(cores):
+    print("| kernel set | N × K | 16·N·K > 10⁶ | float32 | float64 |")
+    print("| --- | --- | --- | --- | --- |")
+    for core in cores:
+        running = use(core)
+        for n, k in BIG_CALL_SHAPES:
+            cells = []
+            for dtype in (np.float32, np.float64):
+                bad, total = big_call_mismatches(dtype, np.random.default_rng(0), n, k)
+                cells.append(f"{bad} of {total}")
+            print(f"| {running} | {n} × {k} | {'yes' if 16 * n * k > 1e6 else 'no'} | " + " | ".join(cells) + " |")
+
+
 def main():
     flags = set()
     for line in open("/proc/cpuinfo"):
         if line.startswith("flags"):
             flags = set(line.split(":", 1)[1].split())
             break
-    cores = sys.argv[1:] or ["Prescott", "Nehalem", "Sandybridge"] + (["Haswell", "Zen"] if "avx2" in flags else []) + (
+    arguments = [a for a in sys.argv[1:] if a != "--big-calls"]
+    cores = arguments or ["Prescott", "Nehalem", "Sandybridge"] + (["Haswell", "Zen"] if "avx2" in flags else []) + (
         ["SkylakeX", "Cooperlake"] if "avx512f" in flags else [])
+    if "--big-calls" in sys.argv[1:]:
+        big_calls(cores)
+        return
     print("| kernel set | float32, any extents | float64, any extents | float32, multiples of 16 | float64, multiples of 16 "
           "| float32, one shape | float64, one shape |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

@@ -25,7 +25,9 @@ extension Tensor {
     /// one zero-padded to full height, and its columns in `gemmColumnTile(n:)` slices. A sample's
     /// row then meets the same calls whichever tile it falls in, and is computed the same way as
     /// long as OpenBLAS rounds an element the same way wherever it sits in a call of one shape
-    /// (true of every kernel set BLASKernels chooses; `scripts/blas-invariance.py`). Threads take
+    /// (true of every kernel set BLASKernels chooses; `scripts/blas-invariance.py`). Where every
+    /// call computes a row alike whatever its M (`rowsComputedAlikeInAnyCall`: wide layers), the
+    /// rows are cut in tiles of up to 512 and nothing is padded beyond `gemm`'s 16. Threads take
     /// the tiles from a shared counter.
     static func parallelGemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
@@ -34,15 +36,17 @@ extension Tensor {
     ) {
         if m == 0 || n == 0 { return }
         let size = dtype.byteSize
-        let rowTile = gemmRowTile(n: n, k: k), columnTile = gemmColumnTile(n: n)
+        let columnTile = gemmColumnTile(n: n)
+        let anyRows = rowsComputedAlikeInAnyCall(n: n, columnTile: columnTile, k: k)
+        let rowTile = anyRows ? Swift.min(m, 512) : gemmRowTile(n: n, k: k)
         let rowTiles = (m + rowTile - 1) / rowTile, columnTiles = (n + columnTile - 1) / columnTile
         func tile(_ index: Int) {
             let rows = (index / columnTiles * rowTile)..<Swift.min((index / columnTiles + 1) * rowTile, m)
             let columns = (index % columnTiles * columnTile)..<Swift.min((index % columnTiles + 1) * columnTile, n)
             let bTile = b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound) * size
             let cTile = c + (rows.lowerBound * ldc + columns.lowerBound) * size
-            if rows.count == rowTile {
-                gemm(transposeA: transposeA, transposeB: transposeB, m: rowTile, n: columns.count, k: k, alpha: alpha,
+            if rows.count == rowTile || anyRows {
+                gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: columns.count, k: k, alpha: alpha,
                      a: a + (transposeA ? rows.lowerBound : rows.lowerBound * lda) * size, lda: lda,
                      b: bTile, ldb: ldb, beta: beta, c: cTile, ldc: ldc, dtype: dtype)
                 return
@@ -89,7 +93,22 @@ extension Tensor {
         for i in 0..<rows.count { (cp + i * ldc).update(from: cPadded + i * columns, count: columns) }
     }
 
-    /// Rows of C per tile of `parallelGemm`: enough that packing op(B) once per tile costs little
+    /// Whether every BLAS call of a GEMM cut into `columnTile`-wide slices of its N columns computes
+    /// a row of C the same way whatever the call's number of rows, so that `parallelGemm` needs
+    /// no fixed row tiles (and no padding of a small batch to one). OpenBLAS's AVX-512 kernel sets
+    /// hand a call with M·N·K ≤ 10⁶ to their "small matrix" kernels, which round a row by the
+    /// call's M; larger calls take the blocked kernels, whose K blocking depends on K alone and
+    /// whose rows do not depend on M (`scripts/blas-invariance.py --big-calls`; 0.3.21's
+    /// `sgemm_small_kernel_permit_skylakex`). `gemm` never makes a call of fewer than 16 rows, so
+    /// slices whose widths are multiples of 16 with 16·width·K > 10⁶ always take the blocked
+    /// kernels. The other kernel sets BLASKernels chooses are invariant at any (Sandybridge) or
+    /// multiple-of-16 (Prescott, Nehalem) extents anyway.
+    static func rowsComputedAlikeInAnyCall(n: Int, columnTile: Int, k: Int) -> Bool {
+        let last = n - (n - 1) / columnTile * columnTile
+        return [columnTile, last].allSatisfy { $0 % gemmQuantum == 0 && gemmQuantum * $0 * k > 1_000_000 }
+    }
+
+    /// Rows of C per tile of `parallelGemm` when its row results could depend on the call's M: enough that packing op(B) once per tile costs little
     /// beside the tile's arithmetic (measured with the AVX-512 kernels on a 784→512 layer: 64-row
     /// tiles cost 16 % more than one 128-row call, 32-row tiles 58 %). The price is paid by small
     /// batches: one sample is padded to a whole tile (64 rows on wide layers, where the 16 rows of

@@ -91,6 +91,32 @@ final class DeterminismTests: XCTestCase {
         }
     }
 
+    /// Wide layers (every BLAS call large enough for OpenBLAS's blocked kernels) are cut into row
+    /// tiles by the batch itself, with no padding to a fixed tile: a row must still come out the
+    /// same alone, among a few others or among hundreds, on any number of threads.
+    func testWideProductsDoNotDependOnTheirNeighbours() {
+        for dtype in [DType.float32, .float64] {
+            let rows = 600
+            let a = Tensor(randomShape: [rows, 1600], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 21)
+            let w = Tensor(randomShape: [1024, 1600], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 22)
+            let dy = Tensor(randomShape: [rows, 1024], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 23)
+            Parallel.threadCount = 1
+            let forward = Tensor.matmul(a, w, transposeB: true), backward = Tensor.matmul(dy, w)
+            for threads in [1, 2, 3] {
+                Parallel.threadCount = threads
+                for size in [1, 7, 130, 513] {
+                    for start in stride(from: 0, to: rows, by: size) where size > 7 || start % 97 < size {
+                        let range = start..<Swift.min(start + size, rows)
+                        XCTAssertEqual(Tensor.matmul(a.slice(rows: range), w, transposeB: true).scalars, self.rows(forward, range),
+                                       "\(dtype) wide rows \(range), \(threads) threads")
+                        XCTAssertEqual(Tensor.matmul(dy.slice(rows: range), w).scalars, self.rows(backward, range),
+                                       "\(dtype) wide input-gradient rows \(range), \(threads) threads")
+                    }
+                }
+            }
+        }
+    }
+
     /// Sums over samples (weight gradients) are cut into groups fixed by the batch, not the threads.
     func testWeightGradientsDoNotDependOnThreads() {
         let x = Tensor(randomShape: [29, 3, 10, 10], .normal(mean: 0, standardDeviation: 1), dtype: .float32, seed: 5)
