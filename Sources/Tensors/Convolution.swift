@@ -252,6 +252,29 @@ extension Tensor {
         _ x: UnsafeMutablePointer<T>, _ columns: UnsafeMutablePointer<T>, _ ld: Int, _ g: ConvolutionGeometry
     ) {
         let (oh, ow) = (g.outHeight, g.outWidth)
+        if g.stride == 1 {
+            // Each channel copied once into a zero-bordered plane; every (tap, output row) is then
+            // one copy of a whole output row, with no edge tests (the branches per row cost more
+            // than the copying).
+            let (hp, wp) = (g.height + 2 * g.padding, g.width + 2 * g.padding)
+            withUnsafeTemporaryAllocation(of: T.self, capacity: hp * wp) { scratch in
+                let padded = scratch.baseAddress!
+                padded.initialize(repeating: 0, count: hp * wp)
+                var row = 0
+                for c in 0..<g.inChannels {
+                    let plane = x + c * g.height * g.width
+                    for y in 0..<g.height { shortCopy(padded + (y + g.padding) * wp + g.padding, plane + y * g.width, g.width) }
+                    for i in 0..<g.kernelHeight {
+                        for j in 0..<g.kernelWidth {
+                            let dst = columns + row * ld, src = padded + i * wp + j
+                            for oy in 0..<oh { shortCopy(dst + oy * ow, src + oy * wp, ow) }
+                            row += 1
+                        }
+                    }
+                }
+            }
+            return
+        }
         var row = 0
         for c in 0..<g.inChannels {
             let plane = x + c * g.height * g.width
