@@ -132,7 +132,10 @@ extension Tensor {
         _: T.Type, parallel: Bool, transposeA: Bool, m: Int, n: Int, k: Int,
         a: UnsafeMutablePointer<T>, lda: Int, b: UnsafeMutablePointer<T>, ldb: Int, c: UnsafeMutablePointer<T>, ldc: Int
     ) {
-        let slice = m >= 64 ? ((m + 1) / 2 + gemmQuantum - 1) / gemmQuantum * gemmQuantum : m
+        // On one thread, calls past OpenBLAS's small-matrix kernels are made whole: their rows
+        // come out as in the slices (`rowsComputedAlikeInAnyCall`), and op(B) is packed once.
+        let whole = !parallel && rowsComputedAlikeInAnyCall(n: n, columnTile: n, k: k)
+        let slice = m >= 64 && !whole ? ((m + 1) / 2 + gemmQuantum - 1) / gemmQuantum * gemmQuantum : m
         func rows(_ r: Range<Int>) {
             gemm(transposeA: transposeA, transposeB: false, m: r.count, n: n, k: k, alpha: 1,
                  a: a + (transposeA ? r.lowerBound : r.lowerBound * lda), lda: lda, b: b, ldb: ldb,
