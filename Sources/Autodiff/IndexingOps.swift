@@ -1,16 +1,19 @@
 import Tensors
 
 /// out[i] = x.flat[indices[i]]; the indices are constants.
-public func gather(_ x: Variable, flatIndices indices: [Int32], shape: [Int]) -> Variable {
+/// `planes` > 1 says that the indices stay within planes (see `Tensor.scatterAdd`), so that the
+/// derivative, a scatter, can fill its planes in parallel.
+public func gather(_ x: Variable, flatIndices indices: [Int32], shape: [Int], planes: Int = 1) -> Variable {
     Variable.record("gather", x.value.gather(flatIndices: indices, shape: shape), inputs: [x]) { g, _, _ in
-        [scatterAdd(g, flatIndices: indices, shape: x.shape)]
+        [scatterAdd(g, flatIndices: indices, shape: x.shape, planes: planes)]
     }
 }
 
 /// Adds x[i] into position indices[i] of a zero tensor of `shape`; the adjoint of `gather`.
-public func scatterAdd(_ x: Variable, flatIndices indices: [Int32], shape: [Int]) -> Variable {
-    Variable.record("scatter_add", x.value.scatterAdd(flatIndices: indices, shape: shape), inputs: [x]) { g, _, _ in
-        [gather(g, flatIndices: indices, shape: x.shape)]
+/// `planes` as in `Tensor.scatterAdd`.
+public func scatterAdd(_ x: Variable, flatIndices indices: [Int32], shape: [Int], planes: Int = 1) -> Variable {
+    Variable.record("scatter_add", x.value.scatterAdd(flatIndices: indices, shape: shape, planes: planes), inputs: [x]) { g, _, _ in
+        [gather(g, flatIndices: indices, shape: x.shape, planes: planes)]
     }
 }
 

@@ -5,7 +5,8 @@ import Tensors
 public func maxPool2d(_ x: Variable, kernel: Int, stride: Int? = nil) -> Variable {
     let (values, indices) = Tensor.maxPool2d(x.value, kernel: kernel, stride: stride ?? kernel)
     return Variable.record("maxpool2d", values, inputs: [x]) { g, _, _ in
-        [scatterAdd(g, flatIndices: indices, shape: x.shape)]
+        // Each window lies in its sample's channel plane: the scatter fills planes in parallel.
+        [scatterAdd(g, flatIndices: indices, shape: x.shape, planes: Swift.max(1, x.shape[0] * x.shape[1]))]
     }
 }
 

@@ -12,13 +12,19 @@ extension Tensor {
     }
 
     /// The adjoint of `gather`: out.flat[indices[i]] += self[i] in a zero tensor of `shape`.
-    public func scatterAdd(flatIndices indices: [Int32], shape outShape: [Int]) -> Tensor {
+    /// With `planes` > 1, values and outputs fall into that many equal planes and every index of
+    /// value plane p lies in output plane p (max-pooling's, per sample and channel): the planes
+    /// are then filled in parallel, each zeroed and summed in index order as the serial loop would.
+    public func scatterAdd(flatIndices indices: [Int32], shape outShape: [Int], planes: Int = 1) -> Tensor {
         precondition(indices.count == count,
                      "scatterAdd: \(indices.count) indices for \(count) values of \(Shape.describe(shape))")
-        var out = Tensor(zeros: outShape, dtype: dtype)
+        let outCount = Shape.count(outShape)
+        precondition(planes >= 1 && count % planes == 0 && outCount % planes == 0,
+                     "scatterAdd: \(planes) planes do not divide \(count) values and \(outCount) outputs")
+        var out = Tensor(uninitialized: outShape, dtype: dtype)
         switch dtype {
-        case .float32: Self.scatterKernel(buffer(Float.self), out.mutableBuffer(Float.self), indices)
-        case .float64: Self.scatterKernel(buffer(Double.self), out.mutableBuffer(Double.self), indices)
+        case .float32: Self.scatterKernel(buffer(Float.self), out.mutableBuffer(Float.self), indices, planes)
+        case .float64: Self.scatterKernel(buffer(Double.self), out.mutableBuffer(Double.self), indices, planes)
         }
         return out
     }
@@ -26,18 +32,32 @@ extension Tensor {
     private static func gatherKernel<T: KernelScalar>(
         _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ indices: [Int32]
     ) {
-        for (i, index) in indices.enumerated() {
-            precondition(index >= 0 && Int(index) < x.count, "gather: index \(index) outside \(x.count) elements")
-            y[i] = x[Int(index)]
+        indices.withUnsafeBufferPointer { index in
+            Parallel.forEachChunk(of: index.count, minimumChunk: 1 << 14) { range in
+                for i in range {
+                    precondition(index[i] >= 0 && Int(index[i]) < x.count, "gather: index \(index[i]) outside \(x.count) elements")
+                    y[i] = x[Int(index[i])]
+                }
+            }
         }
     }
 
     private static func scatterKernel<T: KernelScalar>(
-        _ g: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ indices: [Int32]
+        _ g: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ indices: [Int32], _ planes: Int
     ) {
-        for (i, index) in indices.enumerated() {
-            precondition(index >= 0 && Int(index) < y.count, "scatterAdd: index \(index) outside \(y.count) elements")
-            y[Int(index)] += g[i]
+        let valuesPerPlane = g.count / planes, outputsPerPlane = y.count / planes
+        indices.withUnsafeBufferPointer { index in
+            Parallel.forEachChunk(of: planes, minimumChunk: Swift.max(1, (1 << 14) / Swift.max(valuesPerPlane, 1))) { chunk in
+                let outputs = (chunk.lowerBound * outputsPerPlane)..<(chunk.upperBound * outputsPerPlane)
+                (y.baseAddress! + outputs.lowerBound).initialize(repeating: 0, count: outputs.count)
+                for i in (chunk.lowerBound * valuesPerPlane)..<(chunk.upperBound * valuesPerPlane) {
+                    let target = Int(index[i])
+                    precondition(planes == 1 ? (target >= 0 && target < y.count) : outputs.contains(target),
+                                 planes == 1 ? "scatterAdd: index \(target) outside \(y.count) elements"
+                                     : "scatterAdd: index \(target) of value \(i) outside its plane \(outputs)")
+                    y[target] += g[i]
+                }
+            }
         }
     }
 

@@ -47,4 +47,26 @@ final class MaxPoolTests: XCTestCase {
             }
         }
     }
+
+    /// The derivative's scatter, filled plane by plane in parallel, equals the serial one bit for
+    /// bit, for overlapping windows too (several outputs adding into one input, in index order).
+    func testPlaneParallelScatterEqualsTheSerialOne() {
+        for dtype in [DType.float32, .float64] {
+            let x = Tensor(randomShape: [3, 5, 9, 10], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 31)
+            for (kernel, stride) in [(2, 2), (3, 1), (3, 2)] {
+                let (values, indices) = Tensor.maxPool2d(x, kernel: kernel, stride: stride)
+                let g = Tensor(randomShape: values.shape, .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 32)
+                Parallel.threadCount = 1
+                let serial = g.scatterAdd(flatIndices: indices, shape: x.shape)
+                for threads in [1, 2, 3] {
+                    Parallel.threadCount = threads
+                    XCTAssertEqual(g.scatterAdd(flatIndices: indices, shape: x.shape, planes: 15).scalars, serial.scalars,
+                                   "\(dtype) kernel \(kernel) stride \(stride), \(threads) threads")
+                    XCTAssertEqual(serial.gather(flatIndices: indices, shape: values.shape).scalars,
+                                   indices.map { serial.scalars[Int($0)] }, "gather \(dtype), \(threads) threads")
+                }
+            }
+        }
+        Parallel.threadCount = 2
+    }
 }
