@@ -326,7 +326,7 @@ train_one() {  # train_one ROUND MODE THREADS TOOL: appends one row to training.
             --threads "$threads" "${cure[@]}" --out "$work/train/$mode.safetensors" >"$out" 2>"$err" \
             || { note "warning: curvature train --mode $mode failed:"; tail -n 5 "$err" >&2; return 0; }
         # epoch,…,seconds,training_seconds: the optimiser steps alone, as torch_train.py times them
-        # (seconds adds the evaluation on the whole test split).
+        # (seconds adds the evaluation on the test split, 100 images here).
         seconds=$(awk -F, '$1 == 1 { print $8; exit }' "$out")
     else
         env OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" \

@@ -187,8 +187,8 @@ def main():
                   f"One epoch, cnn-small, batch 128, Adam 1e-3, Fashion-MNIST training images (Curvature: a seeded "
                   f"class-stratified subset, --train-samples; PyTorch: the first N, --limit), CURE with λ 4, h 3; "
                   f"median over {n_rounds} round(s). Seconds are each tool's own epoch time (process start-up and "
-                  "data loading excluded); Curvature's includes its clean test pass over a 100-image test split, "
-                  "PyTorch's excludes its evaluation.", ""]
+                  "data loading excluded), the optimiser steps alone: Curvature's log column training_seconds, "
+                  "PyTorch's seconds; neither includes its test evaluation.", ""]
 
     # MARK: Targets
     if targets:
