@@ -49,7 +49,9 @@ extension Tensor {
         let g = ConvolutionGeometry(input: inputShape, weight: weight.shape, stride: stride, padding: padding)
         precondition(outputGradient.shape == g.outputShape,
                      "conv2d input adjoint: gradient \(Shape.describe(outputGradient.shape)) should be \(Shape.describe(g.outputShape))")
-        var out = Tensor(zeros: inputShape, dtype: weight.dtype)
+        // At stride 1 every element is written (col2im copies whole planes out, a 1×1 GEMM has
+        // β = 0); strided col2im adds into zeros.
+        var out = stride == 1 ? Tensor(uninitialized: inputShape, dtype: weight.dtype) : Tensor(zeros: inputShape, dtype: weight.dtype)
         switch weight.dtype {
         case .float32: convInputAdjoint(outputGradient, weight, &out, g, Float.self)
         case .float64: convInputAdjoint(outputGradient, weight, &out, g, Double.self)

@@ -91,14 +91,14 @@ extension Tensor {
 
     /// The 2×2, stride-2 windows of one output row, eight or four at a time: the same
     /// comparisons in the same order as the scalar loop (a, a+1, c, c+1; strictly greater or NaN
-    /// takes), lane by lane. Returns how many outputs it wrote; the caller does the rest.
+    /// takes), lane by lane. Returns how many outputs it wrote (all of a row at least 4 wide);
+    /// the caller does the rest.
     @inline(__always)
     private static func maxPool2x2Vectorised(
         _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>,
         top: Int, width: Int, outWidth: Int
     ) -> Int {
-        var ox = 0
-        while ox + 8 <= outWidth {
+        @inline(__always) func eight(at ox: Int) {
             let upper = UnsafeRawPointer(x + top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
             let lower = UnsafeRawPointer(x + top + width + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
             let first = SIMD8<Int32>(repeating: Int32(top + 2 * ox)) &+ SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
@@ -113,9 +113,8 @@ extension Tensor {
             consider(lower.oddHalf, width + 1)
             UnsafeMutableRawPointer(y + ox).storeBytes(of: value, as: SIMD8<Float>.self)
             UnsafeMutableRawPointer(indices + ox).storeBytes(of: best, as: SIMD8<Int32>.self)
-            ox += 8
         }
-        while ox + 4 <= outWidth {
+        @inline(__always) func four(at ox: Int) {
             let upper = UnsafeRawPointer(x + top + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
             let lower = UnsafeRawPointer(x + top + width + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
             let first = SIMD4<Int32>(repeating: Int32(top + 2 * ox)) &+ SIMD4<Int32>(0, 2, 4, 6)
@@ -130,9 +129,21 @@ extension Tensor {
             consider(lower.oddHalf, width + 1)
             UnsafeMutableRawPointer(y + ox).storeBytes(of: value, as: SIMD4<Float>.self)
             UnsafeMutableRawPointer(indices + ox).storeBytes(of: best, as: SIMD4<Int32>.self)
-            ox += 4
         }
-        return ox
+        // The row's tail as one last vector overlapping the one before: the windows computed twice
+        // get the same value and index both times.
+        if outWidth >= 8 {
+            var ox = 0
+            while ox + 8 <= outWidth { eight(at: ox); ox += 8 }
+            if outWidth - ox > 4 { eight(at: outWidth - 8) } else if ox < outWidth { four(at: outWidth - 4) }
+            return outWidth
+        }
+        if outWidth >= 4 {
+            four(at: 0)
+            if outWidth > 4 { four(at: outWidth - 4) }
+            return outWidth
+        }
+        return 0
     }
 
     /// Average pooling.
