@@ -6,8 +6,8 @@ import PackageDescription
 // compiled for x86-64-v3 (AVX2, FMA; every x86 CPU since 2013–2015) instead of the 2003 baseline,
 // whose 4-wide SSE2 vectors halved their speed. Results do not change: Swift never contracts
 // a·b + c into an FMA by itself, so each element is computed by the same operations. The CLI
-// refuses, with a message, to run on a CPU without these extensions (`RequiredCPU`, compiled
-// for any x86-64 itself); `CURVATURE_BASELINE_ISA=1 swift build` builds for any x86-64.
+// refuses, with a message, to run on a CPU without these extensions (`RequiredCPU` and the
+// `CPUFeatures` it reads are compiled for any x86-64); `CURVATURE_BASELINE_ISA=1 swift build` builds for any x86-64.
 // (Swift 6.3's clang importer does not know the name x86-64-v3; Haswell's set is the same.)
 let buildsForHaswell: Bool = {
     #if arch(x86_64)
@@ -49,9 +49,11 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Randomness", dependencies: [.product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: optimisedEvenInDebug),
+        // Read before anything compiled for AVX2 runs, so compiled for any x86-64 (no vectorISA).
+        .target(name: "CPUFeatures"),
         .target(
             name: "Tensors",
-            dependencies: ["CBLAS", "Randomness", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["CBLAS", "CPUFeatures", "Randomness", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: optimisedEvenInDebug),
         .target(name: "Autodiff", dependencies: ["Tensors"], swiftSettings: optimisedEvenInDebug),
         .target(name: "NN", dependencies: ["Randomness", "Tensors", "Autodiff"], swiftSettings: optimisedEvenInDebug),
@@ -65,7 +67,7 @@ let package = Package(
         .target(name: "Robustness", dependencies: ["Randomness", "Tensors", "Autodiff", "NN", "Datasets"],
                 swiftSettings: optimisedEvenInDebug),
         .target(name: "Spectra", dependencies: ["CBLAS", "CLAPACKE", "Randomness"], swiftSettings: optimisedEvenInDebug),
-        .target(name: "Curvature", dependencies: ["Randomness", "Tensors", "Autodiff", "NN", "ONNX", "Datasets", "Robustness", "Spectra"],
+        .target(name: "Curvature", dependencies: ["CPUFeatures", "Randomness", "Tensors", "Autodiff", "NN", "ONNX", "Datasets", "Robustness", "Spectra"],
                 swiftSettings: vectorISACheck),
         .executableTarget(
             name: "curvature",
@@ -77,7 +79,7 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Randomness", "Tensors"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autodiff", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Randomness", "Robustness", "NN", "Autodiff", "Tensors", "Datasets"]),
-        .testTarget(name: "CurvatureTests", dependencies: ["Curvature"]),
+        .testTarget(name: "CurvatureTests", dependencies: ["Curvature", "CPUFeatures"]),
         .testTarget(name: "CLITests", dependencies: ["curvature", "Curvature"]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "NN", "Autodiff", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),

@@ -1,3 +1,4 @@
+import CPUFeatures
 import Foundation
 
 /// The CPU extensions this build's kernels were compiled for (Package.swift's `vectorISA`:
@@ -30,12 +31,8 @@ public enum RequiredCPU {
     /// Exits with status 1 and the refusal on stderr when this CPU lacks a required flag; does
     /// nothing when /proc/cpuinfo cannot be read (not Linux) or the build needs nothing.
     public static func check() {
-        if flags.isEmpty { return }
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let colon = line.firstIndex(of: ":") else { return }
-        let cpuFlags = Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
-        if let message = refusal(missing: missing(from: cpuFlags)) {
+        if flags.isEmpty || CPUFeatures.flags.isEmpty { return }
+        if let message = refusal(missing: missing(from: CPUFeatures.flags)) {
             FileHandle.standardError.write(Data((message + "\n").utf8))
             exit(1)
         }

@@ -1,4 +1,5 @@
 import CBLAS
+import CPUFeatures
 import Foundation
 
 /// Which of OpenBLAS's kernel sets runs the GEMMs, chosen in-process before the first one.
@@ -60,13 +61,8 @@ public enum BLASKernels {
         return nil
     }
 
-    /// The CPU's feature flags (empty where /proc/cpuinfo is not readable).
-    public static var cpuFlags: Set<String> {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let colon = line.firstIndex(of: ":") else { return [] }
-        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
-    }
+    /// The CPU's feature flags (empty where /proc/cpuinfo is not readable): `CPUFeatures.flags`.
+    public static var cpuFlags: Set<String> { CPUFeatures.flags }
 
     /// Applies the choice once per process (see above for when it must run).
     public static func selectOnce() { _ = selection }

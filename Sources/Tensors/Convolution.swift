@@ -291,17 +291,13 @@ extension Tensor {
                         let iy = oy * g.stride - g.padding + i
                         let line = dst + oy * ow
                         if iy < 0 || iy >= g.height {
-                            shortFill(line, ow)
+                            line.update(repeating: 0, count: ow)
                             continue
                         }
                         let src = plane + iy * g.width + offset
-                        for ox in 0..<valid.lowerBound { line[ox] = 0 }
-                        if g.stride == 1 {
-                            shortCopy(line + valid.lowerBound, src + valid.lowerBound, valid.count)
-                        } else {
-                            for ox in valid { line[ox] = src[ox * g.stride] }
-                        }
-                        for ox in valid.upperBound..<ow { line[ox] = 0 }
+                        if valid.lowerBound > 0 { line.update(repeating: 0, count: valid.lowerBound) }
+                        for ox in valid { line[ox] = src[ox * g.stride] }
+                        if valid.upperBound < ow { (line + valid.upperBound).update(repeating: 0, count: ow - valid.upperBound) }
                     }
                     row += 1
                 }
@@ -347,18 +343,6 @@ extension Tensor {
         while i < n { dst[i] += src[i]; i += 1 }
     }
 
-    /// Zeroes a short run, as `shortCopy` copies one.
-    @inline(__always)
-    private static func shortFill<T: KernelScalar>(_ dst: UnsafeMutablePointer<T>, _ n: Int) {
-        if n >= 8 {
-            var i = 0
-            while i + 8 < n { UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD8<T>(), as: SIMD8<T>.self); i += 8 }
-            UnsafeMutableRawPointer(dst + n - 8).storeBytes(of: SIMD8<T>(), as: SIMD8<T>.self)
-        } else {
-            for i in 0..<n { dst[i] = 0 }
-        }
-    }
-
     /// Folds columns (rows `ld` apart) back into one sample [C, H, W], adding overlapping contributions.
     private static func col2im<T: KernelScalar>(
         _ columns: UnsafeMutablePointer<T>, _ ld: Int, _ x: UnsafeMutablePointer<T>, _ g: ConvolutionGeometry
@@ -398,11 +382,7 @@ extension Tensor {
                         let iy = oy * g.stride - g.padding + i
                         if iy < 0 || iy >= g.height { continue }
                         let line = plane + iy * g.width + offset, col = src + oy * ow
-                        if g.stride == 1 {
-                            for ox in valid { line[ox] += col[ox] }
-                        } else {
-                            for ox in valid { line[ox * g.stride] += col[ox] }
-                        }
+                        for ox in valid { line[ox * g.stride] += col[ox] }
                     }
                     row += 1
                 }

@@ -51,10 +51,9 @@ extension Tensor {
                 let outputs = (chunk.lowerBound * outputsPerPlane)..<(chunk.upperBound * outputsPerPlane)
                 (y.baseAddress! + outputs.lowerBound).initialize(repeating: 0, count: outputs.count)
                 for i in (chunk.lowerBound * valuesPerPlane)..<(chunk.upperBound * valuesPerPlane) {
+                    // One check for both cases: with one plane, `outputs` is every element.
                     let target = Int(index[i])
-                    precondition(planes == 1 ? (target >= 0 && target < y.count) : outputs.contains(target),
-                                 planes == 1 ? "scatterAdd: index \(target) outside \(y.count) elements"
-                                     : "scatterAdd: index \(target) of value \(i) outside its plane \(outputs)")
+                    precondition(outputs.contains(target), "scatterAdd: index \(target) of value \(i) outside \(outputs)")
                     y[target] += g[i]
                 }
             }

@@ -104,15 +104,16 @@ extension Tensor {
     /// kernels. The other kernel sets BLASKernels chooses are invariant at any (Sandybridge) or
     /// multiple-of-16 (Prescott, Nehalem) extents anyway.
     static func rowsComputedAlikeInAnyCall(n: Int, columnTile: Int, k: Int) -> Bool {
-        let last = n - (n - 1) / columnTile * columnTile
-        return [columnTile, last].allSatisfy { $0 % gemmQuantum == 0 && gemmQuantum * $0 * k > 1_000_000 }
+        // Called for every convolution group: no array, just the two widths.
+        func blocked(_ width: Int) -> Bool { width % gemmQuantum == 0 && gemmQuantum * width * k > 1_000_000 }
+        return blocked(columnTile) && blocked(n - (n - 1) / columnTile * columnTile)
     }
 
-    /// Rows of C per tile of `parallelGemm` when its row results could depend on the call's M: enough that packing op(B) once per tile costs little
-    /// beside the tile's arithmetic (measured with the AVX-512 kernels on a 784→512 layer: 64-row
-    /// tiles cost 16 % more than one 128-row call, 32-row tiles 58 %). The price is paid by small
-    /// batches: one sample is padded to a whole tile (64 rows on wide layers, where the 16 rows of
-    /// a plain multiple-of-16 padding would do).
+    /// Rows of C per tile of `parallelGemm` where a row's result could depend on the call's M:
+    /// enough that packing op(B) once per tile costs little beside the tile's arithmetic (measured
+    /// with the AVX-512 kernels on a 784→512 layer: 64-row tiles cost 16 % more than one 128-row
+    /// call, 32-row tiles 58 %). The price is paid by small batches: one sample is padded to a
+    /// whole tile of at least 64 rows (wide layers escape it: `rowsComputedAlikeInAnyCall`).
     static func gemmRowTile(n: Int, k: Int) -> Int {
         let rows = (1 << 22) / Swift.max(n * Swift.max(k, 1), 1)
         return Swift.min(Swift.max((rows + gemmQuantum - 1) / gemmQuantum * gemmQuantum, 64), 512)
