@@ -1,5 +1,4 @@
 import CBLAS
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -31,7 +30,7 @@ public enum Parallel {
     /// Calls `body(range)` for the blocks `0..<size, size..<2·size, …` of `0..<count`, concurrently
     /// when more than one thread is configured. The blocks do not depend on the thread count, and
     /// threads take the next block from a shared counter, so a thread slowed by another process
-    /// on its core does not hold the others up.
+    /// on its core does not hold the others up (`WorkerPool`: nor does one not yet started).
     public static func forEachBlock(of count: Int, size: Int, _ body: (_ range: Range<Int>) -> Void) {
         precondition(size >= 1, "block size must be ≥ 1, got \(size)")
         let blocks = (count + size - 1) / size
@@ -41,14 +40,8 @@ public enum Parallel {
             for index in 0..<blocks { body(block(index)) }
             return
         }
-        let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if index >= blocks { break }
-                body(block(index))
-            }
-        }
+        if WorkerPool.shared.run(blocks: blocks, helpers: workers - 1, { body(block($0)) }) { return }
+        for index in 0..<blocks { body(block(index)) }  // the pool is serving an enclosing loop
     }
 
     /// Calls `body(range)` for pieces of `0..<count` of at least `minimumChunk` items, concurrently

@@ -1,0 +1,73 @@
+import Foundation
+import Synchronization
+import Tensors
+import XCTest
+
+/// `Parallel.forEachBlock` runs every block exactly once, whoever runs it: on any thread count,
+/// inside another loop's body, from two threads at once, and with helpers that join late.
+final class ParallelLoopTests: XCTestCase {
+    override func tearDown() { Parallel.threadCount = 2 }
+
+    /// Runs a loop that counts, per index, how often its block covered it.
+    private func coverage(count: Int, size: Int) -> [Int] {
+        let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: Swift.max(count, 1))
+        defer { hits.deallocate() }
+        hits.initialize(repeating: 0)
+        Parallel.forEachBlock(of: count, size: size) { range in
+            for i in range { hits[i] += 1 }  // each index belongs to one block: no two threads write it
+        }
+        return Array(hits.prefix(count))
+    }
+
+    func testEveryBlockRunsOnceOnAnyThreadCount() {
+        for threads in [1, 2, 3, 5] {
+            Parallel.threadCount = threads
+            for (count, size) in [(0, 1), (1, 1), (2, 1), (7, 3), (100, 1), (1000, 7), (4096, 64)] {
+                for _ in 0..<20 {
+                    XCTAssertEqual(coverage(count: count, size: size), Array(repeating: 1, count: count),
+                                   "\(threads) threads, \(count) items in blocks of \(size)")
+                }
+            }
+        }
+    }
+
+    func testLoopsInsideALoopRunEveryBlock() {
+        Parallel.threadCount = 2
+        let covered = UnsafeMutableBufferPointer<Int>.allocate(capacity: 8)
+        defer { covered.deallocate() }
+        covered.initialize(repeating: 0)
+        Parallel.forEachBlock(of: 8, size: 1) { outer in
+            covered[outer.lowerBound] = coverage(count: 50, size: 3) == Array(repeating: 1, count: 50) ? 1 : -1
+        }
+        XCTAssertEqual(Array(covered), Array(repeating: 1, count: 8))
+    }
+
+    func testTwoThreadsCallingAtOnceEachGetTheirOwnBlocks() {
+        Parallel.threadCount = 2
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 2) { caller in
+            for round in 0..<300 {
+                let count = 10 + caller * 7 + round % 13
+                if coverage(count: count, size: 2) != Array(repeating: 1, count: count) {
+                    failures.wrappingAdd(1, ordering: .relaxed)
+                }
+            }
+        }
+        XCTAssertEqual(failures.load(ordering: .relaxed), 0)
+    }
+
+    /// With two threads the loop really is shared: block 0 waits (up to 20 s) for block 1 to
+    /// start on another thread, which only a helper can do while the caller waits in block 0.
+    func testAHelperTakesBlocksWhileTheCallerWorks() {
+        Parallel.threadCount = 2
+        let started = Atomic<Bool>(false)
+        let sawHelper = Atomic<Bool>(false)
+        Parallel.forEachBlock(of: 2, size: 1) { range in
+            if range.lowerBound == 1 { started.store(true, ordering: .releasing); return }
+            let deadline = Date().addingTimeInterval(20)
+            while !started.load(ordering: .acquiring) && Date() < deadline { usleep(100) }
+            sawHelper.store(started.load(ordering: .acquiring), ordering: .relaxed)
+        }
+        XCTAssertTrue(sawHelper.load(ordering: .relaxed), "block 1 did not start while block 0 ran")
+    }
+}
