@@ -31,8 +31,8 @@ public final class ResidualBlock: Layer {
     }
 
     public func callAsFunction(_ input: Variable) -> Variable {
-        let main = bn2(conv2(activation(bn1(conv1(input)))))
-        let shortcut = projection.map { $0.norm($0.conv(input)) } ?? input
+        let main = normalisedConvolution(conv2, bn2, activation(normalisedConvolution(conv1, bn1, input)))
+        let shortcut = projection.map { normalisedConvolution($0.conv, $0.norm, input) } ?? input
         return activation(main + shortcut)
     }
 

@@ -31,7 +31,17 @@ public final class Sequential: Network {
     }
 
     public func callAsFunction(_ input: Variable) -> Variable {
-        layers.reduce(input) { $1($0) }
+        var x = input, index = 0
+        while index < layers.count {
+            if let conv = layers[index] as? Conv2d, index + 1 < layers.count, let norm = layers[index + 1] as? BatchNorm, norm.spatial {
+                x = normalisedConvolution(conv, norm, x)
+                index += 2
+            } else {
+                x = layers[index](x)
+                index += 1
+            }
+        }
+        return x
     }
 
     /// Each layer's state-dict prefix: its spec's `name`, else its index.
