@@ -2,14 +2,14 @@
 """AutoAttack in Curvature beside torchattacks' AutoAttack, on the same images and models.
 
     /usr/bin/python3 autoattack_crosscheck.py [--models M.safetensors ...] [--samples 100]
-        [--epsilon 0.1] [--threads 2] [--timing-samples 1000] [--curvature PATH]
+        [--epsilon 0.1] [--norm linf|l2] [--threads 2] [--timing-samples 1000] [--curvature PATH]
 
-For each model: `curvature eval --attack autoattack-linf` and torchattacks' AutoAttack (standard
-version: APGD-CE, APGD-T, FAB-T, Square; norm Linf, same ε, 10 classes) on the first --samples
-Fashion-MNIST test images, with --threads threads each (torch.set_num_threads), one after the
-other in the same run. Prints CSV `model,samples,epsilon,clean,curvature,torchattacks,diff,
-curvature_s,torchattacks_s` (accuracies in %, wall seconds). With --timing-samples the wall times
-are measured on that many images instead (a second pass of both tools).
+For each model: `curvature eval --attack autoattack-NORM` and torchattacks' AutoAttack (standard
+version: APGD-CE, APGD-T, FAB-T, Square; norm Linf or L2, same ε, 10 classes) on the first
+--samples Fashion-MNIST test images, with --threads threads each (torch.set_num_threads), one after
+the other in the same run. Prints CSV `model,samples,epsilon,clean,curvature,torchattacks,diff,
+curvature_s,torchattacks_s,norm` (accuracies in %, wall seconds). With --timing-samples the wall
+times are measured on that many images instead (a second pass of both tools).
 
 The robust accuracies agree only statistically: both start APGD and Square from random points
 drawn by different generators (torchattacks: torch's, seeded per batch; Curvature: one stream per
@@ -48,13 +48,13 @@ def import_torchattacks():
         return torchattacks
 
 
-def curvature_eval(binary, model, samples, epsilon, threads):
+def curvature_eval(binary, model, samples, epsilon, threads, norm):
     """Curvature's robust accuracy and wall time (the whole CLI run)."""
     with tempfile.TemporaryDirectory() as scratch:
         out = os.path.join(scratch, "eval.csv")
         start = time.time()
         subprocess.run([binary, "eval", "--model", model, "--data", "fashion-mnist", "--split", "test",
-                        "--samples", str(samples), "--attack", "autoattack-linf", "--epsilon", str(epsilon),
+                        "--samples", str(samples), "--attack", f"autoattack-{norm}", "--epsilon", str(epsilon),
                         "--threads", str(threads), "--out", out], check=True, stdout=subprocess.DEVNULL)
         seconds = time.time() - start
         with open(out) as f:
@@ -62,9 +62,9 @@ def curvature_eval(binary, model, samples, epsilon, threads):
         return float(row["accuracy"]), seconds
 
 
-def torchattacks_eval(torchattacks, model, images, labels, epsilon):
+def torchattacks_eval(torchattacks, model, images, labels, epsilon, norm):
     start = time.time()
-    attack = torchattacks.AutoAttack(model, norm="Linf", eps=epsilon, version="standard", n_classes=10, seed=0)
+    attack = torchattacks.AutoAttack(model, norm={"linf": "Linf", "l2": "L2"}[norm], eps=epsilon, version="standard", n_classes=10, seed=0)
     adversarial = attack(images, labels)
     with torch.no_grad():
         correct = (model(adversarial).argmax(1) == labels).sum().item()
@@ -77,6 +77,7 @@ def main():
     parser.add_argument("--models", nargs="+", default=models)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--epsilon", type=float, default=0.1)
+    parser.add_argument("--norm", choices=("linf", "l2"), default="linf")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--timing-samples", type=int, default=0)
     parser.add_argument("--curvature", default=os.path.join(REPO_ROOT, ".build", "release", "curvature"))
@@ -85,21 +86,21 @@ def main():
     torchattacks = import_torchattacks()
     images, labels = load_data("fashion-mnist", "test")
     writer = csv.writer(sys.stdout)
-    writer.writerow(["model", "samples", "epsilon", "clean", "curvature", "torchattacks", "diff", "curvature_s", "torchattacks_s"])
+    writer.writerow(["model", "samples", "epsilon", "clean", "curvature", "torchattacks", "diff", "curvature_s", "torchattacks_s", "norm"])
     for path in args.models:
         model, _ = load_model(path)
         x, y = images[:args.samples], labels[:args.samples]
         with torch.no_grad():
             clean = (model(x).argmax(1) == y).float().mean().item()
-        ours, ours_s = curvature_eval(args.curvature, path, args.samples, args.epsilon, args.threads)
-        theirs, theirs_s = torchattacks_eval(torchattacks, model, x, y, args.epsilon)
+        ours, ours_s = curvature_eval(args.curvature, path, args.samples, args.epsilon, args.threads, args.norm)
+        theirs, theirs_s = torchattacks_eval(torchattacks, model, x, y, args.epsilon, args.norm)
         if args.timing_samples:
             n = args.timing_samples
-            _, ours_s = curvature_eval(args.curvature, path, n, args.epsilon, args.threads)
-            _, theirs_s = torchattacks_eval(torchattacks, model, images[:n], labels[:n], args.epsilon)
+            _, ours_s = curvature_eval(args.curvature, path, n, args.epsilon, args.threads, args.norm)
+            _, theirs_s = torchattacks_eval(torchattacks, model, images[:n], labels[:n], args.epsilon, args.norm)
         name = os.path.basename(path).removesuffix(".safetensors")
         writer.writerow([name, args.samples, args.epsilon, f"{100 * clean:.1f}", f"{100 * ours:.1f}", f"{100 * theirs:.1f}",
-                         f"{100 * (ours - theirs):+.1f}", f"{ours_s:.1f}", f"{theirs_s:.1f}"])
+                         f"{100 * (ours - theirs):+.1f}", f"{ours_s:.1f}", f"{theirs_s:.1f}", args.norm])
         sys.stdout.flush()
 
 
