@@ -53,11 +53,16 @@ final class WorkerPool: @unchecked Sendable {
     /// 0, 10, 50 and 200 µs measured alike on a loaded machine; 50 µs spans the gaps between an
     /// MLP's loops.
     private static let spinNanoseconds: UInt64 = 50_000
+    private static let processors = Swift.max(ProcessInfo.processInfo.activeProcessorCount, 1)
 
-    /// Runs `body(i)` for every i in 0..<blocks on the calling thread and up to `helpers` others.
-    /// Returns false, having run nothing, when the pool is already serving a loop (a loop inside
-    /// a loop's body, or another thread's): the caller then runs the blocks itself.
-    func run(blocks: Int, helpers wanted: Int, _ body: (Int) -> Void) -> Bool {
+    /// Runs `body(i)` for every i in 0..<blocks on the calling thread and up to `helpers` others
+    /// (at most one fewer than the cores). Returns false, having run nothing, when no helper may
+    /// join or the pool is already serving a loop (a loop inside a loop's body, or another
+    /// thread's): the caller then runs the blocks itself.
+    func run(blocks: Int, helpers requested: Int, _ body: (Int) -> Void) -> Bool {
+        // More threads than cores only take turns (Dispatch capped them the same way).
+        let wanted = Swift.min(requested, Self.processors - 1)
+        guard wanted > 0 else { return false }
         guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { inUse.store(false, ordering: .releasing) }
         withoutActuallyEscaping(body) { body in
@@ -66,7 +71,8 @@ final class WorkerPool: @unchecked Sendable {
             while helpers < wanted { startHelper() }
             current = job
             generation.wrappingAdd(1, ordering: .releasing)
-            condition.broadcast()
+            // Wake as many sleepers as there are seats; a helper still spinning may take one first.
+            for _ in 0..<wanted { condition.signal() }
             condition.unlock()
             job.work()
             if !Self.spin(until: { job.done.load(ordering: .acquiring) == blocks }) { job.lastBlockDone.wait() }
@@ -95,15 +101,19 @@ final class WorkerPool: @unchecked Sendable {
 
     private func helperLoop(seen start: Int) {
         var seen = start
+        var worked = false
         while true {
-            _ = Self.spin { generation.load(ordering: .acquiring) != seen }
+            // Only a helper that just worked spins: one that found no seat goes back to sleep.
+            if worked { _ = Self.spin { generation.load(ordering: .acquiring) != seen } }
             condition.lock()
             while generation.load(ordering: .acquiring) == seen { condition.wait() }
             seen = generation.load(ordering: .acquiring)
             let job = current
             condition.unlock()
+            worked = false
             guard let job, job.seats.wrappingSubtract(1, ordering: .relaxed).oldValue > 0 else { continue }
             job.work()
+            worked = true
         }
     }
 }

@@ -6,7 +6,9 @@ import XCTest
 /// `Parallel.forEachBlock` runs every block exactly once, whoever runs it: on any thread count,
 /// inside another loop's body, from two threads at once, and with helpers that join late.
 final class ParallelLoopTests: XCTestCase {
-    override func tearDown() { Parallel.threadCount = 2 }
+    private var threadsBefore = 1
+    override func setUp() { threadsBefore = Parallel.threadCount }
+    override func tearDown() { Parallel.threadCount = threadsBefore }
 
     /// Runs a loop that counts, per index, how often its block covered it.
     private func coverage(count: Int, size: Int) -> [Int] {
@@ -56,18 +58,28 @@ final class ParallelLoopTests: XCTestCase {
         XCTAssertEqual(failures.load(ordering: .relaxed), 0)
     }
 
-    /// With two threads the loop really is shared: block 0 waits (up to 20 s) for block 1 to
-    /// start on another thread, which only a helper can do while the caller waits in block 0.
-    func testAHelperTakesBlocksWhileTheCallerWorks() {
+    /// With two threads the loop really is shared, and returns only when a helper's block is done:
+    /// block 0 waits (up to 20 s) for block 1 to start on another thread, and whichever block runs
+    /// on a helper takes 5 ms longer than its partner before it says it has finished.
+    func testAHelperTakesBlocksAndTheLoopWaitsForThem() throws {
+        guard ProcessInfo.processInfo.activeProcessorCount > 1 else { throw XCTSkip("one core: no helpers") }
         Parallel.threadCount = 2
-        let started = Atomic<Bool>(false)
-        let sawHelper = Atomic<Bool>(false)
+        let caller = pthread_self()
+        let started = Atomic<Bool>(false), sawHelper = Atomic<Bool>(false), helperFinished = Atomic<Bool>(false)
         Parallel.forEachBlock(of: 2, size: 1) { range in
-            if range.lowerBound == 1 { started.store(true, ordering: .releasing); return }
-            let deadline = Date().addingTimeInterval(20)
-            while !started.load(ordering: .acquiring) && Date() < deadline { usleep(100) }
-            sawHelper.store(started.load(ordering: .acquiring), ordering: .relaxed)
+            if range.lowerBound == 1 {
+                started.store(true, ordering: .releasing)
+            } else {
+                let deadline = Date().addingTimeInterval(20)
+                while !started.load(ordering: .acquiring) && Date() < deadline { usleep(100) }
+                sawHelper.store(started.load(ordering: .acquiring), ordering: .relaxed)
+            }
+            if pthread_equal(pthread_self(), caller) == 0 {
+                usleep(5_000)
+                helperFinished.store(true, ordering: .releasing)
+            }
         }
         XCTAssertTrue(sawHelper.load(ordering: .relaxed), "block 1 did not start while block 0 ran")
+        XCTAssertTrue(helperFinished.load(ordering: .acquiring), "the loop returned before a helper's block finished")
     }
 }
