@@ -17,6 +17,9 @@ let buildsForHaswell: Bool = {
     #endif
 }()
 let vectorISA: [SwiftSetting] = buildsForHaswell ? [.unsafeFlags(["-target-cpu", "haswell"])] : []
+// The C kernels: optimised in every configuration, for the same CPU as the Swift code, and with
+// no contraction of a·b + c into FMAs, so they round exactly as the Swift code they replaced.
+let cKernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-ffp-contract=off"] + (buildsForHaswell ? ["-march=haswell"] : []))]
 let vectorISACheck: [SwiftSetting] = buildsForHaswell ? [.define("CURVATURE_HASWELL_ISA")] : []
 
 // Release builds specialise the Float32/Float64 kernels inside `Tensors`; everything above it
@@ -51,9 +54,11 @@ let package = Package(
                 swiftSettings: optimisedEvenInDebug),
         // Read before anything compiled for AVX2 runs, so compiled for any x86-64 (no vectorISA).
         .target(name: "CPUFeatures"),
+        // Float32 transcendental maps in C, which clang vectorises whole (transcendentals.c says why).
+        .target(name: "CKernels", cSettings: cKernelFlags),
         .target(
             name: "Tensors",
-            dependencies: ["CBLAS", "CPUFeatures", "Randomness", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["CBLAS", "CKernels", "CPUFeatures", "Randomness", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: optimisedEvenInDebug),
         .target(name: "Autodiff", dependencies: ["Tensors"], swiftSettings: optimisedEvenInDebug),
         .target(name: "NN", dependencies: ["Randomness", "Tensors", "Autodiff"], swiftSettings: optimisedEvenInDebug),

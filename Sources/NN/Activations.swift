@@ -25,6 +25,16 @@ public final class Activation: Layer {
         }
     }
 
+    /// Whether f(max(a, b)) = max(f(a), f(b)), so that it may follow a max-pool instead of preceding
+    /// it: ReLU exactly; softplus is increasing, and its Float32 kernel rounds monotonically up to
+    /// an ulp, so values agree to within that.
+    public var commutesWithMax: Bool {
+        switch kind {
+        case .relu, .softplus: return true
+        default: return false
+        }
+    }
+
     /// Whether the activation is piecewise linear: then the exact input Hessian is Gauss–Newton only.
     public var isPiecewiseLinear: Bool { kind == .relu }
 

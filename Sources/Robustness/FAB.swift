@@ -49,35 +49,55 @@ public struct FABTargeted: Sendable {
             var x1 = x0
             var active = Array(rows.indices)
             var (margin, gradient) = ([Double](repeating: 0, count: rows.count), [Double](repeating: 0, count: rows.count * d))
-            func linearise(_ subset: [Int]) -> [Int] {
-                let (values, logitsAt, grad) = lossAndInputGradient(
+            // The target margin and its input gradient at each row of `subset`'s current point.
+            func linearise(_ subset: [Int]) {
+                let (values, _, grad) = lossAndInputGradient(
                     model, x1.gatherRows(subset, width: d), shape: batchShape(images.shape, subset.count), dtype: images.dtype,
                     labels: subset.map { y[$0] }, loss: .targetMargin(targets: subset.map { targets[$0] }))
-                let predictedAt = argmaxRows(logitsAt, classes: classes)
                 for (j, r) in subset.enumerated() {
                     margin[r] = values[j]
                     for i in 0..<d { gradient[r * d + i] = grad[j * d + i] }
                 }
+            }
+            // The rows of `subset` whose current point is misclassified: a forward pass only.
+            func misclassified(_ subset: [Int]) -> [Int] {
+                let predictedAt = argmaxRows(logitRows(model, x1.gatherRows(subset, width: d), shape: batchShape(images.shape, subset.count),
+                                                       dtype: images.dtype), classes: classes)
                 return subset.indices.filter { predictedAt[$0] != y[subset[$0]] }.map { subset[$0] }
             }
-            _ = linearise(active)
-            for iteration in 0..<iterations {
-                for r in active {
-                    let range = (r * d)..<((r + 1) * d)
-                    let w = Array(gradient[range])
-                    // The linearised boundary w·z = b through the current point's first-order model.
-                    var b = -margin[r]
-                    for i in 0..<d { b += w[i] * x1[r * d + i] }
-                    let d1 = BoundaryProjection.project(x1[range], w: w, b: b, norm: norm)
-                    let d2 = BoundaryProjection.project(x0[range], w: w, b: b, norm: norm)
-                    let a1 = Swift.max(ball.length(d1[...]), 1e-8), a2 = Swift.max(ball.length(d2[...]), 1e-8)
+            linearise(active)
+            // The step of one row: its linearised boundary w·z = b through the current point's
+            // first-order model, both projections onto it, and the extrapolated convex combination.
+            func step(_ r: Int, _ x1: UnsafeMutablePointer<Double>, _ x0: UnsafePointer<Double>, _ gradient: UnsafePointer<Double>) {
+                let (x, origin, w) = (x1 + r * d, x0 + r * d, gradient + r * d)
+                var b = -margin[r]
+                for i in 0..<d { b += w[i] * x[i] }
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * d) { steps in
+                    let d1 = steps.baseAddress!, d2 = d1 + d
+                    BoundaryProjection.project(x, w: w, b: b, count: d, norm: norm, into: d1)
+                    BoundaryProjection.project(origin, w: w, b: b, count: d, norm: norm, into: d2)
+                    let a1 = Swift.max(ball.length(d1, count: d), 1e-8), a2 = Swift.max(ball.length(d2, count: d), 1e-8)
                     let alpha = Swift.min(Swift.max(a1 / (a1 + a2), 0), alphaMax)
                     for i in 0..<d {
-                        let v = (x1[r * d + i] + eta * d1[i]) * (1 - alpha) + (x0[r * d + i] + eta * d2[i]) * alpha
-                        x1[r * d + i] = Swift.min(Swift.max(v, 0), 1)
+                        let v = (x[i] + eta * d1[i]) * (1 - alpha) + (origin[i] + eta * d2[i]) * alpha
+                        x[i] = Swift.min(Swift.max(v, 0), 1)
                     }
                 }
-                let adversarial = linearise(active)
+            }
+            for iteration in 0..<iterations {
+                // Rows touch only their own coordinates, so they step concurrently.
+                let stepping = active
+                x1.withUnsafeMutableBufferPointer { x1 in
+                    x0.withUnsafeBufferPointer { x0 in
+                        gradient.withUnsafeBufferPointer { gradient in
+                            let (x1, x0, gradient) = (x1.baseAddress!, x0.baseAddress!, gradient.baseAddress!)
+                            Parallel.forEachBlock(of: stepping.count, size: 1) { block in
+                                for j in block { step(stepping[j], x1, x0, gradient) }
+                            }
+                        }
+                    }
+                }
+                let adversarial = misclassified(active)
                 for r in adversarial {
                     let row = rows[r]
                     let length = ball.length(zip(x1[(r * d)..<((r + 1) * d)], x0[(r * d)..<((r + 1) * d)]).map { $0 - $1 }[...])
@@ -89,9 +109,11 @@ public struct FABTargeted: Sendable {
                 }
                 active = active.filter { !(bestNorm[rows[$0]] <= stopBelow) }
                 if active.isEmpty || iteration == iterations - 1 { break }
-                let stillActive = Set(active)
-                let moved = adversarial.filter { stillActive.contains($0) }
-                if !moved.isEmpty { _ = linearise(moved) }
+                // As the reference code does: a forward pass decides success at the step, and the
+                // gradient is taken once, where each row ends the iteration (moved back after a
+                // success). On robust models most rows succeed at most steps, so this is one
+                // forward and one gradient per iteration rather than nearly two gradients.
+                linearise(active)
             }
         }
         return (Tensor(shape: images.shape, scalars: best, dtype: images.dtype), bestNorm)

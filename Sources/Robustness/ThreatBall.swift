@@ -8,8 +8,13 @@ struct ThreatBall {
     let norm: ThreatNorm
     let epsilon: Double
 
+    /// ‖v‖ of the `count` values at `v`.
+    func length(_ v: UnsafePointer<Double>, count: Int) -> Double {
+        length(UnsafeBufferPointer(start: v, count: count))
+    }
+
     /// ‖v‖ in this ball's norm.
-    func length(_ v: ArraySlice<Double>) -> Double {
+    func length<Values: Sequence<Double>>(_ v: Values) -> Double {
         switch norm {
         case .linf: return v.reduce(0) { Swift.max($0, Swift.abs($1)) }
         case .l2: return v.reduce(0) { $0 + $1 * $1 }.squareRoot()

@@ -152,7 +152,7 @@ extension Tensor {
         }
     }
 
-    /// The Float32 functions `VectorTranscendentals` computes eight at a time; false for the rest.
+    /// The Float32 functions `VectorTranscendentals` computes vectorised; false for the rest.
     private static func vectorised<T: KernelScalar>(
         _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, _ r: Range<Int>, _ function: UnaryFunction
     ) -> Bool {
@@ -162,11 +162,9 @@ extension Tensor {
         case .exp: VectorTranscendentals.map(xp, yp, r, VectorTranscendentals.exp)
         case .sigmoid: VectorTranscendentals.map(xp, yp, r, VectorTranscendentals.sigmoid)
         case let .softplus(beta, threshold):
-            let (b, t) = (Float(beta), Float(threshold))
-            VectorTranscendentals.map(xp, yp, r) { VectorTranscendentals.softplus($0, beta: b, threshold: t) }
+            VectorTranscendentals.map(xp, yp, r, VectorTranscendentals.softplus(beta: Float(beta), threshold: Float(threshold)))
         case let .softplusSlope(beta, threshold):
-            let (b, t) = (Float(beta), Float(threshold))
-            VectorTranscendentals.map(xp, yp, r) { VectorTranscendentals.softplusSlope($0, beta: b, threshold: t) }
+            VectorTranscendentals.map(xp, yp, r, VectorTranscendentals.softplusSlope(beta: Float(beta), threshold: Float(threshold)))
         default: return false
         }
         return true
