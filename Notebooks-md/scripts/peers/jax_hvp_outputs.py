@@ -13,6 +13,10 @@ jitted jvp), on jax_hvp.py's networks, weights and inputs.
 Prints CSV: model,threads,batch,round,forward_ms,grad_ms,hvp_ms,grad_and_hvp_ms
 """
 import os, sys, time
+USAGE = "usage: jax_hvp_outputs.py [THREADS [MODEL BATCH [ROUNDS]]]  (MODEL: mlp, cnn, resnet18)"
+if not all(a.isdigit() and int(a) > 0 for i, a in enumerate(sys.argv[1:]) if i != 1):
+    print(USAGE, file=sys.stderr)
+    sys.exit(2)
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 os.environ["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'} intra_op_parallelism_threads={threads}"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -20,9 +24,10 @@ import jax
 import jax_hvp as peer
 
 def median_ms(fn):
-    """Median of enough timed calls to fill about a second (5 to 51), after a warm-up."""
-    start = time.perf_counter(); jax.block_until_ready(fn()); first = time.perf_counter() - start
-    return peer.timeit(fn, reps=min(max(int(1 / max(first, 1e-6)), 5), 51)) * 1e3
+    """Median of enough timed calls to fill about a second (5 to 51), after a compiling call."""
+    jax.block_until_ready(fn())
+    start = time.perf_counter(); jax.block_until_ready(fn()); once = time.perf_counter() - start
+    return peer.timeit(fn, reps=min(max(int(1 / max(once, 1e-6)), 5), 51)) * 1e3
 
 def run(name, batch, rounds):
     net, make_params, shape = peer.MODELS[name]
@@ -42,7 +47,7 @@ def run(name, batch, rounds):
 if __name__ == "__main__":
     args = sys.argv[2:]
     if len(args) not in (0, 2, 3) or (args and args[0] not in peer.MODELS):
-        print(f"usage: jax_hvp_outputs.py [THREADS [MODEL BATCH [ROUNDS]]]  (MODEL: {', '.join(peer.MODELS)})", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         sys.exit(2)
     print("model,threads,batch,round,forward_ms,grad_ms,hvp_ms,grad_and_hvp_ms")
     rounds = int(args[2]) if len(args) == 3 else 3
