@@ -5,7 +5,8 @@ import Tensors
 /// Expands `x` to `shape` (NumPy rules). Derivative: sum back to `x`'s shape.
 public func broadcast(_ x: Variable, to shape: [Int]) -> Variable {
     if x.shape == shape { return x }
-    return Variable.record("broadcast", x.value.broadcast(to: shape), inputs: [x]) { g, _, _ in
+    _ = Shape.broadcast(x.shape, shape)  // checks compatibility now, not when the value is read
+    return Variable.recordDeferred("broadcast", shape: shape, dtype: x.dtype, inputs: [x], compute: { x.value.broadcast(to: shape) }) { g, _, _ in
         [sum(g, toShape: x.shape)]
     }
 }
@@ -13,34 +14,42 @@ public func broadcast(_ x: Variable, to shape: [Int]) -> Variable {
 /// Sums `x` down to `shape`, the adjoint of broadcasting. Derivative: broadcast back.
 public func sum(_ x: Variable, toShape shape: [Int]) -> Variable {
     if x.shape == shape { return x }
-    return Variable.record("sumTo", x.value.sum(toShape: shape), inputs: [x]) { g, _, _ in
+    return Variable.recordDeferred("sumTo", shape: shape, dtype: x.dtype, inputs: [x], compute: { x.value.sum(toShape: shape) }) { g, _, _ in
         [broadcast(g, to: x.shape)]
     }
 }
 
 // MARK: - Binary arithmetic
 
+/// A broadcasting element-wise op of two variables, its value deferred.
+private func binary(_ op: String, _ a: Variable, _ b: Variable, _ kernel: @escaping (Tensor, Tensor) -> Tensor,
+                    rule: @escaping BackwardRule) -> Variable {
+    precondition(a.dtype == b.dtype, "\(op): dtypes \(a.dtype) and \(b.dtype) differ")
+    return Variable.recordDeferred(op, shape: Shape.broadcast(a.shape, b.shape), dtype: a.dtype, inputs: [a, b],
+                                   compute: { kernel(a.value, b.value) }, rule: rule)
+}
+
 extension Variable {
     public static func + (a: Variable, b: Variable) -> Variable {
-        Variable.record("add", a.value + b.value, inputs: [a, b]) { g, _, needs in
+        binary("add", a, b, { $0 + $1 }) { g, _, needs in
             [needs[0] ? sum(g, toShape: a.shape) : nil, needs[1] ? sum(g, toShape: b.shape) : nil]
         }
     }
 
     public static func - (a: Variable, b: Variable) -> Variable {
-        Variable.record("sub", a.value - b.value, inputs: [a, b]) { g, _, needs in
+        binary("sub", a, b, { $0 - $1 }) { g, _, needs in
             [needs[0] ? sum(g, toShape: a.shape) : nil, needs[1] ? sum(-g, toShape: b.shape) : nil]
         }
     }
 
     public static func * (a: Variable, b: Variable) -> Variable {
-        Variable.record("mul", a.value * b.value, inputs: [a, b]) { g, _, needs in
+        binary("mul", a, b, { $0 * $1 }) { g, _, needs in
             [needs[0] ? sum(g * b, toShape: a.shape) : nil, needs[1] ? sum(g * a, toShape: b.shape) : nil]
         }
     }
 
     public static func / (a: Variable, b: Variable) -> Variable {
-        Variable.record("div", a.value / b.value, inputs: [a, b]) { g, y, needs in
+        binary("div", a, b, { $0 / $1 }) { g, y, needs in
             // ∂(a/b)/∂b = −(a/b)/b, written with the output to save a multiply.
             [needs[0] ? sum(g / b, toShape: a.shape) : nil, needs[1] ? sum(-(g * y) / b, toShape: b.shape) : nil]
         }
@@ -66,7 +75,8 @@ extension Variable {
 
 /// scale·x + shift.
 public func affine(_ x: Variable, scale: Double, shift: Double) -> Variable {
-    Variable.record("affine", x.value.map(.affine(scale: scale, shift: shift)), inputs: [x]) { g, _, _ in
+    Variable.recordDeferred("affine", shape: x.shape, dtype: x.dtype, inputs: [x],
+                            compute: { x.value.map(.affine(scale: scale, shift: shift)) }) { g, _, _ in
         [scale == 1 ? g : affine(g, scale: scale, shift: 0)]
     }
 }

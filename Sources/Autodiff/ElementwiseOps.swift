@@ -50,7 +50,8 @@ public func relu(_ x: Variable) -> Variable {
 /// g where `gate` > 0, else 0; `gate` is a constant. ReLU's derivative as one linear op, whose own
 /// derivative is the same gate.
 public func passWherePositive(_ g: Variable, _ gate: Tensor) -> Variable {
-    Variable.record("pass_where_positive", g.value.combined(with: gate, .passWherePositive), inputs: [g]) { h, _, _ in
+    Variable.recordDeferred("pass_where_positive", shape: g.shape, dtype: g.dtype, inputs: [g],
+                            compute: { g.value.combined(with: gate, .passWherePositive) }) { h, _, _ in
         [passWherePositive(h, gate)]
     }
 }

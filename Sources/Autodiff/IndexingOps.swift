@@ -12,7 +12,8 @@ public func gather(_ x: Variable, flatIndices indices: [Int32], shape: [Int], pl
 /// Adds x[i] into position indices[i] of a zero tensor of `shape`; the adjoint of `gather`.
 /// `planes` as in `Tensor.scatterAdd`.
 public func scatterAdd(_ x: Variable, flatIndices indices: [Int32], shape: [Int], planes: Int = 1) -> Variable {
-    Variable.record("scatter_add", x.value.scatterAdd(flatIndices: indices, shape: shape, planes: planes), inputs: [x]) { g, _, _ in
+    Variable.recordDeferred("scatter_add", shape: shape, dtype: x.dtype, inputs: [x],
+                            compute: { x.value.scatterAdd(flatIndices: indices, shape: shape, planes: planes) }) { g, _, _ in
         [gather(g, flatIndices: indices, shape: x.shape, planes: planes)]
     }
 }
@@ -27,7 +28,11 @@ public func gatherRows(_ x: Variable, classes: [Int]) -> Variable {
 /// The same values under a new shape.
 public func reshape(_ x: Variable, _ shape: [Int]) -> Variable {
     if x.shape == shape { return x }
-    return Variable.record("reshape", x.value.reshaped(shape), inputs: [x]) { g, _, _ in [reshape(g, x.shape)] }
+    precondition(Shape.count(shape) == x.count,
+                 "reshape: cannot view \(Shape.describe(x.shape)) (\(x.count) elements) as \(Shape.describe(shape))")
+    return Variable.recordDeferred("reshape", shape: shape, dtype: x.dtype, inputs: [x], compute: { x.value.reshaped(shape) }) { g, _, _ in
+        [reshape(g, x.shape)]
+    }
 }
 
 /// [N, …] → [N, product of the rest].

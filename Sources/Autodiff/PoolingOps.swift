@@ -13,15 +13,18 @@ public func maxPool2d(_ x: Variable, kernel: Int, stride: Int? = nil) -> Variabl
 /// Average pooling; linear, so its derivative is its adjoint and the adjoint's is itself.
 public func avgPool2d(_ x: Variable, kernel: Int, stride: Int? = nil) -> Variable {
     let s = stride ?? kernel
-    return Variable.record("avgpool2d", Tensor.avgPool2d(x.value, kernel: kernel, stride: s), inputs: [x]) { g, _, _ in
+    let geometry = PoolingGeometry(input: x.shape, kernel: kernel, stride: s)
+    return Variable.recordDeferred("avgpool2d", shape: geometry.outputShape, dtype: x.dtype, inputs: [x],
+                                   compute: { Tensor.avgPool2d(x.value, kernel: kernel, stride: s) }) { g, _, _ in
         [avgPool2dAdjoint(g, inputShape: x.shape, kernel: kernel, stride: s)]
     }
 }
 
 /// Spreads each output gradient evenly over its pooling window.
 public func avgPool2dAdjoint(_ g: Variable, inputShape: [Int], kernel: Int, stride: Int) -> Variable {
-    let value = Tensor.avgPool2dAdjoint(g.value, inputShape: inputShape, kernel: kernel, stride: stride)
-    return Variable.record("avgpool2d_adjoint", value, inputs: [g]) { h, _, _ in
+    return Variable.recordDeferred("avgpool2d_adjoint", shape: inputShape, dtype: g.dtype, inputs: [g], compute: {
+        Tensor.avgPool2dAdjoint(g.value, inputShape: inputShape, kernel: kernel, stride: stride)
+    }) { h, _, _ in
         [avgPool2d(h, kernel: kernel, stride: stride)]
     }
 }
