@@ -46,8 +46,10 @@
 # Environment: JAX_VENV (default $HOME/.cache/curvature-jax), PEERS_DIR. OPENBLAS_CORETYPE is
 # reported when set, never set here.
 #
-# FLOP per sample HVP = 4 × forward = 8 × MACs: mlp 5,349,376; cnn 111,071,232; resnet18
-# 4,443,381,760 (the sums are in bench/report.py). The bound in HVP/s is SGEMM GFLOP/s · 1e9 ÷ FLOP.
+# FLOP per sample HVP = 2 × MACs of the passes an HVP needs (forward, tangent forward and backward;
+# for the softplus mlp also the primal backward above the input): mlp 4,546,560; cnn 83,303,424;
+# resnet18 3,332,536,320 (the sums are in bench/report.py). The bound in HVP/s is SGEMM GFLOP/s ·
+# 1e9 ÷ FLOP.
 set -euo pipefail
 
 # Curvature runs the kernel set it picks for itself (README: OpenBLAS), as a user's run does;

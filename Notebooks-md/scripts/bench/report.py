@@ -12,14 +12,18 @@ has the machine's facts above it.
 """
 import argparse, csv, os, statistics, sys
 
-# FLOP per sample HVP = 4 × forward FLOP = 4 · 2 · MACs of the convolutions and linear layers
-# (biases, BN, activations, pooling ignored). MACs:
+# FLOP per sample HVP = 2 · MACs of the convolutions and linear layers (biases, BN, activations,
+# pooling ignored) in the passes an HVP needs: the forward, the tangent's forward and the tangent's
+# backward (3 × forward), and, for the softplus mlp, the primal backward's products above the
+# input (512·10 + 512·512), whose values the tangent reads through softplus's second derivative.
+# A ReLU network's primal backward is not needed (ReLU's second derivative is zero): JAX's XLA
+# drops it, Curvature's deferred values never compute it. Forward MACs:
 #   mlp       784·512 + 512·512 + 512·10                                      =     668,672
 #   cnn       28²·32·25 + 14²·64·32·25 + 3136·1024 + 1024·10                   =  13,883,904
 #   resnet18  stem 32²·64·27 = 1,769,472; layer1 4 × 32²·64·576 = 150,994,944;
 #             layer2–4 each (first conv + 3 full convs + 1×1 shortcut) = 134,217,728, × 3;
 #             linear 5,120                                                     = 555,422,720
-FLOP = {"mlp": 8 * 668_672, "cnn": 8 * 13_883_904, "resnet18": 8 * 555_422_720}
+FLOP = {"mlp": 2 * (3 * 668_672 + 512 * 10 + 512 * 512), "cnn": 2 * 3 * 13_883_904, "resnet18": 2 * 3 * 555_422_720}
 # The issue's targets: Curvature HVP/s ÷ JAX HVP/s at least this, per workload.
 HVP_TARGET = {"cnn B=128": 1.5, "mlp B=128": 1.0, "cnn B=1": 1.0, "resnet18 B=32": 1.0}
 LOADED_TARGET = 0.9     # Curvature's kept share ÷ JAX's
@@ -130,7 +134,7 @@ def main():
         "rotating. grad/s and HVP/s count samples (B per batched call); ratio = Curvature HVP/s ÷ peer HVP/s "
         "(> 1: Curvature faster).",
         "% of sgemm bound: Curvature HVP/s ÷ (measured SGEMM GFLOP/s at T threads ÷ FLOP per sample HVP); "
-        f"FLOP per sample HVP = 4 × forward = 8 × MACs: {FLOP['mlp']:,} (mlp), {FLOP['cnn']:,} (cnn), "
+        f"FLOP per sample HVP = 2 × MACs of the forward, the tangent's forward and backward, and (mlp) the primal backward above the input: {FLOP['mlp']:,} (mlp), {FLOP['cnn']:,} (cnn), "
         f"{FLOP['resnet18']:,} (resnet18). Peak RSS: largest over the runs, MiB.",
         ""]
 
