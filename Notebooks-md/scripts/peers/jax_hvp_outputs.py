@@ -6,8 +6,9 @@ jax_hvp.py times jit(x, v ↦ jvp(grad f, (x,), (v,))[1]): XLA then drops every 
 the unreturned primal output (the gradient) needs. For a ReLU network that is the whole primal
 backward pass (the tangent of the backward needs the activations' masks, not the primal
 cotangents; only the loss's softmax needs its primal), so the HVP costs about three passes
-instead of four. Curvature's `bench hvp` times `hessianVectorProduct`, which returns the value,
-the gradient and the HVP. This script times, in one process and interleaved, the forward pass,
+instead of four. Curvature's `bench hvp` timed `hessianVectorProduct`, which also returns the
+gradient, until 178897f; it now times the HVP alone, which skips the same work (its values are
+computed when first read). This script times, in one process and interleaved, the forward pass,
 the gradient, the HVP alone (as jax_hvp.py) and the gradient with the HVP (both outputs of one
 jitted jvp), on jax_hvp.py's networks, weights and inputs.
 Prints CSV: model,threads,batch,round,forward_ms,grad_ms,hvp_ms,grad_and_hvp_ms
