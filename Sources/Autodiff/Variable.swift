@@ -73,10 +73,7 @@ public final class Variable {
         compute: @escaping () -> Tensor, rule: @escaping BackwardRule
     ) -> Variable {
         guard GradientMode.isEnabled, inputs.contains(where: \.requiresGradient) else {
-            let value = compute()
-            assert(value.shape == shape && value.dtype == dtype,
-                   "\(op): computed \(Shape.describe(value.shape)) \(value.dtype), recorded \(Shape.describe(shape)) \(dtype)")
-            return Variable(value)
+            return Variable(checked(compute(), op: op, shape: shape, dtype: dtype))
         }
         return Variable(op: op, value: nil, shape: shape, dtype: dtype, compute: compute, inputs: inputs, rule: rule)
     }
@@ -108,10 +105,14 @@ public final class Variable {
         deferral.lock.lock()
         defer { deferral.lock.unlock() }
         guard computed == nil else { return }
-        let value = deferral.compute()
+        computed = Self.checked(deferral.compute(), op: op, shape: shape, dtype: dtype)
+    }
+
+    /// `value`, after checking that a deferred op computed what it recorded.
+    private static func checked(_ value: Tensor, op: String, shape: [Int], dtype: DType) -> Tensor {
         precondition(value.shape == shape && value.dtype == dtype,
                      "\(op): computed \(Shape.describe(value.shape)) \(value.dtype), recorded \(Shape.describe(shape)) \(dtype)")
-        computed = value
+        return value
     }
 
     /// `root` and the deferred, uncomputed nodes it depends on through them, inputs first.
