@@ -114,9 +114,16 @@ extension Tensor {
     /// with the AVX-512 kernels on a 784→512 layer: 64-row tiles cost 16 % more than one 128-row
     /// call, 32-row tiles 58 %). The price is paid by small batches: one sample is padded to a
     /// whole tile of at least 64 rows (wide layers escape it: `rowsComputedAlikeInAnyCall`).
+    /// Narrow layers with a long K (a 10-class head on 512 features) stop at the fewest rows for
+    /// which every call of the tile — each at least `gemmQuantum` columns wide — still takes the
+    /// blocked kernels (M·N·K > 10⁶): those compute a row alike for any M, so the result is the
+    /// same as with the taller tile, and a batch of 128 is no longer padded to 512 rows.
     static func gemmRowTile(n: Int, k: Int) -> Int {
+        let q = gemmQuantum
         let rows = (1 << 22) / Swift.max(n * Swift.max(k, 1), 1)
-        return Swift.min(Swift.max((rows + gemmQuantum - 1) / gemmQuantum * gemmQuantum, 64), 512)
+        let forPacking = Swift.min(Swift.max((rows + q - 1) / q * q, 64), 512)
+        let blocked = Swift.max((1_000_000 / (q * Swift.max(k, 1)) / q + 1) * q, 64)
+        return Swift.min(forPacking, blocked)
     }
 
     /// Columns of C per tile of `parallelGemm`: wide layers in four slices, so that a batch of a
