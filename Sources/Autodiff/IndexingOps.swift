@@ -28,8 +28,7 @@ public func gatherRows(_ x: Variable, classes: [Int]) -> Variable {
 /// The same values under a new shape.
 public func reshape(_ x: Variable, _ shape: [Int]) -> Variable {
     if x.shape == shape { return x }
-    precondition(Shape.count(shape) == x.count,
-                 "reshape: cannot view \(Shape.describe(x.shape)) (\(x.count) elements) as \(Shape.describe(shape))")
+    Shape.checkReshape(x.shape, to: shape)
     return Variable.recordDeferred("reshape", shape: shape, dtype: x.dtype, inputs: [x], compute: { x.value.reshaped(shape) }) { g, _, _ in
         [reshape(g, x.shape)]
     }

@@ -3,11 +3,7 @@ import Tensors
 /// op(a)·op(b) for 2-D variables. The rules are matmuls with transpose flags, so no transposed
 /// copies are made at any derivative order.
 public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
-    precondition(a.shape.count == 2 && b.shape.count == 2 && a.dtype == b.dtype,
-                 "matmul: needs 2-D operands of one dtype, got \(Shape.describe(a.shape)) \(a.dtype) and \(Shape.describe(b.shape)) \(b.dtype)")
-    let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
-    let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-    precondition(k == k2, "matmul: \(Shape.describe(a.shape))\(transposeA ? "ᵀ" : "") × \(Shape.describe(b.shape))\(transposeB ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ")
+    let (m, _, n) = Tensor.matmulExtents(a.shape, a.dtype, b.shape, b.dtype, transposeA: transposeA, transposeB: transposeB)
     return Variable.recordDeferred("matmul", shape: [m, n], dtype: a.dtype, inputs: [a, b], compute: {
         Tensor.matmul(a.value, b.value, transposeA: transposeA, transposeB: transposeB)
     }) { g, _, needs in

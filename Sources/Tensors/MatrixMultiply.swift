@@ -3,20 +3,29 @@ import CBLAS
 extension Tensor {
     /// op(a)·op(b) for 2-D tensors through cblas, where op transposes when asked.
     public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
-        precondition(a.rank == 2 && b.rank == 2,
-                     "matmul: needs 2-D operands, got \(Shape.describe(a.shape)) and \(Shape.describe(b.shape))")
-        precondition(a.dtype == b.dtype, "matmul: dtypes \(a.dtype) and \(b.dtype) differ")
-        let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
-        let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-        precondition(
-            k == k2,
-            "matmul: \(Shape.describe(a.shape))\(transposeA ? "ᵀ" : "") × \(Shape.describe(b.shape))\(transposeB ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ")
+        let (m, k, n) = matmulExtents(a.shape, a.dtype, b.shape, b.dtype, transposeA: transposeA, transposeB: transposeB)
         let c = Tensor(uninitialized: [m, n], dtype: a.dtype)
         parallelGemm(
             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
             a: a.storage.pointer, lda: a.shape[1], b: b.storage.pointer, ldb: b.shape[1],
             beta: 0, c: c.storage.pointer, ldc: n, dtype: a.dtype)
         return c
+    }
+
+    /// M, K and N of op(a)·op(b) for operands of these shapes and dtypes, which must be 2-D, of one
+    /// dtype and agree in K: the result is [M, N]. Shared with the recorded op, which needs the
+    /// shape before the product.
+    public static func matmulExtents(
+        _ a: [Int], _ aType: DType, _ b: [Int], _ bType: DType, transposeA: Bool, transposeB: Bool
+    ) -> (m: Int, k: Int, n: Int) {
+        precondition(a.count == 2 && b.count == 2, "matmul: needs 2-D operands, got \(Shape.describe(a)) and \(Shape.describe(b))")
+        precondition(aType == bType, "matmul: dtypes \(aType) and \(bType) differ")
+        let (m, k) = transposeA ? (a[1], a[0]) : (a[0], a[1])
+        let (k2, n) = transposeB ? (b[1], b[0]) : (b[0], b[1])
+        precondition(
+            k == k2,
+            "matmul: \(Shape.describe(a))\(transposeA ? "ᵀ" : "") × \(Shape.describe(b))\(transposeB ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ")
+        return (m, k, n)
     }
 
     /// `gemm` cut into tiles whose shapes depend only on N and K, never on M or the thread count:
@@ -105,7 +114,7 @@ extension Tensor {
     /// multiple-of-16 (Prescott, Nehalem) extents anyway.
     static func rowsComputedAlikeInAnyCall(n: Int, columnTile: Int, k: Int) -> Bool {
         // Called for every convolution group: no array, just the two widths.
-        func blocked(_ width: Int) -> Bool { width % gemmQuantum == 0 && gemmQuantum * width * k > 1_000_000 }
+        func blocked(_ width: Int) -> Bool { width % gemmQuantum == 0 && gemmQuantum * width * k > smallKernelLimit }
         return blocked(columnTile) && blocked(n - (n - 1) / columnTile * columnTile)
     }
 
@@ -122,7 +131,7 @@ extension Tensor {
         let q = gemmQuantum
         let rows = (1 << 22) / Swift.max(n * Swift.max(k, 1), 1)
         let forPacking = Swift.min(Swift.max((rows + q - 1) / q * q, 64), 512)
-        let blocked = Swift.max((1_000_000 / (q * Swift.max(k, 1)) / q + 1) * q, 64)
+        let blocked = Swift.max((smallKernelLimit / (q * Swift.max(k, 1)) / q + 1) * q, 64)
         return Swift.min(forPacking, blocked)
     }
 
@@ -137,6 +146,10 @@ extension Tensor {
     /// hands BLAS only such extents, padding tails with zeros. The AVX-512 sets need more — one call
     /// shape per layer — which `parallelGemm` and the convolutions' padded groups provide.
     public static let gemmQuantum = 16
+
+    /// OpenBLAS's AVX-512 kernel sets hand a call with M·N·K at most this to their "small matrix"
+    /// kernels, which round a row by the call's M; larger calls take the blocked kernels.
+    static let smallKernelLimit = 1_000_000
 
     /// C ← α·op(A)·op(B) + β·C on raw row-major buffers of `dtype`, in the calling thread; with α = 1
     /// (as every kernel here uses) the tails beyond the largest multiples of `gemmQuantum` go

@@ -98,9 +98,7 @@ public struct Tensor {
 
     /// The same values under another shape with the same element count; shares the buffer.
     public func reshaped(_ newShape: [Int]) -> Tensor {
-        precondition(
-            Shape.count(newShape) == count,
-            "reshape: cannot view \(Shape.describe(shape)) (\(count) elements) as \(Shape.describe(newShape))")
+        Shape.checkReshape(shape, to: newShape)
         return Tensor(shape: newShape, dtype: dtype, storage: storage)
     }
 
@@ -195,6 +193,13 @@ public enum Shape {
             running *= shape[axis]
         }
         return strides
+    }
+
+    /// Checks that `shape` can be viewed as `newShape` (the same element count).
+    public static func checkReshape(_ shape: [Int], to newShape: [Int]) {
+        precondition(
+            count(newShape) == count(shape),
+            "reshape: cannot view \(describe(shape)) (\(count(shape)) elements) as \(describe(newShape))")
     }
 
     /// NumPy broadcasting: shapes are right-aligned; each pair of dims must match or be 1.
