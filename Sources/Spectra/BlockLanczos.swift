@@ -1,0 +1,370 @@
+import CBLAS
+import Randomness
+
+/// Which Ritz values a converging solver looks for, and how many.
+public enum ExtremeEigenvalues: Equatable, Sendable {
+    /// The `k` algebraically largest.
+    case largest(Int)
+    /// The `k` algebraically smallest.
+    case smallest(Int)
+    /// The `k` of largest absolute value.
+    case largestMagnitude(Int)
+
+    /// The number of values wanted.
+    public var count: Int {
+        switch self {
+        case let .largest(k), let .smallest(k), let .largestMagnitude(k): return k
+        }
+    }
+
+    /// Indices into `values` (sorted descending) of the wanted ones, in descending order of value.
+    func pick(fromDescending values: [Double]) -> [Int] {
+        let k = Swift.min(count, values.count)
+        switch self {
+        case .largest: return Array(0..<k)
+        case .smallest: return Array((values.count - k)..<values.count)
+        case .largestMagnitude:
+            // Ties in |θ| go to the earlier (larger) value, so the choice is deterministic.
+            return values.indices.sorted { (abs(values[$0]), -$0) > (abs(values[$1]), -$1) }.prefix(k).sorted()
+        }
+    }
+}
+
+/// Settings for ``blockLanczos(_:options:)``.
+public struct BlockLanczosOptions: Equatable, Sendable {
+    /// Vectors per block `p`. With `p ≥ 2` an eigenvalue of multiplicity up to `p` is found with all
+    /// its copies, and a member of a tight cluster is missed only if every start vector is nearly
+    /// orthogonal to it (the chance falls like the `p`-th power of a single vector's). Default 2.
+    public var blockSize: Int
+    /// Which Ritz values, and how many.
+    public var wanted: ExtremeEigenvalues
+    /// A wanted Ritz pair has converged when its residual bound `‖B_{m+1} S_i‖` is at most
+    /// `tolerance · scale`, `scale` the largest |Ritz value| (an estimate of ‖H‖ from below).
+    public var tolerance: Double
+    /// Relative accuracy of one operator apply (the arithmetic's rounding, amplified by the
+    /// computation behind it). No bound below `operatorPrecision · scale` is reported, and a
+    /// tolerance below it is raised to it: the recurrence cannot see errors the operator makes.
+    public var operatorPrecision: Double
+    /// The largest Krylov dimension (operator applies per sample), rounded up to whole blocks and
+    /// capped at the dimension.
+    public var maxDimension: Int
+    /// Run to `maxDimension` whatever the residuals (a fixed budget), instead of stopping each
+    /// sample once its wanted pairs have converged.
+    public var fixedDimension: Bool
+    /// Seed of the random start blocks (sample `b` uses stream `op.randomStream(forSample: b)`).
+    public var seed: UInt64
+
+    /// Creates block-Lanczos settings.
+    public init(
+        wanted: ExtremeEigenvalues, blockSize: Int = 2, tolerance: Double, operatorPrecision: Double = .ulpOfOne,
+        maxDimension: Int, fixedDimension: Bool = false, seed: UInt64 = 0
+    ) {
+        self.wanted = wanted
+        self.blockSize = blockSize
+        self.tolerance = tolerance
+        self.operatorPrecision = operatorPrecision
+        self.maxDimension = maxDimension
+        self.fixedDimension = fixedDimension
+        self.seed = seed
+    }
+
+    /// The residual level at which a pair counts as converged, relative to the scale.
+    var effectiveTolerance: Double { Swift.max(tolerance, operatorPrecision) }
+}
+
+/// One sample's block-Lanczos outcome.
+public struct BlockLanczosResult: Equatable, Sendable {
+    /// The wanted Ritz values, descending.
+    public var ritzValues: [Double]
+    /// For each, an eigenvalue of `H` lies within this distance: `‖H y − θ y‖` of its Ritz vector,
+    /// as the recurrence gives it (`‖B_{m+1} S_i‖`), but never below `operatorPrecision · scale`.
+    /// It bounds the distance to *some* eigenvalue; that the ranks are right rests on no eigenvalue
+    /// having been missed (see ``blockLanczos(_:options:)``).
+    public var residualBounds: [Double]
+    /// Whether each bound is within `max(tolerance, operatorPrecision) · scale`.
+    public var converged: [Bool]
+    /// `scale`: the largest |Ritz value|, the unit of the tolerances.
+    public var scale: Double
+    /// The Krylov dimension reached: the operator applies this sample took.
+    public var dimension: Int
+    /// Whether the basis spans the whole space (the Ritz values are then every eigenvalue).
+    public var spansSpace: Bool
+}
+
+/// Batched block Lanczos with full re-orthogonalisation: each sample grows its own block Krylov
+/// space from `p` random start vectors, all samples in lock-step (`p` batched operator applies per
+/// step), until its wanted Ritz pairs have converged or `maxDimension` is reached.
+///
+/// Why blocks: single-vector Lanczos finds one copy of a repeated eigenvalue, and inside a tight
+/// cluster it can converge on one member while another has not yet appeared in the Krylov space —
+/// every Ritz value then has a small residual, yet the ranks below the missing one are shifted.
+/// A block of `p` starts finds multiplicities up to `p` and makes a silent miss need all `p` starts
+/// to be poor at once. The cost is the same number of applies for the same Krylov dimension; the
+/// block space is a little less efficient per apply on well-separated spectra.
+///
+/// Each sample stops on its own; its arithmetic never involves another sample, so its result does
+/// not depend on the batch it ran in. Convergence is checked on the projected matrix `T` (eigen-
+/// decomposed with LAPACK's `dsyevd`) after every block while the dimension is small and every
+/// ~dimension/32 blocks later. A column whose residual vanishes (an invariant subspace) is replaced
+/// by a random vector orthogonal to the basis, so the search continues in the rest of the space.
+///
+/// - Returns: One ``BlockLanczosResult`` per sample.
+/// - Throws: ``SpectraError/invalidArgument(_:)`` for bad settings, and the operator's errors.
+public func blockLanczos(_ op: some BatchedLinearOperator, options: BlockLanczosOptions) throws -> [BlockLanczosResult] {
+    try op.checkShape()
+    let n = op.dimension
+    let batch = op.batchSize
+    let k = options.wanted.count
+    guard options.blockSize >= 1 else { throw SpectraError.invalidArgument("block size \(options.blockSize) must be ≥ 1") }
+    guard k >= 1 else { throw SpectraError.invalidArgument("eigenvalue count \(k) must be ≥ 1") }
+    guard k <= n else { throw SpectraError.invalidArgument("eigenvalue count \(k) exceeds the dimension \(n)") }
+    guard options.tolerance > 0, options.tolerance < 1 else {
+        throw SpectraError.invalidArgument("tolerance \(options.tolerance) must lie in (0, 1)")
+    }
+    guard options.operatorPrecision >= 0, options.operatorPrecision < 1 else {
+        throw SpectraError.invalidArgument("operator precision \(options.operatorPrecision) must lie in [0, 1)")
+    }
+    let maxDimension = Swift.min(options.maxDimension, n)
+    guard maxDimension >= k else { throw SpectraError.tooManyEigenvalues(requested: k, steps: maxDimension) }
+    let p = Swift.min(options.blockSize, n)
+
+    var samples = (0..<batch).map {
+        BlockKrylovSample(n: n, generator: Xoshiro256StarStar(seed: options.seed, stream: op.randomStream(forSample: $0)))
+    }
+    for b in 0..<batch { samples[b].start(width: p) }
+
+    var x = [Double](repeating: 0, count: batch * n)
+    var y = [Double](repeating: 0, count: batch * n)
+    var products = [[Double]](repeating: [], count: batch)
+    while samples.contains(where: \.active) {
+        // H applied to each column of every active sample's current block; finished samples, and
+        // columns past a narrower block's width, are zero rows.
+        for b in 0..<batch where samples[b].active { products[b] = [] }
+        for column in 0..<p {
+            guard samples.contains(where: { $0.active && $0.width > column }) else { break }
+            for b in 0..<batch {
+                x.withUnsafeMutableBufferPointer { xp in
+                    let row = xp.baseAddress! + b * n
+                    if samples[b].active && samples[b].width > column {
+                        samples[b].copyCurrentColumn(column, to: row)
+                    } else {
+                        row.update(repeating: 0, count: n)
+                    }
+                }
+            }
+            try op.checkedApply(x, into: &y)
+            for b in 0..<batch where samples[b].active && samples[b].width > column {
+                products[b].append(contentsOf: y[(b * n)..<((b + 1) * n)])
+            }
+        }
+        for b in 0..<batch where samples[b].active {
+            try samples[b].step(products: products[b], options: options, maxDimension: maxDimension)
+        }
+    }
+    return try samples.map { try $0.result(options: options) }
+}
+
+// MARK: - One sample
+
+/// One sample's block Krylov space: its orthonormal basis, the blocks of `T` and its stopping state.
+struct BlockKrylovSample {
+    let n: Int
+    var generator: Xoshiro256StarStar
+    /// Orthonormal rows: the blocks `Q_0, Q_1, …` one after another, then the next block `Q_{j+1}`.
+    var basis: [Double] = []
+    /// Width of each block in `basis` (the last may be narrower when the space runs out).
+    var widths: [Int] = []
+    /// `A_j = Q_jᵀ H Q_j` (`w_j × w_j`, row-major) of each finished block.
+    var diagonalBlocks: [[Double]] = []
+    /// `B_{j+1}` (`w_{j+1} × w_j`) with `R_j = Q_{j+1} B_{j+1}`, for each finished block.
+    var couplings: [[Double]] = []
+    var active = true
+    /// A running estimate of ‖T‖, for the test of a vanishing column.
+    var normT = 0.0
+    var blocksSinceCheck = 0
+
+    init(n: Int, generator: Xoshiro256StarStar) {
+        self.n = n
+        self.generator = generator
+    }
+
+    /// Rows of the finished blocks (`Q_0 … Q_j`).
+    var dimension: Int { widths.dropLast().reduce(0, +) }
+    /// Width of the current block (the last one in `basis`).
+    var width: Int { widths.last ?? 0 }
+
+    func copyCurrentColumn(_ column: Int, to row: UnsafeMutablePointer<Double>) {
+        let offset = (basis.count / n - width + column) * n
+        basis.withUnsafeBufferPointer { row.update(from: $0.baseAddress! + offset, count: n) }
+    }
+
+    /// The first block: `p` random rows, orthonormalised.
+    mutating func start(width p: Int) {
+        var rows = [Double]()
+        rows.reserveCapacity(p * n)
+        for _ in 0..<(p * n) { rows.append(generator.normal()) }
+        // The start's R factor is not part of T, and a (measure-zero) dependent draw is replaced.
+        _ = appendOrthonormalized(rows, count: p, vanishing: 0)
+    }
+
+    /// Orthonormalises `rows` (`count × n`) against the basis and each other, appends the result
+    /// to the basis as one block, and returns `R` (`width × count`, row-major) with
+    /// `rows = Q_new R` up to the parts along the old basis. A column that vanishes (norm at most
+    /// `vanishing`) gets a zero row of `R` and, while the space has room, a random replacement.
+    mutating func appendOrthonormalized(_ rows: [Double], count: Int, vanishing: Double) -> [Double] {
+        let oldRows = basis.count / n
+        var r = [Double](repeating: 0, count: count * count)
+        var newWidth = 0
+        var scratch = [Double](repeating: 0, count: oldRows + count)
+        for c in 0..<count {
+            var w = Array(rows[(c * n)..<((c + 1) * n)])
+            let length = orthogonalizeTwice(&w, newRows: newWidth, projections: &scratch)
+            // Projections onto the new rows are R's column c (the old rows' part is discarded).
+            for i in 0..<newWidth { r[i * count + c] = scratch[oldRows + i] }
+            if length > vanishing && length > 0 {
+                for i in 0..<n { w[i] /= length }
+                r[newWidth * count + c] = length
+            } else {
+                guard oldRows + newWidth < n else { continue }  // the space is full: the block narrows
+                while true {
+                    for i in 0..<n { w[i] = generator.normal() }
+                    let fresh = orthogonalizeTwice(&w, newRows: newWidth, projections: &scratch)
+                    if fresh > 1e-8 * Double(n).squareRoot() {
+                        for i in 0..<n { w[i] /= fresh }
+                        break
+                    }
+                }
+            }
+            basis.append(contentsOf: w)
+            newWidth += 1
+        }
+        widths.append(newWidth)
+        // Rows of R belong to the new columns kept: the first newWidth rows.
+        return Array(r.prefix(newWidth * count))
+    }
+
+    /// `w -= Q Qᵀ w` over every basis row (including `newRows` rows appended in this block), done
+    /// twice; returns ‖w‖ and leaves the accumulated projections in `projections`.
+    func orthogonalizeTwice(_ w: inout [Double], newRows: Int, projections: inout [Double]) -> Double {
+        let rows = basis.count / n
+        for i in 0..<rows { projections[i] = 0 }
+        guard rows > 0 else { return cblas_dnrm2(blasint(n), w, 1) }
+        var s = [Double](repeating: 0, count: rows)
+        basis.withUnsafeBufferPointer { q in
+            for _ in 0..<2 {
+                cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(rows), blasint(n), 1, q.baseAddress!, blasint(n), w, 1, 0, &s, 1)
+                cblas_dgemv(CblasRowMajor, CblasTrans, blasint(rows), blasint(n), -1, q.baseAddress!, blasint(n), s, 1, 1, &w, 1)
+                for i in 0..<rows { projections[i] += s[i] }
+            }
+        }
+        return cblas_dnrm2(blasint(n), w, 1)
+    }
+
+    /// One block step: `products` holds `H q` for each column of the current block.
+    mutating func step(products: [Double], options: BlockLanczosOptions, maxDimension: Int) throws {
+        let w = width
+        let blockStart = basis.count / n - w
+        var residual = products
+        // A_j = Q_jᵀ H Q_j, symmetrised.
+        var a = [Double](repeating: 0, count: w * w)
+        basis.withUnsafeBufferPointer { q in
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(w), blasint(w), blasint(n), 1,
+                        q.baseAddress! + blockStart * n, blasint(n), products, blasint(n), 0, &a, blasint(w))
+        }
+        for i in 0..<w { for j in 0..<i { let mean = 0.5 * (a[i * w + j] + a[j * w + i]); (a[i * w + j], a[j * w + i]) = (mean, mean) } }
+        // R = H Q_j − Q_j A_j − Q_{j−1} B_jᵀ (row c of `residual` is column c of R).
+        basis.withUnsafeBufferPointer { q in
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(w), blasint(n), blasint(w), -1,
+                        a, blasint(w), q.baseAddress! + blockStart * n, blasint(n), 1, &residual, blasint(n))
+            if let b = couplings.last, widths.count >= 2 {
+                let previousWidth = widths[widths.count - 2]
+                // Row c of Q_{j−1}B_jᵀ is Σ_i B_j[c, i] q_{j−1, i}.
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(w), blasint(n), blasint(previousWidth), -1,
+                            b, blasint(previousWidth), q.baseAddress! + (blockStart - previousWidth) * n, blasint(n), 1,
+                            &residual, blasint(n))
+            }
+        }
+        diagonalBlocks.append(a)
+        let blockNorm = a.map(abs).max() ?? 0
+        normT = Swift.max(normT, blockNorm + (couplings.last?.map(abs).max() ?? 0))
+        // The next block: the search's next directions, or, when the budget is spent, only the
+        // residual's R factor, which the bounds need. A budget that is not a whole number of blocks
+        // is rounded up (cutting a block would drop part of the residual from the bounds).
+        let budgetSpent = dimension + w >= maxDimension
+        let next = appendOrthonormalized(residual, count: w, vanishing: 1e-12 * Swift.max(normT, .leastNormalMagnitude))
+        couplings.append(next)
+        normT = Swift.max(normT, blockNorm + (next.map(abs).max() ?? 0))
+
+        blocksSinceCheck += 1
+        if budgetSpent || dimension >= n || width == 0 {
+            active = false
+        } else if !options.fixedDimension && dimension >= options.wanted.count && checkDue() {
+            blocksSinceCheck = 0
+            if try ritzPairs(options: options).converged.allSatisfy({ $0 }) { active = false }
+        }
+    }
+
+    /// Checks every block while `T` is small, then about every dimension/32 blocks: the eigensolve
+    /// of `T` costs `O(dimension³)` and must stay small beside the operator applies.
+    func checkDue() -> Bool {
+        dimension <= 64 || blocksSinceCheck >= (dimension + 31) / 32
+    }
+
+    /// `T`, the projection of `H` on the finished blocks, dense row-major.
+    func projectedMatrix() -> [Double] {
+        let d = dimension
+        var t = [Double](repeating: 0, count: d * d)
+        var offset = 0
+        for (j, a) in diagonalBlocks.enumerated() {
+            let w = widths[j]
+            for r in 0..<w { for c in 0..<w { t[(offset + r) * d + offset + c] = a[r * w + c] } }
+            if j + 1 < diagonalBlocks.count {
+                let b = couplings[j], below = widths[j + 1]
+                for r in 0..<below {
+                    for c in 0..<w {
+                        t[(offset + w + r) * d + offset + c] = b[r * w + c]
+                        t[(offset + c) * d + offset + w + r] = b[r * w + c]
+                    }
+                }
+            }
+            offset += w
+        }
+        return t
+    }
+
+    /// The wanted Ritz values of `T` with their residual bounds `‖B_{m+1} s_i‖` (floored) and
+    /// convergence flags.
+    func ritzPairs(options: BlockLanczosOptions) throws -> (values: [Double], bounds: [Double], converged: [Bool], scale: Double) {
+        let d = dimension
+        let eigen = try symmetricEigen(matrix: projectedMatrix(), dimension: d, wantVectors: true)
+        let vectors = eigen.vectors!
+        let scale = eigen.values.map(abs).max() ?? 0
+        let lastWidth = widths[diagonalBlocks.count - 1]
+        let b = couplings[diagonalBlocks.count - 1]
+        let below = b.count / Swift.max(lastWidth, 1)
+        let floor = options.operatorPrecision * scale
+        let level = options.effectiveTolerance * scale
+        var values: [Double] = [], bounds: [Double] = [], converged: [Bool] = []
+        for i in options.wanted.pick(fromDescending: eigen.values) {
+            // ‖B_{m+1} s_i‖ over the last block's components of s_i.
+            var sum = 0.0
+            for r in 0..<below {
+                var entry = 0.0
+                for c in 0..<lastWidth { entry += b[r * lastWidth + c] * vectors[i * d + d - lastWidth + c] }
+                sum += entry * entry
+            }
+            let bound = Swift.max(sum.squareRoot(), floor)
+            values.append(eigen.values[i])
+            bounds.append(bound)
+            converged.append(bound <= level)
+        }
+        return (values, bounds, converged, scale)
+    }
+
+    func result(options: BlockLanczosOptions) throws -> BlockLanczosResult {
+        let pairs = try ritzPairs(options: options)
+        return BlockLanczosResult(
+            ritzValues: pairs.values, residualBounds: pairs.bounds, converged: pairs.converged, scale: pairs.scale,
+            dimension: dimension, spansSpace: dimension >= n)
+    }
+}
