@@ -5,11 +5,13 @@ public struct ProfilePoint: Equatable, Sendable {
     public var rank: Int
     public var mean: Double, median: Double, p10: Double, p90: Double
     public var samples: Int
+    /// How many of those samples' eigenvalues at this rank did not converge (a trailing column).
+    public var unconverged = 0
 
-    public static let header = "model,rank,mean,median,p10,p90,samples"
+    public static let header = "model,rank,mean,median,p10,p90,samples,unconverged"
 
     public func csv(model: String) -> String {
-        [model, String(rank), format(mean), format(median), format(p10), format(p90), String(samples)].joined(separator: ",")
+        [model, String(rank), format(mean), format(median), format(p10), format(p90), String(samples), String(unconverged)].joined(separator: ",")
     }
 
     private func format(_ value: Double) -> String { String(format: "%.9g", value) }
@@ -22,7 +24,8 @@ public func eigenvalueProfile(_ rows: [SpectrumRow]) -> [ProfilePoint] {
     return byRank.keys.sorted().map { rank in
         let values = byRank[rank]!.map(\.eigenvalue).sorted()
         return ProfilePoint(rank: rank, mean: values.reduce(0, +) / Double(values.count), median: quantile(values, 0.5),
-                            p10: quantile(values, 0.1), p90: quantile(values, 0.9), samples: values.count)
+                            p10: quantile(values, 0.1), p90: quantile(values, 0.9), samples: values.count,
+                            unconverged: byRank[rank]!.filter { !$0.converged }.count)
     }
 }
 

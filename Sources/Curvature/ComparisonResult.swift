@@ -71,13 +71,21 @@ public struct ComparisonResult {
             headers.append("largest gap PGD − AutoAttack")
             cells.append(Self.largestGapCell)
         }
+        let unconverged = models.map { model in Set(model.spectra.filter { !$0.converged }.map(\.sample)).count }
         var lines = ["| model | median \(extremeName) | mean \(extremeName) | " + headers.joined(separator: " | ") + " |"]
         lines.append("|" + String(repeating: " --- |", count: 3 + headers.count))
-        for model in models {
+        for (index, model) in models.enumerated() {
             let extremes = extremeEigenvalues(model).sorted()
             let mean = extremes.reduce(0, +) / Double(Swift.max(extremes.count, 1))
-            lines.append("| \(model.name) | \(String(format: "%.4g", quantile(extremes, 0.5))) | \(String(format: "%.4g", mean)) | "
+            let mark = unconverged[index] > 0 ? " †" : ""
+            lines.append("| \(model.name)\(mark) | \(String(format: "%.4g", quantile(extremes, 0.5))) | \(String(format: "%.4g", mean)) | "
                 + cells.map { $0(model) }.joined(separator: " | ") + " |")
+        }
+        // A profile resting on unconverged eigenvalues is marked, with the count, below the table.
+        for (index, model) in models.enumerated() where unconverged[index] > 0 {
+            let samples = Set(model.spectra.map(\.sample)).count
+            lines.append("")
+            lines.append("† \(model.name): \(unconverged[index]) of \(samples) samples have eigenvalues that did not converge (spectra.csv column converged, profile.csv column unconverged)")
         }
         return lines.joined(separator: "\n")
     }

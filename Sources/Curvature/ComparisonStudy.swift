@@ -108,14 +108,14 @@ public struct ComparisonStudy {
     /// are not in it: each one's evaluations are kept apart, so a resume may add or leave out one.
     public var fingerprint: [String: String] {
         let s = settings
-        return identity.merging([
+        let solver = s.spectrum.solverRecord(dtype: .float32)
+        return identity.merging(solver) { $1 }.merging([
             "names": models.map(\.name).joined(separator: ","),
             "data": dataName, "split": split.rawValue, "samples": "\(samples.lowerBound)..<\(samples.upperBound)",
             "shard": s.shard.description,
-            "method": s.spectrum.method.rawValue, "gauss_newton_route": String(s.spectrum.gaussNewtonRoute), "k": String(s.spectrum.k), "steps": String(s.spectrum.steps),
-            "which": s.spectrum.end.rawValue, "hessian": s.spectrum.hessian.rawValue, "h": String(s.spectrum.h),
+            "method": s.spectrum.method.rawValue, "gauss_newton_route": String(s.spectrum.gaussNewtonRoute),
+            "hessian": s.spectrum.hessian.rawValue, "h": String(s.spectrum.h),
             "part": s.spectrum.part.rawValue, "objective": s.spectrum.objective.rawValue,
-            "reorthogonalization": s.spectrum.reorthogonalization.rawValue,
             "epsilons": s.epsilons.map { "\($0)" }.joined(separator: ","),
             "pgd_steps": String(s.pgdSteps), "batch_size": String(s.batchSize), "seed": String(s.seed),
         ]) { $1 }
@@ -138,7 +138,7 @@ public struct ComparisonStudy {
             let spectraFile = work.url.appendingPathComponent("\(index).spectra.csv")
             if !FileManager.default.fileExists(atPath: spectraFile.path) {
                 var spectrum = settings.spectrum
-                spectrum.steps = Swift.min(spectrum.steps, network.inputShape.reduce(1, *))
+                spectrum.steps = spectrum.steps.map { Swift.min($0, network.inputShape.reduce(1, *)) }
                 spectrum.piecewiseLinear = network.isPiecewiseLinear
                 let job = SpectrumJob(model: classifier, settings: spectrum)
                 try ResumableCSV(header: SpectrumRow.header, out: spectraFile, resume: true).run(

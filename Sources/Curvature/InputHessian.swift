@@ -18,18 +18,37 @@ public final class ExactInputHessian: BatchedLinearOperator {
     public let logits: Tensor
     public let gradient: Tensor
     private let point: HessianAtPoint
+    private let model: Classifier, images: Tensor, labels: [Int]
+    /// The gradient's graph at the batch tiled `columns` times, built at a block solver's first step.
+    private var tiled: (columns: Int, point: HessianAtPoint)?
 
-    public init(model: Classifier, images: Tensor, labels: [Int], sampleIndices: [Int]) {
+    public init(model: @escaping Classifier, images: Tensor, labels: [Int], sampleIndices: [Int]) {
         precondition(images.shape[0] == labels.count && labels.count == sampleIndices.count,
                      "ExactInputHessian: \(labels.count) labels, \(sampleIndices.count) indices for \(Shape.describe(images.shape))")
         batchSize = labels.count
         dimension = images.count / Swift.max(labels.count, 1)
         self.sampleIndices = sampleIndices
+        (self.model, self.images, self.labels) = (model, images, labels)
         (point, logits) = lossAtInput(model, images, labels, keepingGraph: true)
         gradient = point.gradient.value
     }
 
     public func apply(_ vectors: [Double], into result: inout [Double]) throws {
+        result = point.product(along: Tensor(shape: point.input.shape, scalars: vectors, dtype: point.input.dtype)).scalars
+    }
+
+    /// Every column in one Hessian-vector product over the batch tiled `columns` times: a larger
+    /// batch runs the GEMMs faster per vector (cnn-small softplus: 2,290 HVP/s at 50 samples, 3,580
+    /// at 100), and a sample's arithmetic does not depend on the samples beside it, so each
+    /// product is the one ``apply(_:into:)`` gives, bit for bit.
+    public func apply(columns: Int, _ vectors: [Double], into result: inout [Double]) throws {
+        guard columns > 1 else { return try apply(vectors, into: &result) }
+        if tiled?.columns != columns {
+            let copies = Tensor(shape: [columns * batchSize] + Array(images.shape.dropFirst()),
+                                scalars: Array([[Double]](repeating: images.scalars, count: columns).joined()), dtype: images.dtype)
+            tiled = (columns, lossAtInput(model, copies, Array([[Int]](repeating: labels, count: columns).joined()), keepingGraph: true).0)
+        }
+        let point = tiled!.point
         result = point.product(along: Tensor(shape: point.input.shape, scalars: vectors, dtype: point.input.dtype)).scalars
     }
 

@@ -77,18 +77,25 @@ public struct SpectrumRow: Equatable, Sendable {
     /// Position in the descending (algebraic) order of all d eigenvalues; 1 is the largest.
     public var rank: Int
     public var eigenvalue: Double
-    /// Lanczos' residual bound |β_m s_m|, power iteration's ‖Hv − λv‖, or LAPACK's ‖Hz − λz‖.
+    /// An eigenvalue of H lies within this distance of `eigenvalue`: the solver's residual
+    /// ‖Hy − θy‖ (Lanczos' ‖B_{m+1}s‖, power iteration's, or LAPACK's), never below the arithmetic's
+    /// resolution (``SpectrumSettings/operatorPrecision(for:)`` times the largest |eigenvalue|).
     public var residual: Double
+    /// Whether the residual met the tolerance (a trailing `converged` column).
+    public var converged = true
     /// ‖∇ₓ of the objective‖₂ of the sample, when asked for (a trailing `gradient_norm` column).
     public var gradientNorm: Double? = nil
     /// The finite Hessian's scale, in an h-sweep (a trailing `h` column).
     public var h: Double? = nil
 
-    public static let header = "sample,label,predicted,rank,eigenvalue,residual"
+    /// The columns every spectrum CSV starts with.
+    public static let leadingColumns = "sample,label,predicted,rank,eigenvalue,residual"
+    /// The header of rows without the optional columns.
+    public static let header = header(gradientNorm: false, h: false)
 
-    /// The header with the trailing columns a run adds.
+    /// The header with the trailing columns a run adds; `converged` comes last.
     public static func header(gradientNorm: Bool, h: Bool) -> String {
-        header + (gradientNorm ? ",gradient_norm" : "") + (h ? ",h" : "")
+        leadingColumns + (gradientNorm ? ",gradient_norm" : "") + (h ? ",h" : "") + ",converged"
     }
 
     public var csv: String { csv(dtype: .float32) }
@@ -96,17 +103,19 @@ public struct SpectrumRow: Equatable, Sendable {
     /// The row with its eigenvalue written as ``CSVNumber`` does for a run in `dtype`.
     public func csv(dtype: DType) -> String {
         "\(sample),\(label),\(predicted),\(rank),\(CSVNumber.format(eigenvalue, dtype: dtype)),\(String(format: "%.3g", residual))"
-            + (gradientNorm.map { "," + CSVNumber.format($0, dtype: dtype) } ?? "") + (h.map { ",\($0)" } ?? "")
+            + (gradientNorm.map { "," + CSVNumber.format($0, dtype: dtype) } ?? "") + (h.map { ",\($0)" } ?? "") + ",\(converged)"
     }
 }
 
 extension SpectrumRow {
-    /// Reads a line as `csv` writes it; nil for anything else.
+    /// Reads a line as `csv` writes it without the optional columns; nil for anything else.
     public init?<Line: StringProtocol>(csv line: Line) {
         let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-        guard fields.count == 6, let sample = Int(fields[0]), let label = Int(fields[1]), let predicted = Int(fields[2]),
-              let rank = Int(fields[3]), let eigenvalue = Double(fields[4]), let residual = Double(fields[5]) else { return nil }
-        self.init(sample: sample, label: label, predicted: predicted, rank: rank, eigenvalue: eigenvalue, residual: residual)
+        guard fields.count == 7, let sample = Int(fields[0]), let label = Int(fields[1]), let predicted = Int(fields[2]),
+              let rank = Int(fields[3]), let eigenvalue = Double(fields[4]), let residual = Double(fields[5]),
+              let converged = Bool(String(fields[6])) else { return nil }
+        self.init(sample: sample, label: label, predicted: predicted, rank: rank, eigenvalue: eigenvalue, residual: residual,
+                  converged: converged)
     }
 }
 
@@ -114,7 +123,16 @@ extension SpectrumRow {
 public struct SpectrumSettings: Sendable, Equatable {
     public var method: SpectrumMethod = .lanczos
     public var k = 20
-    public var steps = 40
+    /// A fixed Lanczos budget of this many vectors per sample (with block size 1 unless set: the
+    /// single-vector Lanczos of earlier versions, number for number); nil runs each sample until
+    /// its k eigenpairs converge, up to ``maxSteps``.
+    public var steps: Int? = nil
+    /// The most operator applies a sample may take: Lanczos vectors, or power iterations per block vector.
+    public var maxSteps = 300
+    /// Converged: residual ≤ tolerance × the largest |eigenvalue|; nil takes ``defaultTolerance(for:)``.
+    public var tolerance: Double? = nil
+    /// Lanczos' block size; nil: 2 when converging, 1 with a fixed ``steps`` budget.
+    public var blockSize: Int? = nil
     public var hessian: HessianKind = .exact
     public var h = 0.01
     public var part: HessianPart = .full
@@ -140,11 +158,49 @@ public struct SpectrumSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// The tolerance when none is given: 1e-4 of the largest |eigenvalue| for Float32 arithmetic
+    /// (10× its operator precision; at 1e-3, 6 of 1,000 top-20 eigenvalues of the softplus
+    /// cnn-small came out one rank off by more than their residual, at 1e-4 none), 1e-8 for Float64.
+    public static func defaultTolerance(for dtype: DType) -> Double {
+        dtype == .float32 ? 1e-4 : 1e-8
+    }
+
+    /// The relative accuracy of one input-Hessian-vector product in `dtype`, measured against Float64
+    /// on the shipped networks (README, "Eigenvalues you can trust"): no residual below it times the
+    /// largest |eigenvalue| is reported.
+    public static func operatorPrecision(for dtype: DType) -> Double {
+        dtype == .float32 ? 1e-5 : 1e-13
+    }
+
+    /// The tolerance in use for `dtype`.
+    public func tolerance(for dtype: DType) -> Double { tolerance ?? Self.defaultTolerance(for: dtype) }
+
+    /// Lanczos' block size in use.
+    public var lanczosBlockSize: Int { blockSize ?? (steps == nil ? 2 : 1) }
+
+    /// The solver's settings that shape the rows, as a result's metadata records them (and a
+    /// resume or `merge` compares them): the resolved tolerance, not whether it was a default.
+    public func solverRecord(dtype: DType) -> [String: String] {
+        var record = ["k": String(k), "which": end.rawValue, "tol": "\(tolerance(for: dtype))"]
+        if method == .lanczos {
+            record["steps"] = steps.map(String.init) ?? "until converged"
+            record["max_steps"] = steps == nil ? String(maxSteps) : nil
+            record["block_size"] = String(lanczosBlockSize)
+            record["reorthogonalization"] = reorthogonalization.rawValue
+        }
+        if method == .power { record["power_iterations"] = String(powerIterations) }
+        return record
+    }
+
     /// Checks the settings against a model's input dimension before any work.
     public func validate(dimension d: Int, modelName: String = "the model") throws {
-        guard k >= 1, steps >= 1, powerIterations >= 1 else { throw RunError("k, steps and power iterations must be ≥ 1") }
-        if method == .lanczos && k > steps && !takesGaussNewtonRoute {
-            throw RunError("--k \(k) is larger than --steps \(steps): Lanczos finds at most m Ritz values; raise --steps to at least \(k)")
+        guard k >= 1, (steps ?? 1) >= 1, maxSteps >= 1, powerIterations >= 1, lanczosBlockSize >= 1 else {
+            throw RunError("k \(k), steps \(steps.map(String.init) ?? "-"), max steps \(maxSteps), power iterations \(powerIterations) and block size \(lanczosBlockSize) must be ≥ 1")
+        }
+        if let tolerance, !(tolerance > 0 && tolerance < 1) { throw RunError("tolerance \(tolerance) must lie in (0, 1)") }
+        let budget = Swift.min(steps ?? maxSteps, d)
+        if method == .lanczos && k > budget && !takesGaussNewtonRoute {
+            throw RunError("k \(k) is larger than the Lanczos budget of \(budget) vectors\(steps == nil ? " (max steps)" : " (steps)"): Lanczos finds at most that many Ritz values")
         }
         if method == .dense && d > denseLimit {
             throw RunError("--method dense: \(modelName) has d = \(d) > \(denseLimit) input dimensions; use --method lanczos")
@@ -192,23 +248,41 @@ public struct SpectrumJob {
         let gradientNorms = s.gradientNorm ? rowNorms(gradient) : nil
         if let bad = NonFiniteLogit.first(in: logits) { throw bad }
         let predicted = predictions(logits)
-        let d = op.dimension
         var rows: [SpectrumRow] = []
-        func emit(_ b: Int, _ pairs: [(rank: Int, value: Double, residual: Double)]) {
-            for pair in pairs.sorted(by: { $0.rank < $1.rank }) {
-                rows.append(SpectrumRow(sample: batch.indices[b], label: batch.labels[b], predicted: predicted[b],
-                                        rank: pair.rank, eigenvalue: pair.value, residual: pair.residual, gradientNorm: gradientNorms?[b]))
+        for (b, ranked) in try solve(op, dtype: batch.images.dtype).enumerated() {
+            for eigenvalue in ranked.sorted(by: { $0.rank < $1.rank }) {
+                rows.append(SpectrumRow(sample: batch.indices[b], label: batch.labels[b], predicted: predicted[b], rank: eigenvalue.rank,
+                                        eigenvalue: eigenvalue.value, residual: eigenvalue.residual, converged: eigenvalue.converged,
+                                        gradientNorm: gradientNorms?[b]))
+            }
+        }
+        return rows
+    }
+
+    /// Each sample's k eigenvalues by the settings' solver, ranked, with residuals floored at the
+    /// arithmetic's resolution and judged against the tolerance.
+    private func solve(_ op: some BatchedLinearOperator, dtype: DType) throws -> [[RankedEigenvalue]] {
+        let s = settings
+        let d = op.dimension
+        let tolerance = s.tolerance(for: dtype), precision = SpectrumSettings.operatorPrecision(for: dtype)
+        /// Floors the residuals at the precision times `scale` and flags those above the tolerance.
+        func judged(_ values: [Double], _ residuals: [Double], scale: Double) -> [EigenvalueEstimate] {
+            zip(values, residuals).map { value, residual in
+                let floored = Swift.max(residual, precision * scale)
+                return EigenvalueEstimate(value: value, residual: floored, converged: floored <= Swift.max(tolerance, precision) * scale)
             }
         }
         switch s.method {
         case .dense:
-            let results = try denseEigen(op, wantVectors: true, maxDimension: s.denseLimit)
-            for (b, result) in results.enumerated() {
-                let all = result.eigenvalues.enumerated().map { (rank: $0.offset + 1, value: $0.element, residual: result.residuals?[$0.offset] ?? .nan) }
-                emit(b, Self.select(all, k: s.k, end: s.end, dimension: d))
+            return try denseEigen(op, wantVectors: true, maxDimension: s.denseLimit).map { result in
+                let all = result.eigenvalues.enumerated().map {
+                    RankedEigenvalue(rank: $0.offset + 1, value: $0.element, residual: result.residuals?[$0.offset] ?? .nan, converged: true)
+                }
+                return EigenvalueRanking.select(all, k: s.k, end: s.end)
             }
-        case .lanczos:
-            let steps = Swift.min(s.steps, d)
+        case .lanczos where s.steps != nil && s.lanczosBlockSize == 1:
+            // The fixed budget of earlier versions, computed as it was.
+            let steps = Swift.min(s.steps!, d)
             let selection: EigenvalueSelection
             switch s.end {
             case .largest: selection = .largest(Swift.min(s.k, steps))
@@ -217,22 +291,37 @@ public struct SpectrumJob {
             }
             let results = try lanczos(op, options: LanczosOptions(steps: steps, selection: selection,
                                                                   reorthogonalization: s.reorthogonalization, seed: s.seed))
-            for (b, result) in results.enumerated() {
-                // Ritz values approximate the extreme eigenvalues: the largest ones take ranks from 1,
-                // the smallest ones ranks counted back from d.
-                let values = zip(result.ritzValues, result.residualBounds).map { (value: $0, residual: $1) }
-                emit(b, Self.rankExtremes(values, k: s.k, end: s.end, dimension: d))
+            return results.map { result in
+                // The scale is the largest |Ritz value| returned, a lower bound on ‖H‖: the test errs strict.
+                let scale = result.ritzValues.map(Swift.abs).max() ?? 0
+                return EigenvalueRanking.rankExtremes(judged(result.ritzValues, result.residualBounds, scale: scale),
+                                                      k: s.k, end: s.end, dimension: d)
+            }
+        case .lanczos:
+            let k = Swift.min(s.k, d)
+            let wanted: ExtremeEigenvalues = s.end == .largest ? .largest(k) : (s.end == .smallest ? .smallest(k) : .largestMagnitude(k))
+            let options = BlockLanczosOptions(wanted: wanted, blockSize: s.lanczosBlockSize, tolerance: tolerance, operatorPrecision: precision,
+                                              maxDimension: s.steps ?? s.maxSteps, fixedDimension: s.steps != nil, seed: s.seed)
+            return try blockLanczos(op, options: options).map { result in
+                let estimates = result.ritzValues.indices.map {
+                    EigenvalueEstimate(value: result.ritzValues[$0], residual: result.residualBounds[$0], converged: result.converged[$0])
+                }
+                return EigenvalueRanking.rankExtremes(estimates, k: s.k, end: s.end, dimension: d)
             }
         case .power:
             let target: PowerIterationTarget = s.end == .smallest ? .smallestAlgebraic : (s.end == .largest ? .largestAlgebraic : .largestMagnitude)
             let results = try powerIteration(op, target: target, count: Swift.min(s.k, d),
                                              options: PowerIterationOptions(maxIterations: s.powerIterations, seed: s.seed))
-            for (b, result) in results.enumerated() {
-                let values = result.estimates.map { (value: $0.eigenvalue, residual: $0.residual) }
-                emit(b, Self.rankExtremes(values, k: s.k, end: s.end, dimension: d))
+            return results.map { result in
+                let estimates = judged(result.estimates.map(\.eigenvalue), result.estimates.map(\.residual), scale: result.spectralNormEstimate)
+                    .enumerated().map { index, estimate in
+                        var estimate = estimate
+                        estimate.converged = estimate.converged && result.estimates[index].converged
+                        return estimate
+                    }
+                return EigenvalueRanking.rankExtremes(estimates, k: s.k, end: s.end, dimension: d)
             }
         }
-        return rows
     }
 
     /// The Gauss–Newton spectrum exactly: the C eigenvalues of A^½JJᵀA^½, then d − C zeros.
@@ -243,44 +332,14 @@ public struct SpectrumJob {
         var rows: [SpectrumRow] = []
         for b in 0..<batch.count {
             let top = zip(spectrum.eigenvalues[b], spectrum.residuals[b]).prefix(d)
-            var all = top.enumerated().map { (rank: $0.offset + 1, value: $0.element.0, residual: $0.element.1) }
-            all += (all.count..<d).map { (rank: $0 + 1, value: 0.0, residual: 0.0) }
-            for pair in Self.select(all, k: settings.k, end: settings.end, dimension: d).sorted(by: { $0.rank < $1.rank }) {
+            var all = top.enumerated().map { RankedEigenvalue(rank: $0.offset + 1, value: $0.element.0, residual: $0.element.1, converged: true) }
+            all += (all.count..<d).map { RankedEigenvalue(rank: $0 + 1, value: 0, residual: 0, converged: true) }
+            for pair in EigenvalueRanking.select(all, k: settings.k, end: settings.end).sorted(by: { $0.rank < $1.rank }) {
                 rows.append(SpectrumRow(sample: batch.indices[b], label: batch.labels[b], predicted: predicted[b],
                                         rank: pair.rank, eigenvalue: pair.value, residual: pair.residual,
                                         gradientNorm: settings.gradientNorm ? spectrum.gradientNorms[b] : nil))
             }
         }
         return rows
-    }
-
-    /// k eigenvalues from the full sorted list (rank = position in descending order).
-    static func select(_ all: [(rank: Int, value: Double, residual: Double)], k: Int, end: SpectrumEnd, dimension: Int) -> [(rank: Int, value: Double, residual: Double)] {
-        if k >= all.count { return all }
-        switch end {
-        case .largest: return Array(all.prefix(k))
-        case .smallest: return Array(all.suffix(k))
-        case .magnitude: return Array(all.sorted { Swift.abs($0.value) > Swift.abs($1.value) }.prefix(k))
-        }
-    }
-
-    /// Ranks for extreme eigenvalues found by an iterative method: the largest-first ones count
-    /// from 1, the smallest ones back from d; for `magnitude`, positive ones count from the top
-    /// and negative ones from the bottom.
-    static func rankExtremes(_ values: [(value: Double, residual: Double)], k: Int, end: SpectrumEnd, dimension d: Int) -> [(rank: Int, value: Double, residual: Double)] {
-        let sorted = values.sorted { $0.value > $1.value }
-        switch end {
-        case .largest:
-            return sorted.prefix(k).enumerated().map { (rank: $0.offset + 1, value: $0.element.value, residual: $0.element.residual) }
-        case .smallest:
-            let chosen = Array(sorted.suffix(k))
-            return chosen.enumerated().map { (rank: d - chosen.count + 1 + $0.offset, value: $0.element.value, residual: $0.element.residual) }
-        case .magnitude:
-            let chosen = sorted.sorted { Swift.abs($0.value) > Swift.abs($1.value) }.prefix(k)
-            let positive = chosen.filter { $0.value >= 0 }.sorted { $0.value > $1.value }
-            let negative = chosen.filter { $0.value < 0 }.sorted { $0.value > $1.value }
-            return positive.enumerated().map { (rank: $0.offset + 1, value: $0.element.value, residual: $0.element.residual) }
-                + negative.enumerated().map { (rank: d - negative.count + 1 + $0.offset, value: $0.element.value, residual: $0.element.residual) }
-        }
     }
 }

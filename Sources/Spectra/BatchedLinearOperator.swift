@@ -24,10 +24,30 @@ public protocol BatchedLinearOperator {
     /// batch; an operator over a dataset returns the sample's index there, so a sample's result does
     /// not depend on how the samples were batched, sharded or resumed.
     func randomStream(forSample b: Int) -> UInt64
+
+    /// Computes `H_b · v` for `columns` vectors of every sample at once (a block solver's step).
+    ///
+    /// - Parameter vectors: `columns` blocks one after another, each `batchSize × dimension`
+    ///   row-major: block `c` holds every sample's `c`-th vector.
+    /// - Parameter result: On entry sized as `vectors`; every entry must be overwritten, in the same layout.
+    ///
+    /// The default applies the blocks one by one; an operator whose cost per vector falls with the
+    /// batch (a network's Hessian-vector product) can apply them as one batch of `columns × batchSize`.
+    func apply(columns: Int, _ vectors: [Double], into result: inout [Double]) throws
 }
 
 extension BatchedLinearOperator {
     public func randomStream(forSample b: Int) -> UInt64 { UInt64(b) }
+
+    public func apply(columns: Int, _ vectors: [Double], into result: inout [Double]) throws {
+        let block = batchSize * dimension
+        var output = [Double](repeating: 0, count: block)
+        for c in 0..<columns {
+            try apply(Array(vectors[(c * block)..<((c + 1) * block)]), into: &output)
+            guard output.count == block else { throw SpectraError.operatorOutputSize(expected: block, actual: output.count) }
+            result.replaceSubrange((c * block)..<((c + 1) * block), with: output)
+        }
+    }
 }
 
 extension BatchedLinearOperator {
@@ -65,6 +85,19 @@ extension BatchedLinearOperator {
         }
         for (i, value) in result.enumerated() where !value.isFinite {
             throw SpectraError.operatorOutputNotFinite(sample: i / dimension, index: i % dimension)
+        }
+    }
+
+    /// ``apply(columns:_:into:)`` with the same checks as ``checkedApply(_:into:)``.
+    func checkedApply(columns: Int, _ vectors: [Double], into result: inout [Double]) throws {
+        let expected = columns * batchSize * dimension
+        if result.count != expected { result = [Double](repeating: 0, count: expected) }
+        try apply(columns: columns, vectors, into: &result)
+        guard result.count == expected else {
+            throw SpectraError.operatorOutputSize(expected: expected, actual: result.count)
+        }
+        for (i, value) in result.enumerated() where !value.isFinite {
+            throw SpectraError.operatorOutputNotFinite(sample: (i / dimension) % batchSize, index: i % dimension)
         }
     }
 }

@@ -17,6 +17,15 @@ public enum ExtremeEigenvalues: Equatable, Sendable {
         }
     }
 
+    /// The same end with `extra` more values.
+    func widened(by extra: Int) -> ExtremeEigenvalues {
+        switch self {
+        case let .largest(k): return .largest(k + extra)
+        case let .smallest(k): return .smallest(k + extra)
+        case let .largestMagnitude(k): return .largestMagnitude(k + extra)
+        }
+    }
+
     /// Indices into `values` (sorted descending) of the wanted ones, in descending order of value.
     func pick(fromDescending values: [Double]) -> [Int] {
         let k = Swift.min(count, values.count)
@@ -38,6 +47,11 @@ public struct BlockLanczosOptions: Equatable, Sendable {
     public var blockSize: Int
     /// Which Ritz values, and how many.
     public var wanted: ExtremeEigenvalues
+    /// A sample stops only when this many Ritz values beyond the wanted ones (towards the interior)
+    /// have converged too. Near the edge of the wanted set the spectrum is often dense, and the
+    /// value just past it can converge before the last wanted one has appeared in the Krylov
+    /// space; the guards give it the steps to appear. Default: the block size.
+    public var guardValues: Int?
     /// A wanted Ritz pair has converged when its residual bound `‖B_{m+1} S_i‖` is at most
     /// `tolerance · scale`, `scale` the largest |Ritz value| (an estimate of ‖H‖ from below).
     public var tolerance: Double
@@ -57,9 +71,10 @@ public struct BlockLanczosOptions: Equatable, Sendable {
     /// Creates block-Lanczos settings.
     public init(
         wanted: ExtremeEigenvalues, blockSize: Int = 2, tolerance: Double, operatorPrecision: Double = .ulpOfOne,
-        maxDimension: Int, fixedDimension: Bool = false, seed: UInt64 = 0
+        maxDimension: Int, fixedDimension: Bool = false, guardValues: Int? = nil, seed: UInt64 = 0
     ) {
         self.wanted = wanted
+        self.guardValues = guardValues
         self.blockSize = blockSize
         self.tolerance = tolerance
         self.operatorPrecision = operatorPrecision
@@ -133,18 +148,19 @@ public func blockLanczos(_ op: some BatchedLinearOperator, options: BlockLanczos
     }
     for b in 0..<batch { samples[b].start(width: p) }
 
-    var x = [Double](repeating: 0, count: batch * n)
-    var y = [Double](repeating: 0, count: batch * n)
+    // H applied to every column of every active sample's current block in one call: block c of
+    // `x` holds each sample's c-th column; finished samples, and columns past a narrower block's
+    // width, are zero rows.
+    var x = [Double](repeating: 0, count: p * batch * n)
+    var y = [Double](repeating: 0, count: p * batch * n)
     var products = [[Double]](repeating: [], count: batch)
     while samples.contains(where: \.active) {
-        // H applied to each column of every active sample's current block; finished samples, and
-        // columns past a narrower block's width, are zero rows.
-        for b in 0..<batch where samples[b].active { products[b] = [] }
-        for column in 0..<p {
-            guard samples.contains(where: { $0.active && $0.width > column }) else { break }
-            for b in 0..<batch {
-                x.withUnsafeMutableBufferPointer { xp in
-                    let row = xp.baseAddress! + b * n
+        let columns = samples.filter(\.active).map(\.width).max()!
+        if x.count != columns * batch * n { x = [Double](repeating: 0, count: columns * batch * n) }
+        x.withUnsafeMutableBufferPointer { xp in
+            for column in 0..<columns {
+                for b in 0..<batch {
+                    let row = xp.baseAddress! + (column * batch + b) * n
                     if samples[b].active && samples[b].width > column {
                         samples[b].copyCurrentColumn(column, to: row)
                     } else {
@@ -152,9 +168,12 @@ public func blockLanczos(_ op: some BatchedLinearOperator, options: BlockLanczos
                     }
                 }
             }
-            try op.checkedApply(x, into: &y)
-            for b in 0..<batch where samples[b].active && samples[b].width > column {
-                products[b].append(contentsOf: y[(b * n)..<((b + 1) * n)])
+        }
+        try op.checkedApply(columns: columns, x, into: &y)
+        for b in 0..<batch where samples[b].active {
+            products[b] = []
+            for column in 0..<samples[b].width {
+                products[b].append(contentsOf: y[((column * batch + b) * n)..<((column * batch + b + 1) * n)])
             }
         }
         for b in 0..<batch where samples[b].active {
@@ -296,11 +315,12 @@ struct BlockKrylovSample {
         normT = Swift.max(normT, blockNorm + (next.map(abs).max() ?? 0))
 
         blocksSinceCheck += 1
+        let guarded = options.wanted.widened(by: options.guardValues ?? options.blockSize)
         if budgetSpent || dimension >= n || width == 0 {
             active = false
-        } else if !options.fixedDimension && dimension >= options.wanted.count && checkDue() {
+        } else if !options.fixedDimension && dimension >= Swift.min(guarded.count, n) && checkDue() {
             blocksSinceCheck = 0
-            if try ritzPairs(options: options).converged.allSatisfy({ $0 }) { active = false }
+            if try ritzPairs(options: options, wanted: guarded).converged.allSatisfy({ $0 }) { active = false }
         }
     }
 
@@ -334,7 +354,9 @@ struct BlockKrylovSample {
 
     /// The wanted Ritz values of `T` with their residual bounds `‖B_{m+1} s_i‖` (floored) and
     /// convergence flags.
-    func ritzPairs(options: BlockLanczosOptions) throws -> (values: [Double], bounds: [Double], converged: [Bool], scale: Double) {
+    func ritzPairs(options: BlockLanczosOptions, wanted: ExtremeEigenvalues? = nil) throws
+        -> (values: [Double], bounds: [Double], converged: [Bool], scale: Double)
+    {
         let d = dimension
         let eigen = try symmetricEigen(matrix: projectedMatrix(), dimension: d, wantVectors: true)
         let vectors = eigen.vectors!
@@ -345,7 +367,7 @@ struct BlockKrylovSample {
         let floor = options.operatorPrecision * scale
         let level = options.effectiveTolerance * scale
         var values: [Double] = [], bounds: [Double] = [], converged: [Bool] = []
-        for i in options.wanted.pick(fromDescending: eigen.values) {
+        for i in (wanted ?? options.wanted).pick(fromDescending: eigen.values) {
             // ‖B_{m+1} s_i‖ over the last block's components of s_i.
             var sum = 0.0
             for r in 0..<below {

@@ -150,7 +150,18 @@ func runComparison(_ study: ComparisonStudy, command: String, outDir: String, re
     methods["method"] = used.count == 1 ? used.first! : "per model (method_NAME)"
     methods["robust_attacks"] = result.robustAttacks.map(\.rawValue).joined(separator: ",")
     let settings = study.fingerprint.merging(methods) { $1 }
-    try writeMeta(for: folder.appendingPathComponent("spectra.csv"), model: nil, seed: study.settings.seed, settings: settings, start: start)
+    var unconverged: [String: Int] = [:]
+    for model in result.models {
+        let count = Set(model.spectra.filter { !$0.converged }.map(\.sample)).count
+        unconverged[model.name] = count
+        if count > 0 {
+            let spectrum = study.settings.spectrum
+            let budget = spectrum.method == .power ? "--max-steps \(spectrum.powerIterations)" : spectrum.steps.map { "--steps \($0)" } ?? "--max-steps \(spectrum.maxSteps)"
+            FileHandle.standardError.write(Data("\(command): model \(model.name): \(count) of \(Set(model.spectra.map(\.sample)).count) samples did not converge within \(budget); see spectra.csv column converged\n".utf8))
+        }
+    }
+    try writeMeta(for: folder.appendingPathComponent("spectra.csv"), model: nil, seed: study.settings.seed, settings: settings, start: start,
+                  extra: ["unconverged_samples": unconverged])
     let masking = result.models.compactMap { model in model.evaluations.compactMap(\.masking).first.map { (model.name, $0) } }
     for (name, report) in masking { printMaskingWarnings(report, command: command, subject: "model \(name)") }
     if !masking.isEmpty {

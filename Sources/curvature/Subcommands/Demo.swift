@@ -69,7 +69,7 @@ struct Demo: ParsableCommand {
         let networks = try files.map { try loadNetwork($0) }
         var study = ComparisonStudy(models: Array(zip(names, networks)).map { ($0, $1) }, data: images, dataName: "fashion-mnist",
                                     split: .test, samples: 0..<samples)
-        (study.settings.spectrum.method, study.settings.spectrum.k, study.settings.spectrum.steps) = (.lanczos, 20, 40)
+        (study.settings.spectrum.method, study.settings.spectrum.k) = (.lanczos, 20)
         study.settings.spectrum.gaussNewtonRoute = true  // as compare: exact for the ReLU family
         (study.settings.spectrum.hessian, study.settings.spectrum.h) = (hessian, finiteH ?? 0.05)
         study.settings.epsilons = [0, 0.05, 0.1, 0.15]

@@ -41,10 +41,11 @@ struct Spectrum: ParsableCommand {
         let prepared = try PreparedSampleJob(model: model, data: data, job: job)
         let d = prepared.network.inputShape.reduce(1, *)
         var settings = try spectrum.settings(method: method ?? .lanczos, seed: job.seed, routeAllowed: method == nil)
-        settings.steps = Swift.min(settings.steps, d)
+        settings.steps = settings.steps.map { Swift.min($0, d) }
         settings.piecewiseLinear = prepared.network.isPiecewiseLinear
-        if settings.method == .lanczos && !settings.takesGaussNewtonRoute && spectrum.k > spectrum.steps {
-            throw ValidationError("--k \(spectrum.k) is larger than --steps \(spectrum.steps): Lanczos finds at most m Ritz values (this network's Hessian is not Gauss–Newton only); raise --steps to at least \(spectrum.k)")
+        let budget = Swift.min(settings.steps ?? settings.maxSteps, d)
+        if settings.method == .lanczos && !settings.takesGaussNewtonRoute && spectrum.k > budget {
+            throw ValidationError("--k \(spectrum.k) is larger than the Lanczos budget \(budget) (\(settings.steps != nil ? "--steps" : "--max-steps"), at most d = \(d)): Lanczos finds at most that many Ritz values (this network's Hessian is not Gauss–Newton only)")
         }
         try settings.validate(dimension: d)
         settings.gradientNorm = job.gradientNorm
@@ -55,17 +56,24 @@ struct Spectrum: ParsableCommand {
             scaled.h = h
             return SpectrumJob(model: prepared.classifier, settings: scaled)
         }
-        let fingerprint = try job.fingerprint(hessian.record.merging([
-            "method": settings.takesGaussNewtonRoute ? "gauss-newton" : settings.method.rawValue, "k": String(spectrum.k), "steps": String(settings.steps), "which": spectrum.which.rawValue,
-            "reorthogonalization": settings.reorthogonalization.rawValue,
-        ]) { $1 }, model: model, data: data, range: prepared.range)
+        var solver = settings.solverRecord(dtype: prepared.dtype)
+        solver["method"] = settings.takesGaussNewtonRoute ? "gauss-newton" : settings.method.rawValue
+        let fingerprint = try job.fingerprint(hessian.record.merging(solver) { $1 }, model: model, data: data, range: prepared.range)
         let header = SpectrumRow.header(gradientNorm: job.gradientNorm, h: hessian.sweep)
         try job.run(header: header, label: "spectrum", model: model, range: prepared.range, fingerprint: fingerprint, start: prepared.start) { samples in
             let batch = prepared.images.batch(samples, dtype: prepared.dtype)
-            return try hessian.sweepLines(batch.indices) { h in
-                let rows = try jobs.first { $0.settings.h == h }!.rows(for: batch)
+            // The rows carry their own h, so that `converged` stays the last column.
+            return try hessian.sweepLines(batch.indices, appendingH: false) { h in
+                let rows = try jobs.first { $0.settings.h == h }!.rows(for: batch).map { row in
+                    var row = row
+                    row.h = hessian.sweep ? h : nil
+                    return row
+                }
                 return batch.indices.map { sample in rows.filter { $0.sample == sample }.map { $0.csv(dtype: prepared.dtype) } }
             }
+        } summary: { url in
+            try reportConvergence(of: url, label: "spectrum", budget: settings.method == .power ? "--max-steps \(settings.powerIterations)"
+                                  : settings.steps.map { "--steps \($0)" } ?? "--max-steps \(Swift.min(settings.maxSteps, d))")
         }
     }
 }

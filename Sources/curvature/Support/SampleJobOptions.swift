@@ -55,12 +55,13 @@ struct SampleJobOptions: ParsableArguments {
     }
 
     /// Runs the job's batches of `range` into `out` (resumable, checked against `fingerprint`),
-    /// then writes `<out>.meta.json`.
+    /// then writes `<out>.meta.json`, with the entries `summary` makes of the finished file.
     func run(header: String, label: String, model: ModelOptions, range: Range<Int>, fingerprint: [String: String], start: Date,
-             _ rows: (Range<Int>) throws -> [String]) throws {
+             _ rows: (Range<Int>) throws -> [String], summary: (URL) throws -> [String: Any] = { _ in [:] }) throws {
         let url = URL(fileURLWithPath: out)
         try BatchedCSVRun(header: header, out: url, resume: resume, label: label, record: fingerprint).run(batches(of: range), rows)
-        try writeMeta(for: url, model: model.url, seed: seed, settings: fingerprint.merging(["batch_size": String(batchSize)]) { $1 }, start: start)
+        try writeMeta(for: url, model: model.url, seed: seed, settings: fingerprint.merging(["batch_size": String(batchSize)]) { $1 }, start: start,
+                      extra: try summary(url))
     }
 }
 
@@ -156,4 +157,14 @@ func maskingChecks(_ masking: MaskingReport) -> [String: Any] {
 func printMaskingWarnings(_ masking: MaskingReport?, command: String, subject: String? = nil) {
     let about = subject.map { "\($0): " } ?? ""
     for warning in masking?.warnings ?? [] { FileHandle.standardError.write(Data("\(command): warning: \(about)\(warning)\n".utf8)) }
+}
+
+/// Counts the samples of a finished result file with a row flagged `converged` false, says so on
+/// stderr in one line when there are any, and returns the count for `<out>.meta.json`.
+func reportConvergence(of url: URL, label: String, budget: String) throws -> [String: Any] {
+    let count = try ConvergenceCount(csv: url)
+    if count.unconverged > 0 {
+        FileHandle.standardError.write(Data("\(label): \(count.unconverged) of \(count.samples) samples did not converge within \(budget); see column converged\n".utf8))
+    }
+    return ["unconverged_samples": count.unconverged, "samples": count.samples]
 }
