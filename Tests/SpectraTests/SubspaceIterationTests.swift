@@ -177,6 +177,9 @@ final class SubspaceIterationTests: XCTestCase {
         XCTAssertEqual(whole.iterations, 1)
         XCTAssertEqual(whole.eigenvalues[0], 3, accuracy: 1e-14)
         XCTAssertEqual(whole.eigenvalues[1], 2, accuracy: 1e-14)
+        let all = try subspaceIteration(small, target: .smallestAlgebraic, count: 3)[0]
+        XCTAssertEqual(all.eigenvalues.map { ($0 * 1e12).rounded() / 1e12 }, [-1, 2, 3])
+        XCTAssertTrue(all.allConverged)
         let one = try subspaceIteration(try DenseSymmetricOperator(diagonals: [[-4]]), target: .smallestAlgebraic)[0]
         XCTAssertEqual(one.eigenvalues, [-4])
         XCTAssertTrue(one.allConverged)
