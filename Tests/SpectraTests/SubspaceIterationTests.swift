@@ -51,7 +51,7 @@ final class SubspaceIterationTests: XCTestCase {
         try checkRanks(spectrum: spectrum, target: .smallestAlgebraic, count: 2, label: "mixed signs, smallest")
     }
 
-    /// A dominant negative eigenvalue beyond what random starts reveal of ‖H‖ (about 0.35 here):
+    /// A dominant negative eigenvalue beyond what random starts reveal of ‖H‖ (‖H x‖ ≈ 0.4 here):
     /// its eigenvector enters the block, raises the estimate, and never takes a rank. At −100 the
     /// same spectrum is beyond a single shift's reach (rate ≈ 1 − 0.3/100) and is flagged.
     func testHiddenDominantFarEndDoesNotTakeARank() throws {
