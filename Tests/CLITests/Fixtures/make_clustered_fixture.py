@@ -18,10 +18,10 @@ The design (d = 3*8*8 = 192 input pixels, 4 classes, one hidden layer of 168 SiL
   * 6 "classifier" units look at S with random weights and feed classes 0-2, so the logits (and
     predictions) differ by image; their curvature stays inside the bulk (checked below).
 Target ratios t_k (relative to the largest):
-  top 5    1, 0.99, 0.98, 0.9705, 0.9695   (within 3.05%; ranks 4 and 5 are 1.03e-3 apart)
+  top 5    1, 0.99, 0.98, 0.9705, 0.9695   (within 3.05%; ranks 4 and 5 are 1e-3 of rank 1 apart)
   bulk     88 values evenly in (0, 0.9 * 0.9695] and 66 evenly in [-1.8, 0): dense just below
            the cluster, which is where a fixed 40-step Lanczos skips a member of it
-  bottom 3 -2, -1.98, -1.978              (ranks d-1 and d-2 are 1.01e-3 apart; then a 9% gap)
+  bottom 3 -2, -1.98, -1.978              (ranks d-1 and d-2 are 1e-3 of rank d apart; then a 9% gap)
 The script checks this structure on the exact dense Hessian of each sample and exits non-zero if
 any check fails.
 """
