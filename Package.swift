@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Autodiff", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Randomness", "Robustness", "NN", "Autodiff", "Tensors", "Datasets"]),
         .testTarget(name: "CurvatureTests", dependencies: ["Curvature", "CPUFeatures"]),
-        .testTarget(name: "CLITests", dependencies: ["curvature", "Curvature"]),
+        .testTarget(name: "CLITests", dependencies: ["curvature", "Curvature"], exclude: ["Fixtures"]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "NN", "Autodiff", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "SpectraTests", dependencies: ["Randomness", "Spectra"]),

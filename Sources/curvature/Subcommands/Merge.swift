@@ -8,7 +8,13 @@ struct Merge: ParsableCommand {
         discussion: """
             Rows are ordered by their first column (the sample; in compare's spectra.csv the model, \
             then the sample), keeping each sample's rows in order; headers must agree and no sample \
-            may appear in two files.
+            may appear in two files. Only the parts of one run join: each part's <part>.meta.json \
+            must record the same settings but the shard (k, method, model and data checksums, dtype, \
+            seed, batch size, …), and the shards must be i/n of one n, each once, none missing; \
+            otherwise merge names the first difference and writes nothing (exit 1). It writes \
+            <out>.meta.json: the shared settings with shard 1/1, and each part's own record under \
+            "parts". --no-meta-check joins files without reading their meta (from elsewhere, or \
+            partial on purpose) and writes no meta.
 
             Examples (two shards of one spectrum run, then the join):
               curvature spectrum --shard 1/2 --out part1.csv \\
@@ -20,11 +26,14 @@ struct Merge: ParsableCommand {
               curvature merge part1.csv part2.csv --out merged.csv
             """)
 
-    @Argument(help: "Shard CSV files (of spectrum, density, trace, or compare's spectra.csv).")
+    @Argument(help: "Shard CSV files (of spectrum, density, trace, or compare's spectra.csv), each with its .meta.json beside it.")
     var inputs: [String]
 
-    @Option(help: "Output CSV: all inputs' rows, as one unsharded run writes them.")
+    @Option(help: "Output CSV: all inputs' rows, as one unsharded run writes them (also writes <out>.meta.json).")
     var out: String
+
+    @Flag(name: .customLong("no-meta-check"), help: "Join the files without checking, from their .meta.json, that they are the shards of one run (none missing); no <out>.meta.json is written.")
+    var noMetaCheck = false
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one input CSV") }
@@ -45,6 +54,7 @@ struct Merge: ParsableCommand {
     }
 
     func run() throws {
+        let parts = noMetaCheck ? nil : try RunParts(files: inputs)
         var header: String?
         var groups: [(key: Key, lines: [String])] = []
         var owner: [Key: String] = [:]
@@ -79,5 +89,14 @@ struct Merge: ParsableCommand {
         }.map(\.element)
         let text = ([header!] + sorted.flatMap(\.lines)).map { $0 + "\n" }.joined()
         try AtomicFile.write(text, to: URL(fileURLWithPath: out))
+        let meta = URL(fileURLWithPath: out + ".meta.json")
+        guard let parts else {
+            // An earlier merge's meta would vouch for a file it no longer describes.
+            try? FileManager.default.removeItem(at: meta)
+            return
+        }
+        let record = try JSONSerialization.data(withJSONObject: parts.mergedMeta(command: CommandLine.arguments.joined(separator: " ")),
+                                                options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(record, to: meta)
     }
 }
