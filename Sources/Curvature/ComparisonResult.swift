@@ -78,7 +78,7 @@ public struct ComparisonResult {
             let extremes = extremeEigenvalues(model).sorted()
             let mean = extremes.reduce(0, +) / Double(Swift.max(extremes.count, 1))
             let mark = unconverged[index] > 0 ? " †" : ""
-            lines.append("| \(model.name)\(mark) | \(String(format: "%.4g", quantile(extremes, 0.5))) | \(String(format: "%.4g", mean)) | "
+            lines.append("| \(model.name) | \(String(format: "%.4g", quantile(extremes, 0.5)))\(mark) | \(String(format: "%.4g", mean))\(mark) | "
                 + cells.map { $0(model) }.joined(separator: " | ") + " |")
         }
         // A profile resting on unconverged eigenvalues is marked, with the count, below the table.

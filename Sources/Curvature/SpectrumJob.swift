@@ -310,15 +310,13 @@ public struct SpectrumJob {
             }
         case .power:
             let target: PowerIterationTarget = s.end == .smallest ? .smallestAlgebraic : (s.end == .largest ? .largestAlgebraic : .largestMagnitude)
-            let results = try powerIteration(op, target: target, count: Swift.min(s.k, d),
-                                             options: PowerIterationOptions(maxIterations: s.powerIterations, seed: s.seed))
-            return results.map { result in
-                let estimates = judged(result.estimates.map(\.eigenvalue), result.estimates.map(\.residual), scale: result.spectralNormEstimate)
-                    .enumerated().map { index, estimate in
-                        var estimate = estimate
-                        estimate.converged = estimate.converged && result.estimates[index].converged
-                        return estimate
-                    }
+            // Block power iteration with Rayleigh–Ritz and guard vectors: a cluster inside the block
+            // is resolved, and each value is judged by its own residual.
+            let options = SubspaceIterationOptions(maxIterations: s.powerIterations, tolerance: tolerance, operatorPrecision: precision, seed: s.seed)
+            return try subspaceIteration(op, target: target, count: Swift.min(s.k, d), options: options).map { result in
+                let estimates = result.eigenvalues.indices.map {
+                    EigenvalueEstimate(value: result.eigenvalues[$0], residual: result.residuals[$0], converged: result.converged[$0])
+                }
                 return EigenvalueRanking.rankExtremes(estimates, k: s.k, end: s.end, dimension: d)
             }
         }

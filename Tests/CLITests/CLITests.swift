@@ -30,7 +30,7 @@ final class CLITests: ExecutableTestCase {
         let full = try Data(contentsOf: directory.appendingPathComponent("full.csv"))
         XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("merged.csv")), full)
         let lines = String(decoding: full, as: UTF8.self).split(separator: "\n")
-        XCTAssertEqual(lines.first, "sample,label,predicted,rank,eigenvalue,residual")
+        XCTAssertEqual(lines.first, "sample,label,predicted,rank,eigenvalue,residual,converged")
         XCTAssertEqual(lines.count, 1 + 40 * 3)
         let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("full.csv.meta.json"))) as? [String: Any]
         XCTAssertEqual((meta?["model_sha256"] as? String)?.count, 64)
@@ -123,12 +123,13 @@ final class CLITests: ExecutableTestCase {
         XCTAssertEqual(try run(base + ["--h", "0.05,0.2", "--gradient-norm", "--out", "sweep.csv"]).process.terminationStatus, 0)
         XCTAssertEqual(try run(base + ["--h", "0.2", "--out", "single.csv"]).process.terminationStatus, 0)
         let sweep = try String(contentsOf: directory.appendingPathComponent("sweep.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
-        XCTAssertEqual(sweep[0], "sample,label,predicted,rank,eigenvalue,residual,gradient_norm,h")
+        XCTAssertEqual(sweep[0], "sample,label,predicted,rank,eigenvalue,residual,gradient_norm,h,converged")
         let rows = sweep.dropFirst().map { $0.split(separator: ",").map(String.init) }
         XCTAssertEqual(rows.count, 2 * 2 * 2)
         XCTAssertEqual(rows.prefix(4).map { "\($0[0]) \($0[7])" }, ["0 0.05", "0 0.05", "0 0.2", "0 0.2"], "each sample's rows together, scale by scale")
         let single = try String(contentsOf: directory.appendingPathComponent("single.csv"), encoding: .utf8).split(separator: "\n").dropFirst().map(String.init)
-        XCTAssertEqual(rows.filter { $0[7] == "0.2" }.map { $0.prefix(6).joined(separator: ",") }, Array(single), "the 0.2 rows are the single-scale run's")
+        XCTAssertEqual(rows.filter { $0[7] == "0.2" }.map { ($0.prefix(6) + [$0[8]]).joined(separator: ",") }, Array(single),
+                       "the 0.2 rows are the single-scale run's")
         // The gradient norm is ‖∇ₓℓ‖ of each sample.
         let model = try Sequential.load(from: URL(fileURLWithPath: modelPath))
         let data = try loadDataset("mnist5k", split: .test).batch(at: Array(0..<2))
@@ -157,7 +158,7 @@ final class CLITests: ExecutableTestCase {
         let kept = try String(contentsOf: partial, encoding: .utf8)
         XCTAssertTrue(kept.hasSuffix("\n"))
         let rows = kept.split(separator: "\n").dropFirst()
-        XCTAssertTrue(rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 6 })
+        XCTAssertTrue(rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 7 })
         XCTAssertEqual(rows.count % 12, 0, "whole batches only (4 samples × 3 eigenvalues)")
         XCTAssertLessThan(rows.count, samples * 3)
 
@@ -197,9 +198,9 @@ final class CLITests: ExecutableTestCase {
         let rows = try String(contentsOf: directory.appendingPathComponent("gn.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
         XCTAssertEqual(rows.count, 2 * 50)
         XCTAssertTrue(rows.filter { $0.split(separator: ",")[3] == "50" }.allSatisfy { Double($0.split(separator: ",")[4]) == 0 }, "ranks past C are exact zeros")
-        let full = try run(base + ["--out", "full.csv"])
+        let full = try run(base + ["--max-steps", "20", "--out", "full.csv"])
         XCTAssertEqual(full.process.terminationStatus, 2, "the smooth tiny network's full Hessian needs Lanczos")
-        XCTAssertTrue(text(full.stderr).contains("raise --steps"), text(full.stderr))
+        XCTAssertTrue(text(full.stderr).contains("--k 50 is larger than the Lanczos budget 20 (--max-steps"), text(full.stderr))
     }
 
     func testASecondInterruptStopsAtOnceKeepingFinishedBatches() throws {

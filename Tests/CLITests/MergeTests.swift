@@ -43,9 +43,9 @@ final class MergeTests: ExecutableTestCase {
         try part("a.csv", shard: "2/2")
         let url = directory.appendingPathComponent("a.csv.meta.json")
         var record = try meta("a.csv.meta.json")
-        record["settings"] = (record["settings"] as! [String: Any]).merging(["tol": "1e-06"]) { $1 }
+        record["settings"] = (record["settings"] as! [String: Any]).merging(["future_setting": "1e-06"]) { $1 }
         try JSONSerialization.data(withJSONObject: record).write(to: url)
-        try assertRefused(["k3.csv", "a.csv"], "a.csv.meta.json: setting tol is 1e-06, but absent in k3.csv.meta.json")
+        try assertRefused(["k3.csv", "a.csv"], "a.csv.meta.json: setting future_setting is 1e-06, but absent in k3.csv.meta.json")
     }
 
     func testAPartWithoutItsMetaIsRefusedUnlessUnchecked() throws {
