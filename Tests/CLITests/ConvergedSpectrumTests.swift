@@ -57,6 +57,8 @@ final class ConvergedSpectrumTests: ExecutableTestCase {
         for i in 1...2 { XCTAssertEqual(try status(spectrum("part\(i).csv", ["--batch-size", "5", "--shard", "\(i)/2"])).status, 0) }
         XCTAssertEqual(try status(["merge", "part1.csv", "part2.csv", "--out", "merged.csv"]).status, 0)
         XCTAssertEqual(try read("merged.csv"), try read("a.csv"))
+        XCTAssertEqual(try meta("merged.csv")["samples"] as? Int, 12, "the parts' counts add up")
+        XCTAssertEqual(try meta("merged.csv")["unconverged_samples"] as? Int, 0)
     }
 
     /// A budget too small to converge: rows flagged, one line on stderr, the count in the metadata.

@@ -66,7 +66,8 @@ struct RunParts {
     }
 
     /// `<out>.meta.json` of the joined file: the shared settings with the whole run's shard, the
-    /// entries every part agrees on, and each part's own entries (timings, counts) under `parts`.
+    /// entries every part agrees on, the sums of the per-sample counts, and each part's own
+    /// entries (timings, counts) under `parts`.
     func mergedMeta(command: String) -> [String: Any] {
         let perRun: Set<String> = ["command", "version", "finished", "wall_seconds", "threads", "settings"]
         let shared = parts[0].meta.filter { key, value in
@@ -75,7 +76,13 @@ struct RunParts {
         var settings = parts[0].settings
         settings["shard"] = Shard.whole.description
         let ordered = parts.sorted { $0.shard.index < $1.shard.index }
-        return shared.merging([
+        // Counts over samples add up, so the joined file's are those of an unsharded run.
+        var totals: [String: Int] = [:]
+        for key in ["samples", "unconverged_samples"] {
+            let counts = parts.compactMap { $0.meta[key] as? Int }
+            if counts.count == parts.count { totals[key] = counts.reduce(0, +) }
+        }
+        return shared.merging(totals) { $1 }.merging([
             "command": command, "version": curvatureVersion, "finished": ISO8601DateFormatter().string(from: Date()),
             "settings": settings,
             "parts": ordered.map { part in part.meta.filter { $0.key != "settings" }.merging(["file": part.file, "shard": part.shard.description]) { $1 } },
