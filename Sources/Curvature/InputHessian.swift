@@ -53,6 +53,18 @@ public final class ExactInputHessian: BatchedLinearOperator {
     }
 
     public func randomStream(forSample b: Int) -> UInt64 { UInt64(sampleIndices[b]) }
+
+    /// The Hessians of the samples at `rows`: the graph is rebuilt for them alone (one forward and
+    /// backward pass, about an HVP's cost), which each later product repays as the batch shrinks.
+    public func restricted(to rows: [Int]) throws -> (any BatchedLinearOperator)? {
+        let d = dimension
+        var pixels = [Double]()
+        pixels.reserveCapacity(rows.count * d)
+        let all = images.scalars
+        for r in rows { pixels += all[(r * d)..<((r + 1) * d)] }
+        let subset = Tensor(shape: [rows.count] + Array(images.shape.dropFirst()), scalars: pixels, dtype: images.dtype)
+        return ExactInputHessian(model: model, images: subset, labels: rows.map { labels[$0] }, sampleIndices: rows.map { sampleIndices[$0] })
+    }
 }
 
 /// The finite-scale input Hessians: column i of sample b's matrix is

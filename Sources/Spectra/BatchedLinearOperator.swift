@@ -34,10 +34,18 @@ public protocol BatchedLinearOperator {
     /// The default applies the blocks one by one; an operator whose cost per vector falls with the
     /// batch (a network's Hessian-vector product) can apply them as one batch of `columns × batchSize`.
     func apply(columns: Int, _ vectors: [Double], into result: inout [Double]) throws
+
+    /// The same operators for the samples at `rows` only (in that order), so a solver can stop
+    /// paying for samples it has finished; `nil` (the default) when the operator cannot shrink
+    /// more cheaply than it applies zero rows. Sample `i` of the result must compute exactly what
+    /// sample `rows[i]` of this one does.
+    func restricted(to rows: [Int]) throws -> (any BatchedLinearOperator)?
 }
 
 extension BatchedLinearOperator {
     public func randomStream(forSample b: Int) -> UInt64 { UInt64(b) }
+
+    public func restricted(to rows: [Int]) throws -> (any BatchedLinearOperator)? { nil }
 
     public func apply(columns: Int, _ vectors: [Double], into result: inout [Double]) throws {
         let block = batchSize * dimension

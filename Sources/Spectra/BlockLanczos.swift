@@ -119,8 +119,7 @@ public struct BlockLanczosResult: Equatable, Sendable {
 ///
 /// Each sample stops on its own; its arithmetic never involves another sample, so its result does
 /// not depend on the batch it ran in. Convergence is checked on the projected matrix `T` (eigen-
-/// decomposed with LAPACK's `dsyevd`) after every block while the dimension is small and every
-/// ~dimension/32 blocks later. A column whose residual vanishes (an invariant subspace) is replaced
+/// decomposed with LAPACK's `dsyevd`) about every dimension/20 blocks. A column whose residual vanishes (an invariant subspace) is replaced
 /// by a random vector orthogonal to the basis, so the search continues in the rest of the space.
 ///
 /// - Returns: One ``BlockLanczosResult`` per sample.
@@ -149,18 +148,26 @@ public func blockLanczos(_ op: some BatchedLinearOperator, options: BlockLanczos
     for b in 0..<batch { samples[b].start(width: p) }
 
     // H applied to every column of every active sample's current block in one call: block c of
-    // `x` holds each sample's c-th column; finished samples, and columns past a narrower block's
-    // width, are zero rows.
-    var x = [Double](repeating: 0, count: p * batch * n)
-    var y = [Double](repeating: 0, count: p * batch * n)
+    // `x` holds each row's c-th column; finished samples, and columns past a narrower block's
+    // width, are zero rows. `rows[r]` is the sample behind the operator's row r: once an eighth
+    // of the rows belong to finished samples, an operator that can drops them, so a batch's cost
+    // follows its samples' own convergence instead of its slowest sample's.
+    var current: any BatchedLinearOperator = op
+    var rows = Array(0..<batch)
+    var x: [Double] = [], y: [Double] = []
     var products = [[Double]](repeating: [], count: batch)
     while samples.contains(where: \.active) {
-        let columns = samples.filter(\.active).map(\.width).max()!
-        if x.count != columns * batch * n { x = [Double](repeating: 0, count: columns * batch * n) }
+        let active = rows.indices.filter { samples[rows[$0]].active }
+        if active.count * 8 <= rows.count * 7, let smaller = try current.restricted(to: active) {
+            (current, rows) = (smaller, active.map { rows[$0] })
+        }
+        let count = rows.count
+        let columns = rows.filter { samples[$0].active }.map { samples[$0].width }.max()!
+        if x.count != columns * count * n { x = [Double](repeating: 0, count: columns * count * n) }
         x.withUnsafeMutableBufferPointer { xp in
             for column in 0..<columns {
-                for b in 0..<batch {
-                    let row = xp.baseAddress! + (column * batch + b) * n
+                for (r, b) in rows.enumerated() {
+                    let row = xp.baseAddress! + (column * count + r) * n
                     if samples[b].active && samples[b].width > column {
                         samples[b].copyCurrentColumn(column, to: row)
                     } else {
@@ -169,14 +176,18 @@ public func blockLanczos(_ op: some BatchedLinearOperator, options: BlockLanczos
                 }
             }
         }
-        try op.checkedApply(columns: columns, x, into: &y)
-        for b in 0..<batch where samples[b].active {
+        do {
+            try current.checkedApply(columns: columns, x, into: &y)
+        } catch let SpectraError.operatorOutputNotFinite(row, index) {
+            throw SpectraError.operatorOutputNotFinite(sample: rows[row], index: index)
+        }
+        for (r, b) in rows.enumerated() where samples[b].active {
             products[b] = []
             for column in 0..<samples[b].width {
-                products[b].append(contentsOf: y[((column * batch + b) * n)..<((column * batch + b + 1) * n)])
+                products[b].append(contentsOf: y[((column * count + r) * n)..<((column * count + r + 1) * n)])
             }
         }
-        for b in 0..<batch where samples[b].active {
+        for b in rows where samples[b].active {
             try samples[b].step(products: products[b], options: options, maxDimension: maxDimension)
         }
     }
@@ -324,10 +335,11 @@ struct BlockKrylovSample {
         }
     }
 
-    /// Checks every block while `T` is small, then about every dimension/32 blocks: the eigensolve
-    /// of `T` costs `O(dimension³)` and must stay small beside the operator applies.
+    /// Checks about every dimension/20 blocks: the eigensolve of `T` costs `O(dimension³)` and must
+    /// stay small beside the operator applies, and a sample overshoots its convergence by at most
+    /// a twentieth of its dimension.
     func checkDue() -> Bool {
-        dimension <= 64 || blocksSinceCheck >= (dimension + 31) / 32
+        blocksSinceCheck >= Swift.max(1, (dimension + 19) / 20)
     }
 
     /// `T`, the projection of `H` on the finished blocks, dense row-major.

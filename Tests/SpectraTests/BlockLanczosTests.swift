@@ -171,6 +171,44 @@ final class BlockLanczosTests: XCTestCase {
         XCTAssertEqual(alone[0], together[1])
     }
 
+    /// An operator that can drop finished samples is given fewer rows as samples finish, and every
+    /// result is bit for bit what the full batch of zero rows gives.
+    func testFinishedSamplesAreDroppedFromTheOperatorWithoutChangingAnyResult() throws {
+        final class Log { var rows: [Int] = [] }
+        final class Shrinking: BatchedLinearOperator {
+            let matrices: [[Double]]
+            let dimension: Int
+            let streams: [UInt64]
+            let log: Log
+            init(matrices: [[Double]], dimension: Int, streams: [UInt64], log: Log) {
+                (self.matrices, self.dimension, self.streams, self.log) = (matrices, dimension, streams, log)
+            }
+            var batchSize: Int { matrices.count }
+            func apply(_ vectors: [Double], into result: inout [Double]) throws {
+                log.rows.append(batchSize)
+                let op = try DenseSymmetricOperator(matrices: matrices, dimension: dimension)
+                try op.apply(vectors, into: &result)
+            }
+            func randomStream(forSample b: Int) -> UInt64 { streams[b] }
+            func restricted(to rows: [Int]) throws -> (any BatchedLinearOperator)? {
+                Shrinking(matrices: rows.map { matrices[$0] }, dimension: dimension, streams: rows.map { streams[$0] }, log: log)
+            }
+        }
+        let spectra = [[10, 8, 6, 4] + Fixtures.linspace(-0.1, 0.1, n - 4), trapSpectrum(top: [4, 3.996, 3.992, 3.988, 3.984]),
+                       [9, 7, 5, 3] + Fixtures.linspace(-0.2, 0.2, n - 4), trapSpectrum(top: [5, 5, 4, 3, 2.9])]
+        let matrices = spectra.enumerated().map { Fixtures.matrix(spectrum: $1, seed: 140 + UInt64($0)) }
+        let options = BlockLanczosOptions(wanted: .largest(4), tolerance: 1e-10, maxDimension: n, seed: 2)
+        let log = Log()
+        let shrinking = Shrinking(matrices: matrices, dimension: n, streams: [0, 1, 2, 3], log: log)
+        let dropped = try blockLanczos(shrinking, options: options)
+        let kept = try blockLanczos(try DenseSymmetricOperator(matrices: matrices, dimension: n), options: options)
+        XCTAssertEqual(dropped, kept)
+        // Four rows until the first sample is done, then fewer, never more again.
+        XCTAssertEqual(log.rows.first, 4)
+        XCTAssertLessThan(log.rows.last!, 4)
+        XCTAssertEqual(log.rows, log.rows.sorted(by: >), "\(log.rows)")
+    }
+
     /// With the whole space spanned the Ritz values are the eigenvalues, to LAPACK's accuracy.
     func testFullDimensionReproducesDsyevd() throws {
         let spectrum = Fixtures.linspace(-3, 10, 30)
