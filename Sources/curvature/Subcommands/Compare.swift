@@ -37,7 +37,7 @@ struct Compare: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "The eigen-solver: lanczos (top --k from --steps HVPs) or dense (LAPACK on the full d×d matrix); default lanczos, or the exact Gauss–Newton route where it gives the whole spectrum (see spectrum --help).")
+    @Option(help: "The eigen-solver: lanczos (top --k by block Lanczos until converged, or from --steps HVPs) or dense (LAPACK on the full d×d matrix); default lanczos, or the exact Gauss–Newton route where it gives the whole spectrum (see spectrum --help).")
     var method: CompareMethod?
     @OptionGroup var spectrum: SpectrumOptions
     @Option(help: "Comma-separated ε of the ℓ∞ evaluations (PGD with --pgd-steps steps), pixels in [0, 1].") var epsilons = CommaSeparated<Double>(argument: "0,0.05,0.1,0.15,0.2")!
