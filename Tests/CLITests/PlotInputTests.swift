@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import curvature
@@ -95,7 +96,7 @@ final class PlotInputTests: XCTestCase {
         let grid = table.commonGrid()
         XCTAssertEqual(grid, [0, 0.5, 1, 1.5, 2, 2.5])
         let mean = DensityTable.mean(of: table.models[0].curves, on: grid)
-        for (value, expected) in zip(mean, [0, 2.5, 3, 2.5, 1, 0]) { XCTAssertEqual(value, expected, accuracy: 1e-12, "\(mean)") }
+        assertMaxError(mean, [0, 2.5, 3, 2.5, 1, 0], within: 1e-12, "\(mean)")
         XCTAssertEqual(table.meansCSV(), "lambda,density\n0,0\n0.5,2.5\n1,3\n1.5,2.5\n2,1\n2.5,0\n")
 
         // Between grid points a sample interpolates linearly; past the limit the grid is even.

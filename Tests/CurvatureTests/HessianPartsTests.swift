@@ -1,5 +1,6 @@
 import Curvature
 import Foundation
+import TestSupport
 import XCTest
 
 /// The parts of the input Hessian against dense matrices built from their definitions,
@@ -28,11 +29,11 @@ final class HessianPartsTests: XCTestCase {
         return matrices
     }
 
-    private func assertClose(_ a: [[Double]], _ b: [[Double]], _ what: String, tolerance: Double = 1e-8) {
-        for (x, y) in zip(a, b) {
-            let scale = Swift.max(y.map(Swift.abs).max() ?? 0, 1e-3)
-            let worst = zip(x, y).map { Swift.abs($0 - $1) }.max() ?? 0
-            XCTAssertLessThan(worst / scale, tolerance, what)
+    private func assertClose(_ a: [[Double]], _ b: [[Double]], _ what: String, tolerance: Double = 1e-8,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, "\(what): matrices", file: file, line: line)
+        for (n, (x, y)) in zip(a, b).enumerated() {
+            assertMaxError(x, y, within: tolerance, by: .relativeToLargest(floor: 1e-3), "\(what), sample \(n)", file: file, line: line)
         }
     }
 
@@ -133,7 +134,7 @@ final class HessianPartsTests: XCTestCase {
             XCTAssertTrue(settings.takesGaussNewtonRoute)
             let routeRows = try SpectrumJob(model: classifier, settings: settings).rows(for: Batch(images: x, labels: labels, indices: [0, 1]))
             XCTAssertEqual(routeRows.map(\.rank), lanczosRows.map(\.rank))
-            for (a, b) in zip(routeRows, lanczosRows) { XCTAssertEqual(a.eigenvalue, b.eigenvalue, accuracy: 1e-9 * Swift.max(Swift.abs(b.eigenvalue), 1e-3)) }
+            assertMaxError(routeRows.map(\.eigenvalue), lanczosRows.map(\.eigenvalue), within: 1e-9, by: .relative(floor: 1e-3), "\(part): route against Lanczos")
         }
         // A smooth network's full Hessian is not Gauss–Newton only: no route there.
         var settings = SpectrumSettings()

@@ -117,6 +117,7 @@ final class RobustnessTests: XCTestCase {
         let oneCycle = LearningRateSchedule.oneCycle
         XCTAssertEqual(oneCycle.rate(base: 1, step: 0, totalSteps: 100), 1.0 / 25, accuracy: 1e-12)
         let rates = (0..<100).map { oneCycle.rate(base: 1, step: $0, totalSteps: 100) }
+        XCTAssertTrue(rates.allSatisfy(\.isFinite), "\(rates)")
         XCTAssertEqual(rates.max()!, 1, accuracy: 1e-3)
         XCTAssertLessThan(rates.last!, 1e-3)
         XCTAssertNil(LearningRateSchedule("warp", stepsPerEpoch: 1))
@@ -167,6 +168,7 @@ final class RobustnessTests: XCTestCase {
             let (b, _) = try trained()
             XCTAssertEqual(trainer.log.count, 2)
             XCTAssertLessThan(trainer.log[1].loss, trainer.log[0].loss, "\(mode) lowers the loss")
+            XCTAssertEqual(a.namedParameters.map(\.name), b.namedParameters.map(\.name))
             for (pa, pb) in zip(a.namedParameters, b.namedParameters) {
                 XCTAssertEqual(pa.parameter.value.scalars, pb.parameter.value.scalars, "\(mode): \(pa.name) bit for bit")
             }
@@ -191,6 +193,7 @@ final class RobustnessTests: XCTestCase {
         let resumedModel = try tinyCNN(seed: 77)  // weights come from the checkpoint
         let resumed = Trainer(model: resumedModel, configuration: config)
         try resumed.run(train: train, test: test, checkpoint: checkpoint, logFile: directory.appendingPathComponent("part.csv"), resumeFrom: checkpoint)
+        XCTAssertEqual(full.namedParameters.map(\.name), resumedModel.namedParameters.map(\.name))
         for (a, b) in zip(full.namedParameters, resumedModel.namedParameters) {
             XCTAssertEqual(a.parameter.value.scalars, b.parameter.value.scalars, a.name)
         }
