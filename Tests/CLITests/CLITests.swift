@@ -143,13 +143,12 @@ final class CLITests: ExecutableTestCase {
     }
 
     func testInterruptedRunKeepsCompleteRowsAndResumesToTheSameFile() throws {
-        let samples = 1000
+        let samples = 40  // 10 batches of 4 samples × 3 eigenvalues; held before batch 4 until the Ctrl-C
         try run(spectrumArguments("reference.csv", samples: samples))
         let partial = directory.appendingPathComponent("interrupted.csv.partial")
-        let started = try interrupt(spectrumArguments("interrupted.csv", samples: samples), once: partial, holds: 40)
-        let message = text(started.stderr)
-        if started.process.terminationStatus == 0 { throw XCTSkip("the run finished before it could be interrupted") }
-        XCTAssertEqual(started.process.terminationStatus, 130, message)
+        let started = try interrupt(spectrumArguments("interrupted.csv", samples: samples), holdingBatch: 4, once: partial, holds: 1 + 3 * 12)
+        let message = started.stderr
+        XCTAssertEqual(started.status, 130, message)
         XCTAssertTrue(message.contains("--resume"), message)
         XCTAssertTrue(message.contains("interrupted; finishing batch ") && message.contains("Ctrl-C again to stop now"),
                       "the first Ctrl-C says at once what happens: \(message)")
@@ -158,8 +157,7 @@ final class CLITests: ExecutableTestCase {
         XCTAssertTrue(kept.hasSuffix("\n"))
         let rows = kept.split(separator: "\n").dropFirst()
         XCTAssertTrue(rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 6 })
-        XCTAssertEqual(rows.count % 12, 0, "whole batches only (4 samples × 3 eigenvalues)")
-        XCTAssertLessThan(rows.count, samples * 3)
+        XCTAssertEqual(rows.count, 3 * 12, "the three batches finished before the Ctrl-C, whole")
 
         // A resume checks what it resumes: other settings, another model, or no --resume at all
         // are refused, naming what differs, and the partial file is left as it was.
@@ -187,7 +185,6 @@ final class CLITests: ExecutableTestCase {
                        try Data(contentsOf: directory.appendingPathComponent("reference.csv")))
     }
 
-    /// A second Ctrl-C stops at once, keeping every finished batch.
     /// The exact Gauss–Newton route writes every rank asked for, beyond Lanczos' --steps; a network
     /// whose Hessian is not Gauss–Newton only still needs --steps ≥ --k.
     func testTheGaussNewtonRouteWritesEveryRankAskedFor() throws {
@@ -202,30 +199,25 @@ final class CLITests: ExecutableTestCase {
         XCTAssertTrue(text(full.stderr).contains("raise --steps"), text(full.stderr))
     }
 
+    /// A second Ctrl-C stops at once, keeping every finished batch: the run is held before batch 3
+    /// until it comes, so only the second Ctrl-C's path can end it.
     func testASecondInterruptStopsAtOnceKeepingFinishedBatches() throws {
         let partial = directory.appendingPathComponent("twice.csv.partial")
-        // Batches long enough (100 samples, 30 Lanczos steps) that the second Ctrl-C, 20 ms after
-        // the first, arrives while a batch is being finished.
-        let arguments = ["spectrum", "--model", modelPath!, "--data", "mnist5k", "--split", "train", "--samples", "4000",
-                         "--k", "3", "--steps", "30", "--batch-size", "100", "--threads", "1", "--out", "twice.csv"]
-        let started = try run(arguments, wait: false)
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, ((try? String(contentsOf: partial, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 301 { usleep(5_000) }
-        kill(started.process.processIdentifier, SIGINT)
-        usleep(20_000)
-        kill(started.process.processIdentifier, SIGINT)
-        let message = text(started.stderr)
-        started.process.waitUntilExit()
-        if started.process.terminationReason == .exit && started.process.terminationStatus == 0 { throw XCTSkip("finished before the signals") }
-        XCTAssertEqual(started.process.terminationStatus, 130, message)
+        let stopped = try interrupt(spectrumArguments("twice.csv"), holdingBatch: 3, once: partial, holds: 1 + 2 * 12, signals: 2)
+        XCTAssertEqual(stopped.status, 130, stopped.stderr)
+        XCTAssertTrue(stopped.stderr.contains("Ctrl-C again to stop now"), "the first Ctrl-C is answered: \(stopped.stderr)")
+        XCTAssertTrue(stopped.stderr.contains("curvature: stopped now; every finished batch is kept (the same command with --resume continues)"),
+                      stopped.stderr)
+        XCTAssertFalse(stopped.stderr.contains("interrupted with"), "not the first Ctrl-C's clean stop: \(stopped.stderr)")
         let rows = try String(contentsOf: partial, encoding: .utf8).split(separator: "\n").dropFirst()
-        XCTAssertGreaterThan(rows.count, 0)
-        XCTAssertEqual(rows.count % 300, 0, "whole batches only (100 samples × 3 eigenvalues)")
-        if !message.contains("stopped now") {
-            // The batch ended within the 20 ms: the first Ctrl-C's clean stop, which is right too.
-            XCTAssertTrue(message.contains("interrupted with"), message)
-            throw XCTSkip("the batch finished before the second Ctrl-C arrived")
-        }
+        XCTAssertEqual(rows.count, 2 * 12, "the two batches finished before the Ctrl-Cs, whole")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("twice.csv").path))
+        // What was kept resumes to the file of an uninterrupted run.
+        XCTAssertEqual(try run(spectrumArguments("reference.csv")).process.terminationStatus, 0)
+        let resumed = try run(spectrumArguments("twice.csv", extra: ["--resume"]))
+        XCTAssertEqual(resumed.process.terminationStatus, 0, text(resumed.stderr))
+        XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("twice.csv")),
+                       try Data(contentsOf: directory.appendingPathComponent("reference.csv")))
     }
 
     func testMisuseIsAUsageErrorBeforeAnyWork() throws {
@@ -311,9 +303,7 @@ final class CLITests: ExecutableTestCase {
     /// The density figure with --log-y, from one model's CSV and from several models' CSVs with a
     /// leading column model; a CSV without a column the figure needs is refused before gnuplot runs.
     func testPlotDensityWithLogYDrawsOneModelOrSeveral() throws {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        try XCTSkipUnless(path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/gnuplot") },
-                          "gnuplot is not installed (apt-get install gnuplot-nox)")
+        try requireGnuplot()
         // A spike of 10⁵ at λ = 0, tails of 10⁻² to 1 beside it and zeros past them, as for an input Hessian.
         func rows(model: String?, scale: Double) -> [String] {
             var rows: [String] = []
@@ -355,9 +345,7 @@ final class CLITests: ExecutableTestCase {
     }
 
     func testPlotProfileWithLogYDrawsAPNGAndNotesTheMediansLeftOut() throws {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        try XCTSkipUnless(path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/gnuplot") },
-                          "gnuplot is not installed (apt-get install gnuplot-nox)")
+        try requireGnuplot()
         var rows = ["model,rank,mean,median,p10,p90,samples"]
         for (model, scale) in [("standard", 20.0), ("cure", 0.1)] {
             for rank in 1...11 {
@@ -380,7 +368,7 @@ final class CLITests: ExecutableTestCase {
 
     func testInterruptedCompareResumesToTheSameResultsAndRefusesOtherSettings() throws {
         func compare(_ folder: String, _ extra: [String] = []) -> [String] {
-            ["compare", "--models", "\(modelPath!),\(modelPath!)", "--names", "a,b", "--data", "mnist5k", "--samples", "300",
+            ["compare", "--models", "\(modelPath!),\(modelPath!)", "--names", "a,b", "--data", "mnist5k", "--samples", "40",
              "--k", "3", "--steps", "6", "--batch-size", "4", "--epsilons", "0", "--figure-samples", "1", "--threads", "1",
              "--out-dir", folder] + extra
         }
@@ -391,9 +379,11 @@ final class CLITests: ExecutableTestCase {
         XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("reference/summary.md"), encoding: .utf8), table)
 
         let partial = directory.appendingPathComponent("interrupted/.compare-partial/0.spectra.csv.partial")
-        let started = try interrupt(compare("interrupted"), once: partial, holds: 40)
-        if started.process.terminationStatus == 0 { throw XCTSkip("the run finished before it could be interrupted") }
-        XCTAssertEqual(started.process.terminationStatus, 130, text(started.stderr))
+        // Model a's spectra: 10 batches of 4 samples × 3 eigenvalues, held before batch 4.
+        let started = try interrupt(compare("interrupted"), holdingBatch: 4, once: partial, holds: 1 + 3 * 12)
+        XCTAssertEqual(started.status, 130, started.stderr)
+        XCTAssertTrue(started.stderr.contains("run the same command with --resume"), started.stderr)
+        XCTAssertEqual(try String(contentsOf: partial, encoding: .utf8).split(separator: "\n").count, 1 + 3 * 12, "whole batches")
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("interrupted/profile.csv").path))
 
         let changed = try run(compare("interrupted", ["--k", "2", "--resume"]))

@@ -15,7 +15,9 @@ class ExecutableTestCase: XCTestCase {
     override func setUpWithError() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("curvature-\(type(of: self))-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: executable.path) { throw XCTSkip("no curvature executable at \(executable.path)") }
+        // Built with the tests; without it these tests cannot check anything, so they fail.
+        _ = try XCTUnwrap(FileManager.default.fileExists(atPath: executable.path) ? executable : nil,
+                          "no curvature executable at \(executable.path) (swift build --build-tests builds it)")
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
@@ -43,15 +45,25 @@ class ExecutableTestCase: XCTestCase {
         return (process.terminationStatus, message)
     }
 
-    private func makeProcess(_ arguments: [String]) -> Process {
+    /// The executable in the scratch folder, with `environment` added to the test's own.
+    func makeProcess(_ arguments: [String], environment extra: [String: String] = [:]) -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
         environment["CURVATURE_DATA"] = Self.repository.appendingPathComponent("Data").path
+        environment.merge(extra) { $1 }
         process.environment = environment
         return process
+    }
+
+    /// `curvature plot` needs gnuplot, which the README's install line brings: without it a figure
+    /// test cannot check anything, so it fails.
+    func requireGnuplot() throws {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        _ = try XCTUnwrap(path.split(separator: ":").first { FileManager.default.isExecutableFile(atPath: "\($0)/gnuplot") },
+                          "gnuplot is not installed (apt-get install gnuplot-nox)")
     }
 
     func text(_ pipe: Pipe) -> String { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }

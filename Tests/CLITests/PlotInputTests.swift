@@ -7,25 +7,7 @@ import XCTest
 /// `curvature plot` reads what the commands write: the single-model CSVs of `spectrum` and `eval`,
 /// the per-sample grids of `density` (averaged on one common grid), the files `compare` writes
 /// beside images.csv; and a long --title wraps.
-final class PlotInputTests: XCTestCase {
-    private var directory: URL!
-
-    private var executable: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("curvature")
-    }
-
-    private static let hasGnuplot: Bool = {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/gnuplot") }
-    }()
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("curvature-plot-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
+final class PlotInputTests: ExecutableTestCase {
     // MARK: Helpers
 
     private func write(_ lines: [String], to name: String) throws {
@@ -34,19 +16,9 @@ final class PlotInputTests: XCTestCase {
 
     /// Runs `curvature plot …` in the test's folder; returns its exit status and stderr.
     private func plot(_ arguments: [String]) throws -> (Int32, String) {
-        try XCTSkipUnless(Self.hasGnuplot, "gnuplot is not installed (apt-get install gnuplot-nox)")
-        guard FileManager.default.fileExists(atPath: executable.path) else { throw XCTSkip("no curvature executable at \(executable.path)") }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["plot"] + arguments
-        process.currentDirectoryURL = directory
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try requireGnuplot()
+        let result = try status(["plot"] + arguments)
+        return (result.status, result.stderr)
     }
 
     /// The width and height of the PNG `name` in the test's folder, from its IHDR chunk.
