@@ -155,12 +155,6 @@ final class AttackStatusTests: ExecutableTestCase {
             (["attack"] + data + ["--method", "fab-t-l2", "--epsilon", "0.5", "--seed", "3", "--out", "a.csv"],
              "--seed has no effect with --method fab-t-l2"),
         ]
-        for (arguments, message) in cases {
-            let result = try run(arguments)
-            XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
-            XCTAssertTrue(result.stderr.contains(message), "\(arguments): expected '\(message)' in \(result.stderr)")
-            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "one line: \(result.stderr)")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent(arguments.last!).path))
-        }
+        for (arguments, message) in cases { try assertRefused(arguments, status: 2, message: message) }
     }
 }

@@ -138,8 +138,8 @@ final class CLITests: ExecutableTestCase {
         for i in 1...2 { XCTAssertEqual(try run(base + ["--h", "0.05,0.2", "--gradient-norm", "--shard", "\(i)/2", "--out", "part\(i).csv"]).process.terminationStatus, 0) }
         XCTAssertEqual(try run(["merge", "part1.csv", "part2.csv", "--out", "merged.csv"]).process.terminationStatus, 0)
         XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("merged.csv")), try Data(contentsOf: directory.appendingPathComponent("sweep.csv")))
-        let compare = try run(["compare", "--models", modelPath!, "--data", "mnist5k", "--hessian", "finite", "--h", "0.1,0.2", "--out-dir", "c"])
-        XCTAssertEqual(compare.process.terminationStatus, 2, "compare runs one scale")
+        try assertRefused(["compare", "--models", modelPath!, "--data", "mnist5k", "--hessian", "finite", "--h", "0.1,0.2", "--out-dir", "c"],
+                          status: 2, message: "--h 0.1,0.2: compare runs one scale")
     }
 
     func testInterruptedRunKeepsCompleteRowsAndResumesToTheSameFile() throws {
@@ -165,17 +165,13 @@ final class CLITests: ExecutableTestCase {
         try Sequential(try Sequential.load(from: URL(fileURLWithPath: modelPath)).architecture, seed: 4).save(to: URL(fileURLWithPath: otherModel))
         var modelArguments = spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume"])
         modelArguments[modelArguments.firstIndex(of: modelPath)!] = otherModel
-        for (arguments, names) in [
-            (spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume", "--k", "2"]), ["k 3 → 2"]),
-            (spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume", "--hessian", "finite"]), ["hessian exact → finite"]),
-            (modelArguments, ["model_sha256"]),
-            (spectrumArguments("interrupted.csv", samples: samples), ["--resume"]),
+        for (arguments, name) in [
+            (spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume", "--k", "2"]), "k 3 → 2"),
+            (spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume", "--hessian", "finite"]), "hessian exact → finite"),
+            (modelArguments, "model_sha256"),
+            (spectrumArguments("interrupted.csv", samples: samples), "interrupted.csv.partial holds the finished batches of an interrupted run; continue it with --resume"),
         ] {
-            let refused = try run(arguments)
-            XCTAssertEqual(refused.process.terminationStatus, 1, "\(arguments)")
-            let error = text(refused.stderr)
-            for name in names { XCTAssertTrue(error.contains(name), error) }
-            XCTAssertEqual(try String(contentsOf: partial, encoding: .utf8), kept, "the partial file is untouched")
+            try assertRefused(arguments, status: 1, message: name)  // the partial file and its record untouched
         }
 
         // The batch size does not change results, so a resume may use another one.
@@ -194,9 +190,8 @@ final class CLITests: ExecutableTestCase {
         let rows = try String(contentsOf: directory.appendingPathComponent("gn.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
         XCTAssertEqual(rows.count, 2 * 50)
         XCTAssertTrue(rows.filter { $0.split(separator: ",")[3] == "50" }.allSatisfy { Double($0.split(separator: ",")[4]) == 0 }, "ranks past C are exact zeros")
-        let full = try run(base + ["--out", "full.csv"])
-        XCTAssertEqual(full.process.terminationStatus, 2, "the smooth tiny network's full Hessian needs Lanczos")
-        XCTAssertTrue(text(full.stderr).contains("raise --steps"), text(full.stderr))
+        // The smooth tiny network's full Hessian needs Lanczos.
+        try assertRefused(base + ["--out", "full.csv"], status: 2, message: "--k 50 is larger than --steps")
     }
 
     /// A second Ctrl-C stops at once, keeping every finished batch: the run is held before batch 3
@@ -221,15 +216,11 @@ final class CLITests: ExecutableTestCase {
     }
 
     func testMisuseIsAUsageErrorBeforeAnyWork() throws {
-        let tooMany = try run(spectrumArguments("x.csv", extra: ["--k", "50"]))
-        XCTAssertEqual(tooMany.process.terminationStatus, 2)
-        XCTAssertTrue(text(tooMany.stderr).contains("raise --steps"))
-        let beyond = try run(["spectrum", "--model", modelPath, "--data", "mnist5k", "--samples", "2000", "--out", "y.csv"])
-        XCTAssertEqual(beyond.process.terminationStatus, 2)
-        XCTAssertTrue(text(beyond.stderr).contains("goes beyond the 1000 images"))
-        let unknown = try run(["spectrum", "--model", modelPath, "--data", "mnist5k", "--frobnicate", "--out", "z.csv"])
-        XCTAssertEqual(unknown.process.terminationStatus, 2)
-        for name in ["x.csv", "y.csv", "z.csv"] { XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)) }
+        try assertRefused(spectrumArguments("x.csv", extra: ["--k", "50"]), status: 2, message: "--k 50 is larger than --steps 6: Lanczos finds at most m Ritz values; raise --steps to at least 50")
+        try assertRefused(["spectrum", "--model", modelPath, "--data", "mnist5k", "--samples", "2000", "--out", "y.csv"], status: 2,
+                          message: "--offset 0 with --samples 2000 goes beyond the 1000 images of mnist5k's test split")
+        try assertRefused(["spectrum", "--model", modelPath, "--data", "mnist5k", "--frobnicate", "--out", "z.csv"], status: 2,
+                          message: "Unknown option '--frobnicate'")
     }
 
     /// Options the others make meaningless, bad values (negative ones included) and output paths that
@@ -246,56 +237,38 @@ final class CLITests: ExecutableTestCase {
             (["spectrum"] + data + ["--h", "0.05", "--out", "s.csv"], "--h 0.05 has no effect with --hessian exact"),
             (["spectrum"] + data + ["--method", "dense", "--steps", "10", "--out", "s.csv"], "--steps 10 has no effect with --method dense"),
             (["spectrum"] + data + ["--k", "-3", "--out", "s.csv"], "--k must be ≥ 1, got -3"),
-            (["spectrum"] + data + ["--out", "missing/s.csv"], "does not exist"),
+            (["spectrum"] + data + ["--out", "missing/s.csv"], "--out missing/s.csv: the folder"),
             (["spectrum"] + data + ["--out", "folder"], "--out folder is a folder"),
-            (["trace"] + data + ["--out", "plain/t.csv"], "does not exist"),
+            (["trace"] + data + ["--out", "plain/t.csv"], "--out plain/t.csv: the folder"),
             (["attack"] + data + ["--method", "deepfool", "--epsilon", "0.1", "--out", "a.csv"], "--epsilon has no effect with --method deepfool"),
-            (["attack"] + data + ["--method", "fgsm", "--images", "missing/x.npy", "--out", "a.csv"], "--images missing/x.npy"),
+            (["attack"] + data + ["--method", "fgsm", "--images", "missing/x.npy", "--out", "a.csv"], "--images missing/x.npy: the folder"),
             (["train", "--data", "mnist5k", "--arch", "cnn-small", "--lambda", "4", "--out", "m.safetensors"], "--lambda has no effect with --mode standard"),
             (["train", "--data", "mnist5k", "--arch", "cnn-small", "--momentum", "0.5", "--out", "m.safetensors"], "--momentum has no effect with --optimizer adam"),
             (["train", "--data", "mnist5k", "--arch", "cnn-small", "--out", "folder"], "--out folder is a folder"),
             (["compare", "--models", modelPath!, "--data", "mnist5k", "--out-dir", "plain"], "--out-dir plain is a file"),
-            (["merge", "x.csv", "--out", "missing/m.csv"], "does not exist"),
+            (["merge", "x.csv", "--out", "missing/m.csv"], "--out missing/m.csv: the folder"),
             (["spectrun", "--model", modelPath!], "unknown subcommand 'spectrun'"),
         ]
-        for (arguments, message) in cases {
-            let result = try run(arguments)
-            let error = text(result.stderr)
-            XCTAssertEqual(result.process.terminationStatus, 2, "\(arguments): \(error)")
-            XCTAssertTrue(error.contains(message), "\(arguments): expected '\(message)' in \(error)")
-            XCTAssertEqual(error.split(separator: "\n").count, 1, "one line: \(error)")
-        }
-        let written = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".csv") || $0.hasSuffix(".partial") }
-        XCTAssertEqual(written, [], "nothing written")
+        for (arguments, message) in cases { try assertRefused(arguments, status: 2, message: message) }
     }
 
     func testABrokenModelFileIsBadInputAndWritesNothing() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: modelPath))
         let broken = directory.appendingPathComponent("broken.safetensors")
         try bytes.prefix(bytes.count - 100).write(to: broken)
-        let result = try run(["spectrum", "--model", broken.path, "--data", "mnist5k", "--samples", "2", "--k", "2", "--steps", "4", "--out", "b.csv"])
-        XCTAssertEqual(result.process.terminationStatus, 1)
-        let message = text(result.stderr)
-        XCTAssertTrue(message.contains("broken.safetensors"), message)
-        XCTAssertEqual(message.split(separator: "\n").count, 1, message)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("b.csv").path))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("b.csv.partial").path))
+        try assertRefused(["spectrum", "--model", broken.path, "--data", "mnist5k", "--samples", "2", "--k", "2", "--steps", "4", "--out", "b.csv"],
+                          status: 1, message: "broken.safetensors: ")
     }
 
     func testPlotLogYIsAUsageErrorForEveryFigureButTheProfileAndTheDensity() throws {
         for kind in ["spectrum", "top-histogram", "accuracy", "images"] {
-            let result = try run(["plot", kind, "--input", "in.csv", "--output", "\(kind).png", "--log-y"])
-            XCTAssertEqual(result.process.terminationStatus, 2, kind)
-            let message = text(result.stderr)
-            XCTAssertTrue(message.contains("--log-y applies only to 'curvature plot profile' and 'curvature plot density'"), "\(kind): \(message)")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("\(kind).png").path))
+            try assertRefused(["plot", kind, "--input", "in.csv", "--output", "\(kind).png", "--log-y"], status: 2,
+                              message: "--log-y applies only to 'curvature plot profile' and 'curvature plot density'")
         }
         // For the profile and the density --log-y passes validation: what is left is the missing CSV.
         for kind in ["profile", "density"] {
-            let result = try run(["plot", kind, "--input", "in.csv", "--output", "\(kind).png", "--log-y"])
-            XCTAssertEqual(result.process.terminationStatus, 1, kind)
-            let message = text(result.stderr)
-            XCTAssertTrue(message.contains("cannot read in.csv: no such file"), "\(kind): \(message)")
+            let message = try assertRefused(["plot", kind, "--input", "in.csv", "--output", "\(kind).png", "--log-y"], status: 1,
+                                            message: "cannot read in.csv: no such file")
             XCTAssertFalse(message.contains("--log-y"), "\(kind): \(message)")
         }
     }
@@ -337,11 +310,9 @@ final class CLITests: ExecutableTestCase {
         XCTAssertEqual(leftovers, [], "the temporary PNG was left behind")
 
         try "model,sample,density\nnormal,0,1\n".write(to: directory.appendingPathComponent("nolambda.csv"), atomically: true, encoding: .utf8)
-        let refused = try run(["plot", "density", "--input", "nolambda.csv", "--output", "nolambda.png", "--log-y"])
-        XCTAssertEqual(refused.process.terminationStatus, 1)
-        let message = text(refused.stderr)
-        XCTAssertTrue(message.contains("has no column 'lambda'") && message.contains("or model,sample,lambda,density"), message)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("nolambda.png").path))
+        let message = try assertRefused(["plot", "density", "--input", "nolambda.csv", "--output", "nolambda.png", "--log-y"], status: 1,
+                                        message: "nolambda.csv has no column 'lambda' for the density figure")
+        XCTAssertTrue(message.contains("or model,sample,lambda,density"), message)
     }
 
     func testPlotProfileWithLogYDrawsAPNGAndNotesTheMediansLeftOut() throws {
@@ -386,13 +357,10 @@ final class CLITests: ExecutableTestCase {
         XCTAssertEqual(try String(contentsOf: partial, encoding: .utf8).split(separator: "\n").count, 1 + 3 * 12, "whole batches")
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("interrupted/profile.csv").path))
 
-        let changed = try run(compare("interrupted", ["--k", "2", "--resume"]))
-        XCTAssertEqual(changed.process.terminationStatus, 1)
-        XCTAssertTrue(text(changed.stderr).contains("k"), "a resume with other settings is refused")
-        let fresh = try run(compare("interrupted"))
-        XCTAssertEqual(fresh.process.terminationStatus, 1, "a fresh run does not throw away an interrupted one's work")
-        XCTAssertTrue(text(fresh.stderr).contains("--resume"), text(fresh.stderr))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: partial.path))
+        // A resume with other settings, and a fresh run over an interrupted one's work, are refused
+        // with that work untouched.
+        try assertRefused(compare("interrupted", ["--k", "2", "--resume"]), status: 1, message: "was made with other settings (k differ)")
+        try assertRefused(compare("interrupted"), status: 1, message: "--resume")
 
         let resumed = try run(compare("interrupted", ["--resume"]))
         XCTAssertEqual(resumed.process.terminationStatus, 0, text(resumed.stderr))
@@ -420,27 +388,20 @@ final class CLITests: ExecutableTestCase {
         XCTAssertEqual(merged.process.terminationStatus, 0, text(merged.stderr))
         XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("merged.csv")),
                        try Data(contentsOf: directory.appendingPathComponent("whole/spectra.csv")))
-        let emptyShard = try run(compare("empty", ["--shard", "1/6"]))
-        XCTAssertEqual(emptyShard.process.terminationStatus, 1, "5 batches cannot fill 6 shards")
-        XCTAssertTrue(text(emptyShard.stderr).contains("holds no batch"), text(emptyShard.stderr))
+        // 5 batches cannot fill 6 shards.
+        try assertRefused(compare("empty", ["--shard", "1/6"]), status: 1, message: "shard 1/6 of 18 samples in batches of 4 holds no batch")
     }
 
     func testMergeRefusesAFileGivenTwice() throws {
         XCTAssertEqual(try run(spectrumArguments("a.csv", samples: 4)).process.terminationStatus, 0)
-        let twice = try run(["merge", "a.csv", "./a.csv", "--out", "m.csv"])
-        XCTAssertEqual(twice.process.terminationStatus, 2)
-        XCTAssertTrue(text(twice.stderr).contains("given twice"), text(twice.stderr))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("m.csv").path))
+        try assertRefused(["merge", "a.csv", "./a.csv", "--out", "m.csv"], status: 2, message: "./a.csv is given twice (also as a.csv)")
     }
 
     func testCompareFigureOptionsAreCheckedBeforeAnyWork() throws {
         let base = ["compare", "--models", modelPath!, "--data", "mnist5k", "--samples", "2", "--k", "1", "--steps", "2", "--epsilons", "0"]
-        let beyond = try run(base + ["--figure-indices", "3,1000", "--out-dir", "beyond"])
-        XCTAssertEqual(beyond.process.terminationStatus, 2)
-        XCTAssertTrue(text(beyond.stderr).contains("1000 is beyond the 1000 images"))
-        let attack = try run(base + ["--figure-attack", "fgsm", "--out-dir", "attack"])
-        XCTAssertEqual(attack.process.terminationStatus, 2)
-        for name in ["beyond", "attack"] { XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)) }
+        try assertRefused(base + ["--figure-indices", "3,1000", "--out-dir", "beyond"], status: 2, message: "--figure-indices: 1000 is beyond the 1000 images")
+        try assertRefused(base + ["--figure-attack", "fgsm", "--out-dir", "attack"], status: 2,
+                          message: "The value 'fgsm' is invalid for '--figure-attack <figure-attack>'")
 
         let chosen = try run(base + ["--figure-indices", "7,3", "--figure-attack", "pgd-l2", "--figure-epsilon", "1", "--out-dir", "chosen"])
         XCTAssertEqual(chosen.process.terminationStatus, 0, text(chosen.stderr))

@@ -149,12 +149,8 @@ final class CompareRobustAttacksTests: ExecutableTestCase {
             (compare("bad", models: [untrained]), "", "--robust-attacks '': name one or more of pgd, autoattack"),
             (["demo", "--samples", "2", "--out-dir", "bad"], "autoatack", "--robust-attacks 'autoatack': unknown attack 'autoatack'"),
         ] {
-            let result = try status(command + ["--robust-attacks", value])
-            XCTAssertEqual(result.status, 2, result.stderr)
-            XCTAssertTrue(result.stderr.contains(message), result.stderr)
-            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+            try assertRefused(command + ["--robust-attacks", value], status: 2, message: message)
         }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("bad").path))
     }
 
     /// Each attack's evaluations are kept apart, so a resume that adds AutoAttack to an interrupted

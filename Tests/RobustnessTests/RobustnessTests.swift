@@ -199,11 +199,17 @@ final class RobustnessTests: XCTestCase {
         }
         XCTAssertEqual(resumed.log.count, 2)
         XCTAssertEqual(resumed.log[0].csvRow, first.log[0].csvRow, "epoch 1's row comes back from the checkpoint, training_seconds included")
+        // Refusals leave the checkpoint as it was and write no log.
+        let checkpointBytes = try Data(contentsOf: checkpoint)
+        defer {
+            XCTAssertEqual(try? Data(contentsOf: checkpoint), checkpointBytes, "the checkpoint is untouched")
+            for log in ["x.csv", "y.csv"] { XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent(log).path), log) }
+        }
         var other = config
         other.learningRate = 0.5
         XCTAssertThrowsError(try Trainer(model: try tinyCNN(), configuration: other).run(
             train: train, test: test, checkpoint: checkpoint, logFile: directory.appendingPathComponent("x.csv"), resumeFrom: checkpoint)) { error in
-            XCTAssertTrue("\(error)".contains("lr: 0.01 → 0.5") || "\(error)".contains("lr:"), "names the setting: \(error)")
+            XCTAssertTrue("\(error)".contains("part.ckpt: made with other settings (lr: 0.05 → 0.5)"), "names the setting and both values: \(error)")
         }
         // Another data set is refused too, naming it.
         let onOtherData = Trainer(model: try tinyCNN(), configuration: config)
