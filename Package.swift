@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Autodiff", "Tensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Randomness", "Robustness", "NN", "Autodiff", "Tensors", "Datasets", "TestSupport"]),
         .testTarget(name: "CurvatureTests", dependencies: ["Curvature", "CPUFeatures", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["curvature", "Curvature", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["curvature", "curvature-example", "Curvature", "TestSupport"]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "NN", "Autodiff", "Tensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "SpectraTests", dependencies: ["Randomness", "Spectra", "TestSupport"]),
