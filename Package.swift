@@ -79,7 +79,8 @@ let package = Package(
             dependencies: ["Curvature", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             resources: [.copy("gnuplot")]),
         .executableTarget(name: "curvature-example", dependencies: ["Curvature"], path: "Sources/CurvatureExample"),
-        // What the test targets share: assertMaxError, the one NaN-aware "max error within tolerance".
+        // What the test targets share: assertMaxError, the one NaN-aware "max error within tolerance", and
+        // PlottedSeries, a figure's content as gnuplot reports it.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
@@ -91,7 +92,7 @@ let package = Package(
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "NN", "Autodiff", "Tensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "SpectraTests", dependencies: ["Randomness", "Spectra", "TestSupport"]),
-        .testTarget(name: "PlotTests", dependencies: [], path: "Tests/PlotTests"),
+        .testTarget(name: "PlotTests", dependencies: ["TestSupport"], path: "Tests/PlotTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,5 +1,6 @@
 import Curvature
 import Foundation
+import TestSupport
 import XCTest
 
 /// The `curvature` executable as scripts use it: exit codes, sharding, interruption and resume.
@@ -294,16 +295,31 @@ final class CLITests: ExecutableTestCase {
         let several = ["model,sample,lambda,density"] + rows(model: "normal", scale: 1) + rows(model: "robust", scale: 3)
         try (single.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("one.csv"), atomically: true, encoding: .utf8)
         try (several.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("several.csv"), atomically: true, encoding: .utf8)
+        // Every sample and their mean for one model; each model's mean, titled by it, for several.
+        func mean(_ model: String?, scale: Double) -> [Double] {
+            let samples = rows(model: model, scale: scale).map { Double($0.split(separator: ",").last!)! }
+            return (0...100).map { step in (0..<3).map { samples[$0 * 101 + step] }.reduce(0, +) / 3 }
+        }
+        let expected: [String: [(title: String?, mean: [Double])]] = [
+            "one": [(nil, []), (nil, []), (nil, []), ("mean over samples", mean(nil, scale: 1))],
+            "several": [("normal", mean("normal", scale: 1)), ("robust", mean("robust", scale: 3))],
+        ]
         for name in ["one", "several"] {
             for logY in [true, false] {
                 let output = "\(name)\(logY ? "-log" : "").png"
-                let result = try run(["plot", "density", "--input", "\(name).csv", "--output", output] + (logY ? ["--log-y"] : []))
-                let message = text(result.stderr)
-                XCTAssertEqual(result.process.terminationStatus, 0, "\(output): \(message)")
+                let (status, message, series) = try plotted(["density", "--input", "\(name).csv", "--output", output] + (logY ? ["--log-y"] : []))
+                XCTAssertEqual(status, 0, "\(output): \(message)")
                 XCTAssertEqual(message, "", "\(output): no notes expected")
                 let png = try Data(contentsOf: directory.appendingPathComponent(output))
                 XCTAssertEqual([UInt8](png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], output)
-                XCTAssertGreaterThan(png.count, 8_000, output)
+                let wanted = expected[name]!
+                XCTAssertEqual(series.count, wanted.count, output)
+                XCTAssertEqual(series.suffix(name == "one" ? 1 : 2).map(\.title), wanted.suffix(name == "one" ? 1 : 2).map(\.title), output)
+                let peak = wanted.flatMap(\.mean).max()!
+                for (drawn, want) in zip(series, wanted) where !want.mean.isEmpty {
+                    XCTAssertTrue(PlottedSeries.close(drawn.column(1), densityAsDrawn(want.mean, logY: logY, peak: peak)),
+                                  "\(output) \(want.title ?? ""): drew \(drawn.column(1))")
+                }
             }
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".tmp") }
@@ -326,13 +342,20 @@ final class CLITests: ExecutableTestCase {
             }
         }
         try (rows.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("profile.csv"), atomically: true, encoding: .utf8)
-        let result = try run(["plot", "profile", "--input", "profile.csv", "--output", "profile.png", "--log-y"])
-        let message = text(result.stderr)
-        XCTAssertEqual(result.process.terminationStatus, 0, message)
+        let (status, message, series) = try plotted(["profile", "--input", "profile.csv", "--output", "profile.png", "--log-y"])
+        XCTAssertEqual(status, 0, message)
         XCTAssertTrue(message.contains("logy leaves out 2 median(s) ≤ 0"), message)
         let png = try Data(contentsOf: directory.appendingPathComponent("profile.png"))
         XCTAssertEqual([UInt8](png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        XCTAssertGreaterThan(png.count, 8_000)
+        // A band and a median line per model; the lines leave out exactly the medians ≤ 0.
+        let lines = series.filter { $0.title != nil }
+        XCTAssertEqual(series.count, 4)
+        XCTAssertEqual(lines.map(\.title), ["standard", "cure"])
+        for line in lines {
+            let medians = rows.dropFirst().filter { $0.hasPrefix("\(line.title!),") }.map { Double($0.split(separator: ",")[3])! }
+            XCTAssertEqual(line.column(1).map(\.isNaN), medians.map { $0 <= 0 }, line.title!)
+            XCTAssertTrue(PlottedSeries.close(line.column(1).filter { !$0.isNaN }, medians.filter { $0 > 0 }), "\(line.title!): \(line.points)")
+        }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".tmp") }
         XCTAssertEqual(leftovers, [], "the temporary PNG was left behind")
     }
