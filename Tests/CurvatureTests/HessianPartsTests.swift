@@ -101,7 +101,9 @@ final class HessianPartsTests: XCTestCase {
         assertClose(try dense { try op.apply($0) }, differences, "margin Hessian", tolerance: 1e-6)
         let residual = try InputHessianPart(model: classifier, images: x, labels: labels, sampleIndices: [0, 1], part: .residual, objective: .margin)
         assertClose(try dense { try residual.apply($0) }, try dense { try op.apply($0) }, "the margin is all residual")
-        XCTAssertThrowsError(try InputHessianPart(model: classifier, images: x, labels: labels, sampleIndices: [0, 1], part: .gaussNewton, objective: .margin))
+        XCTAssertThrowsError(try InputHessianPart(model: classifier, images: x, labels: labels, sampleIndices: [0, 1], part: .gaussNewton, objective: .margin)) { error in
+            XCTAssertTrue("\(error)".contains("--part gauss-newton with --objective margin: the margin is linear in the logits, so its Gauss–Newton part is zero"), "\(error)")
+        }
     }
 
     /// The small-matrix route gives the Gauss–Newton part's spectrum exactly: against LAPACK on the

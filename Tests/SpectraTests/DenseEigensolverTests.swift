@@ -44,7 +44,9 @@ final class DenseEigensolverTests: XCTestCase {
             XCTAssertTrue(String(describing: error).contains("lanczos"))
         }
         let small = ScaledIdentityOperator(batchSize: 2, dimension: 10, factor: 2)
-        XCTAssertThrowsError(try denseEigen(small, maxDimension: 8))
+        XCTAssertThrowsError(try denseEigen(small, maxDimension: 8)) { error in
+            XCTAssertEqual(error as? SpectraError, .denseDimensionAboveLimit(dimension: 10, limit: 8))
+        }
         XCTAssertEqual(try denseEigen(small, maxDimension: 10)[1].eigenvalues, [Double](repeating: 2, count: 10))
     }
 }

@@ -177,7 +177,7 @@ final class LanczosTests: XCTestCase {
             XCTAssertEqual(error as? SpectraError, .tooManySteps(steps: 7, dimension: 6))
             XCTAssertTrue(String(describing: error).contains("m must be ≤ dimension"))
         }
-        XCTAssertThrowsError(try lanczos(op, options: LanczosOptions(steps: 0)))
-        XCTAssertThrowsError(try lanczos(op, options: LanczosOptions(steps: 3), startVectors: [0, 0, 0, 0, 0, 0]))
+        assertInvalidArgument(try lanczos(op, options: LanczosOptions(steps: 0)), naming: "Lanczos steps 0 must be ≥ 1")
+        assertInvalidArgument(try lanczos(op, options: LanczosOptions(steps: 3), startVectors: [0, 0, 0, 0, 0, 0]), naming: "start vector 0 is zero or not finite")
     }
 }

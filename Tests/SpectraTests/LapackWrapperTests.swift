@@ -94,6 +94,6 @@ final class LapackWrapperTests: XCTestCase {
             XCTAssertEqual(routine, "LAPACKE_dsyevd")
             XCTAssertLessThan(info, 0)
         }
-        XCTAssertThrowsError(try symmetricEigen(matrix: [1, 2, 3], dimension: 2))
+        assertInvalidArgument(try symmetricEigen(matrix: [1, 2, 3], dimension: 2), naming: "matrix has 3 values, expected dimension² = 4")
     }
 }
