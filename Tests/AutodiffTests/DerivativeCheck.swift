@@ -1,6 +1,7 @@
 import Autodiff
 import Randomness
 import Tensors
+import TestSupport
 import XCTest
 
 /// PyTorch-style gradcheck and gradgradcheck in Float64 with central differences.
@@ -72,17 +73,8 @@ struct DerivativeCheck {
     }
 
     private func compare(_ what: String, _ actual: [Double], _ expected: [Double], file: StaticString, line: UInt) {
-        XCTAssertEqual(actual.count, expected.count, what, file: file, line: line)
-        var worst = 0.0, worstIndex = -1
-        for (j, (a, e)) in zip(actual, expected).enumerated() {
-            let excess = Swift.abs(a - e) - (absoluteTolerance + relativeTolerance * Swift.abs(e))
-            if excess > worst { worst = excess; worstIndex = j }
-            XCTAssertFalse(a.isNaN, "\(what): NaN at \(j)", file: file, line: line)
-        }
-        if worstIndex >= 0 {
-            XCTFail("\(what): element \(worstIndex) is \(actual[worstIndex]), central difference \(expected[worstIndex])",
-                    file: file, line: line)
-        }
+        assertMaxError(actual, expected, within: 1, by: .allClose(absolute: absoluteTolerance, relative: relativeTolerance),
+                       "\(what) against central differences", file: file, line: line)
     }
 }
 

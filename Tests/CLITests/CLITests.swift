@@ -1,5 +1,6 @@
 import Curvature
 import Foundation
+import TestSupport
 import XCTest
 
 /// The `curvature` executable as scripts use it: exit codes, sharding, interruption and resume.
@@ -139,18 +140,17 @@ final class CLITests: ExecutableTestCase {
         for i in 1...2 { XCTAssertEqual(try run(base + ["--h", "0.05,0.2", "--gradient-norm", "--shard", "\(i)/2", "--out", "part\(i).csv"]).process.terminationStatus, 0) }
         XCTAssertEqual(try run(["merge", "part1.csv", "part2.csv", "--out", "merged.csv"]).process.terminationStatus, 0)
         XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("merged.csv")), try Data(contentsOf: directory.appendingPathComponent("sweep.csv")))
-        let compare = try run(["compare", "--models", modelPath!, "--data", "mnist5k", "--hessian", "finite", "--h", "0.1,0.2", "--out-dir", "c"])
-        XCTAssertEqual(compare.process.terminationStatus, 2, "compare runs one scale")
+        try assertRefused(["compare", "--models", modelPath!, "--data", "mnist5k", "--hessian", "finite", "--h", "0.1,0.2", "--out-dir", "c"],
+                          status: 2, message: "--h 0.1,0.2: compare runs one scale")
     }
 
     func testInterruptedRunKeepsCompleteRowsAndResumesToTheSameFile() throws {
-        let samples = 1000
+        let samples = 40  // 10 batches of 4 samples × 3 eigenvalues; held before batch 4 until the Ctrl-C
         try run(spectrumArguments("reference.csv", samples: samples))
         let partial = directory.appendingPathComponent("interrupted.csv.partial")
-        let started = try interrupt(spectrumArguments("interrupted.csv", samples: samples), once: partial, holds: 40)
-        let message = text(started.stderr)
-        if started.process.terminationStatus == 0 { throw XCTSkip("the run finished before it could be interrupted") }
-        XCTAssertEqual(started.process.terminationStatus, 130, message)
+        let started = try interrupt(spectrumArguments("interrupted.csv", samples: samples), holdingBatch: 4, once: partial, holds: 1 + 3 * 12)
+        let message = started.stderr
+        XCTAssertEqual(started.status, 130, message)
         XCTAssertTrue(message.contains("--resume"), message)
         XCTAssertTrue(message.contains("interrupted; finishing batch ") && message.contains("Ctrl-C again to stop now"),
                       "the first Ctrl-C says at once what happens: \(message)")
@@ -159,8 +159,7 @@ final class CLITests: ExecutableTestCase {
         XCTAssertTrue(kept.hasSuffix("\n"))
         let rows = kept.split(separator: "\n").dropFirst()
         XCTAssertTrue(rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 7 })
-        XCTAssertEqual(rows.count % 12, 0, "whole batches only (4 samples × 3 eigenvalues)")
-        XCTAssertLessThan(rows.count, samples * 3)
+        XCTAssertEqual(rows.count, 3 * 12, "the three batches finished before the Ctrl-C, whole")
 
         // A resume checks what it resumes: other settings, another model, or no --resume at all
         // are refused, naming what differs, and the partial file is left as it was.
@@ -168,17 +167,13 @@ final class CLITests: ExecutableTestCase {
         try Sequential(try Sequential.load(from: URL(fileURLWithPath: modelPath)).architecture, seed: 4).save(to: URL(fileURLWithPath: otherModel))
         var modelArguments = spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume"])
         modelArguments[modelArguments.firstIndex(of: modelPath)!] = otherModel
-        for (arguments, names) in [
-            (spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume", "--k", "2"]), ["k 3 → 2"]),
-            (spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume", "--hessian", "finite"]), ["hessian exact → finite"]),
-            (modelArguments, ["model_sha256"]),
-            (spectrumArguments("interrupted.csv", samples: samples), ["--resume"]),
+        for (arguments, name) in [
+            (spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume", "--k", "2"]), "k 3 → 2"),
+            (spectrumArguments("interrupted.csv", samples: samples, extra: ["--resume", "--hessian", "finite"]), "hessian exact → finite"),
+            (modelArguments, "model_sha256"),
+            (spectrumArguments("interrupted.csv", samples: samples), "interrupted.csv.partial holds the finished batches of an interrupted run; continue it with --resume"),
         ] {
-            let refused = try run(arguments)
-            XCTAssertEqual(refused.process.terminationStatus, 1, "\(arguments)")
-            let error = text(refused.stderr)
-            for name in names { XCTAssertTrue(error.contains(name), error) }
-            XCTAssertEqual(try String(contentsOf: partial, encoding: .utf8), kept, "the partial file is untouched")
+            try assertRefused(arguments, status: 1, message: name)  // the partial file and its record untouched
         }
 
         // The batch size does not change results, so a resume may use another one.
@@ -188,7 +183,6 @@ final class CLITests: ExecutableTestCase {
                        try Data(contentsOf: directory.appendingPathComponent("reference.csv")))
     }
 
-    /// A second Ctrl-C stops at once, keeping every finished batch.
     /// The exact Gauss–Newton route writes every rank asked for, beyond Lanczos' --steps; a network
     /// whose Hessian is not Gauss–Newton only still needs --steps ≥ --k.
     func testTheGaussNewtonRouteWritesEveryRankAskedFor() throws {
@@ -198,47 +192,38 @@ final class CLITests: ExecutableTestCase {
         let rows = try String(contentsOf: directory.appendingPathComponent("gn.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
         XCTAssertEqual(rows.count, 2 * 50)
         XCTAssertTrue(rows.filter { $0.split(separator: ",")[3] == "50" }.allSatisfy { Double($0.split(separator: ",")[4]) == 0 }, "ranks past C are exact zeros")
-        let full = try run(base + ["--max-steps", "20", "--out", "full.csv"])
-        XCTAssertEqual(full.process.terminationStatus, 2, "the smooth tiny network's full Hessian needs Lanczos")
-        XCTAssertTrue(text(full.stderr).contains("--k 50 is larger than the Lanczos budget 20 (--max-steps"), text(full.stderr))
+        // The smooth tiny network's full Hessian needs Lanczos, whose budget bounds k.
+        try assertRefused(base + ["--max-steps", "20", "--out", "full.csv"], status: 2,
+                          message: "--k 50 is larger than the Lanczos budget 20 (--max-steps")
     }
 
+    /// A second Ctrl-C stops at once, keeping every finished batch: the run is held before batch 3
+    /// until it comes, so only the second Ctrl-C's path can end it.
     func testASecondInterruptStopsAtOnceKeepingFinishedBatches() throws {
         let partial = directory.appendingPathComponent("twice.csv.partial")
-        // Batches long enough (100 samples, 30 Lanczos steps) that the second Ctrl-C, 20 ms after
-        // the first, arrives while a batch is being finished.
-        let arguments = ["spectrum", "--model", modelPath!, "--data", "mnist5k", "--split", "train", "--samples", "4000",
-                         "--k", "3", "--steps", "30", "--batch-size", "100", "--threads", "1", "--out", "twice.csv"]
-        let started = try run(arguments, wait: false)
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, ((try? String(contentsOf: partial, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 301 { usleep(5_000) }
-        kill(started.process.processIdentifier, SIGINT)
-        usleep(20_000)
-        kill(started.process.processIdentifier, SIGINT)
-        let message = text(started.stderr)
-        started.process.waitUntilExit()
-        if started.process.terminationReason == .exit && started.process.terminationStatus == 0 { throw XCTSkip("finished before the signals") }
-        XCTAssertEqual(started.process.terminationStatus, 130, message)
+        let stopped = try interrupt(spectrumArguments("twice.csv"), holdingBatch: 3, once: partial, holds: 1 + 2 * 12, signals: 2)
+        XCTAssertEqual(stopped.status, 130, stopped.stderr)
+        XCTAssertTrue(stopped.stderr.contains("Ctrl-C again to stop now"), "the first Ctrl-C is answered: \(stopped.stderr)")
+        XCTAssertTrue(stopped.stderr.contains("curvature: stopped now; every finished batch is kept (the same command with --resume continues)"),
+                      stopped.stderr)
+        XCTAssertFalse(stopped.stderr.contains("interrupted with"), "not the first Ctrl-C's clean stop: \(stopped.stderr)")
         let rows = try String(contentsOf: partial, encoding: .utf8).split(separator: "\n").dropFirst()
-        XCTAssertGreaterThan(rows.count, 0)
-        XCTAssertEqual(rows.count % 300, 0, "whole batches only (100 samples × 3 eigenvalues)")
-        if !message.contains("stopped now") {
-            // The batch ended within the 20 ms: the first Ctrl-C's clean stop, which is right too.
-            XCTAssertTrue(message.contains("interrupted with"), message)
-            throw XCTSkip("the batch finished before the second Ctrl-C arrived")
-        }
+        XCTAssertEqual(rows.count, 2 * 12, "the two batches finished before the Ctrl-Cs, whole")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("twice.csv").path))
+        // What was kept resumes to the file of an uninterrupted run.
+        XCTAssertEqual(try run(spectrumArguments("reference.csv")).process.terminationStatus, 0)
+        let resumed = try run(spectrumArguments("twice.csv", extra: ["--resume"]))
+        XCTAssertEqual(resumed.process.terminationStatus, 0, text(resumed.stderr))
+        XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("twice.csv")),
+                       try Data(contentsOf: directory.appendingPathComponent("reference.csv")))
     }
 
     func testMisuseIsAUsageErrorBeforeAnyWork() throws {
-        let tooMany = try run(spectrumArguments("x.csv", extra: ["--k", "50"]))
-        XCTAssertEqual(tooMany.process.terminationStatus, 2)
-        XCTAssertTrue(text(tooMany.stderr).contains("raise --steps"))
-        let beyond = try run(["spectrum", "--model", modelPath, "--data", "mnist5k", "--samples", "2000", "--out", "y.csv"])
-        XCTAssertEqual(beyond.process.terminationStatus, 2)
-        XCTAssertTrue(text(beyond.stderr).contains("goes beyond the 1000 images"))
-        let unknown = try run(["spectrum", "--model", modelPath, "--data", "mnist5k", "--frobnicate", "--out", "z.csv"])
-        XCTAssertEqual(unknown.process.terminationStatus, 2)
-        for name in ["x.csv", "y.csv", "z.csv"] { XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)) }
+        try assertRefused(spectrumArguments("x.csv", extra: ["--k", "50"]), status: 2, message: "--k 50 is larger than --steps 6: Lanczos finds at most m Ritz values; raise --steps to at least 50")
+        try assertRefused(["spectrum", "--model", modelPath, "--data", "mnist5k", "--samples", "2000", "--out", "y.csv"], status: 2,
+                          message: "--offset 0 with --samples 2000 goes beyond the 1000 images of mnist5k's test split")
+        try assertRefused(["spectrum", "--model", modelPath, "--data", "mnist5k", "--frobnicate", "--out", "z.csv"], status: 2,
+                          message: "Unknown option '--frobnicate'")
     }
 
     /// Options the others make meaningless, bad values (negative ones included) and output paths that
@@ -255,56 +240,38 @@ final class CLITests: ExecutableTestCase {
             (["spectrum"] + data + ["--h", "0.05", "--out", "s.csv"], "--h 0.05 has no effect with --hessian exact"),
             (["spectrum"] + data + ["--method", "dense", "--steps", "10", "--out", "s.csv"], "--steps 10 has no effect with --method dense"),
             (["spectrum"] + data + ["--k", "-3", "--out", "s.csv"], "--k must be ≥ 1, got -3"),
-            (["spectrum"] + data + ["--out", "missing/s.csv"], "does not exist"),
+            (["spectrum"] + data + ["--out", "missing/s.csv"], "--out missing/s.csv: the folder"),
             (["spectrum"] + data + ["--out", "folder"], "--out folder is a folder"),
-            (["trace"] + data + ["--out", "plain/t.csv"], "does not exist"),
+            (["trace"] + data + ["--out", "plain/t.csv"], "--out plain/t.csv: the folder"),
             (["attack"] + data + ["--method", "deepfool", "--epsilon", "0.1", "--out", "a.csv"], "--epsilon has no effect with --method deepfool"),
-            (["attack"] + data + ["--method", "fgsm", "--images", "missing/x.npy", "--out", "a.csv"], "--images missing/x.npy"),
+            (["attack"] + data + ["--method", "fgsm", "--images", "missing/x.npy", "--out", "a.csv"], "--images missing/x.npy: the folder"),
             (["train", "--data", "mnist5k", "--arch", "cnn-small", "--lambda", "4", "--out", "m.safetensors"], "--lambda has no effect with --mode standard"),
             (["train", "--data", "mnist5k", "--arch", "cnn-small", "--momentum", "0.5", "--out", "m.safetensors"], "--momentum has no effect with --optimizer adam"),
             (["train", "--data", "mnist5k", "--arch", "cnn-small", "--out", "folder"], "--out folder is a folder"),
             (["compare", "--models", modelPath!, "--data", "mnist5k", "--out-dir", "plain"], "--out-dir plain is a file"),
-            (["merge", "x.csv", "--out", "missing/m.csv"], "does not exist"),
+            (["merge", "x.csv", "--out", "missing/m.csv"], "--out missing/m.csv: the folder"),
             (["spectrun", "--model", modelPath!], "unknown subcommand 'spectrun'"),
         ]
-        for (arguments, message) in cases {
-            let result = try run(arguments)
-            let error = text(result.stderr)
-            XCTAssertEqual(result.process.terminationStatus, 2, "\(arguments): \(error)")
-            XCTAssertTrue(error.contains(message), "\(arguments): expected '\(message)' in \(error)")
-            XCTAssertEqual(error.split(separator: "\n").count, 1, "one line: \(error)")
-        }
-        let written = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".csv") || $0.hasSuffix(".partial") }
-        XCTAssertEqual(written, [], "nothing written")
+        for (arguments, message) in cases { try assertRefused(arguments, status: 2, message: message) }
     }
 
     func testABrokenModelFileIsBadInputAndWritesNothing() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: modelPath))
         let broken = directory.appendingPathComponent("broken.safetensors")
         try bytes.prefix(bytes.count - 100).write(to: broken)
-        let result = try run(["spectrum", "--model", broken.path, "--data", "mnist5k", "--samples", "2", "--k", "2", "--steps", "4", "--out", "b.csv"])
-        XCTAssertEqual(result.process.terminationStatus, 1)
-        let message = text(result.stderr)
-        XCTAssertTrue(message.contains("broken.safetensors"), message)
-        XCTAssertEqual(message.split(separator: "\n").count, 1, message)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("b.csv").path))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("b.csv.partial").path))
+        try assertRefused(["spectrum", "--model", broken.path, "--data", "mnist5k", "--samples", "2", "--k", "2", "--steps", "4", "--out", "b.csv"],
+                          status: 1, message: "broken.safetensors: ")
     }
 
     func testPlotLogYIsAUsageErrorForEveryFigureButTheProfileAndTheDensity() throws {
         for kind in ["spectrum", "top-histogram", "accuracy", "images"] {
-            let result = try run(["plot", kind, "--input", "in.csv", "--output", "\(kind).png", "--log-y"])
-            XCTAssertEqual(result.process.terminationStatus, 2, kind)
-            let message = text(result.stderr)
-            XCTAssertTrue(message.contains("--log-y applies only to 'curvature plot profile' and 'curvature plot density'"), "\(kind): \(message)")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("\(kind).png").path))
+            try assertRefused(["plot", kind, "--input", "in.csv", "--output", "\(kind).png", "--log-y"], status: 2,
+                              message: "--log-y applies only to 'curvature plot profile' and 'curvature plot density'")
         }
         // For the profile and the density --log-y passes validation: what is left is the missing CSV.
         for kind in ["profile", "density"] {
-            let result = try run(["plot", kind, "--input", "in.csv", "--output", "\(kind).png", "--log-y"])
-            XCTAssertEqual(result.process.terminationStatus, 1, kind)
-            let message = text(result.stderr)
-            XCTAssertTrue(message.contains("cannot read in.csv: no such file"), "\(kind): \(message)")
+            let message = try assertRefused(["plot", kind, "--input", "in.csv", "--output", "\(kind).png", "--log-y"], status: 1,
+                                            message: "cannot read in.csv: no such file")
             XCTAssertFalse(message.contains("--log-y"), "\(kind): \(message)")
         }
     }
@@ -312,9 +279,7 @@ final class CLITests: ExecutableTestCase {
     /// The density figure with --log-y, from one model's CSV and from several models' CSVs with a
     /// leading column model; a CSV without a column the figure needs is refused before gnuplot runs.
     func testPlotDensityWithLogYDrawsOneModelOrSeveral() throws {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        try XCTSkipUnless(path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/gnuplot") },
-                          "gnuplot is not installed (apt-get install gnuplot-nox)")
+        try requireGnuplot()
         // A spike of 10⁵ at λ = 0, tails of 10⁻² to 1 beside it and zeros past them, as for an input Hessian.
         func rows(model: String?, scale: Double) -> [String] {
             var rows: [String] = []
@@ -332,33 +297,44 @@ final class CLITests: ExecutableTestCase {
         let several = ["model,sample,lambda,density"] + rows(model: "normal", scale: 1) + rows(model: "robust", scale: 3)
         try (single.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("one.csv"), atomically: true, encoding: .utf8)
         try (several.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("several.csv"), atomically: true, encoding: .utf8)
+        // Every sample and their mean for one model; each model's mean, titled by it, for several.
+        func mean(_ model: String?, scale: Double) -> [Double] {
+            let samples = rows(model: model, scale: scale).map { Double($0.split(separator: ",").last!)! }
+            return (0...100).map { step in (0..<3).map { samples[$0 * 101 + step] }.reduce(0, +) / 3 }
+        }
+        let expected: [String: [(title: String?, mean: [Double])]] = [
+            "one": [(nil, []), (nil, []), (nil, []), ("mean over samples", mean(nil, scale: 1))],
+            "several": [("normal", mean("normal", scale: 1)), ("robust", mean("robust", scale: 3))],
+        ]
         for name in ["one", "several"] {
             for logY in [true, false] {
                 let output = "\(name)\(logY ? "-log" : "").png"
-                let result = try run(["plot", "density", "--input", "\(name).csv", "--output", output] + (logY ? ["--log-y"] : []))
-                let message = text(result.stderr)
-                XCTAssertEqual(result.process.terminationStatus, 0, "\(output): \(message)")
+                let (status, message, series) = try plotted(["density", "--input", "\(name).csv", "--output", output] + (logY ? ["--log-y"] : []))
+                XCTAssertEqual(status, 0, "\(output): \(message)")
                 XCTAssertEqual(message, "", "\(output): no notes expected")
                 let png = try Data(contentsOf: directory.appendingPathComponent(output))
                 XCTAssertEqual([UInt8](png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], output)
-                XCTAssertGreaterThan(png.count, 8_000, output)
+                let wanted = expected[name]!
+                XCTAssertEqual(series.count, wanted.count, output)
+                XCTAssertEqual(series.suffix(name == "one" ? 1 : 2).map(\.title), wanted.suffix(name == "one" ? 1 : 2).map(\.title), output)
+                let peak = wanted.flatMap(\.mean).max()!
+                for (drawn, want) in zip(series, wanted) where !want.mean.isEmpty {
+                    XCTAssertTrue(PlottedSeries.close(drawn.column(1), densityAsDrawn(want.mean, logY: logY, peak: peak)),
+                                  "\(output) \(want.title ?? ""): drew \(drawn.column(1))")
+                }
             }
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".tmp") }
         XCTAssertEqual(leftovers, [], "the temporary PNG was left behind")
 
         try "model,sample,density\nnormal,0,1\n".write(to: directory.appendingPathComponent("nolambda.csv"), atomically: true, encoding: .utf8)
-        let refused = try run(["plot", "density", "--input", "nolambda.csv", "--output", "nolambda.png", "--log-y"])
-        XCTAssertEqual(refused.process.terminationStatus, 1)
-        let message = text(refused.stderr)
-        XCTAssertTrue(message.contains("has no column 'lambda'") && message.contains("or model,sample,lambda,density"), message)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("nolambda.png").path))
+        let message = try assertRefused(["plot", "density", "--input", "nolambda.csv", "--output", "nolambda.png", "--log-y"], status: 1,
+                                        message: "nolambda.csv has no column 'lambda' for the density figure")
+        XCTAssertTrue(message.contains("or model,sample,lambda,density"), message)
     }
 
     func testPlotProfileWithLogYDrawsAPNGAndNotesTheMediansLeftOut() throws {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        try XCTSkipUnless(path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/gnuplot") },
-                          "gnuplot is not installed (apt-get install gnuplot-nox)")
+        try requireGnuplot()
         var rows = ["model,rank,mean,median,p10,p90,samples"]
         for (model, scale) in [("standard", 20.0), ("cure", 0.1)] {
             for rank in 1...11 {
@@ -368,20 +344,27 @@ final class CLITests: ExecutableTestCase {
             }
         }
         try (rows.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("profile.csv"), atomically: true, encoding: .utf8)
-        let result = try run(["plot", "profile", "--input", "profile.csv", "--output", "profile.png", "--log-y"])
-        let message = text(result.stderr)
-        XCTAssertEqual(result.process.terminationStatus, 0, message)
+        let (status, message, series) = try plotted(["profile", "--input", "profile.csv", "--output", "profile.png", "--log-y"])
+        XCTAssertEqual(status, 0, message)
         XCTAssertTrue(message.contains("logy leaves out 2 median(s) ≤ 0"), message)
         let png = try Data(contentsOf: directory.appendingPathComponent("profile.png"))
         XCTAssertEqual([UInt8](png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        XCTAssertGreaterThan(png.count, 8_000)
+        // A band and a median line per model; the lines leave out exactly the medians ≤ 0.
+        let lines = series.filter { $0.title != nil }
+        XCTAssertEqual(series.count, 4)
+        XCTAssertEqual(lines.map(\.title), ["standard", "cure"])
+        for line in lines {
+            let medians = rows.dropFirst().filter { $0.hasPrefix("\(line.title!),") }.map { Double($0.split(separator: ",")[3])! }
+            XCTAssertEqual(line.column(1).map(\.isNaN), medians.map { $0 <= 0 }, line.title!)
+            XCTAssertTrue(PlottedSeries.close(line.column(1).filter { !$0.isNaN }, medians.filter { $0 > 0 }), "\(line.title!): \(line.points)")
+        }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".tmp") }
         XCTAssertEqual(leftovers, [], "the temporary PNG was left behind")
     }
 
     func testInterruptedCompareResumesToTheSameResultsAndRefusesOtherSettings() throws {
         func compare(_ folder: String, _ extra: [String] = []) -> [String] {
-            ["compare", "--models", "\(modelPath!),\(modelPath!)", "--names", "a,b", "--data", "mnist5k", "--samples", "300",
+            ["compare", "--models", "\(modelPath!),\(modelPath!)", "--names", "a,b", "--data", "mnist5k", "--samples", "40",
              "--k", "3", "--steps", "6", "--batch-size", "4", "--epsilons", "0", "--figure-samples", "1", "--threads", "1",
              "--out-dir", folder] + extra
         }
@@ -392,18 +375,17 @@ final class CLITests: ExecutableTestCase {
         XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("reference/summary.md"), encoding: .utf8), table)
 
         let partial = directory.appendingPathComponent("interrupted/.compare-partial/0.spectra.csv.partial")
-        let started = try interrupt(compare("interrupted"), once: partial, holds: 40)
-        if started.process.terminationStatus == 0 { throw XCTSkip("the run finished before it could be interrupted") }
-        XCTAssertEqual(started.process.terminationStatus, 130, text(started.stderr))
+        // Model a's spectra: 10 batches of 4 samples × 3 eigenvalues, held before batch 4.
+        let started = try interrupt(compare("interrupted"), holdingBatch: 4, once: partial, holds: 1 + 3 * 12)
+        XCTAssertEqual(started.status, 130, started.stderr)
+        XCTAssertTrue(started.stderr.contains("run the same command with --resume"), started.stderr)
+        XCTAssertEqual(try String(contentsOf: partial, encoding: .utf8).split(separator: "\n").count, 1 + 3 * 12, "whole batches")
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("interrupted/profile.csv").path))
 
-        let changed = try run(compare("interrupted", ["--k", "2", "--resume"]))
-        XCTAssertEqual(changed.process.terminationStatus, 1)
-        XCTAssertTrue(text(changed.stderr).contains("k"), "a resume with other settings is refused")
-        let fresh = try run(compare("interrupted"))
-        XCTAssertEqual(fresh.process.terminationStatus, 1, "a fresh run does not throw away an interrupted one's work")
-        XCTAssertTrue(text(fresh.stderr).contains("--resume"), text(fresh.stderr))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: partial.path))
+        // A resume with other settings, and a fresh run over an interrupted one's work, are refused
+        // with that work untouched.
+        try assertRefused(compare("interrupted", ["--k", "2", "--resume"]), status: 1, message: "was made with other settings (k differ)")
+        try assertRefused(compare("interrupted"), status: 1, message: "--resume")
 
         let resumed = try run(compare("interrupted", ["--resume"]))
         XCTAssertEqual(resumed.process.terminationStatus, 0, text(resumed.stderr))
@@ -431,27 +413,20 @@ final class CLITests: ExecutableTestCase {
         XCTAssertEqual(merged.process.terminationStatus, 0, text(merged.stderr))
         XCTAssertEqual(try Data(contentsOf: directory.appendingPathComponent("merged.csv")),
                        try Data(contentsOf: directory.appendingPathComponent("whole/spectra.csv")))
-        let emptyShard = try run(compare("empty", ["--shard", "1/6"]))
-        XCTAssertEqual(emptyShard.process.terminationStatus, 1, "5 batches cannot fill 6 shards")
-        XCTAssertTrue(text(emptyShard.stderr).contains("holds no batch"), text(emptyShard.stderr))
+        // 5 batches cannot fill 6 shards.
+        try assertRefused(compare("empty", ["--shard", "1/6"]), status: 1, message: "shard 1/6 of 18 samples in batches of 4 holds no batch")
     }
 
     func testMergeRefusesAFileGivenTwice() throws {
         XCTAssertEqual(try run(spectrumArguments("a.csv", samples: 4)).process.terminationStatus, 0)
-        let twice = try run(["merge", "a.csv", "./a.csv", "--out", "m.csv"])
-        XCTAssertEqual(twice.process.terminationStatus, 2)
-        XCTAssertTrue(text(twice.stderr).contains("given twice"), text(twice.stderr))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("m.csv").path))
+        try assertRefused(["merge", "a.csv", "./a.csv", "--out", "m.csv"], status: 2, message: "./a.csv is given twice (also as a.csv)")
     }
 
     func testCompareFigureOptionsAreCheckedBeforeAnyWork() throws {
         let base = ["compare", "--models", modelPath!, "--data", "mnist5k", "--samples", "2", "--k", "1", "--steps", "2", "--epsilons", "0"]
-        let beyond = try run(base + ["--figure-indices", "3,1000", "--out-dir", "beyond"])
-        XCTAssertEqual(beyond.process.terminationStatus, 2)
-        XCTAssertTrue(text(beyond.stderr).contains("1000 is beyond the 1000 images"))
-        let attack = try run(base + ["--figure-attack", "fgsm", "--out-dir", "attack"])
-        XCTAssertEqual(attack.process.terminationStatus, 2)
-        for name in ["beyond", "attack"] { XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)) }
+        try assertRefused(base + ["--figure-indices", "3,1000", "--out-dir", "beyond"], status: 2, message: "--figure-indices: 1000 is beyond the 1000 images")
+        try assertRefused(base + ["--figure-attack", "fgsm", "--out-dir", "attack"], status: 2,
+                          message: "The value 'fgsm' is invalid for '--figure-attack <figure-attack>'")
 
         let chosen = try run(base + ["--figure-indices", "7,3", "--figure-attack", "pgd-l2", "--figure-epsilon", "1", "--out-dir", "chosen"])
         XCTAssertEqual(chosen.process.terminationStatus, 0, text(chosen.stderr))

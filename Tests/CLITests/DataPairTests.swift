@@ -27,9 +27,7 @@ final class DataPairTests: ExecutableTestCase {
             (["--model", model, "--data", "mnist5k", "--labels", "y.npy"], "--labels goes with --data IMAGES.npy"),
             (["--model", model, "--data", "x.npy"], "name its labels with --labels"),
         ] {
-            let refused = try status(["spectrum"] + arguments + ["--out", "r.csv"])
-            XCTAssertEqual(refused.status, 2, refused.stderr)
-            XCTAssertTrue(refused.stderr.contains(message), refused.stderr)
+            try assertRefused(["spectrum"] + arguments + ["--out", "r.csv"], status: 2, message: message)
         }
     }
 

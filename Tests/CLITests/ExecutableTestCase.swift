@@ -1,5 +1,6 @@
 import Curvature
 import Foundation
+import TestSupport
 import XCTest
 
 /// Tests of the `curvature` executable built beside the test bundle, run in a scratch folder as
@@ -15,7 +16,9 @@ class ExecutableTestCase: XCTestCase {
     override func setUpWithError() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("curvature-\(type(of: self))-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: executable.path) { throw XCTSkip("no curvature executable at \(executable.path)") }
+        // Built with the tests; without it these tests cannot check anything, so they fail.
+        _ = try XCTUnwrap(FileManager.default.fileExists(atPath: executable.path) ? executable : nil,
+                          "no curvature executable at \(executable.path) (swift build --build-tests builds it)")
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
@@ -33,8 +36,8 @@ class ExecutableTestCase: XCTestCase {
 
     /// Runs the executable to the end, reading its stderr as it goes (stdout discarded).
     @discardableResult
-    func status(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        let process = makeProcess(arguments)
+    func status(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
+        let process = makeProcess(arguments, environment: environment)
         let err = Pipe()
         (process.standardOutput, process.standardError) = (FileHandle.nullDevice, err)
         try process.run()
@@ -43,15 +46,42 @@ class ExecutableTestCase: XCTestCase {
         return (process.terminationStatus, message)
     }
 
-    private func makeProcess(_ arguments: [String]) -> Process {
+    /// The executable in the scratch folder, with `environment` added to the test's own.
+    func makeProcess(_ arguments: [String], environment extra: [String: String] = [:]) -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
         environment["CURVATURE_DATA"] = Self.repository.appendingPathComponent("Data").path
+        environment.merge(extra) { $1 }
         process.environment = environment
         return process
+    }
+
+    /// `curvature plot` needs gnuplot, which the README's install line brings: without it a figure
+    /// test cannot check anything, so it fails.
+    func requireGnuplot() throws {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        _ = try XCTUnwrap(path.split(separator: ":").first { FileManager.default.isExecutableFile(atPath: "\($0)/gnuplot") },
+                          "gnuplot is not installed (apt-get install gnuplot-nox)")
+    }
+
+    /// Runs `curvature plot …` with the test hook CURVATURE_TEST_PLOT_TABLE: its exit status,
+    /// stderr, and the series the figure drew (none for images, a multiplot).
+    func plotted(_ arguments: [String]) throws -> (status: Int32, stderr: String, series: [PlottedSeries]) {
+        try requireGnuplot()
+        let table = FileManager.default.temporaryDirectory.appendingPathComponent("curvature-plot-table-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: table) }
+        let result = try status(["plot"] + arguments, environment: ["CURVATURE_TEST_PLOT_TABLE": table.path])
+        return (result.status, result.stderr, PlottedSeries.read((try? String(contentsOf: table, encoding: .utf8)) ?? ""))
+    }
+
+    /// Mean densities as density.gp draws them: with --log-y the axis starts at the power of ten at
+    /// or below 10⁻⁶ × `peak` (the largest mean), and a value at or below it is drawn a decade lower.
+    func densityAsDrawn(_ values: [Double], logY: Bool, peak: Double) -> [Double] {
+        let bottom = pow(10, (log10(1e-6 * peak)).rounded(.down))
+        return values.map { logY && !($0 > bottom) ? bottom / 10 : $0 }
     }
 
     func text(_ pipe: Pipe) -> String { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }

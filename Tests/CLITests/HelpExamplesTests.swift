@@ -54,22 +54,8 @@ final class HelpExamplesTests: XCTestCase {
         return (commands, problems)
     }
 
-    /// Runs `body` in a fresh folder holding a link to the repository's Data/.
-    private func inScratchFolder(_ body: (URL) throws -> Void) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("help-examples-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("Data"), withDestinationURL: Self.repository.appendingPathComponent("Data"))
-        let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(folder.path)
-        defer {
-            FileManager.default.changeCurrentDirectoryPath(previous)
-            try? FileManager.default.removeItem(at: folder)
-        }
-        try body(folder)
-    }
-
     func testEveryCommandEndsWithExamplesThatParseAndValidate() throws {
-        try inScratchFolder { folder in
+        try DocumentedCommands.inScratchFolder { folder in
             var parsed = 0
             for (path, type) in Self.commands() {
                 let name = (["curvature"] + path).joined(separator: " ")
@@ -96,10 +82,7 @@ final class HelpExamplesTests: XCTestCase {
                         XCTFail("\(name) --help: `curvature \(arguments.joined(separator: " "))`: \(CurvatureCommand.message(for: error))")
                     }
                     // What an example writes exists for the examples after it (merge's inputs).
-                    for (index, word) in arguments.enumerated() where ["--out", "--output", "--images"].contains(word) && index + 1 < arguments.count {
-                        let file = folder.appendingPathComponent(arguments[index + 1])
-                        if !FileManager.default.fileExists(atPath: file.path) { FileManager.default.createFile(atPath: file.path, contents: Data()) }
-                    }
+                    DocumentedCommands.createOutputs(of: arguments, in: folder)
                 }
             }
             XCTAssertGreaterThan(parsed, 20)

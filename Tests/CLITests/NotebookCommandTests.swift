@@ -4,9 +4,9 @@ import XCTest
 
 @testable import curvature
 
-/// Every `curvature …` command shown in Notebooks-md/ and the README still parses: the
-/// subcommand and every option exist and take the values shown. Checks that need the files
-/// named in the command (models, data) are not run here.
+/// Every `curvature …` command shown in Notebooks-md/ and the README still parses and passes the
+/// command's validate(): the subcommand and every option exist, take the values shown and go
+/// together. Files that exist only where the notebook ran (models, data) stand in as empty files.
 final class NotebookCommandTests: XCTestCase {
     private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -64,35 +64,46 @@ final class NotebookCommandTests: XCTestCase {
         return words
     }
 
-    func testEveryDocumentedCommandParses() throws {
+    func testEveryDocumentedCommandParsesAndValidates() throws {
         let folder = Self.repository.appendingPathComponent("Notebooks-md")
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
-            .filter { $0.hasSuffix(".md") }.map { folder.appendingPathComponent($0) } + [Self.repository.appendingPathComponent("README.md")]
+            .filter { $0.hasSuffix(".md") }.sorted().map { folder.appendingPathComponent($0) } + [Self.repository.appendingPathComponent("README.md")]
         var checked = 0
         for file in files {
-            let text = try String(contentsOf: file, encoding: .utf8)
-            for command in Self.commands(in: text) {
-                let arguments = command.split(separator: "\u{1F}").map(String.init)
-                do {
-                    _ = try CurvatureCommand.parseAsRoot(arguments)
-                } catch {
-                    let message = CurvatureCommand.message(for: error)
-                    // Files that exist only where the notebook ran are fine; unknown names are not.
-                    let parseFailures = ["Unknown option", "Unexpected argument", "Missing expected argument", "is not a valid", "Missing value"]
-                    if parseFailures.contains(where: message.contains) {
-                        XCTFail("\(file.lastPathComponent): `curvature \(arguments.joined(separator: " "))`: \(message)")
+            // Each document in a folder of its own: what its commands write exists for the ones after them.
+            try DocumentedCommands.inScratchFolder { scratch in
+                for command in Self.commands(in: try String(contentsOf: file, encoding: .utf8)) {
+                    let arguments = command.split(separator: "\u{1F}").map(String.init)
+                    do {
+                        _ = try DocumentedCommands.validate(arguments, in: scratch)
+                    } catch {
+                        XCTFail("\(file.lastPathComponent): `curvature \(arguments.joined(separator: " "))`: \(error)")
                     }
+                    DocumentedCommands.createOutputs(of: arguments, in: scratch)
+                    checked += 1
                 }
-                checked += 1
             }
         }
         XCTAssertGreaterThan(checked, 5, "the notebooks and README show commands")
     }
 
-    func testTheCheckerSeesMistakes() {
+    func testTheCheckerSeesMistakes() throws {
         let text = "```sh\ncurvature spectrum --model m.safetensors \\\n  --data mnist5k --out x.csv && curvature merge a.csv --out b.csv\n```\n"
         XCTAssertEqual(Self.commands(in: text).count, 2)
-        XCTAssertThrowsError(try CurvatureCommand.parseAsRoot(["spectrum", "--modle", "m"]))
+        try DocumentedCommands.inScratchFolder { scratch in
+            // Missing inputs stand in as empty files; a misspelt option, or options that do not go
+            // together, are refused.
+            XCTAssertNoThrow(try DocumentedCommands.validate(["spectrum", "--model", "m.safetensors", "--data", "mnist5k", "--out", "out/x.csv"], in: scratch))
+            XCTAssertThrowsError(try DocumentedCommands.validate(["spectrum", "--model", "m.safetensors", "--data", "mnist5k", "--sample", "5", "--out", "x.csv"], in: scratch)) { error in
+                XCTAssertTrue("\(error)".contains("Unknown option '--sample'"), "\(error)")
+            }
+            XCTAssertThrowsError(try DocumentedCommands.validate(["spectrum", "--threads", "$THREADS"], in: scratch)) { error in
+                XCTAssertTrue("\(error)".contains("'$THREADS' is a shell expansion without a stand-in"), "\(error)")
+            }
+            XCTAssertThrowsError(try DocumentedCommands.validate(["spectrum", "--model", "m.safetensors", "--data", "mnist5k", "--k", "50", "--steps", "6", "--out", "x.csv"], in: scratch)) { error in
+                XCTAssertTrue("\(error)".contains("--k 50 is larger than --steps 6"), "\(error)")
+            }
+        }
     }
 }
 

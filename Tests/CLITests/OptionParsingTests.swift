@@ -12,8 +12,9 @@ final class OptionParsingTests: XCTestCase {
         let density = try Density.parse(["--model", model, "--data", "mnist5k", "--lambda-min", "-0.5", "--lambda-max", "-0.1", "--out", "d.csv"])
         XCTAssertEqual(density.lambdaMin, -0.5)
         XCTAssertEqual(density.lambdaMax, -0.1)
-        XCTAssertThrowsError(try Density.parse(["--model", model, "--data", "mnist5k", "--lambda-min", "1", "--lambda-max", "-1", "--out", "d.csv"]),
-                             "an empty grid is refused")
+        XCTAssertThrowsError(try Density.parse(["--model", model, "--data", "mnist5k", "--lambda-min", "1", "--lambda-max", "-1", "--out", "d.csv"])) { error in
+            XCTAssertTrue(Density.message(for: error).contains("--lambda-min 1.0 must be below --lambda-max -1.0"), "an empty grid: \(Density.message(for: error))")
+        }
     }
 
     /// ε, steps and scales take fractions a/b, divided in Double; anything else is refused by value.
@@ -21,7 +22,10 @@ final class OptionParsingTests: XCTestCase {
         XCTAssertEqual(try realNumber("8/255"), 8.0 / 255.0)
         XCTAssertEqual(try realNumber("0.5"), 0.5)
         XCTAssertEqual(try realNumber("-1/4"), -0.25)
-        for bad in ["1/0", "1/x", "a", "1/2/3", ""] { XCTAssertThrowsError(try realNumber(bad), bad) }
+        for (bad, reason) in [("1/0", "the denominator must be a non-zero number"), ("1/x", "the denominator must be a non-zero number"),
+                              ("a", "is not a number"), ("1/2/3", "is not a number"), ("", "is not a number")] {
+            XCTAssertThrowsError(try realNumber(bad), bad) { XCTAssertTrue("\($0)".contains("'\(bad)'") && "\($0)".contains(reason), "\($0)") }
+        }
         let eval = try Eval.parse(["--model", model, "--data", "mnist5k", "--attack", "pgd-linf", "--epsilon", "8/255,16/255", "--out", "e.csv"])
         XCTAssertEqual(eval.epsilons, [8.0 / 255.0, 16.0 / 255.0])
         let train = try Train.parse(["--arch", "cnn-small", "--data", "mnist5k", "--mode", "pgd", "--epsilon", "8/255", "--alpha", "2/255", "--out", "m.safetensors"])
@@ -31,6 +35,8 @@ final class OptionParsingTests: XCTestCase {
         XCTAssertEqual(attack.epsilon, 4.0 / 255.0)
         let spectrum = try Spectrum.parse(["--model", model, "--data", "mnist5k", "--hessian", "finite", "--h", "1/100,1/10", "--out", "s.csv"])
         XCTAssertEqual(spectrum.spectrum.hessianOptions.scales, [0.01, 0.1])
-        XCTAssertThrowsError(try Eval.parse(["--model", model, "--data", "mnist5k", "--attack", "pgd-linf", "--epsilon", "8/0", "--out", "e.csv"]))
+        XCTAssertThrowsError(try Eval.parse(["--model", model, "--data", "mnist5k", "--attack", "pgd-linf", "--epsilon", "8/0", "--out", "e.csv"])) { error in
+            XCTAssertTrue(Eval.message(for: error).contains("The value '8/0' is invalid for '--epsilon"), Eval.message(for: error))
+        }
     }
 }

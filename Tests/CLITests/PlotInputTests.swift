@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import curvature
@@ -6,25 +7,7 @@ import XCTest
 /// `curvature plot` reads what the commands write: the single-model CSVs of `spectrum` and `eval`,
 /// the per-sample grids of `density` (averaged on one common grid), the files `compare` writes
 /// beside images.csv; and a long --title wraps.
-final class PlotInputTests: XCTestCase {
-    private var directory: URL!
-
-    private var executable: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("curvature")
-    }
-
-    private static let hasGnuplot: Bool = {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/gnuplot") }
-    }()
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("curvature-plot-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
+final class PlotInputTests: ExecutableTestCase {
     // MARK: Helpers
 
     private func write(_ lines: [String], to name: String) throws {
@@ -33,19 +16,8 @@ final class PlotInputTests: XCTestCase {
 
     /// Runs `curvature plot …` in the test's folder; returns its exit status and stderr.
     private func plot(_ arguments: [String]) throws -> (Int32, String) {
-        try XCTSkipUnless(Self.hasGnuplot, "gnuplot is not installed (apt-get install gnuplot-nox)")
-        guard FileManager.default.fileExists(atPath: executable.path) else { throw XCTSkip("no curvature executable at \(executable.path)") }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["plot"] + arguments
-        process.currentDirectoryURL = directory
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try plotted(arguments)
+        return (result.status, result.stderr)
     }
 
     /// The width and height of the PNG `name` in the test's folder, from its IHDR chunk.
@@ -65,19 +37,34 @@ final class PlotInputTests: XCTestCase {
             for rank in 1...3 { rows.append("\(sample),\(sample % 10),\(sample % 10),\(rank),\(Double(sample % 7 + 1) / Double(rank)),1e-9") }
         }
         try write(rows, to: "spectrum.csv")
+        var drawn: [String: [PlottedSeries]] = [:]
         for kind in ["top-histogram", "spectrum"] {
-            let (status, messages) = try plot([kind, "--input", "spectrum.csv", "--output", "\(kind).png"])
+            let (status, messages, series) = try plotted([kind, "--input", "spectrum.csv", "--output", "\(kind).png"])
             XCTAssertEqual(status, 0, "\(kind): \(messages)")
             XCTAssertEqual(try pngSize("\(kind).png").0, 900, kind)
+            drawn[kind] = series
+        }
+        // One histogram of the 30 largest eigenvalues; a line for each of the first 10 samples.
+        let histogram = drawn["top-histogram"] ?? []
+        XCTAssertEqual(histogram.count, 1)
+        XCTAssertEqual(histogram.first?.column(1).reduce(0, +), 30)
+        let lines = drawn["spectrum"] ?? []
+        XCTAssertEqual(lines.count, 10)
+        for (sample, line) in lines.enumerated() {
+            XCTAssertEqual(line.column(0), [1, 2, 3], "sample \(sample)")
+            XCTAssertTrue(PlottedSeries.close(line.column(1), (1...3).map { Double(sample % 7 + 1) / Double($0) }), "sample \(sample): \(line.points)")
         }
     }
 
     /// `curvature eval` writes attack,epsilon,samples,accuracy: the accuracy figure draws it.
     func testAccuracyDrawsAnEvalCSV() throws {
         try write(["attack,epsilon,samples,accuracy", "pgd-linf,0.0,50,0.9800", "pgd-linf,0.05,50,0.9000", "pgd-linf,0.1,50,0.5000"], to: "eval.csv")
-        let (status, messages) = try plot(["accuracy", "--input", "eval.csv", "--output", "accuracy.png"])
+        let (status, messages, series) = try plotted(["accuracy", "--input", "eval.csv", "--output", "accuracy.png"])
         XCTAssertEqual(status, 0, messages)
         XCTAssertEqual(try pngSize("accuracy.png").0, 900)
+        XCTAssertEqual(series.count, 1, "one line, the attack's")
+        XCTAssertTrue(PlottedSeries.close(series.first?.column(0) ?? [], [0, 0.05, 0.1]), "\(series)")
+        XCTAssertTrue(PlottedSeries.close(series.first?.column(1) ?? [], [0.98, 0.9, 0.5]), "\(series)")
     }
 
     // MARK: Density: the mean on a common grid
@@ -95,7 +82,7 @@ final class PlotInputTests: XCTestCase {
         let grid = table.commonGrid()
         XCTAssertEqual(grid, [0, 0.5, 1, 1.5, 2, 2.5])
         let mean = DensityTable.mean(of: table.models[0].curves, on: grid)
-        for (value, expected) in zip(mean, [0, 2.5, 3, 2.5, 1, 0]) { XCTAssertEqual(value, expected, accuracy: 1e-12, "\(mean)") }
+        assertMaxError(mean, [0, 2.5, 3, 2.5, 1, 0], within: 1e-12, "\(mean)")
         XCTAssertEqual(table.meansCSV(), "lambda,density\n0,0\n0.5,2.5\n1,3\n1.5,2.5\n2,1\n2.5,0\n")
 
         // Between grid points a sample interpolates linearly; past the limit the grid is even.
@@ -127,11 +114,20 @@ final class PlotInputTests: XCTestCase {
             }
         }
         try write(rows, to: "density.csv")
+        // Each sample on its own grid, and their mean on the union of the grids, as DensityTable takes it.
+        let table = try DensityTable(csv: rows.joined(separator: "\n") + "\n", source: "density.csv")
+        let grid = table.commonGrid(), mean = DensityTable.mean(of: table.models[0].curves, on: grid)
         for logY in [false, true] {
-            let (status, messages) = try plot(["density", "--input", "density.csv", "--output", "density.png"] + (logY ? ["--log-y"] : []))
+            let (status, messages, series) = try plotted(["density", "--input", "density.csv", "--output", "density.png"] + (logY ? ["--log-y"] : []))
             XCTAssertEqual(status, 0, messages)
             XCTAssertEqual(messages, "", "no notes expected")
             XCTAssertEqual(try pngSize("density.png").0, 900)
+            XCTAssertEqual(series.count, 3 + 1, "logy \(logY): three samples and the mean")
+            guard series.count == 4 else { continue }
+            for sample in 0..<3 { XCTAssertEqual(series[sample].points.count, 50, "logy \(logY): sample \(sample)") }
+            XCTAssertTrue(PlottedSeries.close(series[3].column(0), grid), "logy \(logY): the common grid")
+            XCTAssertTrue(PlottedSeries.close(series[3].column(1), densityAsDrawn(mean, logY: logY, peak: mean.max()!)),
+                          "logy \(logY): the mean \(series[3].column(1)), expected \(mean)")
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }, [], "temporary files left behind")
     }

@@ -1,5 +1,6 @@
 import Curvature
 import Foundation
+import TestSupport
 import XCTest
 
 /// The parts of the input Hessian against dense matrices built from their definitions,
@@ -28,11 +29,11 @@ final class HessianPartsTests: XCTestCase {
         return matrices
     }
 
-    private func assertClose(_ a: [[Double]], _ b: [[Double]], _ what: String, tolerance: Double = 1e-8) {
-        for (x, y) in zip(a, b) {
-            let scale = Swift.max(y.map(Swift.abs).max() ?? 0, 1e-3)
-            let worst = zip(x, y).map { Swift.abs($0 - $1) }.max() ?? 0
-            XCTAssertLessThan(worst / scale, tolerance, what)
+    private func assertClose(_ a: [[Double]], _ b: [[Double]], _ what: String, tolerance: Double = 1e-8,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, "\(what): matrices", file: file, line: line)
+        for (n, (x, y)) in zip(a, b).enumerated() {
+            assertMaxError(x, y, within: tolerance, by: .relativeToLargest(floor: 1e-3), "\(what), sample \(n)", file: file, line: line)
         }
     }
 
@@ -100,7 +101,9 @@ final class HessianPartsTests: XCTestCase {
         assertClose(try dense { try op.apply($0) }, differences, "margin Hessian", tolerance: 1e-6)
         let residual = try InputHessianPart(model: classifier, images: x, labels: labels, sampleIndices: [0, 1], part: .residual, objective: .margin)
         assertClose(try dense { try residual.apply($0) }, try dense { try op.apply($0) }, "the margin is all residual")
-        XCTAssertThrowsError(try InputHessianPart(model: classifier, images: x, labels: labels, sampleIndices: [0, 1], part: .gaussNewton, objective: .margin))
+        XCTAssertThrowsError(try InputHessianPart(model: classifier, images: x, labels: labels, sampleIndices: [0, 1], part: .gaussNewton, objective: .margin)) { error in
+            XCTAssertTrue("\(error)".contains("--part gauss-newton with --objective margin: the margin is linear in the logits, so its Gauss–Newton part is zero"), "\(error)")
+        }
     }
 
     /// The small-matrix route gives the Gauss–Newton part's spectrum exactly: against LAPACK on the
@@ -133,7 +136,7 @@ final class HessianPartsTests: XCTestCase {
             XCTAssertTrue(settings.takesGaussNewtonRoute)
             let routeRows = try SpectrumJob(model: classifier, settings: settings).rows(for: Batch(images: x, labels: labels, indices: [0, 1]))
             XCTAssertEqual(routeRows.map(\.rank), lanczosRows.map(\.rank))
-            for (a, b) in zip(routeRows, lanczosRows) { XCTAssertEqual(a.eigenvalue, b.eigenvalue, accuracy: 1e-9 * Swift.max(Swift.abs(b.eigenvalue), 1e-3)) }
+            assertMaxError(routeRows.map(\.eigenvalue), lanczosRows.map(\.eigenvalue), within: 1e-9, by: .relative(floor: 1e-3), "\(part): route against Lanczos")
         }
         // A smooth network's full Hessian is not Gauss–Newton only: no route there.
         var settings = SpectrumSettings()

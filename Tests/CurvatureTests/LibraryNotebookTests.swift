@@ -152,7 +152,7 @@ final class LibraryNotebookTableTests: XCTestCase {
         let batch = data.batch(at: [0, 1, 2])
         var generator = SeededGenerator(seed: 0)
         let pgd = PGDAttack(norm: .linf, epsilon: 0.1, steps: 2).perturb(classifier, batch.images, batch.labels, generator: &generator)
-        XCTAssertLessThanOrEqual(rowMaxNorms(pgd - batch.images).max()!, 0.1 + 1e-6)
+        XCTAssertTrue(rowMaxNorms(pgd - batch.images).allSatisfy { $0 <= 0.1 + 1e-6 }, "within ε (and no NaN)")
         let fast = fgsm(classifier, batch.images, batch.labels, epsilon: 0.1)
         XCTAssertEqual(fast.shape, batch.images.shape)
         XCTAssertEqual(DeepFool().perturb(classifier, batch.images, labels: batch.labels).norms.count, 3)

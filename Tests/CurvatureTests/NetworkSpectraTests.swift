@@ -1,5 +1,6 @@
 import Curvature
 import Foundation
+import TestSupport
 import XCTest
 
 /// The eigen-solvers on real networks' input Hessians, checked against dense LAPACK.
@@ -52,7 +53,7 @@ final class NetworkSpectraTests: XCTestCase {
         for n in 0..<4 {
             let single = try lanczos(ExactInputHessian(model: { model($0) }, images: b.images.slice(rows: n..<(n + 1)),
                                                        labels: [b.labels[n]], sampleIndices: [b.indices[n]]), options: options)[0]
-            for (a, c) in zip(batched[n].ritzValues, single.ritzValues) { XCTAssertEqual(a, c, accuracy: 1e-10 * Swift.abs(c) + 1e-14) }
+            assertMaxError(batched[n].ritzValues, single.ritzValues, within: 1, by: .allClose(absolute: 1e-14, relative: 1e-10), "sample \(n): batched against alone")
         }
     }
 
@@ -79,7 +80,7 @@ final class NetworkSpectraTests: XCTestCase {
         let exact = try denseEigen(ExactInputHessian(model: { model($0) }, images: b.images, labels: b.labels, sampleIndices: b.indices))[0]
         let finite = try FiniteScaleInputHessian.build(model: { model($0) }, images: b.images, labels: b.labels, sampleIndices: b.indices, h: 1e-4)
         let values = try denseEigen(finite.operator)[0].eigenvalues
-        for (a, e) in zip(values, exact.eigenvalues) { XCTAssertEqual(a, e, accuracy: 1e-6 * Swift.abs(exact.eigenvalues[0])) }
+        assertMaxError(values, exact.eigenvalues, within: 1e-6, by: .relativeToLargest(), "finite h = 1e-4 against exact")
         XCTAssertLessThan(finite.asymmetry[0], 1e-6)
     }
 
@@ -89,12 +90,14 @@ final class NetworkSpectraTests: XCTestCase {
         let op = ExactInputHessian(model: { model($0) }, images: b.images, labels: b.labels, sampleIndices: b.indices)
         let exact = try denseEigen(op).map { $0.eigenvalues.reduce(0, +) }
         let estimates = try hutchinsonTrace(op, probes: 64, seed: 5)
+        XCTAssertEqual(estimates.count, exact.count)
         for (estimate, truth) in zip(estimates, exact) {
             XCTAssertLessThan(Swift.abs(estimate.estimate - truth), 3 * estimate.standardError + 1e-12)
             XCTAssertGreaterThan(estimate.standardError, 0)
         }
         let densities = try spectralDensity(op, grid: SpectralDensity.uniformGrid(from: -1, to: 3, count: 50), sigma: 0.05,
                                             options: SpectralDensityOptions(probes: 8, steps: 20, seed: 1))
+        XCTAssertEqual(densities.count, exact.count)
         for (density, truth) in zip(densities, exact) {
             // SLQ's quadrature: Σ weights·nodes estimates trace/d.
             let mean = zip(density.nodes, density.weights).reduce(0) { $0 + $1.0 * $1.1 }

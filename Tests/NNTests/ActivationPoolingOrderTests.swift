@@ -1,6 +1,7 @@
 import Autodiff
 import NN
 import Tensors
+import TestSupport
 import XCTest
 
 /// Without a tape, `Sequential` max-pools before a ReLU or softplus that precedes the pool (the
@@ -24,8 +25,8 @@ final class ActivationPoolingOrderTests: XCTestCase {
 
     func testSoftplusNetworkAgreesToRounding() throws {
         let (taped64, untaped64) = try logits("cnn-small-softplus", dtype: .float64)
-        for (a, b) in zip(taped64, untaped64) { XCTAssertEqual(a, b, accuracy: 1e-13 * Swift.max(1, Swift.abs(a))) }
+        assertMaxError(untaped64, taped64, within: 1e-13, by: .relative(floor: 1), "float64")
         let (taped32, untaped32) = try logits("cnn-small-softplus", dtype: .float32)
-        for (a, b) in zip(taped32, untaped32) { XCTAssertEqual(a, b, accuracy: 1e-5 * Swift.max(1, Swift.abs(a))) }
+        assertMaxError(untaped32, taped32, within: 1e-5, by: .relative(floor: 1), "float32")
     }
 }

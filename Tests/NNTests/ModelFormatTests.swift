@@ -219,7 +219,9 @@ final class ModelFormatTests: XCTestCase {
         try AtomicFile.write("new\n", to: url)
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "new\n")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["out.csv"], "no temporary left behind")
-        XCTAssertThrowsError(try AtomicFile.write("x", to: directory.appendingPathComponent("missing/out.csv")))
+        XCTAssertThrowsError(try AtomicFile.write("x", to: directory.appendingPathComponent("missing/out.csv"))) { error in
+            XCTAssertTrue("\(error)".contains("missing"), "names the path: \(error)")
+        }
         try AtomicFile.write("discarded", to: URL(fileURLWithPath: "/dev/null"))
         let type = try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType
         XCTAssertEqual(type, .typeCharacterSpecial)

@@ -1,6 +1,7 @@
 import Autodiff
 import NN
 import Tensors
+import TestSupport
 import XCTest
 
 /// A convolution followed by evaluation-mode batch normalisation is computed as one convolution
@@ -41,10 +42,8 @@ final class NormalisedConvolutionTests: XCTestCase {
     }
 
     private func assertClose(_ a: Tensor, _ b: Tensor, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
-        let scale = b.scalars.map(abs).max() ?? 1
-        let error = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0
         XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)
-        XCTAssertLessThan(error, 1e-12 * Swift.max(scale, 1e-300), "\(what): max error \(error), scale \(scale)", file: file, line: line)
+        assertMaxError(a.scalars, b.scalars, within: 1e-12, by: .relativeToLargest(floor: 1e-300), what, file: file, line: line)
     }
 
     func testEvaluationModeFoldKeepsTheFunctionAndItsDerivatives() throws {

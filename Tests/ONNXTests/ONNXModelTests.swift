@@ -3,6 +3,7 @@ import Foundation
 import NN
 @testable import ONNX
 import Tensors
+import TestSupport
 import XCTest
 
 /// The importer against PyTorch's own numbers for the same files (made by
@@ -33,12 +34,10 @@ final class ONNXModelTests: XCTestCase {
         try ONNXModel.load(from: Self.folder.appendingPathComponent(file), dtype: dtype)
     }
 
-    /// max |a − b| / max |b|: the fixtures' logits barely differ between samples, so an
-    /// element-wise relative error would be dominated by near-zero entries.
-    func relativeError(_ a: [Double], _ b: [Double]) -> Double {
-        XCTAssertEqual(a.count, b.count)
-        let scale = b.map(Swift.abs).max() ?? 1
-        return zip(a, b).map { Swift.abs($0 - $1) }.max()! / scale
+    /// max |a − b| / max |b| within `tolerance`: the fixtures' logits barely differ between samples,
+    /// so an element-wise relative error would be dominated by near-zero entries.
+    func assertClose(_ a: [Double], _ b: [Double], within tolerance: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        assertMaxError(a, b, within: tolerance, by: .relativeToLargest(), what, file: file, line: line)
     }
 
     func images(_ f: Fixture, _ dtype: DType) -> Tensor {
@@ -52,7 +51,7 @@ final class ONNXModelTests: XCTestCase {
         XCTAssertEqual(network.outputCount, f.classes, file)
         let logits = GradientMode.withoutGradients { network(Variable(images(f, .float32))).value }
         XCTAssertEqual(logits.shape, [f.labels.count, f.classes], file)
-        XCTAssertLessThan(relativeError(logits.scalars, f.logits32), tolerance, file)
+        assertClose(logits.scalars, f.logits32, within: tolerance, "\(file) logits")
     }
 
     func checkFloat64Derivatives(_ name: String) throws {
@@ -62,11 +61,11 @@ final class ONNXModelTests: XCTestCase {
         let v = Tensor(shape: x.shape, scalars: f.direction!, dtype: .float64)
         let loss = { (input: Variable) in crossEntropy(logits: network(input), labels: f.labels, reduction: .sum) }
         let logits = GradientMode.withoutGradients { network(Variable(x)).value }
-        XCTAssertLessThan(relativeError(logits.scalars, f.logits64!), 1e-12, name)
+        assertClose(logits.scalars, f.logits64!, within: 1e-12, "\(name) logits")
         let (value, gradient, product) = hessianVectorProduct(of: loss, at: x, along: v)
         XCTAssertEqual(value.item, f.loss64!, accuracy: 1e-12 * Swift.abs(f.loss64!), name)
-        XCTAssertLessThan(relativeError(gradient.scalars, f.grad64!), 1e-10, name)
-        XCTAssertLessThan(relativeError(product.scalars, f.hvp64!), 1e-10, name)
+        assertClose(gradient.scalars, f.grad64!, within: 1e-10, "\(name) input gradient")
+        assertClose(product.scalars, f.hvp64!, within: 1e-10, "\(name) input-HVP")
     }
 
     func testCIFARResNetWithFoldedBatchNormMatchesPyTorch() throws {
@@ -141,7 +140,7 @@ final class ONNXWriteBackTests: XCTestCase {
             let y0 = GradientMode.withoutGradients { model(Variable(x)).value }
             let y1 = GradientMode.withoutGradients { reloaded(Variable(x)).value }
             if file.contains("f16") {
-                XCTAssertLessThan(zip(y0.scalars, y1.scalars).map { Swift.abs($0 - $1) }.max()!, 1e-5, file)
+                assertMaxError(y1.scalars, y0.scalars, within: 1e-5, file)
             } else {
                 XCTAssertEqual(y0.scalars, y1.scalars, file)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs every script of `Sources/curvature/gnuplot` with the real gnuplot on tiny CSVs: each must
@@ -7,7 +8,8 @@ final class PlotScriptTests: XCTestCase {
     private var folder: URL!
 
     override func setUpWithError() throws {
-        try XCTSkipIf(Self.gnuplot == nil, "gnuplot is not installed (apt-get install gnuplot-nox)")
+        // The README's install line brings gnuplot; without it these tests cannot check anything.
+        _ = try XCTUnwrap(Self.gnuplot, "gnuplot is not installed (apt-get install gnuplot-nox)")
         folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("PlotScriptTests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -27,7 +29,17 @@ final class PlotScriptTests: XCTestCase {
                 rows.append("\(model),\(rank),\(median * 1.1),\(median),\(median * 0.5),\(median * 1.6),50")
             }
         }
-        try assertDraws("profile", rows)
+        // A 10–90 % band per model, then its median line, titled by the model.
+        let series = try plotted("profile", rows)
+        XCTAssertEqual(series.map(\.title), [nil, nil, nil, "standard", "adversarial_l2", "cure"])
+        for (i, scale) in [20.0, 3.0, 1.0].enumerated() where series.count == 6 {
+            let median = (1...20).map { scale * exp(-Double($0) / 4) }
+            XCTAssertEqual(series[i].column(0), (1...20).map(Double.init))
+            assertSame(series[i].column(1), median.map { $0 * 0.5 }, "band low \(i)")
+            assertSame(series[i].column(2), median.map { $0 * 1.6 }, "band high \(i)")
+            XCTAssertEqual(series[3 + i].column(0), (1...20).map(Double.init))
+            assertSame(series[3 + i].column(1), median, "median \(i)")
+        }
     }
 
     /// logy=1: medians ≤ 0 (zero, negative, Float32 noise of either sign past rank 9) are left out
@@ -49,6 +61,14 @@ final class PlotScriptTests: XCTestCase {
         let messages = try assertDraws("profile", rows, variables: ["logy": "1"])
         XCTAssertTrue(messages.contains("logy leaves out 7 median(s) ≤ 0"), "no note of the medians left out: \(messages)")
         XCTAssertEqual(messages.split(separator: "\n").count, 1, "one line of notes: \(messages)")
+        // Each median line leaves out exactly its medians ≤ 0 and draws the others as they are.
+        let lines = try plotted("profile", rows, variables: ["logy": "1"]).filter { $0.title != nil }
+        XCTAssertEqual(lines.map(\.title), ["standard", "adversarial_l2", "cure"])
+        for line in lines {
+            let medians = rows.dropFirst().filter { $0.hasPrefix("\(line.title!),") }.map { Double($0.split(separator: ",")[3])! }
+            XCTAssertEqual(line.column(1).map(\.isNaN), medians.map { $0 <= 0 }, "\(line.title!): the medians left out")
+            assertSame(line.column(1).filter { !$0.isNaN }, medians.filter { $0 > 0 }, line.title!)
+        }
     }
 
     func testProfileWithLogarithmicAxisNotesNothingWhenAllMediansArePositive() throws {
@@ -77,15 +97,38 @@ final class PlotScriptTests: XCTestCase {
                 rows.append("\(sample),\(sample % 10),\((sample + 1) % 10),\(rank),\(value),1e-9")
             }
         }
-        try assertDraws("spectrum", rows)
+        // One line per sample of the first 10, each its own 200 eigenvalues.
+        let series = try plotted("spectrum", rows)
+        XCTAssertEqual(series.count, 10)
+        for (sample, line) in series.enumerated() {
+            XCTAssertEqual(line.column(0), (1...200).map(Double.init), "sample \(sample)")
+            assertSame(line.column(1), (1...200).map { Double(sample + 5) * exp(-Double($0) / 3) - ($0 > 196 ? 0.5 : 0) }, "sample \(sample)")
+        }
     }
 
+    /// One histogram per model of its samples' largest eigenvalue: every sample counted once, in
+    /// the bin that holds it.
     func testTopHistogram() throws {
-        try assertDraws("top-histogram", topHistogramRows())
+        try assertHistograms(variables: [:])
     }
 
     func testTopHistogramWithLogarithmicBins() throws {
-        try assertDraws("top-histogram", topHistogramRows(), variables: ["logx": "1"])
+        try assertHistograms(variables: ["logx": "1"])
+    }
+
+    private func assertHistograms(variables: [String: String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let series = try plotted("top-histogram", topHistogramRows(), variables: variables, file: file, line: line)
+        XCTAssertEqual(series.count, 2, file: file, line: line)
+        for (histogram, (model, scale)) in zip(series, [("standard", 30.0), ("adversarial", 4.0)]) {
+            XCTAssertTrue(histogram.title?.hasPrefix("\(model) (n = 60, median") ?? false, "\(histogram.title ?? "no title")", file: file, line: line)
+            // boxxyerror: x, count, x from, x to, 0, count.
+            XCTAssertEqual(histogram.column(1).reduce(0, +), 60, "\(model): every sample counted", file: file, line: line)
+            let tops = (0..<60).map { scale * (0.5 + Double(($0 * 37) % 60) / 60) }
+            for bin in histogram.points {
+                let inside = tops.filter { $0 >= bin[2] * (1 - 1e-5) && $0 <= bin[3] * (1 + 1e-5) }.count
+                XCTAssertEqual(Double(inside), bin[1], accuracy: 1, "\(model): bin \(bin)", file: file, line: line)
+            }
+        }
     }
 
     func testDensity() throws {
@@ -97,7 +140,20 @@ final class PlotScriptTests: XCTestCase {
                 rows.append("\(sample),\(lambda),\(exp(-lambda * lambda * 4) + 0.2 * exp(-(lambda - centre) * (lambda - centre)))")
             }
         }
-        try assertDraws("density", rows)
+        // Each sample faint, then their mean.
+        let series = try plotted("density", rows)
+        XCTAssertEqual(series.count, 6)
+        guard series.count == 6 else { return }
+        let grid = (0...100).map { -1.0 + Double($0) * 0.1 }
+        func density(_ sample: Int, _ lambda: Double) -> Double {
+            exp(-lambda * lambda * 4) + 0.2 * exp(-(lambda - 2 - Double(sample)) * (lambda - 2 - Double(sample)))
+        }
+        for sample in 0..<5 {
+            assertSame(series[sample].column(0), grid, "λ of sample \(sample)")
+            assertSame(series[sample].column(1), grid.map { density(sample, $0) }, "sample \(sample)")
+        }
+        XCTAssertEqual(series[5].title, "mean over samples")
+        assertSame(series[5].column(1), grid.map { lambda in (0..<5).map { density($0, lambda) }.reduce(0, +) / 5 }, "mean")
     }
 
     /// logy=1 on a density like an input Hessian's: a spike of 10⁵ at λ ≈ 0, tails of about 1 on
@@ -183,7 +239,17 @@ final class PlotScriptTests: XCTestCase {
                 }
             }
         }
-        try assertDraws("accuracy", rows, variables: ["title": "'accuracy under attack'"])
+        // One line per model and attack, its accuracies by ε (the rows' order does not matter).
+        let series = try plotted("accuracy", rows, variables: ["title": "'accuracy under attack'"])
+        var expected: [[Double]] = []
+        for (_, decay) in [("standard", 30.0), ("adversarial", 5.0)] {
+            for factor in [1.0, 1.5] { expected.append((0...6).map { 0.99 * exp(-decay * factor * pow(Double($0) * 0.05, 2) * 10) }) }
+        }
+        XCTAssertEqual(series.count, 4)
+        for line in series {
+            assertSame(line.column(0), (0...6).map { Double($0) * 0.05 }, line.title ?? "")
+            XCTAssertTrue(expected.contains { close(line.column(1), $0) }, "\(line.title ?? ""): \(line.column(1)) is no model's and attack's accuracies")
+        }
     }
 
     func testImages() throws {
@@ -198,7 +264,19 @@ final class PlotScriptTests: XCTestCase {
                 }
             }
         }
-        try assertDraws("images", rows, variables: ["titles": "'clean|perturbation|adversarial'", "columns": "3"])
+        // Three panels of 28×28, each its own values: a diverging palette only for the wave, which goes below 0.
+        let inspect = #"set autoscale; do for [i=1:panels] { stats $S index block[i] using 3 nooutput; "#
+            + #"print sprintf("inspect %s|%d|%g|%g|%d", caption[i], STATS_records, STATS_min, STATS_max, diverging[i]) }"#
+        let messages = try assertDraws("images", rows, variables: ["titles": "'clean|perturbation|adversarial'", "columns": "3"], after: inspect)
+        let panels = Self.inspected(messages).map { $0.split(separator: "|").map(String.init) }
+        XCTAssertEqual(panels.map { $0[0] }, ["clean", "perturbation", "adversarial"], messages)
+        XCTAssertEqual(panels.map { $0[1] }, ["784", "784", "784"], messages)
+        XCTAssertEqual(panels.map { $0[4] }, ["0", "1", "0"], "the palettes: \(messages)")
+        for (panel, values) in panels.enumerated() where values.count == 5 {
+            let own = rows.dropFirst().filter { $0.hasPrefix("\(panel),") }.map { Double($0.split(separator: ",")[3])! }
+            XCTAssertEqual(Double(values[2])!, own.min()!, accuracy: 1e-5, "panel \(panel)")
+            XCTAssertEqual(Double(values[3])!, own.max()!, accuracy: 1e-5, "panel \(panel)")
+        }
     }
 
     // MARK: The CSVs of the commands, single-model ones included
@@ -349,6 +427,22 @@ final class PlotScriptTests: XCTestCase {
             sums[lambda] = (sum + density, count + 1)
         }
         return sums.mapValues { $0.0 / Double($0.1) }
+    }
+
+    typealias Series = PlottedSeries
+
+    /// Draws `rows` with `script` as assertDraws does, then replots into a table and returns the series drawn.
+    private func plotted(_ script: String, _ rows: [String], variables: [String: String] = [:],
+                         file: StaticString = #filePath, line: UInt = #line) throws -> [Series] {
+        let table = folder.appendingPathComponent("\(script).table")
+        try assertDraws(script, rows, variables: variables, after: Series.tableCommands(table.path), file: file, line: line)
+        return Series.read(try String(contentsOf: table, encoding: .utf8))
+    }
+
+    private func close(_ drawn: [Double], _ expected: [Double]) -> Bool { Series.close(drawn, expected) }
+
+    private func assertSame(_ drawn: [Double], _ expected: [Double], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertTrue(close(drawn, expected), "\(what): drew \(drawn), expected \(expected)", file: file, line: line)
     }
 
     /// The lines `inspect …` printed by the commands run after a script, without the prefix.

@@ -5,6 +5,7 @@ import NN
 import Randomness
 import Robustness
 import Tensors
+import TestSupport
 import XCTest
 
 /// The AutoAttack family on models with known answers: a linear classifier z = Wx + b, whose
@@ -140,7 +141,7 @@ final class AutoAttackTests: XCTestCase {
         XCTAssertEqual(targeted[2], -0.8, accuracy: 1e-9)
         // Scale and shift invariance: 3z + 7 gives the same values.
         let shifted = DLRLoss.targeted(logits: logits.map { 3 * $0 + 7 }, classes: 4, labels: [1, 0, 2], targets: [3, 1, 0])
-        for (a, b) in zip(shifted, targeted) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        assertMaxError(shifted, targeted, within: 1e-12, "3z + 7 against z")
     }
 
     func testSquareScheduleFollowsTheReference() {

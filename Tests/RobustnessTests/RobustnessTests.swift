@@ -117,6 +117,7 @@ final class RobustnessTests: XCTestCase {
         let oneCycle = LearningRateSchedule.oneCycle
         XCTAssertEqual(oneCycle.rate(base: 1, step: 0, totalSteps: 100), 1.0 / 25, accuracy: 1e-12)
         let rates = (0..<100).map { oneCycle.rate(base: 1, step: $0, totalSteps: 100) }
+        XCTAssertTrue(rates.allSatisfy(\.isFinite), "\(rates)")
         XCTAssertEqual(rates.max()!, 1, accuracy: 1e-3)
         XCTAssertLessThan(rates.last!, 1e-3)
         XCTAssertNil(LearningRateSchedule("warp", stepsPerEpoch: 1))
@@ -167,6 +168,7 @@ final class RobustnessTests: XCTestCase {
             let (b, _) = try trained()
             XCTAssertEqual(trainer.log.count, 2)
             XCTAssertLessThan(trainer.log[1].loss, trainer.log[0].loss, "\(mode) lowers the loss")
+            XCTAssertEqual(a.namedParameters.map(\.name), b.namedParameters.map(\.name))
             for (pa, pb) in zip(a.namedParameters, b.namedParameters) {
                 XCTAssertEqual(pa.parameter.value.scalars, pb.parameter.value.scalars, "\(mode): \(pa.name) bit for bit")
             }
@@ -191,16 +193,23 @@ final class RobustnessTests: XCTestCase {
         let resumedModel = try tinyCNN(seed: 77)  // weights come from the checkpoint
         let resumed = Trainer(model: resumedModel, configuration: config)
         try resumed.run(train: train, test: test, checkpoint: checkpoint, logFile: directory.appendingPathComponent("part.csv"), resumeFrom: checkpoint)
+        XCTAssertEqual(full.namedParameters.map(\.name), resumedModel.namedParameters.map(\.name))
         for (a, b) in zip(full.namedParameters, resumedModel.namedParameters) {
             XCTAssertEqual(a.parameter.value.scalars, b.parameter.value.scalars, a.name)
         }
         XCTAssertEqual(resumed.log.count, 2)
         XCTAssertEqual(resumed.log[0].csvRow, first.log[0].csvRow, "epoch 1's row comes back from the checkpoint, training_seconds included")
+        // Refusals leave the checkpoint as it was and write no log.
+        let checkpointBytes = try Data(contentsOf: checkpoint)
+        defer {
+            XCTAssertEqual(try? Data(contentsOf: checkpoint), checkpointBytes, "the checkpoint is untouched")
+            for log in ["x.csv", "y.csv"] { XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent(log).path), log) }
+        }
         var other = config
         other.learningRate = 0.5
         XCTAssertThrowsError(try Trainer(model: try tinyCNN(), configuration: other).run(
             train: train, test: test, checkpoint: checkpoint, logFile: directory.appendingPathComponent("x.csv"), resumeFrom: checkpoint)) { error in
-            XCTAssertTrue("\(error)".contains("lr: 0.01 → 0.5") || "\(error)".contains("lr:"), "names the setting: \(error)")
+            XCTAssertTrue("\(error)".contains("part.ckpt: made with other settings (lr: 0.05 → 0.5)"), "names the setting and both values: \(error)")
         }
         // Another data set is refused too, naming it.
         let onOtherData = Trainer(model: try tinyCNN(), configuration: config)

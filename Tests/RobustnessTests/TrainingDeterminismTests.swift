@@ -19,6 +19,9 @@ final class TrainingDeterminismTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         var weights: [[String: [Double]]] = []
+        let initial = Dictionary(uniqueKeysWithValues: try Sequential(try Architecture(json: Data(json.utf8)), seed: 5).namedParameters.map {
+            ($0.name, $0.parameter.value.scalars)
+        })
         for (run, threads) in [1, 2, 3].enumerated() {
             Parallel.threadCount = threads
             for mode in [TrainingMode.standard, .cure] {
@@ -30,6 +33,13 @@ final class TrainingDeterminismTests: XCTestCase {
                 try trainer.run(train: data, test: data, checkpoint: folder.appendingPathComponent("\(run)-\(mode).ckpt"),
                                 logFile: folder.appendingPathComponent("\(run)-\(mode).log.csv"))
                 let named = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ("\(mode) \($0.name)", $0.parameter.value.scalars) })
+                // Training moved every parameter (identical weights would agree trivially).
+                for parameter in model.namedParameters {
+                    let moved = zip(parameter.parameter.value.scalars, initial[parameter.name] ?? []).map { Swift.abs($0 - $1) }
+                    XCTAssertEqual(moved.count, initial[parameter.name]?.count, parameter.name)
+                    XCTAssertGreaterThan(moved.max() ?? 0, 1e-4, "\(mode) training left \(parameter.name) where it started")
+                    XCTAssertTrue(moved.allSatisfy(\.isFinite), "\(mode) \(parameter.name)")
+                }
                 if run == 0 { weights.append(named) } else {
                     let reference = weights[mode == .standard ? 0 : 1]
                     for (name, values) in named { XCTAssertEqual(values, reference[name], "\(name) on \(threads) threads") }

@@ -1,4 +1,5 @@
 import Spectra
+import TestSupport
 import XCTest
 
 final class DenseEigensolverTests: XCTestCase {
@@ -11,9 +12,7 @@ final class DenseEigensolverTests: XCTestCase {
         for (b, result) in results.enumerated() {
             XCTAssertLessThan(result.asymmetry, 1e-15)
             let norm = spectra[b].map(abs).max()!
-            for (computed, exact) in zip(result.eigenvalues, spectra[b].sorted(by: >)) {
-                XCTAssertEqual(computed, exact, accuracy: 1e-13 * norm)
-            }
+            assertMaxError(result.eigenvalues, spectra[b].sorted(by: >), within: 1e-13 * norm, "eigenvalues of matrix \(b)")
             let z = try XCTUnwrap(result.eigenvectors)
             let residuals = try XCTUnwrap(result.residuals)
             for i in 0..<n {
@@ -33,7 +32,7 @@ final class DenseEigensolverTests: XCTestCase {
         let a = zip(s, k).map(+)
         let op = GeneralDenseOperator(batchSize: 1, dimension: 3, matrices: [a])
         let result = try denseEigen(op)[0]
-        for (computed, exact) in zip(result.eigenvalues, [5.0, 3, 1]) { XCTAssertEqual(computed, exact, accuracy: 1e-14) }
+        assertMaxError(result.eigenvalues, [5.0, 3, 1], within: 1e-14)
         let expected = 2 * Fixtures.norm(k) / Fixtures.norm(a)
         XCTAssertEqual(result.asymmetry, expected, accuracy: 1e-15)
     }
@@ -45,7 +44,9 @@ final class DenseEigensolverTests: XCTestCase {
             XCTAssertTrue(String(describing: error).contains("lanczos"))
         }
         let small = ScaledIdentityOperator(batchSize: 2, dimension: 10, factor: 2)
-        XCTAssertThrowsError(try denseEigen(small, maxDimension: 8))
+        XCTAssertThrowsError(try denseEigen(small, maxDimension: 8)) { error in
+            XCTAssertEqual(error as? SpectraError, .denseDimensionAboveLimit(dimension: 10, limit: 8))
+        }
         XCTAssertEqual(try denseEigen(small, maxDimension: 10)[1].eigenvalues, [Double](repeating: 2, count: 10))
     }
 }

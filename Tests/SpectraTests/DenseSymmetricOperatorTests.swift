@@ -25,11 +25,11 @@ final class DenseSymmetricOperatorTests: XCTestCase {
             XCTAssertEqual(sample, 0)
             XCTAssertEqual(asymmetry, (8.0 / 6.0).squareRoot(), accuracy: 1e-15)  // ‖A−Aᵀ‖_F/‖A‖_F
         }
-        XCTAssertThrowsError(try DenseSymmetricOperator(matrices: [1, 2, 3], batchSize: 1, dimension: 2))
-        XCTAssertThrowsError(try DenseSymmetricOperator(matrices: [[1, 0, 0], [1, 0, 0, 1, 0]], dimension: 2))
-        XCTAssertThrowsError(try DenseSymmetricOperator(diagonals: []))
+        assertInvalidArgument(try DenseSymmetricOperator(matrices: [1, 2, 3], batchSize: 1, dimension: 2), naming: "matrices has 3 values, expected batchSize × dimension² = 4")
+        assertInvalidArgument(try DenseSymmetricOperator(matrices: [[1, 0, 0], [1, 0, 0, 1, 0]], dimension: 2), naming: "matrix 0 has 3 values, expected dimension² = 4")
+        assertInvalidArgument(try DenseSymmetricOperator(diagonals: []), naming: "batchSize 0 and dimension 0 must be ≥ 1")
         let op = try! DenseSymmetricOperator(diagonals: [[1, 2]])
-        XCTAssertThrowsError(try op.apply([1, 2, 3]))
+        assertInvalidArgument(try op.apply([1, 2, 3]), naming: "vectors has 3 values, expected batchSize × dimension = 2")
     }
 
     func testSolversRejectNonFiniteOrMisSizedOutput() {

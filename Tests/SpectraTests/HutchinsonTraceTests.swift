@@ -34,6 +34,6 @@ final class HutchinsonTraceTests: XCTestCase {
     }
 
     func testNeedsTwoProbes() throws {
-        XCTAssertThrowsError(try hutchinsonTrace(try DenseSymmetricOperator(diagonals: [[1]]), probes: 1))
+        assertInvalidArgument(try hutchinsonTrace(try DenseSymmetricOperator(diagonals: [[1]]), probes: 1), naming: "Hutchinson needs at least 2 probes for a standard error, got 1")
     }
 }

@@ -88,7 +88,7 @@ final class PowerIterationTests: XCTestCase {
         XCTAssertGreaterThan(capped.residual, 1e-3)
         let options = PowerIterationOptions(seed: 5)
         XCTAssertEqual(try powerIteration(op, count: 2, options: options), try powerIteration(op, count: 2, options: options))
-        XCTAssertThrowsError(try powerIteration(op, count: n + 1))
-        XCTAssertThrowsError(try powerIteration(op, count: 0))
+        assertInvalidArgument(try powerIteration(op, count: n + 1), naming: "eigenpair count 31 must lie in 1...30")
+        assertInvalidArgument(try powerIteration(op, count: 0), naming: "eigenpair count 0 must lie in 1...30")
     }
 }

@@ -66,8 +66,8 @@ final class SpectralDensityTests: XCTestCase {
 
     func testRejectsBadArguments() throws {
         let op = try DenseSymmetricOperator(diagonals: [[1, 2, 3]])
-        XCTAssertThrowsError(try spectralDensity(op, grid: [0, 1], sigma: 0))
-        XCTAssertThrowsError(try spectralDensity(op, grid: [], sigma: 1))
+        assertInvalidArgument(try spectralDensity(op, grid: [0, 1], sigma: 0), naming: "sigma 0.0 must be positive and finite")
+        assertInvalidArgument(try spectralDensity(op, grid: [], sigma: 1), naming: "grid must be non-empty and finite")
         XCTAssertThrowsError(try spectralDensity(op, grid: [0, 1], sigma: 1, options: .init(steps: 4))) { error in
             XCTAssertEqual(error as? SpectraError, .tooManySteps(steps: 4, dimension: 3))
         }

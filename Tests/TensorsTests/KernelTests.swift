@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import TestSupport
 import XCTest
 
 /// Kernels against naive reference loops and adjoint identities, in Float64.
@@ -10,7 +11,7 @@ final class KernelTests: XCTestCase {
 
     private func assertClose(_ a: Tensor, _ b: Tensor, accuracy: Double = 1e-12, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.shape, b.shape, file: file, line: line)
-        for (x, y) in zip(a.scalars, b.scalars) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
+        assertMaxError(a.scalars, b.scalars, within: accuracy, file: file, line: line)
     }
 
     private func dot(_ a: Tensor, _ b: Tensor) -> Double { (a * b).sum().item }

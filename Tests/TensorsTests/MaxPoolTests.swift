@@ -39,6 +39,7 @@ final class MaxPoolTests: XCTestCase {
                     let (values, indices) = Tensor.maxPool2d(input, kernel: kernel, stride: stride)
                     let context = "\(dtype) \(height)×\(width), kernel \(kernel), stride \(stride)"
                     XCTAssertEqual(indices, expected.indices, context)
+                    XCTAssertEqual(values.scalars.count, expected.values.count, context)
                     for (value, wanted) in zip(values.scalars, expected.values) {
                         XCTAssertTrue(value == wanted && value.sign == wanted.sign || value.isNaN && wanted.isNaN, "\(value) vs \(wanted), \(context)")
                     }

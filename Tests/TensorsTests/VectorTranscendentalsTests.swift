@@ -1,5 +1,6 @@
 @testable import Tensors
 import Foundation
+import TestSupport
 import XCTest
 
 /// The eight-lane Float32 transcendentals against Double references: within 2 ulp (relative
@@ -15,21 +16,16 @@ final class VectorTranscendentalsTests: XCTestCase {
     func softplusSlope(_ x: Lanes, beta: Float, threshold: Float) -> Lanes { V.lanes(x, V.softplusSlope(beta: beta, threshold: threshold)) }
 
     func check(_ name: String, _ grid: [Float], _ f: (SIMD8<Float>) -> SIMD8<Float>, _ reference: (Double) -> Double,
-               tolerance: Double = 2.4e-7, absolute: Double = 0) {
-        var worst = 0.0, at: Float = 0
-        var i = 0
-        while i < grid.count {
+               tolerance: Double = 2.4e-7, absolute: Double = 0, file: StaticString = #filePath, line: UInt = #line) {
+        var values: [Float] = []
+        for start in stride(from: 0, to: grid.count, by: 8) {
             var v = SIMD8<Float>()
-            for lane in 0..<8 { v[lane] = grid[Swift.min(i + lane, grid.count - 1)] }
+            for lane in 0..<8 { v[lane] = grid[Swift.min(start + lane, grid.count - 1)] }
             let y = f(v)
-            for lane in 0..<8 {
-                let x = v[lane], exact = reference(Double(x))
-                let error = Swift.abs(Double(y[lane]) - exact) / Swift.max(Swift.abs(exact), absolute / tolerance)
-                if error > worst { (worst, at) = (error, x) }
-            }
-            i += 8
+            for lane in 0..<Swift.min(8, grid.count - start) { values.append(y[lane]) }
         }
-        XCTAssertLessThanOrEqual(worst, tolerance, "\(name): relative error \(worst) at x = \(at)")
+        assertMaxError(values, grid.map { reference(Double($0)) }, within: tolerance, by: .relative(floor: absolute / tolerance), name,
+                       position: { "x = \(grid[$0])" }, file: file, line: line)
     }
 
     func grid(_ low: Float, _ high: Float, _ count: Int) -> [Float] {

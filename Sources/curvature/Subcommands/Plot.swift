@@ -151,7 +151,14 @@ struct Plot: ParsableCommand {
         if logY { variables.append(("logy", "1")) }
         let assignments = variables.map { "\($0.0)=\($0.1)" }.joined(separator: "; ")
 
-        let (status, messages) = try runProcess(gnuplot, arguments: ["-e", assignments, script.path])
+        var arguments = ["-e", assignments, script.path]
+        // Test hook, CURVATURE_TEST_PLOT_TABLE=FILE: the series drawn also go to FILE as text (gnuplot's
+        // `set table`, with linear axes and plain numbers), for tests to check a figure's content.
+        // Not for images, whose panels are a multiplot.
+        if let table = ProcessInfo.processInfo.environment["CURVATURE_TEST_PLOT_TABLE"], kind != .images {
+            arguments += ["-e", "unset logscale; set format; set table \(gnuplotString(table)); replot; unset table"]
+        }
+        let (status, messages) = try runProcess(gnuplot, arguments: arguments)
         if Interruption.requested {
             try? FileManager.default.removeItem(at: temporary)
             if let means { try? FileManager.default.removeItem(at: means) }

@@ -6,6 +6,8 @@ import Synchronization
 /// the process at once (finished batches are already on disk).
 enum Interruption {
     private static let received = Atomic<Int32>(0)
+    /// Signals so far, for the test hook below.
+    private static let signals = Atomic<Int>(0)
     /// Two buffers for the running job's status ("batch 3 of 12"): the job writes the idle one and
     /// then publishes it, so the signal handler only ever reads a finished string.
     private static let capacity = 160
@@ -20,6 +22,7 @@ enum Interruption {
         _ = buffers  // initialised here, never first inside the handler
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber) { number in
+                Interruption.signals.wrappingAdd(1, ordering: .relaxed)
                 if Interruption.received.exchange(number, ordering: .relaxed) != 0 {
                     Interruption.write("\ncurvature: stopped now; every finished batch is kept (the same command with --resume continues)\n")
                     _exit(128 + number)
@@ -47,7 +50,27 @@ enum Interruption {
         published.store(next, ordering: .releasing)
     }
 
-    static var requested: Bool { received.load(ordering: .relaxed) != 0 }
+    /// Polled by long jobs at their safe points (before each batch).
+    static var requested: Bool {
+        if let hold, polls.wrappingAdd(1, ordering: .relaxed).newValue == hold.poll {
+            while signals.load(ordering: .relaxed) < hold.signals { usleep(1_000) }
+        }
+        return received.load(ordering: .relaxed) != 0
+    }
+
+    /// Test hook, `CURVATURE_TEST_HOLD_AT=N[:S]`: the N-th poll of ``requested`` (before the N-th
+    /// batch) waits until S signals (default 1) have arrived, so a test interrupts at a known batch
+    /// however fast or slow the machine; with S = 2 only the second Ctrl-C ends the run.
+    private static let hold: (poll: Int, signals: Int)? = {
+        guard let text = ProcessInfo.processInfo.environment["CURVATURE_TEST_HOLD_AT"] else { return nil }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+        guard (1...2).contains(parts.count), let poll = parts[0], poll >= 1, let signals = parts.count == 2 ? parts[1] : 1, (1...2).contains(signals) else {
+            FileHandle.standardError.write(Data("curvature: CURVATURE_TEST_HOLD_AT must be N or N:S (N ≥ 1, S 1 or 2), got '\(text)'\n".utf8))
+            exit(2)
+        }
+        return (poll, signals)
+    }()
+    private static let polls = Atomic<Int>(0)
 
     /// 130 for SIGINT, 143 for SIGTERM.
     static var exitCode: Int32 { 128 + received.load(ordering: .relaxed) }
