@@ -47,7 +47,7 @@ final class RunCommandsTests: ExecutableTestCase {
         XCTAssertEqual(rows.dropFirst(2).map { $0.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) } }, ["normal", "pgd", "cure"])
         // The table's median λ₁ is the profile's rank 1, 20 ranks for each model from 3 samples.
         let profile = try read("profile.csv").split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
-        XCTAssertEqual(profile.first, ["model", "rank", "mean", "median", "p10", "p90", "samples"])
+        XCTAssertEqual(profile.first, ["model", "rank", "mean", "median", "p10", "p90", "samples", "unconverged"])
         XCTAssertEqual(profile.count, 1 + 3 * 20)
         for (row, name) in zip(rows.dropFirst(2), ["normal", "pgd", "cure"]) {
             let top = try XCTUnwrap(profile.first { $0[0] == name && $0[1] == "1" })

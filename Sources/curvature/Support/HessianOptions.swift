@@ -128,7 +128,7 @@ struct SpectrumOptions: ParsableArguments {
         }
         let budget = lanczosSteps ?? maxSteps ?? 300
         if method == .lanczos && k > budget && !(routeAllowed && !configuresLanczos) {
-            throw ValidationError("--k \(k) is larger than \(lanczosSteps != nil ? "--steps" : "--max-steps") \(budget): Lanczos finds at most that many Ritz values; raise \(lanczosSteps != nil ? "--steps" : "--max-steps") to at least \(k)")
+            throw ValidationError("--k \(k) is larger than \(lanczosSteps != nil ? "--steps" : "--max-steps") \(budget): Lanczos finds at most m Ritz values; raise \(lanczosSteps != nil ? "--steps" : "--max-steps") to at least \(k)")
         }
         var settings = SpectrumSettings()
         settings.gaussNewtonRoute = routeAllowed && !configuresLanczos
