@@ -40,12 +40,19 @@ public protocol BatchedLinearOperator {
     /// more cheaply than it applies zero rows. Sample `i` of the result must compute exactly what
     /// sample `rows[i]` of this one does.
     func restricted(to rows: [Int]) throws -> (any BatchedLinearOperator)?
+
+    /// Orthonormal directions (rows of `dimension` values) outside the subspace whose spectrum is
+    /// wanted, as many for every sample: the solvers search their orthogonal complement, as for the
+    /// boundary's tangent space, where the normal's trivial zero is no curvature. Default: none.
+    func excludedDirections(forSample b: Int) -> [Double]
 }
 
 extension BatchedLinearOperator {
     public func randomStream(forSample b: Int) -> UInt64 { UInt64(b) }
 
     public func restricted(to rows: [Int]) throws -> (any BatchedLinearOperator)? { nil }
+
+    public func excludedDirections(forSample b: Int) -> [Double] { [] }
 
     public func apply(columns: Int, _ vectors: [Double], into result: inout [Double]) throws {
         let block = batchSize * dimension

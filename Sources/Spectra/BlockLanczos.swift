@@ -131,19 +131,26 @@ public func blockLanczos(_ op: some BatchedLinearOperator, options: BlockLanczos
     let k = options.wanted.count
     guard options.blockSize >= 1 else { throw SpectraError.invalidArgument("block size \(options.blockSize) must be ≥ 1") }
     guard k >= 1 else { throw SpectraError.invalidArgument("eigenvalue count \(k) must be ≥ 1") }
-    guard k <= n else { throw SpectraError.invalidArgument("eigenvalue count \(k) exceeds the dimension \(n)") }
+    let excluded = (0..<batch).map { op.excludedDirections(forSample: $0) }
+    guard excluded.allSatisfy({ $0.count == excluded[0].count && $0.count % n == 0 }), excluded[0].count < n * n else {
+        throw SpectraError.invalidArgument("excluded directions: every sample needs the same number (< dimension) of rows of \(n) values")
+    }
+    // The space searched: the complement of the excluded directions.
+    let space = n - excluded[0].count / n
+    guard k <= space else { throw SpectraError.invalidArgument("eigenvalue count \(k) exceeds the dimension \(space)") }
     guard options.tolerance > 0, options.tolerance < 1 else {
         throw SpectraError.invalidArgument("tolerance \(options.tolerance) must lie in (0, 1)")
     }
     guard options.operatorPrecision >= 0, options.operatorPrecision < 1 else {
         throw SpectraError.invalidArgument("operator precision \(options.operatorPrecision) must lie in [0, 1)")
     }
-    let maxDimension = Swift.min(options.maxDimension, n)
+    let maxDimension = Swift.min(options.maxDimension, space)
     guard maxDimension >= k else { throw SpectraError.tooManyEigenvalues(requested: k, steps: maxDimension) }
-    let p = Swift.min(options.blockSize, n)
+    let p = Swift.min(options.blockSize, space)
 
     var samples = (0..<batch).map {
-        BlockKrylovSample(n: n, generator: Xoshiro256StarStar(seed: options.seed, stream: op.randomStream(forSample: $0)))
+        BlockKrylovSample(n: n, excluded: excluded[$0],
+                          generator: Xoshiro256StarStar(seed: options.seed, stream: op.randomStream(forSample: $0)))
     }
     for b in 0..<batch { samples[b].start(width: p) }
 
@@ -199,6 +206,10 @@ public func blockLanczos(_ op: some BatchedLinearOperator, options: BlockLanczos
 /// One sample's block Krylov space: its orthonormal basis, the blocks of `T` and its stopping state.
 struct BlockKrylovSample {
     let n: Int
+    /// Rows the basis is kept orthogonal to, outside the searched space (not part of `T`).
+    let excluded: [Double]
+    /// The searched space's dimension: `n` less the excluded rows.
+    var space: Int { n - excluded.count / n }
     var generator: Xoshiro256StarStar
     /// Orthonormal rows: the blocks `Q_0, Q_1, …` one after another, then the next block `Q_{j+1}`.
     var basis: [Double] = []
@@ -213,8 +224,9 @@ struct BlockKrylovSample {
     var normT = 0.0
     var blocksSinceCheck = 0
 
-    init(n: Int, generator: Xoshiro256StarStar) {
+    init(n: Int, excluded: [Double] = [], generator: Xoshiro256StarStar) {
         self.n = n
+        self.excluded = excluded
         self.generator = generator
     }
 
@@ -255,7 +267,7 @@ struct BlockKrylovSample {
                 for i in 0..<n { w[i] /= length }
                 r[newWidth * count + c] = length
             } else {
-                guard oldRows + newWidth < n else { continue }  // the space is full: the block narrows
+                guard oldRows + newWidth < space else { continue }  // the space is full: the block narrows
                 while true {
                     for i in 0..<n { w[i] = generator.normal() }
                     let fresh = orthogonalizeTwice(&w, newRows: newWidth, projections: &scratch)
@@ -278,6 +290,12 @@ struct BlockKrylovSample {
     func orthogonalizeTwice(_ w: inout [Double], newRows: Int, projections: inout [Double]) -> Double {
         let rows = basis.count / n
         for i in 0..<rows { projections[i] = 0 }
+        if !excluded.isEmpty {
+            var scratch = [Double](repeating: 0, count: excluded.count / n)
+            excluded.withUnsafeBufferPointer { e in
+                w.withUnsafeMutableBufferPointer { orthogonalize($0.baseAddress!, against: e.baseAddress!, rows: excluded.count / n, n: n, scratch: &scratch) }
+            }
+        }
         guard rows > 0 else { return cblas_dnrm2(blasint(n), w, 1) }
         var s = [Double](repeating: 0, count: rows)
         basis.withUnsafeBufferPointer { q in
@@ -327,9 +345,9 @@ struct BlockKrylovSample {
 
         blocksSinceCheck += 1
         let guarded = options.wanted.widened(by: options.guardValues ?? options.blockSize)
-        if budgetSpent || dimension >= n || width == 0 {
+        if budgetSpent || dimension >= space || width == 0 {
             active = false
-        } else if !options.fixedDimension && dimension >= Swift.min(guarded.count, n) && checkDue() {
+        } else if !options.fixedDimension && dimension >= Swift.min(guarded.count, space) && checkDue() {
             blocksSinceCheck = 0
             if try ritzPairs(options: options, wanted: guarded).converged.allSatisfy({ $0 }) { active = false }
         }
@@ -399,6 +417,6 @@ struct BlockKrylovSample {
         let pairs = try ritzPairs(options: options)
         return BlockLanczosResult(
             ritzValues: pairs.values, residualBounds: pairs.bounds, converged: pairs.converged, scale: pairs.scale,
-            dimension: dimension, spansSpace: dimension >= n)
+            dimension: dimension, spansSpace: dimension >= space)
     }
 }

@@ -1,0 +1,153 @@
+import Robustness
+import Spectra
+import Tensors
+
+/// The settings of a boundary run: the search for each sample's nearest boundary point and the
+/// solver for the principal curvatures there. They alone own their defaults and validation.
+public struct BoundarySettings: Sendable, Equatable {
+    /// Principal curvatures per sample (at most the d − 1 of the tangent space are written).
+    public var k = 20
+    public var end: SpectrumEnd = .largest
+    /// Converged: residual ≤ tolerance × the largest |curvature|; nil takes the spectrum's default
+    /// for the arithmetic (``SpectrumSettings/defaultTolerance(for:)``).
+    public var tolerance: Double? = nil
+    /// The most Lanczos vectors per sample.
+    public var maxSteps = 300
+    public var blockSize = 2
+    public var seed: UInt64 = 0
+    /// The search's tolerance, relative to the distance; nil: 1e-5 for Float32, 1e-10 for Float64.
+    public var searchTolerance: Double? = nil
+    public var searchIterations = 200
+    /// Keep the boundary point in the image box [0, 1].
+    public var box = false
+
+    public init() {}
+
+    public func tolerance(for dtype: DType) -> Double { tolerance ?? SpectrumSettings.defaultTolerance(for: dtype) }
+
+    public func searchTolerance(for dtype: DType) -> Double { searchTolerance ?? (dtype == .float32 ? 1e-5 : 1e-10) }
+
+    /// Checks the settings against the input dimension before any work.
+    public func validate(dimension d: Int) throws {
+        guard k >= 1 else { throw RunError("k \(k) must be ≥ 1") }
+        guard d >= 2 else { throw RunError("the input has d = \(d) dimension; a boundary needs at least 2") }
+        guard maxSteps >= Swift.min(k, d - 1) else { throw RunError("max steps \(maxSteps) is below k \(k): Lanczos finds at most that many curvatures") }
+        guard blockSize >= 1 else { throw RunError("block size \(blockSize) must be ≥ 1") }
+        guard searchIterations >= 1 else { throw RunError("search iterations \(searchIterations) must be ≥ 1") }
+        if let tolerance, !(tolerance > 0 && tolerance < 1) { throw RunError("tolerance \(tolerance) must lie in (0, 1)") }
+        if let searchTolerance, !(searchTolerance > 0 && searchTolerance < 1) {
+            throw RunError("search tolerance \(searchTolerance) must lie in (0, 1)")
+        }
+    }
+
+    /// What shapes the rows, as a result's metadata records it.
+    public func record(dtype: DType) -> [String: String] {
+        ["k": String(k), "which": end.rawValue, "tol": "\(tolerance(for: dtype))", "max_steps": String(maxSteps), "block_size": String(blockSize),
+         "search_tol": "\(searchTolerance(for: dtype))", "search_iterations": String(searchIterations), "box": box ? "yes" : "no"]
+    }
+}
+
+/// What became of a sample in a boundary run.
+public enum BoundaryStatus: String, Sendable {
+    /// Its nearest boundary point was found and its curvatures computed.
+    case ok
+    /// Misclassified: no boundary is searched for.
+    case misclassified
+    /// No boundary point met the search's tolerance within its iterations.
+    case noBoundary = "no-boundary"
+}
+
+/// One principal curvature of one sample (or one row saying why a sample has none): a row of the
+/// boundary CSV.
+public struct BoundaryRow: Equatable, Sendable {
+    public var sample: Int, label: Int, predicted: Int
+    /// The class across the boundary (nil without a boundary point).
+    public var target: Int?
+    /// ‖x_b − x‖₂, the cosine of x − x_b with the normal, and ‖∇g(x_b)‖.
+    public var distance: Double?, normalCosine: Double?, gradientNorm: Double?
+    /// Position among the d − 1 principal curvatures in descending order.
+    public var rank: Int?
+    public var curvature: Double?
+    /// A principal curvature lies within this distance of `curvature`.
+    public var residual: Double?
+    public var status: BoundaryStatus
+    public var converged: Bool
+
+    public static let header = "sample,label,predicted,target,distance,normal_cosine,gradient_norm,rank,curvature,residual,status,converged"
+
+    /// The row as CSV; numbers as ``CSVNumber`` writes them for a run in `dtype`, empty where none applies.
+    public func csv(dtype: DType) -> String {
+        func number(_ value: Double?) -> String { value.map { CSVNumber.format($0, dtype: dtype) } ?? "" }
+        return ["\(sample)", "\(label)", "\(predicted)", target.map(String.init) ?? "", number(distance), number(normalCosine), number(gradientNorm),
+                rank.map(String.init) ?? "", number(curvature), residual.map { String(format: "%.3g", $0) } ?? "", status.rawValue, "\(converged)"]
+            .joined(separator: ",")
+    }
+}
+
+/// Finds each sample's nearest decision-boundary point and the boundary's principal curvatures there.
+public struct BoundaryJob {
+    public let model: Classifier
+    public let settings: BoundarySettings
+
+    public init(model: @escaping Classifier, settings: BoundarySettings) {
+        self.model = model
+        self.settings = settings
+    }
+
+    /// A batch's rows (ordered by sample, then rank) and each sample's boundary point (`d` values;
+    /// nil without one).
+    public func rows(for batch: Batch) throws -> (rows: [BoundaryRow], points: [[Double]?]) {
+        let s = settings, dtype = batch.images.dtype
+        let d = batch.images.count / Swift.max(batch.count, 1)
+        let predicted = predictions(evaluate(model, batch.images))
+        let correct = (0..<batch.count).filter { predicted[$0] == batch.labels[$0] }
+        let search = NearestBoundarySearch(tolerance: s.searchTolerance(for: dtype), maxIterations: s.searchIterations, box: s.box)
+        let found = correct.isEmpty ? [] : search.search(model, images: NearestBoundarySearch.gather(batch.images, rows: correct),
+                                                         labels: correct.map { batch.labels[$0] })
+        var outcome = [Int: NearestBoundarySearch.Point]()
+        for (r, b) in correct.enumerated() { outcome[b] = found[r] }
+        let located = correct.filter { outcome[$0]!.converged }
+
+        var curvatures = [Int: [RankedEigenvalue]]()
+        if !located.isEmpty {
+            let points = Tensor(shape: [located.count] + Array(batch.images.shape.dropFirst()),
+                                scalars: located.flatMap { outcome[$0]!.point }, dtype: dtype)
+            let op = BoundaryShapeOperator(model: model, points: points, labels: located.map { batch.labels[$0] },
+                                           targets: located.map { outcome[$0]!.target }, sampleIndices: located.map { batch.indices[$0] })
+            let k = Swift.min(s.k, d - 1)
+            let wanted: ExtremeEigenvalues = s.end == .largest ? .largest(k) : (s.end == .smallest ? .smallest(k) : .largestMagnitude(k))
+            let options = BlockLanczosOptions(wanted: wanted, blockSize: s.blockSize, tolerance: s.tolerance(for: dtype),
+                                              operatorPrecision: SpectrumSettings.operatorPrecision(for: dtype), maxDimension: s.maxSteps, seed: s.seed)
+            for (r, result) in try blockLanczos(op, options: options).enumerated() {
+                let estimates = result.ritzValues.indices.map {
+                    EigenvalueEstimate(value: result.ritzValues[$0], residual: result.residualBounds[$0], converged: result.converged[$0])
+                }
+                curvatures[located[r]] = EigenvalueRanking.rankExtremes(estimates, k: s.k, end: s.end, dimension: d - 1)
+            }
+        }
+
+        var rows: [BoundaryRow] = [], points: [[Double]?] = []
+        for b in 0..<batch.count {
+            var row = BoundaryRow(sample: batch.indices[b], label: batch.labels[b], predicted: predicted[b], status: .misclassified, converged: false)
+            guard let point = outcome[b] else {
+                rows.append(row)
+                points.append(nil)
+                continue
+            }
+            (row.target, row.distance, row.normalCosine, row.gradientNorm) = (point.target, point.distance, point.normalCosine, point.gradientNorm)
+            guard let ranked = curvatures[b] else {
+                row.status = .noBoundary
+                rows.append(row)
+                points.append(nil)
+                continue
+            }
+            row.status = .ok
+            for value in ranked.sorted(by: { $0.rank < $1.rank }) {
+                (row.rank, row.curvature, row.residual, row.converged) = (value.rank, value.value, value.residual, value.converged)
+                rows.append(row)
+            }
+            points.append(point.point)
+        }
+        return (rows, points)
+    }
+}

@@ -1,0 +1,153 @@
+import Curvature
+import TestSupport
+import XCTest
+
+/// The boundary job on classifiers whose boundaries are known in closed form: a hyperplane (every
+/// principal curvature 0), a ball of radius R (every one +1/R, distance R − ‖x − c‖) and a
+/// cylinder S² × R^{d−3} (1/R in its two curved tangent directions, 0 in the rest).
+final class BoundaryTests: XCTestCase {
+    private let side = 4
+    private var d: Int { side * side }
+    private let radius = 0.5
+
+    /// Two logits, z₀ = (R² − Σ_{i∈S} (x_i − c_i)²)/(2R) and z₁ = 0: class 0 inside the ball (all
+    /// coordinates in S) or the cylinder (three), so ∇²g = −I_S/R and ‖∇g‖ = 1 on the boundary.
+    private func quadric(curvedCoordinates: Int, center: Double = 0.5) -> Classifier {
+        let (d, radius) = (d, radius)
+        return { x in
+            let flat = flatten(x)
+            let c = Tensor(shape: [1, d], scalars: [Double](repeating: center, count: d), dtype: x.value.dtype)
+            let mask = Tensor(shape: [1, d], scalars: (0..<d).map { $0 < curvedCoordinates ? 1.0 : 0 }, dtype: x.value.dtype)
+            let squared = sum(square(flat - Variable(c)) * Variable(mask), alongAxes: [1], keepingDimensions: true)
+            return Self.twoLogits(squared, slope: -1 / (2 * radius), intercept: radius / 2)
+        }
+    }
+
+    /// z₀ = w·x + b, z₁ = 0.
+    private func hyperplane(_ w: [Double], _ b: Double) -> Classifier {
+        let d = d
+        return { x in
+            let column = Tensor(shape: [d, 1], scalars: w, dtype: x.value.dtype)
+            return Self.twoLogits(matmul(flatten(x), Variable(column)), slope: 1, intercept: b)
+        }
+    }
+
+    /// [N, 1] values s ↦ logits [slope·s + intercept, 0].
+    private static func twoLogits(_ s: Variable, slope: Double, intercept: Double) -> Variable {
+        let weight = Tensor(shape: [1, 2], scalars: [slope, 0], dtype: s.value.dtype)
+        let bias = Tensor(shape: [1, 2], scalars: [intercept, 0], dtype: s.value.dtype)
+        return matmul(s, Variable(weight)) + Variable(bias)
+    }
+
+    /// Three samples inside class 0's region, at known offsets from the center.
+    private func batch(_ dtype: DType, offsets: [Double] = [0.2, 0.1, 0.3]) -> Batch {
+        var pixels: [Double] = []
+        for (s, offset) in offsets.enumerated() {
+            // Along a different unit direction for each sample, inside the curved coordinates.
+            var x = [Double](repeating: 0.5, count: d)
+            x[s % 3] += offset
+            pixels += x
+        }
+        return Batch(images: Tensor(shape: [offsets.count, 1, side, side], scalars: pixels, dtype: dtype),
+                     labels: [Int](repeating: 0, count: offsets.count), indices: Array(0..<offsets.count))
+    }
+
+    private func run(_ model: @escaping Classifier, _ dtype: DType, k: Int, end: SpectrumEnd = .largest) throws -> [BoundaryRow] {
+        var settings = BoundarySettings()
+        (settings.k, settings.end) = (k, end)
+        return try BoundaryJob(model: model, settings: settings).rows(for: batch(dtype)).rows
+    }
+
+    private func tolerance(_ dtype: DType) -> Double { dtype == .float64 ? 1e-8 : 1e-4 }
+
+    func testBallEveryPrincipalCurvatureIsOneOverRAndTheDistanceIsRMinusTheOffset() throws {
+        for dtype in [DType.float64, .float32] {
+            let rows = try run(quadric(curvedCoordinates: d), dtype, k: 4)
+            XCTAssertEqual(rows.count, 3 * 4)
+            XCTAssertTrue(rows.allSatisfy { $0.status == .ok && $0.converged && $0.target == 1 })
+            assertMaxError(rows.map { $0.curvature! }, [Double](repeating: 1 / radius, count: 12), within: tolerance(dtype) / radius,
+                           "\(dtype) curvatures")
+            assertMaxError(rows.map { $0.distance! }, [0.2, 0.1, 0.3].flatMap { [Double](repeating: radius - $0, count: 4) },
+                           within: tolerance(dtype), "\(dtype) distances")
+            assertMaxError(rows.map { $0.normalCosine! }, [Double](repeating: 1, count: 12), within: tolerance(dtype), "\(dtype) cosines")
+            assertMaxError(rows.map { $0.gradientNorm! }, [Double](repeating: 1, count: 12), within: tolerance(dtype), "\(dtype) ‖∇g‖")
+            XCTAssertEqual(rows.prefix(4).map { $0.rank! }, [1, 2, 3, 4])
+        }
+    }
+
+    func testCylinderCurvesInTwoTangentDirectionsAndIsFlatInTheRest() throws {
+        for dtype in [DType.float64, .float32] {
+            let top = try run(quadric(curvedCoordinates: 3), dtype, k: 3)
+            XCTAssertTrue(top.allSatisfy { $0.status == .ok && $0.converged })
+            let perSample: [Double] = [1 / radius, 1 / radius, 0]
+            assertMaxError(top.map { $0.curvature! }, Array([[Double]](repeating: perSample, count: 3).joined()),
+                           within: tolerance(dtype) / radius, "\(dtype) largest")
+            let bottom = try run(quadric(curvedCoordinates: 3), dtype, k: 2, end: .smallest)
+            assertMaxError(bottom.map { $0.curvature! }, [Double](repeating: 0, count: 6), within: tolerance(dtype) / radius, "\(dtype) smallest")
+            XCTAssertEqual(bottom.prefix(2).map { $0.rank! }, [d - 2, d - 1], "ranks count the d − 1 tangent directions")
+        }
+    }
+
+    func testHyperplaneIsFlatAtItsDistance() throws {
+        var w = [Double](repeating: 0, count: d)
+        (w[0], w[1]) = (-3, -4)  // ‖w‖ = 5; the plane lies at w·x + b = 0
+        let b = 3.5 + 0.25 * 5  // at the samples w·x = −3.5 − 3·offset (first coordinate) or −4·offset …
+        for dtype in [DType.float64, .float32] {
+            let rows = try run(hyperplane(w, b), dtype, k: 2)
+            let expected = batch(.float64).images.scalars.chunked(d).map { x in Swift.abs(zip(w, x).reduce(b) { $0 + $1.0 * $1.1 }) / 5 }
+            XCTAssertTrue(rows.allSatisfy { $0.status == .ok })
+            assertMaxError(rows.map { $0.curvature! }, [Double](repeating: 0, count: 6), within: 1e-12, "\(dtype): ∇²g = 0")
+            assertMaxError(rows.map { $0.distance! }, expected.flatMap { [$0, $0] }, within: tolerance(dtype), "\(dtype) distances")
+        }
+    }
+
+    /// The point found is on the boundary: just short of it the label wins, just past it the target.
+    func testBoundaryPointsSeparateTheTwoClasses() throws {
+        let model = quadric(curvedCoordinates: d)
+        let images = batch(.float64)
+        var settings = BoundarySettings()
+        settings.k = 1
+        let points = try BoundaryJob(model: model, settings: settings).rows(for: images).points.map { try XCTUnwrap($0) }
+        for (b, point) in points.enumerated() {
+            let x = Array(images.images.scalars[(b * d)..<((b + 1) * d)])
+            let towards = zip(point, x).map { $0 - $1 }
+            let length = towards.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            for (step, expected) in [(-1e-6, 0), (1e-6, 1)] {
+                let probe = zip(point, towards).map { $0 + step * $1 / length }
+                let logits = evaluate(model, Tensor(shape: [1, 1, side, side], scalars: probe, dtype: .float64))
+                XCTAssertEqual(predictions(logits), [expected], "sample \(b), \(step) along x_b − x")
+            }
+        }
+    }
+
+    func testMisclassifiedSamplesGetOneRowSayingSo() throws {
+        let model = quadric(curvedCoordinates: d)
+        let images = batch(.float64)
+        let relabelled = Batch(images: images.images, labels: [0, 1, 0], indices: [7, 8, 9])
+        let rows = try BoundaryJob(model: model, settings: BoundarySettings()).rows(for: relabelled).rows
+        let missing = rows.filter { $0.sample == 8 }
+        XCTAssertEqual(missing.count, 1)
+        XCTAssertEqual(missing[0].status, .misclassified)
+        XCTAssertEqual(missing[0].csv(dtype: .float64), "8,1,0,,,,,,,,misclassified,false")
+        XCTAssertEqual(rows.filter { $0.sample == 7 }.count, 15, "k = 20 is capped at d − 1 = 15")
+    }
+
+    func testSettingsRefuseWhatCannotBeComputed() throws {
+        var settings = BoundarySettings()
+        settings.k = 0
+        XCTAssertThrowsError(try settings.validate(dimension: d)) { error in
+            XCTAssertEqual("\(error)", "k 0 must be ≥ 1")
+        }
+        settings.k = 3
+        settings.searchTolerance = 0
+        XCTAssertThrowsError(try settings.validate(dimension: d)) { error in
+            XCTAssertEqual("\(error)", "search tolerance 0.0 must lie in (0, 1)")
+        }
+    }
+}
+
+private extension Array {
+    func chunked(_ size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}
