@@ -20,6 +20,10 @@ public struct BoundarySettings: Sendable, Equatable {
     public var searchIterations = 200
     /// Keep the boundary point in the image box [0, 1].
     public var box = false
+    /// A boundary point counts as nearest (status ok) when the cosine of x − x_b with the normal is
+    /// at least this; below it the search stalled short of alignment (status not-nearest), and the
+    /// curvatures are still exact, at that boundary point.
+    public var minimumCosine = 0.99
 
     public init() {}
 
@@ -38,12 +42,14 @@ public struct BoundarySettings: Sendable, Equatable {
         if let searchTolerance, !(searchTolerance > 0 && searchTolerance < 1) {
             throw RunError("search tolerance \(searchTolerance) must lie in (0, 1)")
         }
+        guard minimumCosine > 0 && minimumCosine <= 1 else { throw RunError("minimum cosine \(minimumCosine) must lie in (0, 1]") }
     }
 
     /// What shapes the rows, as a result's metadata records it.
     public func record(dtype: DType) -> [String: String] {
         ["k": String(k), "which": end.rawValue, "tol": "\(tolerance(for: dtype))", "max_steps": String(maxSteps), "block_size": String(blockSize),
-         "search_tol": "\(searchTolerance(for: dtype))", "search_iterations": String(searchIterations), "box": box ? "yes" : "no"]
+         "search_tol": "\(searchTolerance(for: dtype))", "search_iterations": String(searchIterations), "box": box ? "yes" : "no",
+         "min_cosine": "\(minimumCosine)"]
     }
 }
 
@@ -51,6 +57,9 @@ public struct BoundarySettings: Sendable, Equatable {
 public enum BoundaryStatus: String, Sendable {
     /// Its nearest boundary point was found and its curvatures computed.
     case ok
+    /// On the boundary, but the search stalled before x − x_b lined up with the normal (cosine
+    /// below the minimum): curvatures of the boundary at that point, not at the nearest one.
+    case notNearest = "not-nearest"
     /// Misclassified: no boundary is searched for.
     case misclassified
     /// No boundary point met the search's tolerance within its iterations.
@@ -141,7 +150,7 @@ public struct BoundaryJob {
                 points.append(nil)
                 continue
             }
-            row.status = .ok
+            row.status = point.normalCosine >= s.minimumCosine ? .ok : .notNearest
             for value in ranked.sorted(by: { $0.rank < $1.rank }) {
                 (row.rank, row.curvature, row.residual, row.converged) = (value.rank, value.value, value.residual, value.converged)
                 rows.append(row)
