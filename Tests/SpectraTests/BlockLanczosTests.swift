@@ -1,6 +1,7 @@
 import CBLAS
 import Randomness
 import Spectra
+import TestSupport
 import XCTest
 
 /// Block Lanczos against LAPACK on spectra built to trap a solver: repeated eigenvalues, tight
@@ -207,6 +208,32 @@ final class BlockLanczosTests: XCTestCase {
         XCTAssertEqual(log.rows.first, 4)
         XCTAssertLessThan(log.rows.last!, 4)
         XCTAssertEqual(log.rows, log.rows.sorted(by: >), "\(log.rows)")
+    }
+
+    /// Excluded directions are outside the search: with the top eigenvector excluded, the values
+    /// found are the top of the rest, and the dimension searched is one less.
+    func testExcludedDirectionsAreLeftOutOfTheSearch() throws {
+        struct Excluding: BatchedLinearOperator {
+            let base: DenseSymmetricOperator
+            let direction: [Double]
+            var batchSize: Int { 1 }
+            var dimension: Int { base.dimension }
+            func apply(_ vectors: [Double], into result: inout [Double]) throws { try base.apply(vectors, into: &result) }
+            func excludedDirections(forSample b: Int) -> [Double] { direction }
+        }
+        let size = 30
+        // diag(9, 5, 4, 3, …): e₀ carries the 9.
+        let diagonal = [9.0, 5, 4] + Fixtures.linspace(-1, 2, size - 3)
+        let base = try DenseSymmetricOperator(diagonals: [diagonal])
+        let unit = (0..<size).map { $0 == 0 ? 1.0 : 0 }
+        let result = try blockLanczos(Excluding(base: base, direction: unit),
+                                      options: BlockLanczosOptions(wanted: .largest(2), tolerance: 1e-10, maxDimension: size))[0]
+        assertMaxError(result.ritzValues, [5, 4], within: 1e-10)
+        let all = try blockLanczos(Excluding(base: base, direction: unit),
+                                   options: BlockLanczosOptions(wanted: .largest(size - 1), tolerance: 1e-10, maxDimension: size, fixedDimension: true))[0]
+        XCTAssertEqual(all.dimension, size - 1)
+        XCTAssertTrue(all.spansSpace)
+        XCTAssertFalse(all.ritzValues.contains { Swift.abs($0 - 9) < 1e-6 }, "the excluded eigenvalue never appears")
     }
 
     /// With the whole space spanned the Ritz values are the eigenvalues, to LAPACK's accuracy.

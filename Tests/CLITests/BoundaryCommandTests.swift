@@ -1,0 +1,70 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `curvature boundary` as scripts use it: the same bytes for any batch size, thread count and
+/// shard split, a row for every sample, the points file, and misuse refused before any work.
+final class BoundaryCommandTests: ExecutableTestCase {
+    /// A trained smooth network: an untrained one calls every image one class.
+    private let modelPath: String? = ExecutableTestCase.repository.appendingPathComponent("Data/models/mnist5k-cnn-small-softplus-standard.safetensors").path
+
+    private func boundary(_ out: String, _ extra: [String] = []) -> [String] {
+        ["boundary", "--model", modelPath!, "--data", "mnist5k", "--samples", "10", "--k", "3", "--out", out] + extra
+    }
+
+    private func read(_ name: String) throws -> String {
+        try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+    }
+
+    func testRowsForEverySampleAndTheSameBytesForAnyBatchThreadsAndShards() throws {
+        for (name, extra) in [("a.csv", ["--batch-size", "3", "--threads", "1", "--points", "a.npy"]),
+                              ("b.csv", ["--batch-size", "10", "--threads", "2"])] {
+            let result = try status(boundary(name, extra))
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        XCTAssertEqual(try read("a.csv"), try read("b.csv"))
+        let lines = try read("a.csv").split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        XCTAssertEqual(lines.first, "sample,label,predicted,target,distance,normal_cosine,gradient_norm,rank,curvature,residual,status,converged")
+        let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertTrue(rows.allSatisfy { $0.count == 12 })
+        XCTAssertEqual(Set(rows.map { Int($0[0])! }), Set(0..<10), "every sample has a row")
+        let located = rows.filter { $0[10] == "ok" || $0[10] == "not-nearest" }
+        let misclassified = rows.filter { $0[10] == "misclassified" }
+        XCTAssertGreaterThan(located.count, 0, "some samples of the untrained network are correct: \(rows.map { $0[10] })")
+        XCTAssertTrue(misclassified.allSatisfy { $0[1] != $0[2] && $0[3].isEmpty && $0[7].isEmpty }, "one bare row each")
+        for row in located {
+            XCTAssertEqual(row[1], row[2])
+            XCTAssertNotEqual(row[3], row[1], "the target is another class")
+            XCTAssertGreaterThan(Double(row[4])!, 0)
+            XCTAssertLessThanOrEqual(Double(row[5])!, 1 + 1e-6)
+        }
+        XCTAssertEqual(Set(located.map { $0[0] }).count * 3, located.count, "k rows per located sample")
+
+        // The points: (N, C, H, W) float32, in sample order; NaN rows where no point was found.
+        let npy = try Data(contentsOf: directory.appendingPathComponent("a.npy"))
+        let header = String(decoding: npy.prefix(128), as: UTF8.self)
+        XCTAssertTrue(header.contains("'shape': (10, 1, 28, 28)"), header)
+        XCTAssertEqual(npy.count, 128 + 10 * 784 * 4)
+
+        for i in 1...2 { XCTAssertEqual(try status(boundary("part\(i).csv", ["--batch-size", "3", "--shard", "\(i)/2"])).status, 0) }
+        XCTAssertEqual(try status(["merge", "part1.csv", "part2.csv", "--out", "merged.csv"]).status, 0)
+        XCTAssertEqual(try read("merged.csv"), try read("b.csv"))
+    }
+
+    func testMisuseIsRefusedBeforeAnyWork() throws {
+        for (extra, message) in [
+            (["--k", "0"], "--k must be ≥ 1, got 0"),
+            (["--k", "40", "--max-steps", "30"], "--k 40 is larger than --max-steps 30"),
+            (["--tol", "2"], "--tol must lie in (0, 1), got 2.0"),
+            (["--search-tol", "0"], "--search-tol must lie in (0, 1), got 0.0"),
+            (["--min-cosine", "1.5"], "--min-cosine must lie in (0, 1], got 1.5"),
+            (["--gradient-norm"], "--gradient-norm has no effect with boundary"),
+            (["--points", "p.npy", "--resume"], "--points p.npy with --resume"),
+            (["--which", "sideways"], "sideways"),
+        ] {
+            try assertRefused(boundary("refused.csv", extra), status: 2, message: message)
+        }
+        try assertRefused(["boundary", "--model", modelPath!, "--data", "mnist5k", "--offset", "995", "--samples", "10", "--out", "x.csv"],
+                          status: 2, message: "goes beyond the 1000 images")
+    }
+}
