@@ -1,3 +1,4 @@
+import Randomness
 import Robustness
 import Spectra
 import Tensors
@@ -24,6 +25,16 @@ public struct BoundarySettings: Sendable, Equatable {
     /// at least this; below it the search stalled short of alignment (status not-nearest), and the
     /// curvatures are still exact, at that boundary point.
     public var minimumCosine = 0.99
+    /// Finite scales h: rows then hold κ_h(u) (``FiniteScaleBoundaryCurvature``) instead of the
+    /// exact curvatures; empty for the exact ones.
+    public var finiteScales: [Double] = []
+    /// In a finite run, along the exact principal directions too (smooth networks; a
+    /// piecewise-linear one has none).
+    public var principalDirections = true
+    /// In a finite run, this many random unit tangent directions per sample.
+    public var randomDirections = 0
+    /// In a finite run, offsets are resolved to this × h², so κ_h to twice it.
+    public var finiteTolerance = 1e-6
 
     public init() {}
 
@@ -43,13 +54,20 @@ public struct BoundarySettings: Sendable, Equatable {
             throw RunError("search tolerance \(searchTolerance) must lie in (0, 1)")
         }
         guard minimumCosine > 0 && minimumCosine <= 1 else { throw RunError("minimum cosine \(minimumCosine) must lie in (0, 1]") }
+        if let bad = finiteScales.first(where: { !($0 > 0) }) { throw RunError("scale h \(bad) must be positive") }
+        guard randomDirections >= 0 else { throw RunError("random directions \(randomDirections) must be ≥ 0") }
+        if !finiteScales.isEmpty && !principalDirections && randomDirections == 0 {
+            throw RunError("a finite-scale run needs directions: the principal ones (smooth networks) or random ones")
+        }
     }
 
     /// What shapes the rows, as a result's metadata records it.
     public func record(dtype: DType) -> [String: String] {
         ["k": String(k), "which": end.rawValue, "tol": "\(tolerance(for: dtype))", "max_steps": String(maxSteps), "block_size": String(blockSize),
          "search_tol": "\(searchTolerance(for: dtype))", "search_iterations": String(searchIterations), "box": box ? "yes" : "no",
-         "min_cosine": "\(minimumCosine)"]
+         "min_cosine": "\(minimumCosine)"].merging(finiteScales.isEmpty ? [:] : [
+            "hessian": "finite", "h": finiteScales.map { "\($0)" }.joined(separator: ","), "principal_directions": principalDirections ? "yes" : "no",
+            "random_directions": String(randomDirections), "finite_tol": "\(finiteTolerance)"]) { $1 }
     }
 }
 
@@ -81,15 +99,20 @@ public struct BoundaryRow: Equatable, Sendable {
     public var residual: Double?
     public var status: BoundaryStatus
     public var converged: Bool
+    /// In a finite-scale run: the scale and the direction (`principal` at its rank, `random-j`).
+    public var h: Double? = nil
+    public var direction: String? = nil
 
     public static let header = "sample,label,predicted,target,distance,normal_cosine,gradient_norm,rank,curvature,residual,status,converged"
+    /// A finite-scale run's header: the trailing h and direction columns.
+    public static let finiteHeader = header + ",h,direction"
 
     /// The row as CSV; numbers as ``CSVNumber`` writes them for a run in `dtype`, empty where none applies.
     public func csv(dtype: DType) -> String {
         func number(_ value: Double?) -> String { value.map { CSVNumber.format($0, dtype: dtype) } ?? "" }
         return ["\(sample)", "\(label)", "\(predicted)", target.map(String.init) ?? "", number(distance), number(normalCosine), number(gradientNorm),
                 rank.map(String.init) ?? "", number(curvature), residual.map { String(format: "%.3g", $0) } ?? "", status.rawValue, "\(converged)"]
-            .joined(separator: ",")
+            .joined(separator: ",") + (h.map { ",\($0),\(direction ?? "")" } ?? "")
     }
 }
 
@@ -118,6 +141,7 @@ public struct BoundaryJob {
         let located = correct.filter { outcome[$0]!.converged }
 
         var curvatures = [Int: [RankedEigenvalue]]()
+        var finiteRows = [Int: [BoundaryRow]]()
         if !located.isEmpty {
             let points = Tensor(shape: [located.count] + Array(batch.images.shape.dropFirst()),
                                 scalars: located.flatMap { outcome[$0]!.point }, dtype: dtype)
@@ -125,13 +149,19 @@ public struct BoundaryJob {
                                            targets: located.map { outcome[$0]!.target }, sampleIndices: located.map { batch.indices[$0] })
             let k = Swift.min(s.k, d - 1)
             let wanted: ExtremeEigenvalues = s.end == .largest ? .largest(k) : (s.end == .smallest ? .smallest(k) : .largestMagnitude(k))
-            let options = BlockLanczosOptions(wanted: wanted, blockSize: s.blockSize, tolerance: s.tolerance(for: dtype),
+            var options = BlockLanczosOptions(wanted: wanted, blockSize: s.blockSize, tolerance: s.tolerance(for: dtype),
                                               operatorPrecision: SpectrumSettings.operatorPrecision(for: dtype), maxDimension: s.maxSteps, seed: s.seed)
-            for (r, result) in try blockLanczos(op, options: options).enumerated() {
+            let finite = !s.finiteScales.isEmpty
+            options.wantVectors = finite && s.principalDirections
+            let results = finite && !s.principalDirections ? [] : try blockLanczos(op, options: options)
+            for (r, result) in results.enumerated() {
                 let estimates = result.ritzValues.indices.map {
                     EigenvalueEstimate(value: result.ritzValues[$0], residual: result.residualBounds[$0], converged: result.converged[$0])
                 }
                 curvatures[located[r]] = EigenvalueRanking.rankExtremes(estimates, k: s.k, end: s.end, dimension: d - 1)
+            }
+            if finite {
+                finiteRows = try finiteScaleRows(located: located, batch: batch, outcome: outcome, normals: op.normals, lanczos: results)
             }
         }
 
@@ -144,6 +174,16 @@ public struct BoundaryJob {
                 continue
             }
             (row.target, row.distance, row.normalCosine, row.gradientNorm) = (point.target, point.distance, point.normalCosine, point.gradientNorm)
+            let status: BoundaryStatus = point.normalCosine >= s.minimumCosine ? .ok : .notNearest
+            if let scaled = finiteRows[b] {
+                for var finite in scaled {
+                    (finite.target, finite.distance, finite.normalCosine, finite.gradientNorm, finite.status) =
+                        (row.target, row.distance, row.normalCosine, row.gradientNorm, status)
+                    rows.append(finite)
+                }
+                points.append(point.point)
+                continue
+            }
             guard let ranked = curvatures[b] else {
                 row.status = .noBoundary
                 rows.append(row)
@@ -158,5 +198,57 @@ public struct BoundaryJob {
             points.append(point.point)
         }
         return (rows, points)
+    }
+
+    /// κ_h along each located sample's principal directions (from `lanczos`, in rank order) and
+    /// its random tangent directions, at every scale: rows by scale, then direction.
+    private func finiteScaleRows(located: [Int], batch: Batch, outcome: [Int: NearestBoundarySearch.Point], normals: [[Double]],
+                                 lanczos: [BlockLanczosResult]) throws -> [Int: [BoundaryRow]] {
+        let s = settings, dtype = batch.images.dtype
+        let d = batch.images.count / Swift.max(batch.count, 1)
+        let imageShape = Array(batch.images.shape.dropFirst())
+        var queries: [FiniteScaleBoundaryCurvature.Query] = []
+        var templates: [(sample: Int, row: BoundaryRow)] = []
+        for (r, b) in located.enumerated() {
+            let point = outcome[b]!.point
+            var directions: [(name: String, rank: Int?, converged: Bool, vector: [Double])] = []
+            if r < lanczos.count, let vectors = lanczos[r].ritzVectors {
+                let ranked = EigenvalueRanking.rankExtremes(
+                    lanczos[r].ritzValues.indices.map { EigenvalueEstimate(value: lanczos[r].ritzValues[$0], residual: 0, converged: lanczos[r].converged[$0]) },
+                    k: s.k, end: s.end, dimension: d - 1)
+                // rankExtremes keeps the values; find each one's vector by its position in ritzValues.
+                for value in ranked.sorted(by: { $0.rank < $1.rank }) {
+                    guard let i = lanczos[r].ritzValues.firstIndex(of: value.value) else { continue }
+                    directions.append(("principal", value.rank, value.converged, Array(vectors[(i * d)..<((i + 1) * d)])))
+                }
+            }
+            // Random tangent directions from the sample's own stream (apart from Lanczos' starts).
+            var generator = Xoshiro256StarStar(seed: s.seed ^ 0x9e37_79b9_7f4a_7c15, stream: UInt64(batch.indices[b]))
+            for j in 0..<s.randomDirections {
+                var u = (0..<d).map { _ in generator.normal() }
+                let along = zip(u, normals[r]).reduce(0) { $0 + $1.0 * $1.1 }
+                for i in 0..<d { u[i] -= along * normals[r][i] }
+                let length = u.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                directions.append(("random-\(j + 1)", nil, true, u.map { $0 / length }))
+            }
+            for h in s.finiteScales {
+                for direction in directions {
+                    queries.append(.init(point: point, label: batch.labels[b], normal: normals[r], direction: direction.vector, h: h))
+                    var row = BoundaryRow(sample: batch.indices[b], label: batch.labels[b], predicted: batch.labels[b], status: .ok, converged: direction.converged)
+                    (row.rank, row.h, row.direction) = (direction.rank, h, direction.name)
+                    templates.append((b, row))
+                }
+            }
+        }
+        let values = FiniteScaleBoundaryCurvature(tolerance: s.finiteTolerance).curvatures(model, queries, imageShape: imageShape, dtype: dtype)
+        var rows = [Int: [BoundaryRow]]()
+        for (index, template) in templates.enumerated() {
+            var row = template.row
+            row.curvature = values[index]
+            row.residual = values[index] == nil ? nil : 2 * s.finiteTolerance
+            row.converged = row.converged && values[index] != nil
+            rows[template.sample, default: []].append(row)
+        }
+        return rows
     }
 }

@@ -67,6 +67,8 @@ public struct BlockLanczosOptions: Equatable, Sendable {
     public var fixedDimension: Bool
     /// Seed of the random start blocks (sample `b` uses stream `op.randomStream(forSample: b)`).
     public var seed: UInt64
+    /// Whether to return the Ritz vectors.
+    public var wantVectors = false
 
     /// Creates block-Lanczos settings.
     public init(
@@ -104,6 +106,9 @@ public struct BlockLanczosResult: Equatable, Sendable {
     public var dimension: Int
     /// Whether the basis spans the whole space (the Ritz values are then every eigenvalue).
     public var spansSpace: Bool
+    /// With ``BlockLanczosOptions/wantVectors``: `ritzValues.count × dimension` values, row i the
+    /// unit Ritz vector of `ritzValues[i]`.
+    public var ritzVectors: [Double]? = nil
 }
 
 /// Batched block Lanczos with full re-orthogonalisation: each sample grows its own block Krylov
@@ -385,7 +390,7 @@ struct BlockKrylovSample {
     /// The wanted Ritz values of `T` with their residual bounds `‖B_{m+1} s_i‖` (floored) and
     /// convergence flags.
     func ritzPairs(options: BlockLanczosOptions, wanted: ExtremeEigenvalues? = nil) throws
-        -> (values: [Double], bounds: [Double], converged: [Bool], scale: Double)
+        -> (values: [Double], bounds: [Double], converged: [Bool], scale: Double, coefficients: [Double])
     {
         let d = dimension
         let eigen = try symmetricEigen(matrix: projectedMatrix(), dimension: d, wantVectors: true)
@@ -396,8 +401,9 @@ struct BlockKrylovSample {
         let below = b.count / Swift.max(lastWidth, 1)
         let floor = options.operatorPrecision * scale
         let level = options.effectiveTolerance * scale
-        var values: [Double] = [], bounds: [Double] = [], converged: [Bool] = []
+        var values: [Double] = [], bounds: [Double] = [], converged: [Bool] = [], coefficients: [Double] = []
         for i in (wanted ?? options.wanted).pick(fromDescending: eigen.values) {
+            coefficients += vectors[(i * d)..<((i + 1) * d)]
             // ‖B_{m+1} s_i‖ over the last block's components of s_i.
             var sum = 0.0
             for r in 0..<below {
@@ -410,13 +416,24 @@ struct BlockKrylovSample {
             bounds.append(bound)
             converged.append(bound <= level)
         }
-        return (values, bounds, converged, scale)
+        return (values, bounds, converged, scale, coefficients)
     }
 
     func result(options: BlockLanczosOptions) throws -> BlockLanczosResult {
         let pairs = try ritzPairs(options: options)
+        var vectors: [Double]?
+        if options.wantVectors {
+            // Y = S Q: each Ritz vector from its coefficients over the finished blocks' rows.
+            let (k, d) = (pairs.values.count, dimension)
+            var y = [Double](repeating: 0, count: k * n)
+            basis.withUnsafeBufferPointer { q in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(k), blasint(n), blasint(d), 1,
+                            pairs.coefficients, blasint(d), q.baseAddress!, blasint(n), 0, &y, blasint(n))
+            }
+            vectors = y
+        }
         return BlockLanczosResult(
             ritzValues: pairs.values, residualBounds: pairs.bounds, converged: pairs.converged, scale: pairs.scale,
-            dimension: dimension, spansSpace: dimension >= space)
+            dimension: dimension, spansSpace: dimension >= space, ritzVectors: vectors)
     }
 }

@@ -132,6 +132,50 @@ final class BoundaryTests: XCTestCase {
         XCTAssertEqual(rows.filter { $0.sample == 7 }.count, 15, "k = 20 is capped at d − 1 = 15")
     }
 
+    /// At a finite scale the ball's offset is exact geometry: o(s) = R − √(R² − s²) in every tangent
+    /// direction, so κ_h = 2(R − √(R² − h²))/h², which tends to 1/R.
+    func testFiniteScaleCurvatureOfABallIsItsChordGeometry() throws {
+        var settings = BoundarySettings()
+        (settings.k, settings.finiteScales, settings.randomDirections) = (2, [0.05, 0.2], 3)
+        let rows = try BoundaryJob(model: quadric(curvedCoordinates: d), settings: settings).rows(for: batch(.float64)).rows
+        XCTAssertEqual(rows.count, 3 * 2 * (2 + 3), "samples × scales × (principal + random) directions")
+        for row in rows {
+            let h = try XCTUnwrap(row.h)
+            let exact = 2 * (radius - (radius * radius - h * h).squareRoot()) / (h * h)
+            XCTAssertEqual(try XCTUnwrap(row.curvature), exact, accuracy: 2 * settings.finiteTolerance + 1e-9, "\(row.direction ?? "") h \(h)")
+            XCTAssertTrue(row.converged)
+            XCTAssertEqual(row.status, .ok)
+        }
+        XCTAssertEqual(Set(rows.compactMap(\.direction)), ["principal", "random-1", "random-2", "random-3"])
+        XCTAssertTrue(rows.last!.csv(dtype: .float64).hasSuffix(",0.2,random-3"))
+    }
+
+    /// On a smooth network, κ_h along the exact principal directions tends to the exact principal
+    /// curvatures as h → 0 (the offset's error is O(h³), so κ_h's is O(h)).
+    func testFiniteScaleTendsToTheExactCurvaturesOnASmoothNetwork() throws {
+        let json = #"{"input":[1,4,4],"layers":[{"type":"flatten"},{"type":"linear","in":16,"out":12},{"type":"softplus","beta":3},{"type":"linear","in":12,"out":3}]}"#
+        let network = try Sequential(try Architecture(json: Data(json.utf8)), dtype: .float64, seed: 5)
+        let model: Classifier = { network($0) }
+        let images = batch(.float64)
+        let predicted = predictions(evaluate(model, images.images))
+        let own = Batch(images: images.images, labels: predicted, indices: images.indices)
+        var settings = BoundarySettings()
+        settings.k = 3
+        let exact = try BoundaryJob(model: model, settings: settings).rows(for: own).rows
+        XCTAssertTrue(exact.allSatisfy { $0.status == .ok }, "\(exact.map(\.status))")
+        var errors: [Double] = []
+        for h in [1e-2, 1e-3] {
+            settings.finiteScales = [h]
+            settings.randomDirections = 0
+            let finite = try BoundaryJob(model: model, settings: settings).rows(for: own).rows
+            XCTAssertEqual(finite.count, exact.count)
+            let scale = exact.map { Swift.abs($0.curvature!) }.max()!
+            errors.append(zip(finite, exact).map { Swift.abs($0.curvature! - $1.curvature!) / scale }.max()!)
+        }
+        XCTAssertLessThan(errors[1], 1e-2, "h = 1e-3: \(errors)")
+        XCTAssertLessThan(errors[1], errors[0], "the error falls with h: \(errors)")
+    }
+
     func testSettingsRefuseWhatCannotBeComputed() throws {
         var settings = BoundarySettings()
         settings.k = 0

@@ -64,6 +64,17 @@ struct Boundary: ParsableCommand {
             help: "Status ok needs the cosine of x − x_b with the boundary's normal at least this (default 0.99); below it: not-nearest, curvatures still computed there.")
     var minimumCosine: Double = 0.99
 
+    @Option(help: "exact: the principal curvatures by double backprop; finite: κ_h(u) = (o(h) + o(−h))/h², the boundary's offset o towards the label's side at tangent distance ±h, for any network (a ReLU network's exact curvatures are 0).")
+    var hessian: HessianKind = .exact
+
+    @Option(name: [.customLong("h"), .customLong("finite-h")], parsing: .unconditional,
+            help: "With --hessian finite: the tangent distances h, comma-separated (default 0.01); trailing h and direction columns.")
+    var finiteH: CommaSeparated<Double>?
+
+    @Option(name: .customLong("random-directions"), parsing: .unconditional,
+            help: "With --hessian finite: random unit tangent directions per sample (default 4), besides the exact principal directions of a smooth network.")
+    var randomDirections: Int?
+
     @Option(help: "Also write the boundary points as .npy (N, C, H, W) float32 in sample order; NaN for samples without one.")
     var points: String?
 
@@ -74,6 +85,10 @@ struct Boundary: ParsableCommand {
         (settings.k, settings.end, settings.tolerance, settings.maxSteps, settings.blockSize) = (k, which, tolerance, maxSteps, blockSize)
         (settings.seed, settings.searchTolerance, settings.searchIterations, settings.box) = (job.seed, searchTolerance, searchIterations, box)
         settings.minimumCosine = minimumCosine
+        if hessian == .finite {
+            settings.finiteScales = finiteH?.values ?? [0.01]
+            settings.randomDirections = randomDirections ?? 4
+        }
         return settings
     }
 
@@ -88,6 +103,12 @@ struct Boundary: ParsableCommand {
             throw ValidationError("--search-tol must lie in (0, 1), got \(searchTolerance)")
         }
         guard minimumCosine > 0 && minimumCosine <= 1 else { throw ValidationError("--min-cosine must lie in (0, 1], got \(minimumCosine)") }
+        if hessian == .exact {
+            if let finiteH { throw ValidationError("--h \(finiteH.text) has no effect with --hessian exact; add --hessian finite") }
+            if let randomDirections { throw ValidationError("--random-directions \(randomDirections) has no effect with --hessian exact; add --hessian finite") }
+        }
+        if let finiteH, let bad = finiteH.values.first(where: { !($0 > 0) }) { throw ValidationError("--h must be positive, got \(bad)") }
+        if let randomDirections, randomDirections < 0 { throw ValidationError("--random-directions must be ≥ 0, got \(randomDirections)") }
         if job.gradientNorm { throw ValidationError("--gradient-norm has no effect with boundary: its gradient_norm column is always written (‖∇g‖ at the boundary point)") }
         if let points {
             try OutputPath.checkFile(points, option: "--points")
@@ -98,12 +119,16 @@ struct Boundary: ParsableCommand {
     func run() throws {
         let prepared = try PreparedSampleJob(model: model, data: data, job: job)
         let d = prepared.network.inputShape.reduce(1, *)
-        let settings = self.settings
+        var settings = self.settings
+        settings.principalDirections = !prepared.network.isPiecewiseLinear
+        if hessian == .finite && settings.principalDirections == false && settings.randomDirections == 0 {
+            throw ValidationError("--random-directions 0 with --hessian finite on a piecewise-linear network: it has no principal directions; give --random-directions R ≥ 1")
+        }
         do { try settings.validate(dimension: d) } catch let error as RunError { throw ValidationError(error.description) }
         let boundaryJob = BoundaryJob(model: prepared.classifier, settings: settings)
         let fingerprint = try job.fingerprint(settings.record(dtype: prepared.dtype), model: model, data: data, range: prepared.range)
         var found = [Int: [Double]?]()
-        try job.run(header: BoundaryRow.header, label: "boundary", model: model, range: prepared.range, fingerprint: fingerprint,
+        try job.run(header: settings.finiteScales.isEmpty ? BoundaryRow.header : BoundaryRow.finiteHeader, label: "boundary", model: model, range: prepared.range, fingerprint: fingerprint,
                     start: prepared.start) { samples in
             let batch = prepared.images.batch(samples, dtype: prepared.dtype)
             let (rows, batchPoints) = try boundaryJob.rows(for: batch)
@@ -131,7 +156,7 @@ func reportBoundary(of url: URL, maxSteps: Int) throws -> [String: Any] {
     var unconverged = Set<String>()
     for line in text.split(separator: "\n").dropFirst() {
         let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-        guard fields.count == 12 else { throw InputError("\(url.path): a row has \(fields.count) fields, expected 12") }
+        guard fields.count == 12 || fields.count == 14 else { throw InputError("\(url.path): a row has \(fields.count) fields, expected 12 (14 at a finite scale)") }
         status[String(fields[10]), default: []].insert(String(fields[0]))
         if (fields[10] == "ok" || fields[10] == "not-nearest") && fields[11] == "false" { unconverged.insert(String(fields[0])) }
     }
