@@ -51,6 +51,25 @@ final class BoundaryCommandTests: ExecutableTestCase {
         XCTAssertEqual(try read("merged.csv"), try read("b.csv"))
     }
 
+    /// A ReLU network's boundary is flat almost everywhere to double backprop; at a finite scale its
+    /// bends show, along random tangents (it has no principal directions).
+    func testFiniteScaleOnAReLUNetworkAlongRandomDirections() throws {
+        let relu = ExecutableTestCase.repository.appendingPathComponent("Data/models/mnist5k-cnn-small-standard.safetensors").path
+        let result = try status(["boundary", "--model", relu, "--data", "mnist5k", "--samples", "4", "--hessian", "finite", "--h", "0.05,0.2",
+                                 "--random-directions", "2", "--out", "finite.csv"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try read("finite.csv").split(separator: "\n")
+        XCTAssertEqual(lines.first, "sample,label,predicted,target,distance,normal_cosine,gradient_norm,rank,curvature,residual,status,converged,h,direction")
+        let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let located = rows.filter { $0[10] == "ok" || $0[10] == "not-nearest" }
+        XCTAssertFalse(located.isEmpty)
+        XCTAssertEqual(Set(located.map { $0[13] }), ["random-1", "random-2"])
+        XCTAssertEqual(Set(located.map { $0[12] }), ["0.05", "0.2"])
+        XCTAssertTrue(located.allSatisfy { $0[7].isEmpty && Double($0[8])!.isFinite }, "no ranks, a finite κ_h each")
+        try assertRefused(["boundary", "--model", relu, "--data", "mnist5k", "--samples", "4", "--hessian", "finite", "--random-directions", "0",
+                           "--out", "none.csv"], status: 2, message: "it has no principal directions; give --random-directions R ≥ 1")
+    }
+
     func testMisuseIsRefusedBeforeAnyWork() throws {
         for (extra, message) in [
             (["--k", "0"], "--k must be ≥ 1, got 0"),
@@ -61,6 +80,9 @@ final class BoundaryCommandTests: ExecutableTestCase {
             (["--gradient-norm"], "--gradient-norm has no effect with boundary"),
             (["--points", "p.npy", "--resume"], "--points p.npy with --resume"),
             (["--which", "sideways"], "sideways"),
+            (["--h", "0.1"], "--h 0.1 has no effect with --hessian exact; add --hessian finite"),
+            (["--random-directions", "3"], "--random-directions 3 has no effect with --hessian exact"),
+            (["--hessian", "finite", "--h", "0,0.1"], "--h must be positive, got 0.0"),
         ] {
             try assertRefused(boundary("refused.csv", extra), status: 2, message: message)
         }
