@@ -1,3 +1,4 @@
+import Autodiff
 import Randomness
 import Robustness
 import Spectra
@@ -35,6 +36,9 @@ public struct BoundarySettings: Sendable, Equatable {
     public var randomDirections = 0
     /// In a finite run, offsets are resolved to this × h², so κ_h to twice it.
     public var finiteTolerance = 1e-6
+    /// Add the saliency map's and the minimal perturbation's alignment with the image (Etmann et
+    /// al. 2019) as trailing columns.
+    public var interpretability = false
 
     public init() {}
 
@@ -65,7 +69,7 @@ public struct BoundarySettings: Sendable, Equatable {
     public func record(dtype: DType) -> [String: String] {
         ["k": String(k), "which": end.rawValue, "tol": "\(tolerance(for: dtype))", "max_steps": String(maxSteps), "block_size": String(blockSize),
          "search_tol": "\(searchTolerance(for: dtype))", "search_iterations": String(searchIterations), "box": box ? "yes" : "no",
-         "min_cosine": "\(minimumCosine)"].merging(finiteScales.isEmpty ? [:] : [
+         "min_cosine": "\(minimumCosine)", "interpretability": interpretability ? "yes" : "no"].merging(finiteScales.isEmpty ? [:] : [
             "hessian": "finite", "h": finiteScales.map { "\($0)" }.joined(separator: ","), "principal_directions": principalDirections ? "yes" : "no",
             "random_directions": String(randomDirections), "finite_tol": "\(finiteTolerance)"]) { $1 }
     }
@@ -102,10 +106,23 @@ public struct BoundaryRow: Equatable, Sendable {
     /// In a finite-scale run: the scale and the direction (`principal` at its rank, `random-j`).
     public var h: Double? = nil
     public var direction: String? = nil
+    /// With interpretability: α = |⟨x, ∇z_ŷ⟩|/‖∇z_ŷ‖ (Etmann et al.'s alignment of the saliency map
+    /// of the predicted class ŷ with the image) and its cosine |⟨x, ∇z_ŷ⟩|/(‖x‖‖∇z_ŷ‖); the same for
+    /// the minimal perturbation x_b − x (none without a boundary point).
+    public var interpretability: (alignment: Double, cosine: Double, perturbationAlignment: Double?, perturbationCosine: Double?)? = nil
+
+    public static func == (a: BoundaryRow, b: BoundaryRow) -> Bool { a.csv(dtype: .float64) == b.csv(dtype: .float64) }
 
     public static let header = "sample,label,predicted,target,distance,normal_cosine,gradient_norm,rank,curvature,residual,status,converged"
     /// A finite-scale run's header: the trailing h and direction columns.
     public static let finiteHeader = header + ",h,direction"
+    /// The interpretability columns, last.
+    public static let interpretabilityColumns = ",alignment,alignment_cosine,perturbation_alignment,perturbation_cosine"
+
+    /// The header of a run with these settings.
+    public static func header(for settings: BoundarySettings) -> String {
+        (settings.finiteScales.isEmpty ? header : finiteHeader) + (settings.interpretability ? interpretabilityColumns : "")
+    }
 
     /// The row as CSV; numbers as ``CSVNumber`` writes them for a run in `dtype`, empty where none applies.
     public func csv(dtype: DType) -> String {
@@ -113,6 +130,8 @@ public struct BoundaryRow: Equatable, Sendable {
         return ["\(sample)", "\(label)", "\(predicted)", target.map(String.init) ?? "", number(distance), number(normalCosine), number(gradientNorm),
                 rank.map(String.init) ?? "", number(curvature), residual.map { String(format: "%.3g", $0) } ?? "", status.rawValue, "\(converged)"]
             .joined(separator: ",") + (h.map { ",\($0),\(direction ?? "")" } ?? "")
+            + (interpretability.map { "," + [number($0.alignment), number($0.cosine), number($0.perturbationAlignment), number($0.perturbationCosine)]
+                .joined(separator: ",") } ?? "")
     }
 }
 
@@ -165,9 +184,15 @@ public struct BoundaryJob {
             }
         }
 
+        let alignments = s.interpretability ? saliencyAlignments(batch, predicted: predicted) : nil
         var rows: [BoundaryRow] = [], points: [[Double]?] = []
         for b in 0..<batch.count {
             var row = BoundaryRow(sample: batch.indices[b], label: batch.labels[b], predicted: predicted[b], status: .misclassified, converged: false)
+            if let alignments {
+                let x = Array(batch.images.scalars[(b * d)..<((b + 1) * d)])
+                let perturbation = outcome[b].map { point in Self.alignment(of: zip(point.point, x).map { $0 - $1 }, with: x) }
+                row.interpretability = (alignments[b].alignment, alignments[b].cosine, perturbation?.alignment, perturbation?.cosine)
+            }
             guard let point = outcome[b] else {
                 rows.append(row)
                 points.append(nil)
@@ -198,6 +223,24 @@ public struct BoundaryJob {
             points.append(point.point)
         }
         return (rows, points)
+    }
+
+    /// Each sample's saliency map ∇z_ŷ (one backward pass for the batch) and its alignment with the image.
+    private func saliencyAlignments(_ batch: Batch, predicted: [Int]) -> [(alignment: Double, cosine: Double)] {
+        let d = batch.images.count / Swift.max(batch.count, 1)
+        let input = Variable(batch.images, requiresGradient: true)
+        let saliency = gradients(of: sum(gatherRows(model(input), classes: predicted)), withRespectTo: [input])[0].value.scalars
+        let x = batch.images.scalars
+        return (0..<batch.count).map { b in
+            Self.alignment(of: Array(saliency[(b * d)..<((b + 1) * d)]), with: Array(x[(b * d)..<((b + 1) * d)]))
+        }
+    }
+
+    /// |⟨x, v⟩|/‖v‖ and |⟨x, v⟩|/(‖x‖‖v‖); NaN for v = 0.
+    static func alignment(of v: [Double], with x: [Double]) -> (alignment: Double, cosine: Double) {
+        let inner = Swift.abs(zip(x, v).reduce(0) { $0 + $1.0 * $1.1 })
+        let vNorm = v.reduce(0) { $0 + $1 * $1 }.squareRoot(), xNorm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return (inner / vNorm, inner / (vNorm * xNorm))
     }
 
     /// κ_h along each located sample's principal directions (from `lanczos`, in rank order) and

@@ -176,6 +176,27 @@ final class BoundaryTests: XCTestCase {
         XCTAssertLessThan(errors[1], errors[0], "the error falls with h: \(errors)")
     }
 
+    /// In a ball the saliency map ∇z₀ = −(x − c)/R and the minimal perturbation both lie along
+    /// x − c, so both alignments are |⟨x, x − c⟩|/‖x − c‖ (Etmann et al.'s α) and the cosines that
+    /// over ‖x‖.
+    func testInterpretabilityColumnsOfABall() throws {
+        var settings = BoundarySettings()
+        (settings.k, settings.interpretability) = (1, true)
+        let images = batch(.float64)
+        let rows = try BoundaryJob(model: quadric(curvedCoordinates: d), settings: settings).rows(for: images).rows
+        for row in rows {
+            let x = Array(images.images.scalars[(row.sample * d)..<((row.sample + 1) * d)])
+            let offset = x.map { $0 - 0.5 }
+            let inner = Swift.abs(zip(x, offset).reduce(0) { $0 + $1.0 * $1.1 })
+            let expected = inner / offset.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let cosine = expected / x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let values = try XCTUnwrap(row.interpretability)
+            assertMaxError([values.alignment, values.cosine, try XCTUnwrap(values.perturbationAlignment), try XCTUnwrap(values.perturbationCosine)],
+                           [expected, cosine, expected, cosine], within: 1e-9, "sample \(row.sample)")
+        }
+        XCTAssertTrue(BoundaryRow.header(for: settings).hasSuffix(",converged,alignment,alignment_cosine,perturbation_alignment,perturbation_cosine"))
+    }
+
     func testSettingsRefuseWhatCannotBeComputed() throws {
         var settings = BoundarySettings()
         settings.k = 0

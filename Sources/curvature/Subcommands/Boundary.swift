@@ -75,6 +75,9 @@ struct Boundary: ParsableCommand {
             help: "With --hessian finite: random unit tangent directions per sample (default 4), besides the exact principal directions of a smooth network.")
     var randomDirections: Int?
 
+    @Flag(help: "Add trailing columns alignment, alignment_cosine (Etmann et al. 2019: |⟨x, ∇z_ŷ⟩|/‖∇z_ŷ‖ of the predicted class's saliency map, and its cosine with x) and perturbation_alignment, perturbation_cosine (the same for x_b − x).")
+    var interpretability = false
+
     @Option(help: "Also write the boundary points as .npy (N, C, H, W) float32 in sample order; NaN for samples without one.")
     var points: String?
 
@@ -85,6 +88,7 @@ struct Boundary: ParsableCommand {
         (settings.k, settings.end, settings.tolerance, settings.maxSteps, settings.blockSize) = (k, which, tolerance, maxSteps, blockSize)
         (settings.seed, settings.searchTolerance, settings.searchIterations, settings.box) = (job.seed, searchTolerance, searchIterations, box)
         settings.minimumCosine = minimumCosine
+        settings.interpretability = interpretability
         if hessian == .finite {
             settings.finiteScales = finiteH?.values ?? [0.01]
             settings.randomDirections = randomDirections ?? 4
@@ -128,7 +132,7 @@ struct Boundary: ParsableCommand {
         let boundaryJob = BoundaryJob(model: prepared.classifier, settings: settings)
         let fingerprint = try job.fingerprint(settings.record(dtype: prepared.dtype), model: model, data: data, range: prepared.range)
         var found = [Int: [Double]?]()
-        try job.run(header: settings.finiteScales.isEmpty ? BoundaryRow.header : BoundaryRow.finiteHeader, label: "boundary", model: model, range: prepared.range, fingerprint: fingerprint,
+        try job.run(header: BoundaryRow.header(for: settings), label: "boundary", model: model, range: prepared.range, fingerprint: fingerprint,
                     start: prepared.start) { samples in
             let batch = prepared.images.batch(samples, dtype: prepared.dtype)
             let (rows, batchPoints) = try boundaryJob.rows(for: batch)
@@ -156,7 +160,7 @@ func reportBoundary(of url: URL, maxSteps: Int) throws -> [String: Any] {
     var unconverged = Set<String>()
     for line in text.split(separator: "\n").dropFirst() {
         let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-        guard fields.count == 12 || fields.count == 14 else { throw InputError("\(url.path): a row has \(fields.count) fields, expected 12 (14 at a finite scale)") }
+        guard fields.count >= 12 else { throw InputError("\(url.path): a row has \(fields.count) fields, expected at least 12") }
         status[String(fields[10]), default: []].insert(String(fields[0]))
         if (fields[10] == "ok" || fields[10] == "not-nearest") && fields[11] == "false" { unconverged.insert(String(fields[0])) }
     }
