@@ -15,7 +15,7 @@ struct CurvatureCommand: ParsableCommand {
               curvature demo --samples 20 --out-dir demo-quick
             """,
         version: curvatureVersion,
-        subcommands: [Train.self, Eval.self, Attack.self, Spectrum.self, Boundary.self, Density.self, Trace.self, Merge.self, Compare.self, Demo.self, Bench.self, Plot.self, Inspect.self])
+        subcommands: [Train.self, Eval.self, Attack.self, Spectrum.self, Boundary.self, Section.self, Density.self, Trace.self, Merge.self, Compare.self, Demo.self, Bench.self, Plot.self, Inspect.self])
 
     /// Exit status: 0 success, 1 bad input or failure, 2 usage error, 130/143 interrupted.
     static func main() {
