@@ -10,7 +10,8 @@ public enum SectionDirection: String, Sendable, CaseIterable {
     case principal
     /// A random direction (seeded).
     case random
-    /// The input gradient of the margin at x.
+    /// The input gradient of the margin at x (a random one where that is parallel to e₁, as
+    /// for a ball).
     case gradient
 }
 
@@ -56,8 +57,7 @@ public struct BoundarySection {
         case .gradient:
             e2 = marginGradient(model, image, label: y)
         case .random:
-            var generator = Xoshiro256StarStar(seed: seed ^ 0x5ec7_1011, stream: UInt64(sampleIndex))
-            e2 = (0..<d).map { _ in generator.normal() }
+            e2 = randomDirection(d, sampleIndex: sampleIndex, seed: seed)
         case .principal:
             guard found.converged else { throw RunError("sample \(sampleIndex): no boundary point, so no principal direction; use another direction") }
             let shape = BoundaryShapeOperator(model: model, points: Tensor(shape: image.shape, scalars: found.point, dtype: image.dtype),
@@ -67,9 +67,20 @@ public struct BoundarySection {
             options.wantVectors = true
             e2 = try blockLanczos(shape, options: options)[0].ritzVectors ?? []
         }
-        let along = zip(e1, e2).reduce(0) { $0 + $1.0 * $1.1 }
-        for i in 0..<d { e2[i] -= along * e1[i] }
-        normalize(&e2)
+        func orthogonalized(_ v: [Double]) -> [Double]? {
+            let length = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let along = zip(e1, v).reduce(0) { $0 + $1.0 * $1.1 }
+            var w = v
+            for i in 0..<d { w[i] -= along * e1[i] }
+            // A direction (nearly) parallel to e₁ leaves only rounding: it spans no plane.
+            guard w.reduce(0, { $0 + $1 * $1 }).squareRoot() > 1e-6 * length else { return nil }
+            normalize(&w)
+            return w
+        }
+        guard let second = orthogonalized(e2) ?? orthogonalized(randomDirection(d, sampleIndex: sampleIndex, seed: seed)) else {
+            throw RunError("sample \(sampleIndex): no second direction orthogonal to the first")
+        }
+        e2 = second
 
         let steps = (0..<grid).map { grid == 1 ? 0 : -extent + 2 * extent * Double($0) / Double(grid - 1) }
         var points: [Point] = []
@@ -87,6 +98,12 @@ public struct BoundarySection {
             }
         }
         return BoundarySection(points: points, boundaryDistance: boundaryDistance, label: y, target: found.converged ? found.target : nil)
+    }
+
+    /// A seeded normal vector, the sample's own (its stream apart from Lanczos' starts).
+    static func randomDirection(_ d: Int, sampleIndex: Int, seed: UInt64) -> [Double] {
+        var generator = Xoshiro256StarStar(seed: seed ^ 0x5ec7_1011, stream: UInt64(sampleIndex))
+        return (0..<d).map { _ in generator.normal() }
     }
 
     /// ∇ₓ(z_y − max_{k≠y} z_k) at the image, the strongest other class held.

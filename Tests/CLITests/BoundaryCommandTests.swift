@@ -70,6 +70,34 @@ final class BoundaryCommandTests: ExecutableTestCase {
                            "--out", "none.csv"], status: 2, message: "it has no principal directions; give --random-directions R ≥ 1")
     }
 
+    func testSectionWritesTheGridAndTheMarksOfEveryModel() throws {
+        let model = modelPath!
+        let result = try status(["section", "--models", "\(model),\(model)", "--names", "a,b", "--data", "mnist5k", "--sample", "1",
+                                 "--grid", "5", "--out", "section.csv"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = try read("section.csv").split(separator: "\n")
+        XCTAssertEqual(rows.first, "model,a,b,predicted,margin")
+        XCTAssertEqual(rows.count, 1 + 2 * 25)
+        let marks = try read("section.marks.csv").split(separator: "\n").map(String.init)
+        XCTAssertEqual(marks.first, "model,point,a,b")
+        XCTAssertEqual(marks.filter { $0.hasSuffix(",x,0,0") }, ["a,x,0,0", "b,x,0,0"])
+        XCTAssertEqual(marks.filter { $0.contains(",boundary,") }.count, 2)
+        // The two models are one model: the same rows under two names.
+        let a = rows.dropFirst().filter { $0.hasPrefix("a,") }.map { $0.dropFirst(2) }
+        let b = rows.dropFirst().filter { $0.hasPrefix("b,") }.map { $0.dropFirst(2) }
+        XCTAssertEqual(a, b)
+        for (extra, message) in [
+            (["--sample", "-1"], "--sample must be ≥ 0, got -1"),
+            (["--sample", "1", "--grid", "1"], "--grid must lie in 2…1001, got 1"),
+            (["--sample", "1", "--extent", "0"], "--extent must be positive, got 0.0"),
+            (["--sample", "1", "--samples", "3"], "--samples and --offset have no effect with section"),
+            (["--sample", "1", "--names", "a,b"], "--names gives 2 names for 1 models"),
+            (["--sample", "5000"], "--sample 5000 is beyond the 1000 images"),
+        ] {
+            try assertRefused(["section", "--models", model, "--data", "mnist5k", "--out", "refused.csv"] + extra, status: 2, message: message)
+        }
+    }
+
     func testMisuseIsRefusedBeforeAnyWork() throws {
         for (extra, message) in [
             (["--k", "0"], "--k must be ≥ 1, got 0"),

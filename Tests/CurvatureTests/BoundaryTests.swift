@@ -197,6 +197,24 @@ final class BoundaryTests: XCTestCase {
         XCTAssertTrue(BoundaryRow.header(for: settings).hasSuffix(",converged,alignment,alignment_cosine,perturbation_alignment,perturbation_cosine"))
     }
 
+    /// A section of the ball: the margin at x + a·e₁ + b·e₂ is (R² − ‖x + a·e₁ + b·e₂ − c‖²)/(2R), with
+    /// e₁ along x_b − x (away from the center) and e₂ orthogonal to it; x_b at a = R − ‖x − c‖.
+    func testSectionOfABallIsItsDisc() throws {
+        let images = batch(.float64)
+        let image = Tensor(shape: [1, 1, side, side], scalars: Array(images.images.scalars.prefix(d)), dtype: .float64)
+        for direction in SectionDirection.allCases {
+            let section = try BoundarySection.compute(model: quadric(curvedCoordinates: d), image: image, sampleIndex: 0, direction: direction,
+                                                      extent: 0.6, grid: 7, seed: 1)
+            XCTAssertEqual(section.points.count, 49)
+            XCTAssertEqual(try XCTUnwrap(section.boundaryDistance), radius - 0.2, accuracy: 1e-9)
+            XCTAssertEqual(section.label, 0)
+            // ‖x − c‖ = 0.2 along e₁, so the point (a, b) lies at distance √((0.2 + a)² + b²) from c.
+            let expected = section.points.map { (radius * radius - ((0.2 + $0.a) * (0.2 + $0.a) + $0.b * $0.b)) / (2 * radius) }
+            assertMaxError(section.points.map(\.margin), expected, within: 1e-9, "\(direction)")
+            XCTAssertTrue(section.points.allSatisfy { ($0.margin > 0) == ($0.predicted == 0) || Swift.abs($0.margin) < 1e-12 })
+        }
+    }
+
     func testSettingsRefuseWhatCannotBeComputed() throws {
         var settings = BoundarySettings()
         settings.k = 0
