@@ -204,6 +204,7 @@ public struct BoundaryJob {
                 for var finite in scaled {
                     (finite.target, finite.distance, finite.normalCosine, finite.gradientNorm, finite.status) =
                         (row.target, row.distance, row.normalCosine, row.gradientNorm, status)
+                    finite.interpretability = row.interpretability
                     rows.append(finite)
                 }
                 points.append(point.point)

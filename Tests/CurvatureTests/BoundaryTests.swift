@@ -183,7 +183,10 @@ final class BoundaryTests: XCTestCase {
         var settings = BoundarySettings()
         (settings.k, settings.interpretability) = (1, true)
         let images = batch(.float64)
+        var finite = settings
+        (finite.finiteScales, finite.randomDirections) = ([0.1], 1)
         let rows = try BoundaryJob(model: quadric(curvedCoordinates: d), settings: settings).rows(for: images).rows
+            + BoundaryJob(model: quadric(curvedCoordinates: d), settings: finite).rows(for: images).rows
         for row in rows {
             let x = Array(images.images.scalars[(row.sample * d)..<((row.sample + 1) * d)])
             let offset = x.map { $0 - 0.5 }

@@ -17,10 +17,12 @@ struct Section: ParsableCommand {
             `curvature plot section` draws them side by side.
 
             Examples:
-              M=Data/models/fmnist-cnn-small-softplus
-              curvature section --models $M-standard.safetensors,$M-pgd.safetensors,$M-cure.safetensors \\
-                --names normal,pgd,cure --data fashion-mnist --sample 0 --out section.csv
-              curvature plot section --input section.csv --output section.png
+              curvature section \\
+                --models Data/models/fmnist-cnn-small-softplus-standard.safetensors \\
+                --names normal --data fashion-mnist --sample 0 --out section.csv
+              curvature section --direction gradient --grid 41 \\
+                --models Data/models/fmnist-cnn-small-softplus-pgd.safetensors \\
+                --names pgd --data fashion-mnist --sample 3 --out section-pgd.csv
             """)
 
     @Option(help: "Comma-separated model files (.safetensors or .onnx).")
