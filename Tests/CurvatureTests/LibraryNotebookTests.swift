@@ -128,6 +128,31 @@ final class LibraryNotebookTableTests: XCTestCase {
         XCTAssertEqual(eigenvalueProfile(rows).map(\.rank), [1, 2])
     }
 
+    // | eigenvalues until converged | `blockLanczos(op, options: BlockLanczosOptions(wanted: .largest(k), tolerance:, maxDimension:))`: per value `.ritzValues`, `.residualBounds`, `.converged` |
+    func testEigenvaluesUntilConverged() throws {
+        let diagonal = try DenseSymmetricOperator(diagonals: [[5, 5, 4, 3, 2, 1]])
+        let result = try blockLanczos(diagonal, options: BlockLanczosOptions(wanted: .largest(3), tolerance: 1e-10, maxDimension: 6))[0]
+        XCTAssertEqual(result.ritzValues.count, 3)
+        for (value, expected) in zip(result.ritzValues, [5.0, 5, 4]) { XCTAssertEqual(value, expected, accuracy: 1e-10) }
+        XCTAssertTrue(result.converged.allSatisfy { $0 })
+        XCTAssertTrue(result.residualBounds.allSatisfy { $0 < 1e-9 })
+    }
+
+    // | the decision boundary | `BoundaryJob(model:settings:).rows(for: batch)` (`BoundarySettings`: `k`, `end`, `finiteScales`, `interpretability`), `BoundarySection.compute(model:image:sampleIndex:direction:extent:grid:seed:)` |
+    func testTheDecisionBoundary() throws {
+        let model = try Sequential(Architecture(json: Data(Self.architectureJSON.utf8)), dtype: .float64, seed: 2)
+        let classifier: Classifier = { model($0) }
+        var settings = BoundarySettings()
+        (settings.k, settings.end, settings.finiteScales, settings.interpretability) = (2, .largest, [], true)
+        let batch = try Self.tinyData().batch(at: [0, 1, 2], dtype: .float64)
+        let rows = try BoundaryJob(model: classifier, settings: settings).rows(for: batch).rows
+        XCTAssertEqual(Set(rows.map(\.sample)), [0, 1, 2])
+        XCTAssertTrue(rows.allSatisfy { $0.interpretability != nil })
+        let image = try Self.tinyData().batch(at: [0], dtype: .float64).images
+        let section = try BoundarySection.compute(model: classifier, image: image, sampleIndex: 0, direction: .random, extent: 1, grid: 3, seed: 0)
+        XCTAssertEqual(section.points.count, 9)
+    }
+
     // | the study of several models | `ComparisonStudy(models:data:dataName:split:samples:)`, `.run(in: folder, resume:)`
     //   → `ComparisonResult` (`.summaryTable`, `.write(to:)`; with Foundation imported, name the type `Curvature.ComparisonResult`) |
     func testTheStudyOfSeveralModels() throws {
