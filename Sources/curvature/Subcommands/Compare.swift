@@ -111,8 +111,10 @@ struct Compare: ParsableCommand {
             "model_sha256": try modelPaths.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","),
             "arch": arch ?? "", "data_sha256": try data.checksum(),
         ]
+        // data.record in the meta only: for a pair it says split whole where the study's resume
+        // fingerprint keeps its split test, so an interrupted pair run still resumes.
         try runComparison(study, command: "curvature compare", outDir: outDir, resume: resume, start: start,
-                          record: ["models": modelPaths.joined(separator: ",")])
+                          record: data.record.merging(["models": modelPaths.joined(separator: ",")]) { $1 })
     }
 }
 
