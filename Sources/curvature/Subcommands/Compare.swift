@@ -151,6 +151,13 @@ func runComparison(_ study: ComparisonStudy, command: String, outDir: String, re
     let used = Set(study.models.map { methods["method_\($0.name)"]! })
     methods["method"] = used.count == 1 ? used.first! : "per model (method_NAME)"
     methods["robust_attacks"] = result.robustAttacks.map(\.rawValue).joined(separator: ",")
+    // AutoAttack on part of the samples or ε (the demo's default); recorded only then, so a full
+    // run's record stays as it was.
+    let part = study.plan(for: .autoattack), all = study.plan(for: .pgd)
+    if result.robustAttacks.contains(.autoattack), part.samples != all.samples || part.epsilons != all.epsilons {
+        methods["autoattack_samples"] = "\(part.samples.lowerBound)..<\(part.samples.upperBound)"
+        methods["autoattack_epsilons"] = part.epsilons.map { "\($0)" }.joined(separator: ",")
+    }
     let settings = study.fingerprint.merging(methods) { $1 }
     var unconverged: [String: Int] = [:]
     for model in result.models {
