@@ -61,14 +61,16 @@ public struct ComparisonResult {
     /// differences of columns already in the table.
     public var summaryTable: String {
         var headers: [String] = [], cells: [(Model) -> String] = []
-        for (a, evaluation) in (models.first?.evaluations ?? []).enumerated() {
+        let evaluations = models.first?.evaluations ?? []
+        for (a, evaluation) in evaluations.enumerated() {
             for (e, epsilon) in evaluation.accuracies.map(\.epsilon).enumerated() where a == 0 || epsilon != 0 {
-                headers.append(epsilon == 0 ? "clean acc" : "\(evaluation.attack.label(pgdSteps: pgdSteps)) ε=\(epsilon)")
+                headers.append((epsilon == 0 ? "clean acc" : "\(evaluation.attack.label(pgdSteps: pgdSteps)) ε=\(epsilon)") + partName(evaluation))
                 cells.append { String(format: "%.1f %%", 100 * $0.evaluations[a].accuracies[e].accuracy) }
             }
         }
-        if robustAttacks.contains(.pgd), robustAttacks.contains(.autoattack), hasPositiveEpsilon {
-            headers.append("largest gap PGD − AutoAttack")
+        let autoattack = evaluations.first { $0.attack == .autoattack }
+        if robustAttacks.contains(.pgd), let autoattack, hasPositiveEpsilon, autoattack.accuracies.contains(where: { $0.epsilon > 0 }) {
+            headers.append("largest gap PGD − AutoAttack" + partName(autoattack))
             cells.append(Self.largestGapCell)
         }
         let unconverged = models.map { model in Set(model.spectra.filter { !$0.converged }.map(\.sample)).count }
@@ -81,6 +83,25 @@ public struct ComparisonResult {
             lines.append("| \(model.name) | \(String(format: "%.4g", quantile(extremes, 0.5)))\(mark) | \(String(format: "%.4g", mean))\(mark) | "
                 + cells.map { $0(model) }.joined(separator: " | ") + " |")
         }
+        // An attack run on part of the samples or ε says so below the table, with PGD's accuracy
+        // on the same part: the comparison the gap column makes.
+        for evaluation in evaluations.dropFirst() where evaluation.samples != evaluations[0].samples
+            || evaluation.accuracies.map(\.epsilon) != evaluations[0].accuracies.map(\.epsilon) {
+            let epsilons = evaluation.accuracies.map { "\($0.epsilon)" }.joined(separator: ", ")
+            var note = "\(evaluation.attack.label(pgdSteps: pgdSteps)): "
+                + (evaluation.samples == evaluations[0].samples ? "" : "the first \(evaluation.samples.count) of the \(evaluations[0].samples.count) samples, ")
+                + "ε = \(epsilons) only."
+            if let same = evaluation.pgdOnSameSamples {
+                let accuracies = models.map { model in
+                    let values = model.evaluations.first { $0.attack == evaluation.attack }?.pgdOnSameSamples ?? []
+                    return "\(model.name) " + values.map { String(format: "%.1f %%", 100 * $0.accuracy) }.joined(separator: " / ")
+                }
+                note += " \(RobustAttack.pgd.label(pgdSteps: pgdSteps)) on the same samples at ε = \(same.map { "\($0.epsilon)" }.joined(separator: " / ")), "
+                    + "which the gap compares with: " + accuracies.joined(separator: ", ") + "."
+            }
+            lines.append("")
+            lines.append(note)
+        }
         // A profile resting on unconverged eigenvalues is marked, with the count, below the table.
         for (index, model) in models.enumerated() where unconverged[index] > 0 {
             let samples = Set(model.spectra.map(\.sample)).count
@@ -92,11 +113,20 @@ public struct ComparisonResult {
 
     private var hasPositiveEpsilon: Bool { models.first?.accuracies.contains { $0.epsilon > 0 } ?? false }
 
-    /// PGD's accuracy minus AutoAttack's at the positive ε where it is largest, in percentage points.
+    /// " (first N)" after the name of an evaluation of part of the samples.
+    private func partName(_ evaluation: RobustEvaluation) -> String {
+        evaluation.samples.count < (models.first?.evaluations.first?.samples.count ?? 0) ? " (first \(evaluation.samples.count))" : ""
+    }
+
+    /// PGD's accuracy minus AutoAttack's at the positive ε where it is largest, in percentage
+    /// points, on the samples AutoAttack ran on.
     private static func largestGapCell(_ model: Model) -> String {
         guard let pgd = model.evaluations.first(where: { $0.attack == .pgd }),
               let autoattack = model.evaluations.first(where: { $0.attack == .autoattack }) else { return "" }
-        let gaps = zip(pgd.accuracies, autoattack.accuracies).filter { $0.0.epsilon > 0 }.map { (epsilon: $0.0.epsilon, points: 100 * ($0.0.accuracy - $0.1.accuracy)) }
+        let reference = autoattack.pgdOnSameSamples ?? pgd.accuracies
+        let gaps = reference.filter { $0.epsilon > 0 }.compactMap { p in
+            autoattack.accuracies.first { $0.epsilon == p.epsilon }.map { (epsilon: p.epsilon, points: 100 * (p.accuracy - $0.accuracy)) }
+        }
         guard let largest = gaps.max(by: { $0.points < $1.points }) else { return "" }
         return Swift.abs(largest.points) < 0.05 ? "0.0 pp" : String(format: "%+.1f pp at ε=", largest.points) + "\(largest.epsilon)"
     }

@@ -27,6 +27,11 @@ public struct ComparisonStudy {
         public var pgdSteps = 20
         /// The attacks of the robust accuracies (`compare` and `demo` run both by default).
         public var robustAttacks: [RobustAttack] = [.pgd]
+        /// AutoAttack on the first this many of the evaluated samples only (nil: all of them), and
+        /// at these of `epsilons` only (nil: all): it costs tens of times PGD on robust models, so
+        /// the demo runs a part. PGD then also runs on those samples, for a like-with-like gap.
+        public var autoattackSamples: Int?
+        public var autoattackEpsilons: [Double]?
         /// Split indices of the figure's samples.
         public var figureIndices: [Int] = []
         /// The perturbation the figure shows.
@@ -76,6 +81,14 @@ public struct ComparisonStudy {
         return (batches.first?.lowerBound ?? samples.lowerBound)..<(batches.last?.upperBound ?? samples.lowerBound)
     }
 
+    /// The samples and ε of an attack's accuracies: AutoAttack's may be a part of PGD's.
+    public func plan(for attack: RobustAttack) -> (samples: Range<Int>, epsilons: [Double]) {
+        let all = evaluatedSamples
+        guard attack == .autoattack else { return (all, settings.epsilons) }
+        let count = Swift.min(settings.autoattackSamples ?? all.count, all.count)
+        return (all.lowerBound..<(all.lowerBound + count), settings.autoattackEpsilons ?? settings.epsilons)
+    }
+
     /// The ε the figure's perturbation uses.
     public var figureEpsilon: Double { settings.figureEpsilon ?? settings.epsilons.first(where: { $0 > 0 }) ?? 0.1 }
 
@@ -98,6 +111,10 @@ public struct ComparisonStudy {
         }
         guard !batches.isEmpty else {
             throw RunError("shard \(settings.shard) of \(samples.count) samples in batches of \(settings.batchSize) holds no batch; use fewer shards")
+        }
+        if let count = settings.autoattackSamples, count < 1 { throw RunError("AutoAttack's sample count must be ≥ 1, got \(count)") }
+        if let outside = settings.autoattackEpsilons?.first(where: { !settings.epsilons.contains($0) }) {
+            throw RunError("AutoAttack's ε \(outside) is not among the study's ε \(settings.epsilons.map { "\($0)" }.joined(separator: ","))")
         }
         if let beyond = settings.figureIndices.first(where: { $0 < 0 || $0 >= data.count }) {
             throw RunError("--figure-indices: \(beyond) is beyond the \(data.count) images of \(dataName)'s \(split) split")
@@ -146,9 +163,16 @@ public struct ComparisonStudy {
                 ) { samples in try job.rows(for: data.batch(at: Array(samples))).map(\.csv) }
             }
             let rows = try readSpectrum(spectraFile)
-            let evaluations = try attacks.map { attack in
-                try evaluate(classifier, name: name, attack: attack,
-                             file: work.url.appendingPathComponent(RobustEvaluation.fileName(model: index, attack: attack)))
+            var evaluations: [RobustEvaluation] = []
+            for attack in attacks {
+                let (samples, epsilons) = plan(for: attack)
+                var evaluation = try evaluate(classifier, name: name, attack: attack, samples: samples, epsilons: epsilons, in: work, model: index)
+                // AutoAttack on fewer samples than PGD: PGD on the same ones, for the gap.
+                if attack != .pgd, attacks.contains(.pgd), samples != evaluatedSamples {
+                    evaluation.pgdOnSameSamples = try evaluate(classifier, name: name, attack: .pgd, samples: samples,
+                                                               epsilons: epsilons.filter { $0 > 0 }, in: work, model: index).accuracies
+                }
+                evaluations.append(evaluation)
             }
             let panels = figureBatch.count > 0 ? figurePanels(name: name, model: classifier, batch: figureBatch) : []
             result.models.append(ComparisonResult.Model(name: name, spectra: rows, evaluations: evaluations, figurePanels: panels))
@@ -157,16 +181,19 @@ public struct ComparisonStudy {
         return result
     }
 
-    /// The accuracies of one model under `attack` at every ε, each ε kept in `file` as soon as it
-    /// is known. AutoAttack runs as `eval --attack autoattack-linf` does, with its masking checks.
-    private func evaluate(_ classifier: @escaping Classifier, name: String, attack: RobustAttack, file: URL) throws -> RobustEvaluation {
+    /// The accuracies of one model under `attack` on `range` at `epsilons`, each ε kept in the work
+    /// folder as soon as it is known. AutoAttack runs as `eval --attack autoattack-linf` does, with
+    /// its masking checks.
+    private func evaluate(_ classifier: @escaping Classifier, name: String, attack: RobustAttack, samples range: Range<Int>,
+                          epsilons: [Double], in work: WorkFolder, model index: Int) throws -> RobustEvaluation {
+        let part = range == evaluatedSamples ? nil : range.count
+        let file = work.url.appendingPathComponent(RobustEvaluation.fileName(model: index, attack: attack, firstSamples: part))
         var records = try EvaluationRecord.read(file)
-        let range = evaluatedSamples
         let label = attack.label(pgdSteps: settings.pgdSteps)
-        for (i, epsilon) in settings.epsilons.enumerated() where !records.contains(where: { $0.epsilon == epsilon }) {
+        for (i, epsilon) in epsilons.enumerated() where !records.contains(where: { $0.epsilon == epsilon }) {
             if shouldStop() { throw RunInterrupted("compare: interrupted; finished work is kept in \(file.deletingLastPathComponent().path); run the same command with --resume to finish") }
             let what = epsilon == 0 ? "clean accuracy" : "\(label) accuracy at ε = \(epsilon)"
-            progress("compare \(name): \(what) (\(i + 1)/\(settings.epsilons.count)) on \(range.count) samples")
+            progress("compare \(name): \(what) (\(i + 1)/\(epsilons.count)) on \(range.count) samples")
             var masking = MaskingReport()
             let value = accuracy(classifier, on: data, range: range, batchSize: 200, attack: epsilon == 0 ? nil : { batch in
                 let outcome = attack.kind.outcome(classifier, batch, epsilon: epsilon, steps: self.settings.pgdSteps, restarts: 1, seed: self.settings.seed)
@@ -179,10 +206,10 @@ public struct ComparisonStudy {
             records.append(EvaluationRecord(epsilon: epsilon, accuracy: value, masking: checked ? masking : nil))
             try AtomicFile.write(records.map { $0.line + "\n" }.joined(), to: file)
         }
-        let finished = settings.epsilons.compactMap { epsilon in records.first { $0.epsilon == epsilon } }
+        let finished = epsilons.compactMap { epsilon in records.first { $0.epsilon == epsilon } }
         let reports = finished.compactMap(\.masking)
         let masking = reports.isEmpty ? nil : reports.reduce(into: MaskingReport()) { $0.add($1) }
-        return RobustEvaluation(attack: attack, accuracies: finished.map { ($0.epsilon, $0.accuracy) }, masking: masking)
+        return RobustEvaluation(attack: attack, accuracies: finished.map { ($0.epsilon, $0.accuracy) }, masking: masking, samples: range)
     }
 
     /// Per figure sample: this model's normalised input-gradient and its perturbation.

@@ -8,11 +8,23 @@ public struct RobustEvaluation {
     /// AutoAttack's masking checks summed over the positive ε, as `eval --attack autoattack-linf`
     /// reports them for the same ε (nil for PGD, and without a positive ε).
     public var masking: MaskingReport?
+    /// The samples it ran on: the study's, or (AutoAttack) their first part.
+    public var samples: Range<Int>
+    /// On a part of the study's samples: PGD's accuracies on that part at the positive ε, so that
+    /// the gap PGD − AutoAttack compares the same samples (nil otherwise).
+    public var pgdOnSameSamples: [(epsilon: Double, accuracy: Double)]?
+
+    public init(attack: RobustAttack, accuracies: [(epsilon: Double, accuracy: Double)], masking: MaskingReport?, samples: Range<Int>) {
+        (self.attack, self.accuracies, self.masking, self.samples) = (attack, accuracies, masking, samples)
+    }
 
     /// The work folder's file of a model's finished ε: PGD's keeps the name it had before
-    /// AutoAttack joined the study, so an earlier run's work still resumes.
-    static func fileName(model index: Int, attack: RobustAttack) -> String {
-        attack == .pgd ? "\(index).eval.csv" : "\(index).\(attack.rawValue).eval.csv"
+    /// AutoAttack joined the study, so an earlier run's work still resumes; an evaluation of the
+    /// first `firstSamples` samples only has its own file, so a resume over all of them starts
+    /// afresh rather than mixing the two.
+    static func fileName(model index: Int, attack: RobustAttack, firstSamples: Int? = nil) -> String {
+        let part = firstSamples.map { ".first\($0)" } ?? ""
+        return attack == .pgd && part.isEmpty ? "\(index).eval.csv" : "\(index).\(attack.rawValue)\(part).eval.csv"
     }
 }
 

@@ -137,6 +137,8 @@ extension Sequential {
             let spec = layer.spec
             var kind = spec.type
             if let activation = layer as? Activation { kind = activation.kind.summaryName }
+            // Built-in convolutions are never grouped; said as an ONNX file's Conv rows say it.
+            if layer is Conv2d { kind += ", groups 1" }
             if let block = layer as? ResidualBlock { kind = "residual(\(block.activation.kind.summaryName))" }
             for used in [(layer as? Activation)?.kind, (layer as? ResidualBlock)?.activation.kind].compactMap({ $0 })
             where !activations.contains(used.summaryName) {

@@ -346,13 +346,25 @@ public final class ONNXModel: Network {
     public var summary: NetworkSummary {
         var activations: [String] = []
         let smooth: Set<String> = ["Relu", "LeakyRelu", "Elu", "Softplus", "Sigmoid", "Tanh", "Erf", "Gelu", "Clip", "Sqrt", "Pow", "Exp", "Log", "Abs", "MaxPool"]
+        var grouped = 0
         let rows = steps.map { node -> NetworkSummary.Row in
             if smooth.contains(node.opType) && !activations.contains(node.opType) { activations.append(node.opType) }
             let name = node.name.isEmpty ? node.output[0] : node.name
-            return .init(name: name, kind: node.opType, outputShape: sampleShapes[node.output[0]] ?? [],
+            var kind = node.opType
+            if node.opType == "Conv" {
+                // Depthwise: one input channel per group.
+                let groups = Int(node.attribute.first { $0.name == "group" }?.i ?? 1)
+                let channels = node.input.first.flatMap { $0 == inputName ? inputShape.first : sampleShapes[$0]?.first }
+                kind += ", groups \(groups)" + (groups > 1 && groups == channels ? " (depthwise)" : "")
+                if groups > 1 { grouped += 1 }
+            }
+            return .init(name: name, kind: kind, outputShape: sampleShapes[node.output[0]] ?? [],
                          parameters: rowParameters[node.output[0]] ?? 0)
         }
         var extra = notes
+        if grouped > 0 {
+            extra.append("\(grouped) grouped convolution(s) run as dense ones with block-diagonal weights: groups × the multiply-adds of the grouped form")
+        }
         if !folded.isEmpty || !foldedFloats.isEmpty {
             extra.append("\(folded.count + foldedFloats.count) constant value(s) folded at load (Constant nodes, Shape/Gather/Unsqueeze/Concat chains)")
         }

@@ -2,8 +2,8 @@ import Curvature
 import Foundation
 import XCTest
 
-/// `--data IMAGES.npy --labels LABELS.npy`: accepted by a job, recorded with both checksums, and
-/// refused with `--split` or without a `.npy`.
+/// `--data IMAGES.npy --labels LABELS.npy`: accepted by a job, recorded with both checksums and
+/// split `whole`, and refused with `--split` or without a `.npy`.
 final class DataPairTests: ExecutableTestCase {
     func testAnImagesAndLabelsPairRunsAndIsRecorded() throws {
         let model = try saveTinyModel()
@@ -19,8 +19,26 @@ final class DataPairTests: ExecutableTestCase {
         let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("s.csv.meta.json"))) as? [String: Any]
         let settings = try XCTUnwrap(meta?["settings"] as? [String: String])
         XCTAssertEqual(settings["labels"], "y.npy")
+        XCTAssertEqual(settings["split"], "whole", "a pair has no split: it is the whole set")
         let sums = try ["x.npy", "y.npy"].map { try SHA256.hex(fileAt: directory.appendingPathComponent($0)) }
         XCTAssertEqual(settings["data_sha256"], sums.joined(separator: ","))
+
+        // A folder of the same files keeps the record it always had (resumes of such runs depend on it).
+        let folder = directory.appendingPathComponent("set")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for split in ["train", "test"] {
+            for (file, name) in [("x.npy", "images"), ("y.npy", "labels")] {
+                try FileManager.default.copyItem(at: directory.appendingPathComponent(file), to: folder.appendingPathComponent("\(split)_\(name).npy"))
+            }
+        }
+        let inFolder = try status(["spectrum", "--model", model, "--data", "set", "--samples", "2", "--k", "2", "--steps", "4", "--out", "f.csv"])
+        XCTAssertEqual(inFolder.status, 0, inFolder.stderr)
+        let folderMeta = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("f.csv.meta.json"))) as? [String: Any]
+        let folderSettings = try XCTUnwrap(folderMeta?["settings"] as? [String: String])
+        XCTAssertEqual(folderSettings["split"], "test")
+        XCTAssertNil(folderSettings["labels"])
+        XCTAssertEqual(Set(folderSettings.keys).subtracting(settings.keys), [])
+        XCTAssertEqual(Set(settings.keys).subtracting(folderSettings.keys), ["labels"])
 
         for (arguments, message) in [
             (pair + ["--split", "train"], "--split train has no meaning with --labels"),

@@ -32,6 +32,12 @@ final class ModelFormatTests: XCTestCase {
         XCTAssertNoThrow(try Sequential.load(from: url, architecture: BuiltinArchitecture.named("resnet18")!))
     }
 
+    /// `inspect` shows each convolution's groups; a built-in one is never grouped.
+    func testSummaryShowsConvolutionGroups() throws {
+        let summary = try Sequential(BuiltinArchitecture.named("cnn-small")!).summary
+        XCTAssertEqual(summary.rows.map(\.kind).filter { $0.hasPrefix("conv2d") }, ["conv2d, groups 1", "conv2d, groups 1"])
+    }
+
     func testBuiltinArchitecturesHaveTheDocumentedShapes() throws {
         for name in BuiltinArchitecture.names {
             let architecture = try XCTUnwrap(BuiltinArchitecture.named(name), name)

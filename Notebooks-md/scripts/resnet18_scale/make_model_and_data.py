@@ -3,7 +3,7 @@
 
 Writes into OUT (default out/resnet18-scale):
   resnet18.safetensors  the state_dict of PyTorch's CIFAR ResNet-18 (the module in
-                        Tests/NNTests/Fixtures/make_resnet18_names.py), seeded, BatchNorm statistics
+                        Notebooks-md/scripts/torch_resnet.py), seeded, BatchNorm statistics
                         and affine parameters randomised so that they matter, in PyTorch's own
                         names — Curvature reads it with `--arch resnet18`, unchanged
   {train,test}_images.npy, {train,test}_labels.npy
@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "Tests", "NNTests", "Fixtures"))
-from make_resnet18_names import ResNet18  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, ".."))
+from torch_resnet import ResNet18  # noqa: E402
 
 
 def write_safetensors(path, state):

@@ -126,7 +126,7 @@ struct Attack: ParsableCommand {
             printMaskingWarnings(masking, command: "curvature attack")
             try writeMeta(for: URL(fileURLWithPath: out), model: model.url, seed: pgd.seed ?? 0,
                           settings: pgd.settings(for: attack).merging(["epsilon": "\(epsilon ?? 0.1)",
-                                                                       "samples": "\(range.lowerBound)..<\(range.upperBound)"]) { $1 },
+                                                                       "samples": "\(range.lowerBound)..<\(range.upperBound)"].merging(data.record) { $1 }) { $1 },
                           start: prepared.start, masking: masking ?? MaskingReport())
         }
         print(text, terminator: "")

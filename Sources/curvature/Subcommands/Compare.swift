@@ -111,8 +111,10 @@ struct Compare: ParsableCommand {
             "model_sha256": try modelPaths.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","),
             "arch": arch ?? "", "data_sha256": try data.checksum(),
         ]
+        // data.record in the meta only: for a pair it says split whole where the study's resume
+        // fingerprint keeps its split test, so an interrupted pair run still resumes.
         try runComparison(study, command: "curvature compare", outDir: outDir, resume: resume, start: start,
-                          record: ["models": modelPaths.joined(separator: ",")])
+                          record: data.record.merging(["models": modelPaths.joined(separator: ",")]) { $1 })
     }
 }
 
@@ -149,6 +151,13 @@ func runComparison(_ study: ComparisonStudy, command: String, outDir: String, re
     let used = Set(study.models.map { methods["method_\($0.name)"]! })
     methods["method"] = used.count == 1 ? used.first! : "per model (method_NAME)"
     methods["robust_attacks"] = result.robustAttacks.map(\.rawValue).joined(separator: ",")
+    // AutoAttack on part of the samples or ε (the demo's default); recorded only then, so a full
+    // run's record stays as it was.
+    let part = study.plan(for: .autoattack), all = study.plan(for: .pgd)
+    if result.robustAttacks.contains(.autoattack), part.samples != all.samples || part.epsilons != all.epsilons {
+        methods["autoattack_samples"] = "\(part.samples.lowerBound)..<\(part.samples.upperBound)"
+        methods["autoattack_epsilons"] = part.epsilons.map { "\($0)" }.joined(separator: ",")
+    }
     let settings = study.fingerprint.merging(methods) { $1 }
     var unconverged: [String: Int] = [:]
     for model in result.models {

@@ -11,12 +11,22 @@ struct Demo: ParsableCommand {
             (Lanczos for the smooth family; for the ReLU family, whose exact Hessian is Gauss–Newton only, the exact \
             small-matrix route) and PGD-20 and AutoAttack robust accuracies (--robust-attacks) — then draws the figures \
             with gnuplot. Results go to --out-dir.
+            AutoAttack is most of the time, so by default it runs on the first \(Demo.defaultAutoAttackSamples) samples \
+            (--autoattack-samples) at the middle ε, 0.1, only, beside PGD on the same samples, and the table says so; \
+            --full runs it on every sample at every ε, as compare does (about five times as long).
             Run it from the repository (or set CURVATURE_DATA to its Data folder).
 
             Examples:
               curvature demo --samples 20 --out-dir demo-quick
+              curvature demo --full --out-dir demo-full
               curvature demo --family cnn-small-softplus --out-dir demo-softplus
             """)
+
+    /// AutoAttack's samples in the default demo: its table within minutes on 2 cores.
+    static let defaultAutoAttackSamples = 100
+    /// The ε of the default demo's AutoAttack: the middle one of `epsilons`.
+    static let autoattackEpsilon = 0.1
+    static let epsilons = [0, 0.05, autoattackEpsilon, 0.15]
 
     /// The shipped model families.
     enum Family: String, CaseIterable, ExpressibleByArgument {
@@ -35,6 +45,12 @@ struct Demo: ParsableCommand {
     @OptionGroup var robust: RobustAttackOptions
     @OptionGroup var threads: ThreadOptions
 
+    @Option(name: .customLong("autoattack-samples"), parsing: .unconditional,
+            help: "AutoAttack on the first N samples only, at ε = 0.1 only (default \(Demo.defaultAutoAttackSamples); PGD runs on all at every ε).")
+    var autoattackSamples: Int?
+    @Flag(help: "The whole study: AutoAttack on every sample at every ε (about five times as long as the default).")
+    var full = false
+
     @Option(name: .customLong("out-dir"), help: "Folder for the CSVs and PNGs (created if needed).")
     var outDir: String = "curvature-demo"
 
@@ -47,13 +63,27 @@ struct Demo: ParsableCommand {
             guard finiteH > 0 else { throw ValidationError("--h must be positive, got \(finiteH)") }
         }
         guard samples >= 1 && samples <= 10_000 else { throw ValidationError("--samples must be in 1…10000, got \(samples)") }
+        if let autoattackSamples {
+            guard !full else { throw ValidationError("--autoattack-samples \(autoattackSamples) contradicts --full (AutoAttack on every sample)") }
+            guard autoattackSamples >= 1 else { throw ValidationError("--autoattack-samples must be ≥ 1, got \(autoattackSamples)") }
+        }
+        if !robust.attacks.contains(.autoattack), full || autoattackSamples != nil {
+            throw ValidationError("\(full ? "--full" : "--autoattack-samples") has no effect with --robust-attacks \(robust.robustAttacks); add autoattack")
+        }
         try OutputPath.checkFolder(outDir, option: "--out-dir")
+    }
+
+    /// AutoAttack's samples, or nil for all of them (at every ε).
+    var autoattackPart: Int? {
+        guard robust.attacks.contains(.autoattack), !full else { return nil }
+        return min(autoattackSamples ?? Self.defaultAutoAttackSamples, samples)
     }
 
     /// The accuracy figure's title: its attacks, and which line is which.
     var accuracyTitle: String {
-        robust.attacks.count > 1 ? "PGD-20 (solid) and AutoAttack (dashed) accuracy against ε"
-            : "\(robust.attacks[0].label(pgdSteps: 20)) accuracy against ε"
+        guard robust.attacks.count > 1 else { return "\(robust.attacks[0].label(pgdSteps: 20)) accuracy against ε" }
+        guard let part = autoattackPart else { return "PGD-20 (solid) and AutoAttack (dashed) accuracy against ε" }
+        return "PGD-20 (\(samples) images) and AutoAttack (first \(part)) against ε"
     }
 
     func run() throws {
@@ -72,8 +102,9 @@ struct Demo: ParsableCommand {
         (study.settings.spectrum.method, study.settings.spectrum.k) = (.lanczos, 20)
         study.settings.spectrum.gaussNewtonRoute = true  // as compare: exact for the ReLU family
         (study.settings.spectrum.hessian, study.settings.spectrum.h) = (hessian, finiteH ?? 0.05)
-        study.settings.epsilons = [0, 0.05, 0.1, 0.15]
+        study.settings.epsilons = Self.epsilons
         study.settings.robustAttacks = robust.attacks
+        if let part = autoattackPart { (study.settings.autoattackSamples, study.settings.autoattackEpsilons) = (part, [Self.autoattackEpsilon]) }
         study.settings.figureIndices = Array((0..<samples).prefix(4))
         study.identity = ["model_sha256": try files.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","), "arch": "",
                           "data_sha256": try dataChecksum("fashion-mnist", split: .test)]
@@ -94,5 +125,9 @@ struct Demo: ParsableCommand {
             try plot.run()
         }
         FileHandle.standardError.write(Data(String(format: "demo: results in %@ (%.0f s)\n", outDir, Date().timeIntervalSince(start)).utf8))
+        if let part = autoattackPart {
+            let which = part < samples ? "on the first \(part) of \(samples) samples " : ""
+            FileHandle.standardError.write(Data("demo: AutoAttack ran \(which)at ε = \(Self.autoattackEpsilon) only; --full runs it on every sample at every ε\n".utf8))
+        }
     }
 }

@@ -84,7 +84,7 @@ struct Eval: ParsableCommand {
             printMaskingWarnings(masking, command: "curvature eval")
             try writeMeta(for: URL(fileURLWithPath: out), model: model.url, seed: pgd.seed ?? 0,
                           settings: pgd.settings(for: attack).merging(["epsilon": epsilons.map { "\($0)" }.joined(separator: ","),
-                                                                       "samples": "\(range.lowerBound)..<\(range.upperBound)"]) { $1 },
+                                                                       "samples": "\(range.lowerBound)..<\(range.upperBound)"].merging(data.record) { $1 }) { $1 },
                           start: prepared.start, masking: masking)
         }
         print(text, terminator: "")

@@ -27,6 +27,14 @@ struct DataOptions: ParsableArguments {
     /// The split read: `--split`, else test (an images/labels pair ignores it).
     var split: Split { splitOption ?? .test }
 
+    /// What a run's record says of the data: the name, folder or images file, the split — `whole`
+    /// for an images/labels pair, which has none — and the pair's labels file.
+    var record: [String: String] {
+        var record = ["data": data, "split": labels == nil ? split.rawValue : "whole"]
+        if let labels { record["labels"] = labels }
+        return record
+    }
+
     func validate() throws {
         if let samples, samples < 1 { throw ValidationError("--samples must be ≥ 1, got \(samples)") }
         guard offset >= 0 else { throw ValidationError("--offset must be ≥ 0, got \(offset)") }

@@ -42,15 +42,15 @@ struct SampleJobOptions: ParsableArguments {
     /// seed, the arithmetic and the checksums of the model and the data files. A resume must match
     /// it; the batch size and thread count do not change results and are not part of it.
     func fingerprint(_ settings: [String: String], model: ModelOptions, data: DataOptions, range: Range<Int>) throws -> [String: String] {
-        var record = [
-            "data": data.data, "split": data.split.rawValue, "samples": "\(range.lowerBound)..<\(range.upperBound)",
+        // The data's record adds keys only for an images/labels pair (split whole, labels), so the
+        // records, and resumes, of the other data forms stay as they were.
+        let record = data.record.merging([
+            "samples": "\(range.lowerBound)..<\(range.upperBound)",
             "shard": shard.description, "dtype": dtype.rawValue, "seed": String(seed), "arch": model.arch ?? "",
             "gradient_norm": gradientNorm ? "yes" : "no",
             "model_sha256": try SHA256.hex(fileAt: model.url),
             "data_sha256": try data.checksum(),
-        ]
-        // Only when given, so that the records (and resumes) of the other data forms stay as they were.
-        if let labels = data.labels { record["labels"] = labels }
+        ]) { $1 }
         return settings.merging(record) { $1 }
     }
 

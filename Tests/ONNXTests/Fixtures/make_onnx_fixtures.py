@@ -26,6 +26,9 @@ del sys.modules["numpy"]
 
 import torch.nn as nn, torch.nn.functional as F
 import numpy as np, onnx, onnxruntime as ort
+# The ResNets are written once, beside the notebooks' scripts.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "Notebooks-md", "scripts"))
+from torch_resnet import BasicBlock, SmallResNet  # noqa: E402
 from onnx import numpy_helper, helper, TensorProto
 from onnx.reference import ReferenceEvaluator
 from onnx.reference.op_run import OpRun
@@ -273,51 +276,10 @@ def fixture(name, model, input_shape, classes, data_seed, opset=13, export_kw=No
 
 # ---------------------------------------------------------------- models
 
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride, bn_after_add=False):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or cin != cout:  # projection shortcut: 1x1 conv stride 2 + BN
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                          nn.BatchNorm2d(cout))
-        # resnet_unfolded only: a BN on the residual sum, which the exporter cannot fold into a Conv
-        self.bn_add = nn.BatchNorm2d(cout) if bn_after_add else None
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out)) + self.shortcut(x)
-        if self.bn_add is not None:
-            out = self.bn_add(out)
-        return F.relu(out)
-
-
-class ResNetCIFAR(nn.Module):
-    def __init__(self, widths=(4, 8, 16), classes=10, bn_extras=False):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)  # CIFAR stem: no max-pool
-        self.bn1 = nn.BatchNorm2d(widths[0])
-        layers, cin = [], widths[0]
-        for i, w in enumerate(widths):
-            stride = 1 if i == 0 else 2
-            layers += [BasicBlock(cin, w, stride, bn_after_add=bn_extras and i == len(widths) - 1),
-                       BasicBlock(w, w, 1)]
-            cin = w
-        self.layers = nn.Sequential(*layers)
-        self.bn_feat = nn.BatchNorm1d(cin) if bn_extras else None  # BN after pooling (non-conv)
-        self.linear = nn.Linear(cin, classes)
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.layers(out)
-        out = F.adaptive_avg_pool2d(out, 1)
-        out = out.view(out.size(0), -1)  # exports as Shape->Gather->Unsqueeze->Concat->Reshape
-        if self.bn_feat is not None:
-            out = self.bn_feat(out)
-        return self.linear(out)
+def ResNetCIFAR(widths=(4, 8, 16), classes=10, bn_extras=False):
+    """The CIFAR ResNet of torch_resnet.py on 3×32×32 inputs; `out.view(out.size(0), -1)` exports
+    as the Shape→Gather→Unsqueeze→Concat→Reshape chain the importer folds."""
+    return SmallResNet(in_channels=3, widths=widths, classes=classes, bn_extras=bn_extras, flatten_by_view=True)
 
 
 class NormalizedSoftplus(nn.Module):
