@@ -1,4 +1,6 @@
+import Classifiers
 import Datasets
+import FileIO
 import Foundation
 import NN
 import Robustness
@@ -191,7 +193,7 @@ public struct ComparisonStudy {
         let gradient = inputGradient(model, batch.images, batch.labels).gradient.scalars
         let adversarial = settings.figureAttack.images(model, batch, epsilon: figureEpsilon, steps: settings.pgdSteps, restarts: 1, seed: settings.seed)
         let delta = (adversarial - batch.images).scalars
-        let after = predictions(Robustness.evaluate(model, adversarial))
+        let after = predictions(Classifiers.evaluate(model, adversarial))
         var result: [ComparisonResult.Panel] = []
         for n in 0..<batch.count {
             let g = Array(gradient[(n * d)..<((n + 1) * d)]), scale = g.map(Swift.abs).max() ?? 1

@@ -3,6 +3,8 @@
 @_exported import Tensors
 @_exported import NN
 @_exported import Datasets
+@_exported import FileIO
+@_exported import Classifiers
 @_exported import Robustness
 @_exported import Spectra
 @_exported import Randomness

@@ -1,7 +1,7 @@
+import Classifiers
 import Datasets
 import Foundation
 import NN
-import Robustness
 import Spectra
 import Tensors
 

@@ -1,5 +1,7 @@
 import Autodiff
+import Classifiers
 import Datasets
+import FileIO
 import Foundation
 import NN
 import Randomness
