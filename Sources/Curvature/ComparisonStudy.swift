@@ -204,17 +204,6 @@ public struct ComparisonStudy {
     }
 }
 
-/// The rows of a spectrum CSV written by `SpectrumRow.csv`.
-public func readSpectrum(_ url: URL) throws -> [SpectrumRow] {
-    let text = try String(contentsOf: url, encoding: .utf8)
-    let lines = text.split(separator: "\n")
-    guard lines.first == Substring(SpectrumRow.header) else { throw RunError("\(url.path): not a spectrum CSV (header '\(lines.first ?? "")')") }
-    return try lines.dropFirst().enumerated().map { number, line in
-        guard let row = SpectrumRow(csv: line) else { throw RunError("\(url.path): line \(number + 2) is not a spectrum row: '\(line.prefix(80))'") }
-        return row
-    }
-}
-
 /// Checks that a model fits the data's image shape before any work starts.
 public func checkInput(_ model: any Network, fits data: LabeledImages, modelName: String = "the model", dataName: String) throws {
     let shape = [data.channels, data.height, data.width]
