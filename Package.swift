@@ -63,7 +63,9 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["Tensors"], swiftSettings: optimisedEvenInDebug),
         // Atomic writes and the system's words for a file that failed; below everything that writes.
         .target(name: "FileIO"),
-        .target(name: "NN", dependencies: ["FileIO", "Randomness", "Tensors", "Autodiff"], swiftSettings: optimisedEvenInDebug),
+        // Messages that name settings, which the command line shows with its flags' names.
+        .target(name: "Messages"),
+        .target(name: "NN", dependencies: ["FileIO", "Messages", "Randomness", "Tensors", "Autodiff"], swiftSettings: optimisedEvenInDebug),
         // ONNX graphs evaluated with the engine's own ops; the protobuf code is generated once
         // (scripts/generate-onnx-swift.sh) and committed, so no build plugin runs.
         .target(
@@ -73,11 +75,11 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["CZlib", "Randomness"]),
         // A model as a map from images to logits, and batches: what attacks and Hessians both start from.
         .target(name: "Classifiers", dependencies: ["Tensors", "Autodiff", "Datasets"], swiftSettings: optimisedEvenInDebug),
-        .target(name: "Robustness", dependencies: ["FileIO", "Randomness", "Tensors", "Autodiff", "NN", "Datasets", "Classifiers"],
+        .target(name: "Robustness", dependencies: ["FileIO", "Messages", "Randomness", "Tensors", "Autodiff", "NN", "Datasets", "Classifiers"],
                 swiftSettings: optimisedEvenInDebug),
         .target(name: "Spectra", dependencies: ["CBLAS", "CLAPACKE", "Randomness"], swiftSettings: optimisedEvenInDebug),
         .target(name: "Curvature",
-                dependencies: ["CPUFeatures", "FileIO", "Randomness", "Tensors", "Autodiff", "NN", "ONNX", "Datasets", "Classifiers", "Robustness", "Spectra"],
+                dependencies: ["CPUFeatures", "FileIO", "Messages", "Randomness", "Tensors", "Autodiff", "NN", "ONNX", "Datasets", "Classifiers", "Robustness", "Spectra"],
                 swiftSettings: vectorISACheck),
         .executableTarget(
             name: "curvature",

@@ -2,6 +2,7 @@ import Classifiers
 import Datasets
 import FileIO
 import Foundation
+import Messages
 import NN
 import Robustness
 import Spectra
@@ -91,9 +92,7 @@ public struct ComparisonStudy {
         }
         for (name, network) in models {
             try checkInput(network, fits: data, modelName: name, dataName: dataName)
-            var spectrum = settings.spectrum
-            spectrum.piecewiseLinear = network.isPiecewiseLinear
-            try spectrum.validate(dimension: network.inputShape.reduce(1, *), modelName: name)
+            try settings.spectrum.fitted(to: network).validate(dimension: network.inputShape.reduce(1, *), modelName: name)
         }
         guard samples.lowerBound >= 0, samples.upperBound <= data.count, !samples.isEmpty else {
             throw RunError("samples \(samples.lowerBound)..<\(samples.upperBound) are not within the \(data.count) images of \(dataName)'s \(split) split")
@@ -102,7 +101,7 @@ public struct ComparisonStudy {
             throw RunError("shard \(settings.shard) of \(samples.count) samples in batches of \(settings.batchSize) holds no batch; use fewer shards")
         }
         if let beyond = settings.figureIndices.first(where: { $0 < 0 || $0 >= data.count }) {
-            throw RunError("--figure-indices: \(beyond) is beyond the \(data.count) images of \(dataName)'s \(split) split")
+            throw SettingError("\(setting: "figureIndices"): \(beyond) is beyond the \(data.count) images of \(dataName)'s \(split) split")
         }
     }
 
@@ -139,10 +138,7 @@ public struct ComparisonStudy {
             // record, so a resumed run and an uninterrupted one summarise the same numbers.
             let spectraFile = work.url.appendingPathComponent("\(index).spectra.csv")
             if !FileManager.default.fileExists(atPath: spectraFile.path) {
-                var spectrum = settings.spectrum
-                spectrum.steps = spectrum.steps.map { Swift.min($0, network.inputShape.reduce(1, *)) }
-                spectrum.piecewiseLinear = network.isPiecewiseLinear
-                let job = SpectrumJob(model: classifier, settings: spectrum)
+                let job = SpectrumJob(model: classifier, settings: settings.spectrum.fitted(to: network))
                 try ResumableCSV(header: SpectrumRow.header, out: spectraFile, resume: true).run(
                     batches, label: "compare \(name): spectra", progress: spectrumProgress(name), shouldStop: shouldStop
                 ) { samples in try job.rows(for: data.batch(at: Array(samples))).map(\.csv) }
@@ -166,7 +162,7 @@ public struct ComparisonStudy {
         let range = evaluatedSamples
         let label = attack.label(pgdSteps: settings.pgdSteps)
         for (i, epsilon) in settings.epsilons.enumerated() where !records.contains(where: { $0.epsilon == epsilon }) {
-            if shouldStop() { throw RunInterrupted("compare: interrupted; finished work is kept in \(file.deletingLastPathComponent().path); run the same command with --resume to finish") }
+            if shouldStop() { throw RunInterrupted("compare: interrupted; finished work is kept in \(file.deletingLastPathComponent().path); run the same command with \(setting: "resume") to finish") }
             let what = epsilon == 0 ? "clean accuracy" : "\(label) accuracy at ε = \(epsilon)"
             progress("compare \(name): \(what) (\(i + 1)/\(settings.epsilons.count)) on \(range.count) samples")
             var masking = MaskingReport()

@@ -4,6 +4,7 @@
 @_exported import NN
 @_exported import Datasets
 @_exported import FileIO
+@_exported import Messages
 @_exported import Classifiers
 @_exported import Robustness
 @_exported import Spectra

@@ -3,7 +3,7 @@ import Spectra
 import Tensors
 
 /// Computes input-Hessian spectra batch by batch.
-public struct SpectrumJob {
+public struct SpectrumJob: SampleJob {
     public let model: Classifier
     public let settings: SpectrumSettings
 
@@ -15,23 +15,13 @@ public struct SpectrumJob {
     /// The rows of one batch, ordered by sample then rank. A NaN or infinity anywhere (inputs,
     /// loss, gradient, Hessian-vector products) is an error naming the sample.
     public func rows(for batch: Batch) throws -> [SpectrumRow] {
-        do {
-            return try computeRows(for: batch)
-        } catch let SpectraError.operatorOutputNotFinite(sample, index) {
-            throw NumericalFault("sample \(batch.indices[sample]): a Hessian-vector product is NaN or infinite at input coordinate \(index) (the loss or its gradient overflowed)")
-        } catch let logit as NonFiniteLogit {
-            throw NumericalFault("sample \(batch.indices[logit.row]): logit \(logit.column) is \(logit.value) (check the weights)")
-        }
+        try NumericalFault.namingSamples(of: batch) { try computeRows(for: batch) }
     }
 
     private func computeRows(for batch: Batch) throws -> [SpectrumRow] {
         let s = settings
-        if let bad = batch.images.scalars.firstIndex(where: { !$0.isFinite }) {
-            let d = batch.images.count / batch.count
-            throw NumericalFault("sample \(batch.indices[bad / d]): input pixel \(bad % d) is \(batch.images[flat: bad])")
-        }
         if s.takesGaussNewtonRoute { return try gaussNewtonRows(for: batch) }
-        let (op, logits, gradient) = try s.hessian.makeOperator(model: model, batch: batch, h: s.h, part: s.part, objective: s.objective)
+        let (op, logits, gradient) = try s.inputHessian.makeOperator(model: model, batch: batch)
         let gradientNorms = s.gradientNorm ? rowNorms(gradient) : nil
         if let bad = NonFiniteLogit.first(in: logits) { throw bad }
         let predicted = predictions(logits)

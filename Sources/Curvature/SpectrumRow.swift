@@ -2,7 +2,7 @@ import Foundation
 import Tensors
 
 /// One eigenvalue of one sample: a row of the spectrum CSV.
-public struct SpectrumRow: Equatable, Sendable {
+public struct SpectrumRow: SampleRow, Equatable {
     public var sample: Int, label: Int, predicted: Int
     /// Position in the descending (algebraic) order of all d eigenvalues; 1 is the largest.
     public var rank: Int
@@ -25,7 +25,7 @@ public struct SpectrumRow: Equatable, Sendable {
 
     /// The header with the trailing columns a run adds; `converged` comes last.
     public static func header(gradientNorm: Bool, h: Bool) -> String {
-        leadingColumns + (gradientNorm ? ",gradient_norm" : "") + (h ? ",h" : "") + ",converged"
+        leadingColumns + OptionalColumns.header(gradientNorm: gradientNorm, h: h) + ",converged"
     }
 
     public var csv: String { csv(dtype: .float32) }
@@ -33,7 +33,7 @@ public struct SpectrumRow: Equatable, Sendable {
     /// The row with its eigenvalue written as ``CSVNumber`` does for a run in `dtype`.
     public func csv(dtype: DType) -> String {
         "\(sample),\(label),\(predicted),\(rank),\(CSVNumber.format(eigenvalue, dtype: dtype)),\(String(format: "%.3g", residual))"
-            + (gradientNorm.map { "," + CSVNumber.format($0, dtype: dtype) } ?? "") + (h.map { ",\($0)" } ?? "") + ",\(converged)"
+            + OptionalColumns.values(gradientNorm: gradientNorm, h: h, dtype: dtype) + ",\(converged)"
     }
 }
 

@@ -1,3 +1,5 @@
+import Messages
+import NN
 import Spectra
 import Tensors
 
@@ -11,8 +13,8 @@ public enum SpectrumEnd: String, Sendable, CaseIterable {
     case largest, smallest, magnitude
 }
 
-/// The settings of a spectrum run.
-public struct SpectrumSettings: Sendable, Equatable {
+/// The settings of a spectrum run; ``validate(dimension:)`` is where they are checked.
+public struct SpectrumSettings: SampleJobSettings, Equatable {
     public var method: SpectrumMethod = .lanczos
     public var k = 20
     /// A fixed Lanczos budget of this many vectors per sample (with block size 1 unless set: the
@@ -25,26 +27,22 @@ public struct SpectrumSettings: Sendable, Equatable {
     public var tolerance: Double? = nil
     /// Lanczos' block size; nil: 2 when converging, 1 with a fixed ``steps`` budget.
     public var blockSize: Int? = nil
-    public var hessian: HessianKind = .exact
-    public var h = 0.01
-    public var part: HessianPart = .full
-    public var objective: HessianObjective = .loss
+    public var inputHessian = InputHessianSettings()
     /// Take the exact small-matrix route (``GaussNewtonSpectrum``) where it gives the whole
     /// spectrum asked for: the Gauss–Newton part of the loss Hessian, or the full exact loss Hessian
     /// of a piecewise-linear network. Off when a solver was chosen explicitly.
     public var gaussNewtonRoute = false
-    /// Add each sample's gradient norm to its rows.
-    public var gradientNorm = false
     /// Whether the network is piecewise linear (its exact loss Hessian is then Gauss–Newton only).
     public var piecewiseLinear = false
 
     /// Whether ``gaussNewtonRoute`` applies to these settings.
     public var takesGaussNewtonRoute: Bool {
-        gaussNewtonRoute && hessian == .exact && objective == .loss && (part == .gaussNewton || (part == .full && piecewiseLinear))
+        let chosen = inputHessian
+        return gaussNewtonRoute && chosen.hessian == .exact && chosen.objective == .loss
+            && (chosen.part == .gaussNewton || (chosen.part == .full && piecewiseLinear))
     }
     public var end: SpectrumEnd = .largest
     public var reorthogonalization: Reorthogonalization = .full
-    public var seed: UInt64 = 0
     public var powerIterations = 1000
     public var denseLimit = denseDimensionLimit
 
@@ -84,25 +82,78 @@ public struct SpectrumSettings: Sendable, Equatable {
         return record
     }
 
-    /// Checks the settings against a model's input dimension before any work.
-    public func validate(dimension d: Int, modelName: String = "the model") throws {
-        guard k >= 1, (steps ?? 1) >= 1, maxSteps >= 1, powerIterations >= 1, lanczosBlockSize >= 1 else {
-            throw RunError("k \(k), steps \(steps.map(String.init) ?? "-"), max steps \(maxSteps), power iterations \(powerIterations) and block size \(lanczosBlockSize) must be ≥ 1")
+    /// The fixed Lanczos budget cut to `network`'s input dimension, and whether its exact loss
+    /// Hessian is Gauss–Newton only.
+    public func fitted(to network: any Network) -> SpectrumSettings {
+        var fitted = self
+        fitted.steps = steps.map { Swift.min($0, network.inputShape.reduce(1, *)) }
+        fitted.piecewiseLinear = network.isPiecewiseLinear
+        return fitted
+    }
+
+    /// ``solverRecord(dtype:)`` with the fixed budget cut to `dimension`, and the method that runs
+    /// (`gauss-newton` for the exact small-matrix route).
+    public func record(dimension: Int, dtype: DType) -> [String: String] {
+        var cut = self
+        cut.steps = steps.map { Swift.min($0, dimension) }
+        var record = cut.solverRecord(dtype: dtype)
+        record["method"] = takesGaussNewtonRoute ? "gauss-newton" : method.rawValue
+        return record
+    }
+
+    /// The setting that bounds a sample's work, with its value (at most `dimension` Lanczos vectors):
+    /// what a sample that did not converge ran out of.
+    public func stepBudget(dimension: Int? = nil) -> SettingMessage {
+        if method == .power { return "\(setting: "powerIterations") \(powerIterations)" }
+        if let steps { return "\(setting: "steps") \(steps)" }
+        return "\(setting: "maxSteps") \(Swift.min(maxSteps, dimension ?? maxSteps))"
+    }
+
+    /// Checks the settings on their own, or against a model's input dimension (``fitted(to:)``
+    /// first): every rule of a spectrum run is here.
+    public func validate(dimension: Int? = nil) throws {
+        try validate(dimension: dimension, modelName: "the model")
+    }
+
+    /// ``validate(dimension:)``, naming the model `modelName`.
+    public func validate(dimension: Int?, modelName: String) throws {
+        let counts: [(String, Int?)] = [("k", k), ("steps", steps), ("maxSteps", maxSteps), ("powerIterations", powerIterations), ("blockSize", blockSize)]
+        for (name, value) in counts {
+            if let value, value < 1 { throw SettingError("\(setting: name) must be ≥ 1, got \(value)") }
         }
-        if let tolerance, !(tolerance > 0 && tolerance < 1) { throw RunError("tolerance \(tolerance) must lie in (0, 1)") }
-        let budget = Swift.min(steps ?? maxSteps, d)
-        if method == .lanczos && k > budget && !takesGaussNewtonRoute {
-            throw RunError("k \(k) is larger than the Lanczos budget of \(budget) vectors\(steps == nil ? " (max steps)" : " (steps)"): Lanczos finds at most that many Ritz values")
+        if let tolerance, !(tolerance > 0 && tolerance < 1) { throw SettingError("\(setting: "tolerance") must lie in (0, 1), got \(tolerance)") }
+        try inputHessian.validate()
+        if method != .lanczos {
+            for (name, value) in [("steps", steps), ("blockSize", blockSize)] as [(String, Int?)] {
+                if let value { throw SettingError("\(setting: name) \(value) has no effect with \(setting: "method") \(method.rawValue); it applies to Lanczos") }
+            }
         }
-        if method == .dense && d > denseLimit {
-            throw RunError("--method dense: \(modelName) has d = \(d) > \(denseLimit) input dimensions; use --method lanczos")
+        if method == .dense, let tolerance {
+            throw SettingError("\(setting: "tolerance") \(tolerance) has no effect with \(setting: "method") dense: LAPACK solves the whole matrix")
         }
-        if hessian == .finite && !(h > 0) { throw RunError("--h must be positive, got \(h)") }
-        if hessian == .finite && (part != .full || objective != .loss) {
-            throw RunError("--hessian finite is the full loss Hessian at scale h; --part and --objective need --hessian exact")
+        if reorthogonalization == .none && (steps == nil || lanczosBlockSize != 1) {
+            throw SettingError("\(setting: "reorthogonalization") none needs single-vector Lanczos with a fixed budget (\(setting: "steps") m, block size 1); converging (block) Lanczos always reorthogonalises fully")
         }
-        if objective == .margin && part == .gaussNewton {
-            throw RunError("--part gauss-newton with --objective margin: the margin is linear in the logits, so its Gauss–Newton part is zero")
+        try validateLanczosBudget(dimension: dimension)
+        if method == .dense, let d = dimension, d > denseLimit {
+            throw SettingError("\(setting: "method") dense: \(modelName) has d = \(d) > \(denseLimit) input dimensions; use \(setting: "method") lanczos")
+        }
+    }
+
+    /// Lanczos finds at most as many Ritz values as it takes vectors. Before the model is known,
+    /// the exact Gauss–Newton route may still replace Lanczos; then only the model decides.
+    private func validateLanczosBudget(dimension: Int?) throws {
+        let limit = steps == nil ? "maxSteps" : "steps", given = steps ?? maxSteps
+        guard method == .lanczos, !(dimension == nil ? gaussNewtonRoute : takesGaussNewtonRoute) else { return }
+        guard let d = dimension else {
+            if k > given {
+                throw SettingError("\(setting: "k") \(k) is larger than \(setting: limit) \(given): Lanczos finds at most that many Ritz values; raise \(setting: limit) to at least \(k)")
+            }
+            return
+        }
+        let budget = Swift.min(given, d)
+        if k > budget {
+            throw SettingError("\(setting: "k") \(k) is larger than the Lanczos budget \(budget) (\(setting: limit), at most d = \(d)): Lanczos finds at most that many Ritz values\(gaussNewtonRoute ? " (this network's Hessian is not Gauss–Newton only)" : "")")
         }
     }
 }

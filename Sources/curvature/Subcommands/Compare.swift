@@ -78,7 +78,7 @@ struct Compare: ParsableCommand {
         if spectrum.hessianOptions.sweep {
             throw ValidationError("--h \(spectrum.hessianOptions.scales.map { "\($0)" }.joined(separator: ",")): compare runs one scale; use spectrum, density or trace for an h-sweep")
         }
-        _ = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed, routeAllowed: method == nil)
+        _ = try spectrumSettings()
         guard pgdSteps >= 1 else { throw ValidationError("--pgd-steps must be ≥ 1, got \(pgdSteps)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         guard figureSamples >= 0 else { throw ValidationError("--figure-samples must be ≥ 0, got \(figureSamples)") }
@@ -86,6 +86,12 @@ struct Compare: ParsableCommand {
         if let figureIndices, figureIndices.values.contains(where: { $0 < 0 }) {
             throw ValidationError("--figure-indices must be comma-separated indices ≥ 0, got '\(figureIndices.text)'")
         }
+    }
+
+    /// The solver's settings (one scale: a sweep is refused above).
+    func spectrumSettings() throws -> SpectrumSettings {
+        let scales = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed, routeAllowed: method == nil)
+        return scales[0]  // never empty: one per scale, and one without --h
     }
 
     func run() throws {
@@ -97,16 +103,13 @@ struct Compare: ParsableCommand {
         let networks = try modelPaths.map { try loadNetwork($0, architecture: architecture) }
         var study = ComparisonStudy(models: Array(zip(modelNames, networks)).map { ($0, $1) }, data: images, dataName: data.data,
                                     split: data.split, samples: range)
-        study.settings.spectrum = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed, routeAllowed: method == nil)
+        study.settings.spectrum = try spectrumSettings()
         (study.settings.batchSize, study.settings.epsilons, study.settings.pgdSteps) = (batchSize, epsilons.values, pgdSteps)
         study.settings.robustAttacks = robust.attacks
         study.settings.figureIndices = figureIndices?.values ?? Array(range.prefix(figureSamples))
         (study.settings.figureAttack, study.settings.figureEpsilon, study.settings.shard) = (figureAttack.attack, figureEpsilon, shard)
-        do { try study.validate() } catch let error as RunError {
-            // Mistakes in the options themselves (an index beyond the split) are usage errors.
-            if error.description.hasPrefix("--") { throw ValidationError(error.description) }
-            throw error
-        }
+        // Settings that cannot run (an index beyond the split) are usage errors.
+        try usage { try study.validate() }
         study.identity = [
             "model_sha256": try modelPaths.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","),
             "arch": arch ?? "", "data_sha256": try data.checksum(),
@@ -155,8 +158,7 @@ func runComparison(_ study: ComparisonStudy, command: String, outDir: String, re
         let count = Set(model.spectra.filter { !$0.converged }.map(\.sample)).count
         unconverged[model.name] = count
         if count > 0 {
-            let spectrum = study.settings.spectrum
-            let budget = spectrum.method == .power ? "--max-steps \(spectrum.powerIterations)" : spectrum.steps.map { "--steps \($0)" } ?? "--max-steps \(spectrum.maxSteps)"
+            let budget = study.settings.spectrum.stepBudget().inFlags
             FileHandle.standardError.write(Data("\(command): model \(model.name): \(count) of \(Set(model.spectra.map(\.sample)).count) samples did not converge within \(budget); see spectra.csv column converged\n".utf8))
         }
     }

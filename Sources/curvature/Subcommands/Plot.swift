@@ -160,8 +160,7 @@ struct Plot: ParsableCommand {
         guard status == 0, isPNG(temporary) else {
             try? FileManager.default.removeItem(at: temporary)
             let detail = messages.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw InputError("gnuplot failed on \(script.lastPathComponent) with \(input) (exit status \(status))"
-                + (detail.isEmpty ? "" : ":\n\(detail)"))
+            throw InputError("gnuplot failed on \(script.lastPathComponent) with \(input) (exit status \(status))\(detail.isEmpty ? "" : ":\n\(detail)")")
         }
         guard rename(temporary.path, target.path) == 0 else {
             let reason = String(cString: strerror(errno))

@@ -225,8 +225,8 @@ struct Train: ParsableCommand {
                             resumeFrom: resume.map { URL(fileURLWithPath: $0) })
         } catch let error as TrainingError {
             progress.finish()
-            if case .interrupted = error { exitInterrupted("curvature train: \(error)") }
-            throw InputError("\(error)")
+            if case .interrupted = error { exitInterrupted("curvature train: \(error.message.inFlags)") }
+            throw InputError("\(error.message.inFlags)")
         }
         progress.finish()
         try model.save(to: outURL, metadata: [
