@@ -40,6 +40,7 @@ struct Compare: ParsableCommand {
     @Option(help: "The eigen-solver: lanczos (top --k by block Lanczos until converged, or from --steps HVPs) or dense (LAPACK on the full d×d matrix); default lanczos, or the exact Gauss–Newton route where it gives the whole spectrum (see spectrum --help).")
     var method: CompareMethod?
     @OptionGroup var spectrum: SpectrumOptions
+    // A literal list of numbers: the parse cannot fail.
     @Option(help: "Comma-separated ε of the ℓ∞ evaluations (PGD with --pgd-steps steps), pixels in [0, 1].") var epsilons = CommaSeparated<Double>(argument: "0,0.05,0.1,0.15,0.2")!
     @Option(name: .customLong("pgd-steps"), parsing: .unconditional, help: "PGD steps of the evaluation and the figure.") var pgdSteps: Int = 20
     @OptionGroup var robust: RobustAttackOptions
@@ -144,13 +145,14 @@ func runComparison(_ study: ComparisonStudy, command: String, outDir: String, re
     try result.write(to: folder)
     // The solver each model's spectra came from: the exact Gauss–Newton route where it applies.
     var methods = record
+    var used: Set<String> = []
     for (name, network) in study.models {
-        var settings = study.settings.spectrum
-        settings.piecewiseLinear = network.isPiecewiseLinear
-        methods["method_\(name)"] = settings.takesGaussNewtonRoute ? "gauss-newton" : settings.method.rawValue
+        let settings = study.settings.spectrum.fitted(to: network)
+        let method = settings.takesGaussNewtonRoute ? "gauss-newton" : settings.method.rawValue
+        methods["method_\(name)"] = method
+        used.insert(method)
     }
-    let used = Set(study.models.map { methods["method_\($0.name)"]! })
-    methods["method"] = used.count == 1 ? used.first! : "per model (method_NAME)"
+    methods["method"] = used.count == 1 ? used.first : "per model (method_NAME)"
     methods["robust_attacks"] = result.robustAttacks.map(\.rawValue).joined(separator: ",")
     let settings = study.fingerprint.merging(methods) { $1 }
     var unconverged: [String: Int] = [:]
