@@ -73,11 +73,11 @@ struct SpectrumOptions: ParsableArguments {
             help: "Converged: residual ≤ tol × the largest |eigenvalue| of the sample (default 1e-4 with --dtype float32, 1e-8 with float64). Rows above it are flagged in the converged column.")
     var tolerance: Double?
 
-    @Option(name: .customLong("max-steps"), parsing: .unconditional,
+    @Option(parsing: .unconditional,
             help: "The most Lanczos vectors (or power iterations) a sample may take before it is reported unconverged (default \(SpectrumSettings().maxSteps) for Lanczos, \(SpectrumSettings().powerIterations) for power; at most the input dimension).")
     var maxSteps: Int?
 
-    @Option(name: .customLong("block-size"), parsing: .unconditional,
+    @Option(parsing: .unconditional,
             help: "Lanczos block size p: repeated eigenvalues up to multiplicity p are found, and a tight cluster loses a member only if all p start vectors miss it (default 2; 1 with --steps).")
     var blockSize: Int?
 
