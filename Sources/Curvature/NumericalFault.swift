@@ -9,7 +9,7 @@ public struct NumericalFault: Error, CustomStringConvertible {
 }
 
 /// A NaN or infinite logit, by its row in the batch (turned into a ``NumericalFault`` naming the
-/// sample by ``NumericalFault/namingSamples(of:_:)``).
+/// sample by the per-sample jobs).
 public struct NonFiniteLogit: Error {
     public let row: Int, column: Int, value: Double
 
