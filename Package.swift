@@ -61,18 +61,25 @@ let package = Package(
             dependencies: ["CBLAS", "CKernels", "CPUFeatures", "Randomness", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: optimisedEvenInDebug),
         .target(name: "Autodiff", dependencies: ["Tensors"], swiftSettings: optimisedEvenInDebug),
-        .target(name: "NN", dependencies: ["Randomness", "Tensors", "Autodiff"], swiftSettings: optimisedEvenInDebug),
+        // Atomic writes and the system's words for a file that failed; below everything that writes.
+        .target(name: "FileIO"),
+        // Messages that name settings, which the command line shows with its flags' names.
+        .target(name: "Messages"),
+        .target(name: "NN", dependencies: ["FileIO", "Messages", "Randomness", "Tensors", "Autodiff"], swiftSettings: optimisedEvenInDebug),
         // ONNX graphs evaluated with the engine's own ops; the protobuf code is generated once
         // (scripts/generate-onnx-swift.sh) and committed, so no build plugin runs.
         .target(
             name: "ONNX",
-            dependencies: ["Tensors", "Autodiff", "NN", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["FileIO", "Tensors", "Autodiff", "NN", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Generated/onnx.proto"], swiftSettings: optimisedEvenInDebug),
         .target(name: "Datasets", dependencies: ["CZlib", "Randomness"]),
-        .target(name: "Robustness", dependencies: ["Randomness", "Tensors", "Autodiff", "NN", "Datasets"],
+        // A model as a map from images to logits, and batches: what attacks and Hessians both start from.
+        .target(name: "Classifiers", dependencies: ["Tensors", "Autodiff", "Datasets"], swiftSettings: optimisedEvenInDebug),
+        .target(name: "Robustness", dependencies: ["FileIO", "Messages", "Randomness", "Tensors", "Autodiff", "NN", "Datasets", "Classifiers"],
                 swiftSettings: optimisedEvenInDebug),
         .target(name: "Spectra", dependencies: ["CBLAS", "CLAPACKE", "Randomness"], swiftSettings: optimisedEvenInDebug),
-        .target(name: "Curvature", dependencies: ["CPUFeatures", "Randomness", "Tensors", "Autodiff", "NN", "ONNX", "Datasets", "Robustness", "Spectra"],
+        .target(name: "Curvature",
+                dependencies: ["CPUFeatures", "FileIO", "Messages", "Randomness", "Tensors", "Autodiff", "NN", "ONNX", "Datasets", "Classifiers", "Robustness", "Spectra"],
                 swiftSettings: vectorISACheck),
         .executableTarget(
             name: "curvature",
@@ -85,13 +92,15 @@ let package = Package(
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Randomness", "Tensors", "TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Autodiff", "Tensors", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "RobustnessTests", dependencies: ["Randomness", "Robustness", "NN", "Autodiff", "Tensors", "Datasets", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Autodiff", "FileIO", "Tensors", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "RobustnessTests", dependencies: ["Randomness", "Robustness", "Classifiers", "NN", "Autodiff", "Tensors", "Datasets", "TestSupport"]),
         .testTarget(name: "CurvatureTests", dependencies: ["Curvature", "CPUFeatures", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["curvature", "curvature-example", "Curvature", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: ["curvature", "curvature-example", "Curvature", "TestSupport",
+                                                   .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "NN", "Autodiff", "Tensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "SpectraTests", dependencies: ["Randomness", "Spectra", "TestSupport"]),
+        .testTarget(name: "SpectraTests", dependencies: ["CBLAS", "CLAPACKE", "Randomness", "Spectra", "TestSupport"]),
         .testTarget(name: "PlotTests", dependencies: ["TestSupport"], path: "Tests/PlotTests"),
     ],
     swiftLanguageModes: [.v5]

@@ -1,3 +1,5 @@
+import Classifiers
+import FileIO
 import Foundation
 import NN
 import Robustness

@@ -1,5 +1,8 @@
+import Classifiers
 import Datasets
+import FileIO
 import Foundation
+import Messages
 import NN
 import Robustness
 import Spectra
@@ -102,9 +105,7 @@ public struct ComparisonStudy {
         }
         for (name, network) in models {
             try checkInput(network, fits: data, modelName: name, dataName: dataName)
-            var spectrum = settings.spectrum
-            spectrum.piecewiseLinear = network.isPiecewiseLinear
-            try spectrum.validate(dimension: network.inputShape.reduce(1, *), modelName: name)
+            try settings.spectrum.fitted(to: network).validate(dimension: network.inputShape.reduce(1, *), modelName: name)
         }
         guard samples.lowerBound >= 0, samples.upperBound <= data.count, !samples.isEmpty else {
             throw RunError("samples \(samples.lowerBound)..<\(samples.upperBound) are not within the \(data.count) images of \(dataName)'s \(split) split")
@@ -117,7 +118,7 @@ public struct ComparisonStudy {
             throw RunError("AutoAttack's ε \(outside) is not among the study's ε \(settings.epsilons.map { "\($0)" }.joined(separator: ","))")
         }
         if let beyond = settings.figureIndices.first(where: { $0 < 0 || $0 >= data.count }) {
-            throw RunError("--figure-indices: \(beyond) is beyond the \(data.count) images of \(dataName)'s \(split) split")
+            throw SettingError("\(setting: "figureIndices"): \(beyond) is beyond the \(data.count) images of \(dataName)'s \(split) split")
         }
     }
 
@@ -154,10 +155,7 @@ public struct ComparisonStudy {
             // record, so a resumed run and an uninterrupted one summarise the same numbers.
             let spectraFile = work.url.appendingPathComponent("\(index).spectra.csv")
             if !FileManager.default.fileExists(atPath: spectraFile.path) {
-                var spectrum = settings.spectrum
-                spectrum.steps = spectrum.steps.map { Swift.min($0, network.inputShape.reduce(1, *)) }
-                spectrum.piecewiseLinear = network.isPiecewiseLinear
-                let job = SpectrumJob(model: classifier, settings: spectrum)
+                let job = SpectrumJob(model: classifier, settings: settings.spectrum.fitted(to: network))
                 try ResumableCSV(header: SpectrumRow.header, out: spectraFile, resume: true).run(
                     batches, label: "compare \(name): spectra", progress: spectrumProgress(name), shouldStop: shouldStop
                 ) { samples in try job.rows(for: data.batch(at: Array(samples))).map(\.csv) }
@@ -191,7 +189,7 @@ public struct ComparisonStudy {
         var records = try EvaluationRecord.read(file)
         let label = attack.label(pgdSteps: settings.pgdSteps)
         for (i, epsilon) in epsilons.enumerated() where !records.contains(where: { $0.epsilon == epsilon }) {
-            if shouldStop() { throw RunInterrupted("compare: interrupted; finished work is kept in \(file.deletingLastPathComponent().path); run the same command with --resume to finish") }
+            if shouldStop() { throw RunInterrupted("compare: interrupted; finished work is kept in \(file.deletingLastPathComponent().path); run the same command with \(setting: "resume") to finish") }
             let what = epsilon == 0 ? "clean accuracy" : "\(label) accuracy at ε = \(epsilon)"
             progress("compare \(name): \(what) (\(i + 1)/\(epsilons.count)) on \(range.count) samples")
             var masking = MaskingReport()
@@ -218,7 +216,7 @@ public struct ComparisonStudy {
         let gradient = inputGradient(model, batch.images, batch.labels).gradient.scalars
         let adversarial = settings.figureAttack.images(model, batch, epsilon: figureEpsilon, steps: settings.pgdSteps, restarts: 1, seed: settings.seed)
         let delta = (adversarial - batch.images).scalars
-        let after = predictions(Robustness.evaluate(model, adversarial))
+        let after = predictions(Classifiers.evaluate(model, adversarial))
         var result: [ComparisonResult.Panel] = []
         for n in 0..<batch.count {
             let g = Array(gradient[(n * d)..<((n + 1) * d)]), scale = g.map(Swift.abs).max() ?? 1
@@ -226,17 +224,6 @@ public struct ComparisonStudy {
             result.append(.init(title: "\(name) δ→\(after[n])", pixels: Array(delta[(n * d)..<((n + 1) * d)])))
         }
         return result
-    }
-}
-
-/// The rows of a spectrum CSV written by `SpectrumRow.csv`.
-public func readSpectrum(_ url: URL) throws -> [SpectrumRow] {
-    let text = try String(contentsOf: url, encoding: .utf8)
-    let lines = text.split(separator: "\n")
-    guard lines.first == Substring(SpectrumRow.header) else { throw RunError("\(url.path): not a spectrum CSV (header '\(lines.first ?? "")')") }
-    return try lines.dropFirst().enumerated().map { number, line in
-        guard let row = SpectrumRow(csv: line) else { throw RunError("\(url.path): line \(number + 2) is not a spectrum row: '\(line.prefix(80))'") }
-        return row
     }
 }
 

@@ -1,5 +1,5 @@
 import Autodiff
-import Robustness
+import Classifiers
 import Spectra
 import Tensors
 

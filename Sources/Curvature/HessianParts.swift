@@ -1,5 +1,6 @@
 import Autodiff
-import Robustness
+import Classifiers
+import Messages
 import Spectra
 import Tensors
 
@@ -12,6 +13,16 @@ public enum HessianPart: String, Sendable, CaseIterable {
     case gaussNewton = "gauss-newton"
     /// Σₖ gₖ ∇²zₖ: the curvature of the network's own functions.
     case residual
+}
+
+extension HessianPart {
+    /// Refuses the one part an objective does not have: the margin is linear in the logits, so its
+    /// Gauss–Newton part is zero.
+    static func check(_ part: HessianPart, objective: HessianObjective) throws {
+        if objective == .margin && part == .gaussNewton {
+            throw SettingError("\(setting: "part") gauss-newton has no effect with \(setting: "objective") margin: the margin is linear in the logits, its Gauss–Newton part is zero")
+        }
+    }
 }
 
 /// Whose input Hessian.
@@ -50,9 +61,7 @@ public final class InputHessianPart: BatchedLinearOperator {
     public init(model: Classifier, images: Tensor, labels: [Int], sampleIndices: [Int], part: HessianPart, objective: HessianObjective) throws {
         precondition(images.shape[0] == labels.count && labels.count == sampleIndices.count,
                      "InputHessianPart: \(labels.count) labels, \(sampleIndices.count) indices for \(Shape.describe(images.shape))")
-        if objective == .margin && part == .gaussNewton {
-            throw RunError("--part gauss-newton with --objective margin: the margin is linear in the logits, so its Gauss–Newton part is zero")
-        }
+        try HessianPart.check(part, objective: objective)
         batchSize = labels.count
         dimension = images.count / Swift.max(labels.count, 1)
         self.sampleIndices = sampleIndices

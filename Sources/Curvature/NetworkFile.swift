@@ -1,6 +1,7 @@
-import Foundation
-import NN
 @_exported import ONNX
+import Foundation
+import Messages
+import NN
 import Tensors
 
 /// Model files Curvature reads: safetensors (the architecture in its metadata, or given) and ONNX.
@@ -19,7 +20,7 @@ public enum NetworkFile {
     public static func load(_ path: String, architecture: Architecture? = nil, dtype: DType = .float32) throws -> any Network {
         let url = URL(fileURLWithPath: path)
         if isONNX(path) {
-            if architecture != nil { throw ModelError("\(url.lastPathComponent): an ONNX file carries its own graph; drop --arch") }
+            if architecture != nil { throw ModelError("\(url.lastPathComponent): an ONNX file carries its own graph; drop \(setting: "architecture")") }
             return try ONNXModel.load(from: url, dtype: dtype)
         }
         return try Sequential.load(from: url, architecture: architecture, dtype: dtype)

@@ -1,4 +1,6 @@
+import FileIO
 import Foundation
+import Messages
 import NN
 
 /// A per-sample job's CSV written batch by batch into `<out>.partial` (whole batches, flushed to
@@ -7,7 +9,7 @@ import NN
 /// Beside the partial file, `<out>.partial.json` records every setting that shapes the rows
 /// (with the checksums of the model and the data); a resume continues only a partial file made
 /// with the same record and otherwise refuses, naming what differs and touching nothing. A fresh
-/// run refuses to overwrite a partial file, so no finished work is lost by a forgotten --resume.
+/// run refuses to overwrite a partial file, so no finished work is lost by a forgotten resume.
 public struct ResumableCSV {
     public let header: String
     public let out: URL
@@ -50,7 +52,7 @@ public struct ResumableCSV {
         if resumedFrom > 0 { progress(finished, total, resumedFrom) }
         for range in ranges where !done.contains(range.lowerBound) {
             if shouldStop() {
-                throw RunInterrupted("\(label): interrupted with \(finished) of \(total) samples in \(partial.path); run the same command with --resume to finish")
+                throw RunInterrupted("\(label): interrupted with \(finished) of \(total) samples in \(partial.path); run the same command with \(setting: "resume") to finish")
             }
             let lines = try rows(range)
             try handle.write(contentsOf: Data(lines.map { $0 + "\n" }.joined().utf8))
@@ -69,7 +71,7 @@ public struct ResumableCSV {
         let manager = FileManager.default
         if manager.fileExists(atPath: partial.path) {
             guard resume else {
-                throw RunError("\(partial.path) holds the finished batches of an interrupted run; continue it with --resume, or delete it to start afresh")
+                throw RunError("\(partial.path) holds the finished batches of an interrupted run; continue it with \(setting: "resume"), or delete it to start afresh")
             }
             try checkRecord()
             guard let text = try? String(contentsOf: partial, encoding: .utf8), text.hasPrefix(header + "\n") else {
@@ -96,12 +98,12 @@ public struct ResumableCSV {
     private func checkRecord() throws {
         guard let data = try? Data(contentsOf: partialRecord),
               let earlier = try? JSONSerialization.jsonObject(with: data) as? [String: String] else {
-            throw RunError("--resume: \(partial.path) has no readable record of the settings that made it (\(partialRecord.lastPathComponent)); it is left as it is — delete it to start afresh")
+            throw RunError("\(setting: "resume"): \(partial.path) has no readable record of the settings that made it (\(partialRecord.lastPathComponent)); it is left as it is — delete it to start afresh")
         }
         let changed = Set(earlier.keys).union(record.keys).filter { earlier[$0] != record[$0] }.sorted()
         guard changed.isEmpty else {
             let details = changed.map { "\($0) \(earlier[$0] ?? "(none)") → \(record[$0] ?? "(none)")" }
-            throw RunError("--resume: \(partial.path) was made with other settings (\(details.joined(separator: "; "))); it is left as it is — run with the same settings, or delete it to start afresh")
+            throw RunError("\(setting: "resume"): \(partial.path) was made with other settings (\(details.joined(separator: "; "))); it is left as it is — run with the same settings, or delete it to start afresh")
         }
     }
 }

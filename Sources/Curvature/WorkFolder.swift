@@ -1,4 +1,6 @@
+import FileIO
 import Foundation
+import Messages
 import NN
 
 /// A folder of a long multi-part run's finished pieces (`<out-dir>/.compare-partial`), with the
@@ -21,13 +23,13 @@ public struct WorkFolder {
             }
             let changed = Set(earlier.keys).union(settings.keys).filter { earlier[$0] != settings[$0] }.sorted()
             guard changed.isEmpty else {
-                throw RunError("--resume: the finished work in \(url.path) was made with other settings (\(changed.joined(separator: ", ")) differ); run without --resume to start afresh")
+                throw RunError("\(setting: "resume"): the finished work in \(url.path) was made with other settings (\(changed.joined(separator: ", ")) differ); run without \(setting: "resume") to start afresh")
             }
             return
         }
-        if resume { note("--resume: no earlier work in \(url.path); starting afresh") }
+        if resume { note("nothing to resume in \(url.path); starting afresh") }
         if manager.fileExists(atPath: url.path) {
-            throw RunError("\(url.path) holds the finished work of an interrupted run; continue it with --resume, or delete it to start afresh")
+            throw RunError("\(url.path) holds the finished work of an interrupted run; continue it with \(setting: "resume"), or delete it to start afresh")
         }
         try manager.createDirectory(at: url, withIntermediateDirectories: true)
         try AtomicFile.write(encoded, to: record)

@@ -1,4 +1,5 @@
 import Autodiff
+import Messages
 import Tensors
 
 /// A differentiable building block of a network.
@@ -27,7 +28,7 @@ extension Layer {
 }
 
 /// Errors in building or loading models.
-public struct ModelError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+public struct ModelError: SettingNamingError {
+    public let message: SettingMessage
+    public init(_ message: SettingMessage) { self.message = message }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 import Tensors
 
 extension Sequential {
@@ -27,7 +28,7 @@ extension Sequential {
         } else if let json = file.metadata["architecture"] {
             architecture = try Architecture(json: Data(json.utf8), source: "\(source) metadata")
         } else {
-            throw ModelError("\(source): no architecture in the metadata; pass --arch FILE.json (PyTorch nn.Sequential layout)")
+            throw ModelError("\(source): no architecture in the metadata; pass \(setting: "architecture") FILE.json (PyTorch nn.Sequential layout)")
         }
         // Refuse before allocating: an architecture far larger than the tensors the file holds
         // cannot load, and building it could take gigabytes.

@@ -1,4 +1,5 @@
 import Autodiff
+import FileIO
 import Foundation
 import NN
 import SwiftProtobuf

@@ -1,4 +1,5 @@
 import Autodiff
+import Classifiers
 import Randomness
 import Tensors
 
@@ -130,4 +131,11 @@ public struct PGDAttack: Sendable {
 public func fgsm(_ model: Classifier, _ images: Tensor, _ labels: [Int], epsilon: Double) -> Tensor {
     let g = inputGradient(model, images, labels).gradient
     return (images + g.map(.sign) * epsilon).map(.clamp(min: 0, max: 1))
+}
+
+/// Scales each sample (row of axis 0) by its own factor.
+func scaleRows(_ t: Tensor, _ factors: [Double]) -> Tensor {
+    var shape = [Int](repeating: 1, count: t.rank)
+    shape[0] = t.shape[0]
+    return t * Tensor(shape: shape, scalars: factors, dtype: t.dtype)
 }

@@ -1,4 +1,5 @@
 import Autodiff
+import Classifiers
 import Tensors
 
 /// AutoAttack's standard ensemble (Croce & Hein 2020): APGD-CE, APGD-T, FAB-T and Square in that

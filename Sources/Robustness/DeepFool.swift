@@ -1,4 +1,5 @@
 import Autodiff
+import Classifiers
 import Tensors
 
 /// DeepFool (Moosavi-Dezfooli et al. 2016), ℓ2: repeatedly steps to the nearest linearised

@@ -1,4 +1,5 @@
 import Autodiff
+import Classifiers
 import Datasets
 import Randomness
 import Tensors

@@ -1,4 +1,5 @@
 import Autodiff
+import Classifiers
 import Tensors
 
 /// FAB-T (Croce & Hein 2019; the targeted version of AutoAttack), ℓ∞ and ℓ2: a minimum-norm attack.

@@ -1,4 +1,5 @@
 import Autodiff
+import Classifiers
 import Foundation
 import Tensors
 

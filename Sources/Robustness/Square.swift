@@ -1,5 +1,6 @@
-import Foundation
 import Autodiff
+import Classifiers
+import Foundation
 import Randomness
 import Tensors
 

@@ -1,3 +1,4 @@
+import Classifiers
 import Foundation
 import Randomness
 import Tensors

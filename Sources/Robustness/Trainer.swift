@@ -1,6 +1,9 @@
 import Autodiff
+import Classifiers
 import Datasets
+import FileIO
 import Foundation
+import Messages
 import NN
 import Randomness
 import Tensors
@@ -89,19 +92,19 @@ public struct TrainingProgress: Sendable {
 }
 
 /// Why a run stopped early.
-public enum TrainingError: Error, CustomStringConvertible {
+public enum TrainingError: SettingNamingError {
     case interrupted(checkpoint: URL, epochsDone: Int)
     case nonFiniteLoss(epoch: Int, batch: Int, firstSample: Int)
     case checkpointMismatch(String)
 
-    public var description: String {
+    public var message: SettingMessage {
         switch self {
         case let .interrupted(checkpoint, epochs):
-            return "interrupted after \(epochs) complete epoch(s); resume with --resume \(checkpoint.path)"
+            return "interrupted after \(epochs) complete epoch(s); resume with \(setting: "resumeFrom") \(checkpoint.path)"
         case let .nonFiniteLoss(epoch, batch, first):
-            return "non-finite loss at epoch \(epoch), batch \(batch) (samples from index \(first)); lower --lr or pass --skip-nonfinite"
+            return "non-finite loss at epoch \(epoch), batch \(batch) (samples from index \(first)); lower \(setting: "learningRate") or pass \(setting: "skipNonFiniteBatches")"
         case let .checkpointMismatch(message):
-            return message
+            return "\(message)"
         }
     }
 }

@@ -37,6 +37,7 @@ struct CurvatureCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
+            let error = inCommandLineTerms(error)
             let code = exitCode(for: error)
             if code == .validationFailure {
                 // One line: what is wrong, with its value, and where the help is.

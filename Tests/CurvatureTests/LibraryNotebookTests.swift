@@ -118,14 +118,22 @@ final class LibraryNotebookTableTests: XCTestCase {
         XCTAssertEqual(try hutchinsonTrace(diagonal, probes: 4, seed: 0)[0].estimate, 3, accuracy: 1e-12)
     }
 
-    // | a whole spectrum job | `SpectrumJob(model:settings:).rows(for: batch)`, `eigenvalueProfile(rows)` |
+    // | a whole per-sample job, as the commands run it | `SpectrumJob(model:settings:).rows(for: batch)`, `eigenvalueProfile(rows)`;
+    //   `DensityJob(model:settings:)` and `TraceJob(model:settings:)` with `DensitySettings()`, `TraceSettings()`; each row's `csv(dtype:)` |
     func testAWholeSpectrumJob() throws {
         let model = try Sequential(Architecture(json: Data(Self.architectureJSON.utf8)), dtype: .float64, seed: 2)
         var settings = SpectrumSettings()
         (settings.k, settings.steps) = (2, 4)
-        let rows = try SpectrumJob(model: { model($0) }, settings: settings).rows(for: try Self.tinyData().batch(at: [0, 1, 2], dtype: .float64))
+        let batch = try Self.tinyData().batch(at: [0, 1, 2], dtype: .float64)
+        let rows = try SpectrumJob(model: { model($0) }, settings: settings).rows(for: batch)
         XCTAssertEqual(rows.count, 6)
         XCTAssertEqual(eigenvalueProfile(rows).map(\.rank), [1, 2])
+        var density = DensitySettings()
+        (density.probes, density.steps, density.gridPoints) = (2, 3, 5)
+        XCTAssertEqual(try DensityJob(model: { model($0) }, settings: density).rows(for: batch).count, 3 * 5)
+        let traces = try TraceJob(model: { model($0) }, settings: TraceSettings()).rows(for: batch)
+        XCTAssertEqual(traces.map(\.sample), [0, 1, 2])
+        XCTAssertEqual(traces[0].csv(dtype: .float64).split(separator: ",").count, 3, "sample,trace,stderr")
     }
 
     // | eigenvalues until converged | `blockLanczos(op, options: BlockLanczosOptions(wanted: .largest(k), tolerance:, maxDimension:))`: per value `.ritzValues`, `.residualBounds`, `.converged` |

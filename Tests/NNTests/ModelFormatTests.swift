@@ -1,4 +1,5 @@
 import Autodiff
+import FileIO
 import Foundation
 import NN
 import Tensors
@@ -139,7 +140,7 @@ final class ModelFormatTests: XCTestCase {
             XCTAssertEqual("\(error)", "bad.safetensors: tensor \"7.weight\" has shape [100, 1500] but the architecture expects [100, 1568]")
         }
         XCTAssertThrowsError(try Sequential.load(from: url)) { error in
-            XCTAssertTrue("\(error)".contains("no architecture in the metadata; pass --arch"))
+            XCTAssertTrue("\(error)".contains("no architecture in the metadata; pass `architecture`"))
         }
         file.tensors[4].tensor = model.namedParameters[4].parameter.value
         file.tensors.removeLast()

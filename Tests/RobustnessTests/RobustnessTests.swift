@@ -1,4 +1,5 @@
 import Autodiff
+import Classifiers
 import Datasets
 import Foundation
 import NN
@@ -188,7 +189,7 @@ final class RobustnessTests: XCTestCase {
         first.shouldStop = { batches += 1; return batches > 4 }  // stops in epoch 2, after epoch 1's checkpoint
         let checkpoint = directory.appendingPathComponent("part.ckpt")
         XCTAssertThrowsError(try first.run(train: train, test: test, checkpoint: checkpoint, logFile: directory.appendingPathComponent("part.csv"))) { error in
-            XCTAssertTrue("\(error)".contains("resume with --resume"), "\(error)")
+            XCTAssertTrue("\(error)".contains("resume with `resumeFrom`"), "\(error)")
         }
         let resumedModel = try tinyCNN(seed: 77)  // weights come from the checkpoint
         let resumed = Trainer(model: resumedModel, configuration: config)

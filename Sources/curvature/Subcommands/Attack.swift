@@ -77,6 +77,7 @@ struct Attack: ParsableCommand {
         var perturbed: [Float] = []
         let progress = ProgressLine()
         let start = Date()
+        var done = 0
         for batch in dataset.batches(in: range, size: batchSize) {
             if Interruption.requested { exitInterrupted("curvature attack: interrupted; no output written") }
             let clean = predictions(evaluate(classifier, batch.images))
@@ -110,7 +111,7 @@ struct Attack: ParsableCommand {
                             + (status == "fooled" ? brokenBy[i] ?? "" : ""))
             }
             if images != nil { perturbed += adversarial.floats }
-            let done = batch.indices.last! - range.lowerBound + 1
+            done += batch.count
             let rate = Double(done) / Date().timeIntervalSince(start)
             progress.update(String(format: "%d/%d samples  %.1f samples/s  ETA %@", done, range.count, rate,
                                    ProgressLine.duration(Double(range.count - done) / rate)))

@@ -122,8 +122,8 @@ struct BenchSpectrum: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let network: any Network = try model.map { try loadNetwork($0) }
-            ?? Sequential(BuiltinArchitecture.named("cnn-small")!, seed: 0)
+        // "cnn-small" is one of BuiltinArchitecture.names: the lookup cannot fail.
+        let network: any Network = try model.map { try loadNetwork($0) } ?? Sequential(BuiltinArchitecture.named("cnn-small")!, seed: 0)
         let images = try loadDataset("fashion-mnist", split: .test)
         var settings = SpectrumSettings()
         (settings.k, settings.steps) = (k, steps)

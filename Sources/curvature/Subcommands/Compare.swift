@@ -40,6 +40,7 @@ struct Compare: ParsableCommand {
     @Option(help: "The eigen-solver: lanczos (top --k by block Lanczos until converged, or from --steps HVPs) or dense (LAPACK on the full d×d matrix); default lanczos, or the exact Gauss–Newton route where it gives the whole spectrum (see spectrum --help).")
     var method: CompareMethod?
     @OptionGroup var spectrum: SpectrumOptions
+    // A literal list of numbers: the parse cannot fail.
     @Option(help: "Comma-separated ε of the ℓ∞ evaluations (PGD with --pgd-steps steps), pixels in [0, 1].") var epsilons = CommaSeparated<Double>(argument: "0,0.05,0.1,0.15,0.2")!
     @Option(name: .customLong("pgd-steps"), parsing: .unconditional, help: "PGD steps of the evaluation and the figure.") var pgdSteps: Int = 20
     @OptionGroup var robust: RobustAttackOptions
@@ -78,7 +79,7 @@ struct Compare: ParsableCommand {
         if spectrum.hessianOptions.sweep {
             throw ValidationError("--h \(spectrum.hessianOptions.scales.map { "\($0)" }.joined(separator: ",")): compare runs one scale; use spectrum, density or trace for an h-sweep")
         }
-        _ = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed, routeAllowed: method == nil)
+        _ = try spectrumSettings()
         guard pgdSteps >= 1 else { throw ValidationError("--pgd-steps must be ≥ 1, got \(pgdSteps)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         guard figureSamples >= 0 else { throw ValidationError("--figure-samples must be ≥ 0, got \(figureSamples)") }
@@ -86,6 +87,12 @@ struct Compare: ParsableCommand {
         if let figureIndices, figureIndices.values.contains(where: { $0 < 0 }) {
             throw ValidationError("--figure-indices must be comma-separated indices ≥ 0, got '\(figureIndices.text)'")
         }
+    }
+
+    /// The solver's settings (one scale: a sweep is refused above).
+    func spectrumSettings() throws -> SpectrumSettings {
+        let scales = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed, routeAllowed: method == nil)
+        return scales[0]  // never empty: one per scale, and one without --h
     }
 
     func run() throws {
@@ -97,16 +104,13 @@ struct Compare: ParsableCommand {
         let networks = try modelPaths.map { try loadNetwork($0, architecture: architecture) }
         var study = ComparisonStudy(models: Array(zip(modelNames, networks)).map { ($0, $1) }, data: images, dataName: data.data,
                                     split: data.split, samples: range)
-        study.settings.spectrum = try spectrum.settings(method: (method ?? .lanczos).method, seed: seed, routeAllowed: method == nil)
+        study.settings.spectrum = try spectrumSettings()
         (study.settings.batchSize, study.settings.epsilons, study.settings.pgdSteps) = (batchSize, epsilons.values, pgdSteps)
         study.settings.robustAttacks = robust.attacks
         study.settings.figureIndices = figureIndices?.values ?? Array(range.prefix(figureSamples))
         (study.settings.figureAttack, study.settings.figureEpsilon, study.settings.shard) = (figureAttack.attack, figureEpsilon, shard)
-        do { try study.validate() } catch let error as RunError {
-            // Mistakes in the options themselves (an index beyond the split) are usage errors.
-            if error.description.hasPrefix("--") { throw ValidationError(error.description) }
-            throw error
-        }
+        // Settings that cannot run (an index beyond the split) are usage errors.
+        try usage { try study.validate() }
         study.identity = [
             "model_sha256": try modelPaths.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","),
             "arch": arch ?? "", "data_sha256": try data.checksum(),
@@ -143,13 +147,14 @@ func runComparison(_ study: ComparisonStudy, command: String, outDir: String, re
     try result.write(to: folder)
     // The solver each model's spectra came from: the exact Gauss–Newton route where it applies.
     var methods = record
+    var used: Set<String> = []
     for (name, network) in study.models {
-        var settings = study.settings.spectrum
-        settings.piecewiseLinear = network.isPiecewiseLinear
-        methods["method_\(name)"] = settings.takesGaussNewtonRoute ? "gauss-newton" : settings.method.rawValue
+        let settings = study.settings.spectrum.fitted(to: network)
+        let method = settings.takesGaussNewtonRoute ? "gauss-newton" : settings.method.rawValue
+        methods["method_\(name)"] = method
+        used.insert(method)
     }
-    let used = Set(study.models.map { methods["method_\($0.name)"]! })
-    methods["method"] = used.count == 1 ? used.first! : "per model (method_NAME)"
+    methods["method"] = used.count == 1 ? used.first : "per model (method_NAME)"
     methods["robust_attacks"] = result.robustAttacks.map(\.rawValue).joined(separator: ",")
     // AutoAttack on part of the samples or ε (the demo's default); recorded only then, so a full
     // run's record stays as it was.
@@ -164,8 +169,7 @@ func runComparison(_ study: ComparisonStudy, command: String, outDir: String, re
         let count = Set(model.spectra.filter { !$0.converged }.map(\.sample)).count
         unconverged[model.name] = count
         if count > 0 {
-            let spectrum = study.settings.spectrum
-            let budget = spectrum.method == .power ? "--max-steps \(spectrum.powerIterations)" : spectrum.steps.map { "--steps \($0)" } ?? "--max-steps \(spectrum.maxSteps)"
+            let budget = study.settings.spectrum.stepBudget().inFlags
             FileHandle.standardError.write(Data("\(command): model \(model.name): \(count) of \(Set(model.spectra.map(\.sample)).count) samples did not converge within \(budget); see spectra.csv column converged\n".utf8))
         }
     }

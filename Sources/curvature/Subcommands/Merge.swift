@@ -87,7 +87,8 @@ struct Merge: ParsableCommand {
             ($0.element.key.model.flatMap { modelOrder[$0] } ?? 0, $0.element.key.sample, $0.offset)
                 < ($1.element.key.model.flatMap { modelOrder[$0] } ?? 0, $1.element.key.sample, $1.offset)
         }.map(\.element)
-        let text = ([header!] + sorted.flatMap(\.lines)).map { $0 + "\n" }.joined()
+        // Every input has a header (an empty one is refused above), and there is at least one input.
+        let text = ([header ?? ""] + sorted.flatMap(\.lines)).map { $0 + "\n" }.joined()
         try AtomicFile.write(text, to: URL(fileURLWithPath: out))
         let meta = URL(fileURLWithPath: out + ".meta.json")
         guard let parts else {

@@ -37,47 +37,16 @@ struct Spectrum: ParsableCommand {
     @OptionGroup var spectrum: SpectrumOptions
     @OptionGroup var job: SampleJobOptions
 
-    func validate() throws {
-        _ = try spectrum.settings(method: method ?? .lanczos, seed: job.seed, routeAllowed: method == nil)
+    /// The options as settings, once per scale of an h-sweep, each checked.
+    func settings() throws -> [SpectrumSettings] {
+        try spectrum.settings(method: method ?? .lanczos, seed: job.seed, routeAllowed: method == nil).map(job.configured)
     }
 
+    func validate() throws { _ = try settings() }
+
     func run() throws {
-        let prepared = try PreparedSampleJob(model: model, data: data, job: job)
-        let d = prepared.network.inputShape.reduce(1, *)
-        var settings = try spectrum.settings(method: method ?? .lanczos, seed: job.seed, routeAllowed: method == nil)
-        settings.steps = settings.steps.map { Swift.min($0, d) }
-        settings.piecewiseLinear = prepared.network.isPiecewiseLinear
-        let budget = Swift.min(settings.steps ?? settings.maxSteps, d)
-        if settings.method == .lanczos && !settings.takesGaussNewtonRoute && spectrum.k > budget {
-            throw ValidationError("--k \(spectrum.k) is larger than the Lanczos budget \(budget) (\(settings.steps != nil ? "--steps" : "--max-steps"), at most d = \(d)): Lanczos finds at most that many Ritz values (this network's Hessian is not Gauss–Newton only)")
-        }
-        try settings.validate(dimension: d)
-        settings.gradientNorm = job.gradientNorm
-        let hessian = spectrum.hessianOptions
-        // One job per scale of an h-sweep (one in all other cases).
-        let jobs = hessian.scales.map { h -> SpectrumJob in
-            var scaled = settings
-            scaled.h = h
-            return SpectrumJob(model: prepared.classifier, settings: scaled)
-        }
-        var solver = settings.solverRecord(dtype: prepared.dtype)
-        solver["method"] = settings.takesGaussNewtonRoute ? "gauss-newton" : settings.method.rawValue
-        let fingerprint = try job.fingerprint(hessian.record.merging(solver) { $1 }, model: model, data: data, range: prepared.range)
-        let header = SpectrumRow.header(gradientNorm: job.gradientNorm, h: hessian.sweep)
-        try job.run(header: header, label: "spectrum", model: model, range: prepared.range, fingerprint: fingerprint, start: prepared.start) { samples in
-            let batch = prepared.images.batch(samples, dtype: prepared.dtype)
-            // The rows carry their own h, so that `converged` stays the last column.
-            return try hessian.sweepLines(batch.indices, appendingH: false) { h in
-                let rows = try jobs.first { $0.settings.h == h }!.rows(for: batch).map { row in
-                    var row = row
-                    row.h = hessian.sweep ? h : nil
-                    return row
-                }
-                return batch.indices.map { sample in rows.filter { $0.sample == sample }.map { $0.csv(dtype: prepared.dtype) } }
-            }
-        } summary: { url in
-            try reportConvergence(of: url, label: "spectrum", budget: settings.method == .power ? "--max-steps \(settings.powerIterations)"
-                                  : settings.steps.map { "--steps \($0)" } ?? "--max-steps \(Swift.min(settings.maxSteps, d))")
+        try job.run(SpectrumJob.self, try settings(), label: "spectrum", model: model, data: data, hessian: spectrum.hessianOptions) { url, settings, d in
+            try reportConvergence(of: url, label: "spectrum", budget: settings.stepBudget(dimension: d).inFlags)
         }
     }
 }

@@ -198,8 +198,10 @@ struct Train: ParsableCommand {
             model = try loadNetwork(initial, architecture: try arch.map(loadArchitecture))
             subsetMetadata["init"] = URL(fileURLWithPath: initial).lastPathComponent
             subsetMetadata["init_sha256"] = try SHA256.hex(fileAt: URL(fileURLWithPath: initial))
+        } else if let arch {
+            model = try Sequential(try loadArchitecture(arch), seed: seed)
         } else {
-            model = try Sequential(try loadArchitecture(arch!), seed: seed)
+            throw ValidationError("give --arch (a fresh network) or --init (a trained one)")  // refused in validate() already
         }
         try checkInput(model, fits: train, dataName: data)
 
@@ -207,7 +209,7 @@ struct Train: ParsableCommand {
         let checkpoint = checkpointURL
         let trainer = Trainer(model: model, configuration: configuration)
         trainer.dataIdentity = "data=\(data) sha256=\(try dataChecksum(data, split: .train)),\(try dataChecksum(data, split: .test)) "
-            + subsetMetadata.keys.sorted().map { "\($0)=\(subsetMetadata[$0]!.replacingOccurrences(of: " ", with: "_"))" }.joined(separator: " ")
+            + subsetMetadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.replacingOccurrences(of: " ", with: "_"))" }.joined(separator: " ")
         let progress = ProgressLine()
         trainer.onProgress = { p in
             let kept = p.epoch > 1 ? "the checkpoint after epoch \(p.epoch - 1) is kept" : "no epoch is finished yet, so nothing can be resumed"
@@ -225,8 +227,8 @@ struct Train: ParsableCommand {
                             resumeFrom: resume.map { URL(fileURLWithPath: $0) })
         } catch let error as TrainingError {
             progress.finish()
-            if case .interrupted = error { exitInterrupted("curvature train: \(error)") }
-            throw InputError("\(error)")
+            if case .interrupted = error { exitInterrupted("curvature train: \(error.message.inFlags)") }
+            throw InputError("\(error.message.inFlags)")
         }
         progress.finish()
         try model.save(to: outURL, metadata: [

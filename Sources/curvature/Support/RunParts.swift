@@ -23,8 +23,10 @@ struct RunParts {
         for part in parts.dropFirst() {
             let keys = Set(first.settings.keys).union(part.settings.keys).subtracting(["shard"]).sorted()
             if let key = keys.first(where: { Self.text(first.settings[$0]) != Self.text(part.settings[$0]) }) {
-                throw InputError("\(part.metaFile): setting \(key) is \(Self.text(part.settings[key])), but \(Self.text(first.settings[key])) in "
-                                 + "\(first.metaFile): merge joins only the parts of one run")
+                throw InputError("""
+                    \(part.metaFile): setting \(key) is \(Self.text(part.settings[key])), but \(Self.text(first.settings[key])) in \
+                    \(first.metaFile): merge joins only the parts of one run
+                    """)
             }
         }
         var byIndex: [Int: Part] = [:]
@@ -38,8 +40,10 @@ struct RunParts {
         let missing = (0 ..< first.shard.count).filter { byIndex[$0] == nil }
         guard missing.isEmpty else {
             let names = missing.map { "\($0 + 1)/\(first.shard.count)" }
-            throw InputError("shard\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")) of the run \(names.count == 1 ? "is" : "are") missing "
-                             + "(given: \(parts.map { "\($0.shard) \($0.file)" }.joined(separator: ", ")))")
+            throw InputError("""
+                shard\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")) of the run \(names.count == 1 ? "is" : "are") missing \
+                (given: \(parts.map { "\($0.shard) \($0.file)" }.joined(separator: ", ")))
+                """)
         }
     }
 

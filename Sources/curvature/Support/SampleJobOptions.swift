@@ -54,6 +54,44 @@ struct SampleJobOptions: ParsableArguments {
         return settings.merging(record) { $1 }
     }
 
+    /// `settings` with this run's seed and gradient-norm column.
+    func configured<Settings: SampleJobSettings>(_ settings: Settings) -> Settings {
+        var configured = settings
+        (configured.seed, configured.gradientNorm) = (seed, gradientNorm)
+        return configured
+    }
+
+    /// Runs a `Job` with each of `scaled` (one per scale of an h-sweep, ``HessianOptions/each(_:)``),
+    /// its settings fitted to the model and checked against it, into `out` with its metadata; the
+    /// rows of one sample stay together, scale after scale, and carry their h in a sweep.
+    /// - Parameter summary: entries for the metadata, made of the finished file, the settings of the
+    ///   first scale and the input dimension.
+    func run<Job: SampleJob>(_: Job.Type, _ scaled: [Job.Settings], label: String, model: ModelOptions, data: DataOptions, hessian: HessianOptions,
+                             summary: (URL, Job.Settings, Int) throws -> [String: Any] = { _, _, _ in [:] }) throws {
+        let prepared = try PreparedSampleJob(model: model, data: data, job: self)
+        let d = prepared.network.inputShape.reduce(1, *)
+        let jobs = scaled.map { Job(model: prepared.classifier, settings: $0.fitted(to: prepared.network)) }
+        try usage { for job in jobs { try job.settings.validate(dimension: d) } }
+        guard let first = jobs.first?.settings else { return }  // never: every run has a scale
+        let fingerprint = try fingerprint(hessian.record.merging(first.record(dimension: d, dtype: prepared.dtype)) { $1 }, model: model, data: data,
+                                          range: prepared.range)
+        let sweep = jobs.count > 1
+        try run(header: Job.Row.header(gradientNorm: gradientNorm, h: sweep), label: label, model: model, range: prepared.range,
+                fingerprint: fingerprint, start: prepared.start) { samples in
+            let batch = prepared.images.batch(samples, dtype: prepared.dtype)
+            let perScale = try jobs.map { job in
+                try job.rows(for: batch).map { row in
+                    var row = row
+                    row.h = sweep ? job.settings.h : nil
+                    return row
+                }
+            }
+            return batch.indices.flatMap { sample in perScale.flatMap { rows in rows.filter { $0.sample == sample }.map { $0.csv(dtype: prepared.dtype) } } }
+        } summary: { url in
+            try summary(url, first, d)
+        }
+    }
+
     /// Runs the job's batches of `range` into `out` (resumable, checked against `fingerprint`),
     /// then writes `<out>.meta.json`, with the entries `summary` makes of the finished file.
     func run(header: String, label: String, model: ModelOptions, range: Range<Int>, fingerprint: [String: String], start: Date,
@@ -117,7 +155,7 @@ func interruptible<R>(_ body: () throws -> R) throws -> R {
     do {
         return try body()
     } catch let interrupted as RunInterrupted {
-        exitInterrupted(interrupted.description)
+        exitInterrupted(interrupted.message.inFlags)
     }
 }
 

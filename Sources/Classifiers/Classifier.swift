@@ -1,5 +1,4 @@
 import Autodiff
-import NN
 import Tensors
 
 /// A model seen as a map from a batch of images to logits.
@@ -51,11 +50,4 @@ public func rowNorms(_ t: Tensor) -> [Double] {
 public func rowMaxNorms(_ t: Tensor) -> [Double] {
     let d = t.count / t.shape[0], values = t.scalars
     return (0..<t.shape[0]).map { row in values[(row * d)..<((row + 1) * d)].reduce(0) { Swift.max($0, Swift.abs($1)) } }
-}
-
-/// Scales each sample (row of axis 0) by its own factor.
-func scaleRows(_ t: Tensor, _ factors: [Double]) -> Tensor {
-    var shape = [Int](repeating: 1, count: t.rank)
-    shape[0] = t.shape[0]
-    return t * Tensor(shape: shape, scalars: factors, dtype: t.dtype)
 }

@@ -9,10 +9,10 @@ public enum AtomicFile {
         // replace the device with a regular file.
         var info = stat()
         if stat(url.path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG && (info.st_mode & S_IFMT) != S_IFDIR {
-            guard let handle = FileHandle(forWritingAtPath: url.path) else { throw ModelError("\(url.path): cannot open for writing") }
+            guard let handle = FileHandle(forWritingAtPath: url.path) else { throw FileError(path: url.path, "cannot open for writing") }
             defer { try? handle.close() }
             do { try handle.write(contentsOf: data) } catch {
-                throw ModelError("\(url.path): cannot write: \(fileProblem(error, path: url.path))")
+                throw FileError(path: url.path, "cannot write: \(fileProblem(error, path: url.path))")
             }
             return
         }
@@ -26,7 +26,7 @@ public enum AtomicFile {
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw ModelError("\(url.path): cannot write: \(fileProblem(error, path: url.path))")
+            throw FileError(path: url.path, "cannot write: \(fileProblem(error, path: url.path))")
         }
     }
 
