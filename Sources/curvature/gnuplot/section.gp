@@ -26,7 +26,7 @@ if (!exists("input") || !exists("output")) {
 }
 own = !exists("scratch")
 if (own) { scratch = output.".grid" }
-if (!exists("marks")) { marks = (input[strlen(input) - 3:] eq ".csv" ? input[1:strlen(input) - 4] : input).".marks.csv" }
+if (!exists("marks")) { marks = (strlen(input) > 4 && input[strlen(input) - 3:] eq ".csv" ? input[1:strlen(input) - 4] : input).".marks.csv" }
 
 set encoding utf8
 set datafile separator ","
