@@ -86,8 +86,9 @@ let package = Package(
             dependencies: ["Curvature", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             resources: [.copy("gnuplot")]),
         .executableTarget(name: "curvature-example", dependencies: ["Curvature"], path: "Sources/CurvatureExample"),
-        // What the test targets share: assertMaxError, the one NaN-aware "max error within tolerance", and
-        // PlottedSeries, a figure's content as gnuplot reports it.
+        // What the test targets share: assertMaxError, the one NaN-aware "max error within tolerance",
+        // PlottedSeries, a figure's content as gnuplot reports it, and SectionFixture, a section CSV whose
+        // boundary is known.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),

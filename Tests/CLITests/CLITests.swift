@@ -264,7 +264,7 @@ final class CLITests: ExecutableTestCase {
     }
 
     func testPlotLogYIsAUsageErrorForEveryFigureButTheProfileAndTheDensity() throws {
-        for kind in ["spectrum", "top-histogram", "accuracy", "images"] {
+        for kind in ["spectrum", "top-histogram", "accuracy", "images", "section"] {
             try assertRefused(["plot", kind, "--input", "in.csv", "--output", "\(kind).png", "--log-y"], status: 2,
                               message: "--log-y applies only to 'curvature plot profile' and 'curvature plot density'")
         }

@@ -6,7 +6,7 @@ import XCTest
 
 /// `curvature plot` reads what the commands write: the single-model CSVs of `spectrum` and `eval`,
 /// the per-sample grids of `density` (averaged on one common grid), the files `compare` writes
-/// beside images.csv; and a long --title wraps.
+/// beside images.csv, the marks and meta `section` writes beside its CSV; and a long --title wraps.
 final class PlotInputTests: ExecutableTestCase {
     // MARK: Helpers
 
@@ -175,6 +175,55 @@ final class PlotInputTests: ExecutableTestCase {
         (status, messages) = try plot(["images", "--input", "images.csv", "--output", "given.png", "--columns", "3", "--titles", ""])
         XCTAssertEqual(status, 0, messages)
         XCTAssertEqual(try pngSize("given.png").1, bare, "--columns and --titles do not win over the files")
+    }
+
+    // MARK: Section: the marks and the meta beside section.csv
+
+    private let section = SectionFixture([.init("normal", distance: 0.3, curvature: 2), .init("pgd", distance: 0.9, curvature: 0.5)], side: 15)
+
+    private func writeSection() throws {
+        try write(section.rows, to: "section.csv")
+        try write(section.marks, to: "section.marks.csv")
+    }
+
+    /// A panel per model, each with its class map, boundary, x and x_b, all drawn; the grids' file is removed.
+    func testPlotSectionDrawsEachModelWithItsMarks() throws {
+        try writeSection()
+        try write([#"{"settings": {"sample": "3", "data": "fashion-mnist", "split": "test", "direction": "principal"}}"#], to: "section.csv.meta.json")
+        let (status, messages, series) = try plotted(["section", "--input", "section.csv", "--output", "section.png"])
+        XCTAssertEqual(status, 0, messages)
+        XCTAssertEqual(messages, "", "no notes expected")
+        let (width, height) = try pngSize("section.png")
+        XCTAssertTrue(width >= 900 && height < width, "two panels side by side: \(width) × \(height)")
+        XCTAssertEqual(section.problems(in: series), [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }, [], "temporary files left behind")
+    }
+
+    /// The b axis's direction and a title naming the sample come from section.csv.meta.json, if there is one.
+    func testSectionFigureFilesAreReadBesideTheInput() throws {
+        try writeSection()
+        let input = directory.appendingPathComponent("section.csv").path
+        var files = try sectionFigureFiles(beside: input)
+        XCTAssertEqual(files.marks, directory.appendingPathComponent("section.marks.csv").path)
+        XCTAssertNil(files.direction)
+        XCTAssertNil(files.title)
+        try write([#"{"settings": {"sample": "3", "data": "fashion-mnist", "split": "test", "direction": "gradient"}}"#], to: "section.csv.meta.json")
+        files = try sectionFigureFiles(beside: input)
+        XCTAssertEqual(files.direction, "gradient")
+        XCTAssertEqual(files.title, "Predicted class in the plane through sample 3 of fashion-mnist (test)")
+    }
+
+    /// Without the marks, or without a column of either file, nothing is drawn: one line naming the file and the column.
+    func testPlotSectionRefusesAMissingMarksFileOrColumn() throws {
+        try requireGnuplot()
+        let arguments = ["plot", "section", "--input", "section.csv", "--output", "section.png"]
+        try write(section.rows, to: "section.csv")
+        try assertRefused(arguments, status: 1, message: "section.marks.csv: no such file")
+        try write(section.marks.map { $0.split(separator: ",").dropLast().joined(separator: ",") }, to: "section.marks.csv")
+        try assertRefused(arguments, status: 1, message: "section.marks.csv has no column 'b' for the section figure")
+        try write(section.marks, to: "section.marks.csv")
+        try write(section.rows.map { $0.split(separator: ",").dropLast().joined(separator: ",") }, to: "section.csv")
+        try assertRefused(arguments, status: 1, message: "section.csv has no column 'margin' for the section figure")
     }
 
     // MARK: Long titles

@@ -279,6 +279,37 @@ final class PlotScriptTests: XCTestCase {
         }
     }
 
+    /// Three panels: the class map of each model's grid, its boundary as the margin's zero level
+    /// (the known parabola), x and x_b from the marks beside the CSV; none for the model without one.
+    func testSection() throws {
+        let fixture = SectionFixture([.init("normal", distance: 0.4, curvature: 1.5), .init("pgd", distance: 1.1, curvature: 0.3),
+                                      .init("far", distance: nil)], side: 21)
+        try (fixture.marks.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent("section.marks.csv"), atomically: true, encoding: .utf8)
+        let table = folder.appendingPathComponent("section.table")
+        let messages = try assertDraws("section", fixture.rows, variables: ["table": "'\(table.path)'", "title": "'sample 0'", "direction": "'principal'"])
+        XCTAssertEqual(Self.notes(messages), [], "no warnings expected")
+        let series = Series.read(try String(contentsOf: table, encoding: .utf8))
+        XCTAssertEqual(fixture.problems(in: series), [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(),
+                       ["section.csv", "section.marks.csv", "section.png", "section.table"], "the grids' file is left behind")
+    }
+
+    /// Rows that are not each model's N × N grid in section's order are refused, naming the model.
+    func testSectionRefusesRowsThatAreNotAGrid() throws {
+        let rows = SectionFixture([.init("normal", distance: 0.4, curvature: 1.5)], side: 5).rows
+        try (["model,point,a,b", "normal,x,0,0"].joined(separator: "\n") + "\n")
+            .write(to: folder.appendingPathComponent("section.marks.csv"), atomically: true, encoding: .utf8)
+        for (broken, message) in [(Array(rows.dropLast()), "the 24 rows of model normal"),
+                                  ([rows[0]] + rows.dropFirst().reversed(), "the rows of model normal")] {
+            let input = folder.appendingPathComponent("section.csv"), output = folder.appendingPathComponent("section.png")
+            try (broken.joined(separator: "\n") + "\n").write(to: input, atomically: true, encoding: .utf8)
+            let (status, messages) = try Self.run(["-e", "input='\(input.path)'; output='\(output.path)'", Self.script("section").path])
+            XCTAssertNotEqual(status, 0, message)
+            XCTAssertTrue(messages.contains(message), messages)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output.path), "a figure drawn from \(message)")
+        }
+    }
+
     // MARK: The CSVs of the commands, single-model ones included
 
     /// compare's spectra.csv (a column model, the same sample numbers in each model): one line per
@@ -390,6 +421,7 @@ final class PlotScriptTests: XCTestCase {
     func testDensityNeedsInput() throws { try assertRefusesWithoutInput("density") }
     func testAccuracyNeedsInput() throws { try assertRefusesWithoutInput("accuracy") }
     func testImagesNeedsInput() throws { try assertRefusesWithoutInput("images") }
+    func testSectionNeedsInput() throws { try assertRefusesWithoutInput("section") }
 
     // MARK: Helpers
 

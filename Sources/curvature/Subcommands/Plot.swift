@@ -19,6 +19,8 @@ struct Plot: ParsableCommand {
               images          panel,row,col,value
                               written by compare (images.csv; images.titles and
                               images.columns beside it)
+              section         model,a,b,predicted,margin
+                              written by section (F.csv; F.marks.csv beside it)
 
             With a column model (compare's CSVs, or the CSVs of several models concatenated with each \
             row prefixed by its model's name) the figure has one colour per model, named in the \
@@ -36,6 +38,11 @@ struct Plot: ParsableCommand {
             grid over the same span), 0 outside the sample's own grid, and averaged (per model, with a \
             column model).
 
+            section draws one panel per model: the predicted class over the plane through the sample x, \
+            the boundary of x's class (margin 0), x and its nearest boundary point x_b from the marks \
+            file beside the input (F.marks.csv for F.csv), all to one scale in the image's units. The \
+            label of the b axis and the default title come from F.csv.meta.json, if there is one.
+
             images reads the panel titles and the panels per row from the files beside its input that \
             `curvature compare` writes (images.titles, separated by |, and images.columns for \
             images.csv), unless --titles or --columns is given. A long --title wraps onto several lines.
@@ -49,7 +56,7 @@ struct Plot: ParsableCommand {
 
             Examples:
               curvature plot top-histogram --input spectrum.csv --output top.png --log-x
-              curvature plot density --input density.csv --output density.png --log-y
+              curvature plot section --input section.csv --output section.png
               curvature plot accuracy --input robust.csv --output accuracy.png \\
                 --title "PGD-20 accuracy against ε"
             """)
@@ -105,6 +112,7 @@ struct Plot: ParsableCommand {
 
     func run() throws {
         try checkHeader(of: input, for: kind)
+        let section = kind == .section ? try sectionFigureFiles(beside: input) : nil
         let target = URL(fileURLWithPath: output)
         let folder = target.deletingLastPathComponent()
         var isFolder: ObjCBool = false
@@ -122,7 +130,7 @@ struct Plot: ParsableCommand {
         let stem = ".\(target.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max))"
         let temporary = folder.appendingPathComponent(stem + ".tmp")
         var variables = [("input", gnuplotString(input)), ("output", gnuplotString(temporary.path))]
-        if let title { variables.append(("title", gnuplotLines(wrapped(title, width: Self.titleWidth)))) }
+        if let title = title ?? section?.title { variables.append(("title", gnuplotLines(wrapped(title, width: Self.titleWidth)))) }
         var (titles, columns) = (titles, columns)
         if kind == .images {
             let beside = try imageFigureFiles(beside: input)
@@ -146,22 +154,33 @@ struct Plot: ParsableCommand {
             }
             variables.append(("mean", gnuplotString(file.path)))
         }
+        // section: the marks, and a file for the grids as gnuplot's contours need them.
+        var grids: URL?
+        defer { if let grids { try? FileManager.default.removeItem(at: grids) } }
+        if let section {
+            grids = folder.appendingPathComponent(stem + ".grid")
+            variables += [("marks", gnuplotString(section.marks)), ("scratch", gnuplotString(grids!.path))]
+            if let direction = section.direction { variables.append(("direction", gnuplotString(direction))) }
+        }
         if let palette { variables.append(("palette", gnuplotString(palette.rawValue))) }
         if logX { variables.append(("logx", "1")) }
         if logY { variables.append(("logy", "1")) }
+        // Test hook, CURVATURE_TEST_PLOT_TABLE=FILE: the series drawn also go to FILE as text (gnuplot's
+        // `set table`, with linear axes and plain numbers), for tests to check a figure's content.
+        // Not for images, whose panels are a multiplot; section.gp writes each of its panels there itself.
+        let table = ProcessInfo.processInfo.environment["CURVATURE_TEST_PLOT_TABLE"]
+        if kind == .section, let table { variables.append(("table", gnuplotString(table))) }
         let assignments = variables.map { "\($0.0)=\($0.1)" }.joined(separator: "; ")
 
         var arguments = ["-e", assignments, script.path]
-        // Test hook, CURVATURE_TEST_PLOT_TABLE=FILE: the series drawn also go to FILE as text (gnuplot's
-        // `set table`, with linear axes and plain numbers), for tests to check a figure's content.
-        // Not for images, whose panels are a multiplot.
-        if let table = ProcessInfo.processInfo.environment["CURVATURE_TEST_PLOT_TABLE"], kind != .images {
+        if let table, ![.images, .section].contains(kind) {
             arguments += ["-e", "unset logscale; set format; set table \(gnuplotString(table)); replot; unset table"]
         }
         let (status, messages) = try runProcess(gnuplot, arguments: arguments)
         if Interruption.requested {
             try? FileManager.default.removeItem(at: temporary)
             if let means { try? FileManager.default.removeItem(at: means) }
+            if let grids { try? FileManager.default.removeItem(at: grids) }
             exitInterrupted("interrupted; \(output) left as it was")
         }
         guard status == 0, isPNG(temporary) else {
@@ -194,6 +213,7 @@ enum PlotKind: String, CaseIterable, ExpressibleByArgument {
     case density
     case accuracy
     case images
+    case section
 
     /// The header of the CSV this figure reads, for messages: that of the command writing it and,
     /// where the figure takes one, that with a leading column model (several models).
@@ -205,6 +225,7 @@ enum PlotKind: String, CaseIterable, ExpressibleByArgument {
         case .density: return "sample,lambda,density (or model,sample,lambda,density for several models)"
         case .accuracy: return "attack,epsilon,samples,accuracy (or model,attack,epsilon,accuracy for several models)"
         case .images: return "panel,row,col,value"
+        case .section: return "model,a,b,predicted,margin"
         }
     }
 
@@ -217,6 +238,7 @@ enum PlotKind: String, CaseIterable, ExpressibleByArgument {
         case .density: return ["sample", "lambda", "density"]
         case .accuracy: return ["attack", "epsilon", "accuracy"]
         case .images: return ["panel", "row", "col", "value"]
+        case .section: return ["model", "a", "b", "predicted", "margin"]
         }
     }
 }
@@ -224,7 +246,10 @@ enum PlotKind: String, CaseIterable, ExpressibleByArgument {
 /// Checks that `path` is a readable CSV whose header holds every column `kind` needs, followed by
 /// at least one data row; reads only the start of the file.
 private func checkHeader(of path: String, for kind: PlotKind) throws {
-    let expected = kind.expectedHeader
+    try checkHeader(of: path, columns: kind.requiredColumns, expected: kind.expectedHeader, figure: kind.rawValue)
+}
+
+private func checkHeader(of path: String, columns: [String], expected: String, figure: String) throws {
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
         throw InputError("cannot read \(path): no such file")
@@ -244,8 +269,8 @@ private func checkHeader(of path: String, for kind: PlotKind) throws {
     let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map {
         $0.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
     }
-    if let missing = kind.requiredColumns.first(where: { !header.contains($0) }) {
-        throw InputError("\(path) has no column '\(missing)' for the \(kind.rawValue) figure; expected header \(expected)")
+    if let missing = columns.first(where: { !header.contains($0) }) {
+        throw InputError("\(path) has no column '\(missing)' for the \(figure) figure; expected header \(expected)")
     }
     let rest = lines.count > 1 ? lines[1] : ""
     guard rest.contains(where: { !$0.isWhitespace }) else {
@@ -315,6 +340,24 @@ func imageFigureFiles(beside input: String) throws -> (titles: String?, columns:
     return (titles, columns)
 }
 
+// MARK: - The files beside section.csv
+
+/// What `curvature section` writes beside its CSV X.csv: the marks X.marks.csv (required, its
+/// header checked), and from X.csv.meta.json, if there is one, the direction of the b axis and a
+/// title naming the sample.
+func sectionFigureFiles(beside input: String) throws -> (marks: String, direction: String?, title: String?) {
+    let marks = URL(fileURLWithPath: input).deletingPathExtension().appendingPathExtension("marks.csv").path
+    guard FileManager.default.fileExists(atPath: marks) else {
+        throw InputError("cannot read \(marks): no such file; the section figure needs the marks curvature section writes beside \(input)")
+    }
+    try checkHeader(of: marks, columns: ["model", "point", "a", "b"], expected: "model,point,a,b", figure: "section")
+    let meta = (try? Data(contentsOf: URL(fileURLWithPath: input + ".meta.json")))
+        .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+    let settings = meta?["settings"] as? [String: Any] ?? [:]
+    let (sample, data, split) = (settings["sample"] as? String, settings["data"] as? String, settings["split"] as? String)
+    let title = sample.map { "Predicted class in the plane through sample \($0)" + (data.map { " of \($0)" } ?? "") + (split.map { " (\($0))" } ?? "") }
+    return (marks, settings["direction"] as? String, title)
+}
 // MARK: - Running gnuplot
 
 /// A gnuplot single-quoted string literal: nothing is special inside but the quote, written twice.
