@@ -82,6 +82,7 @@ enum DocumentedCommands {
         ("${w%%:*}", "mlp"), ("${w##*:}", "128"), ("$SLURM_CPUS_PER_TASK", "2"), ("$SLURM_ARRAY_TASK_ID", "1"),
         ("$(cat out/your-own-model/compare/images.columns)", "3"), ("$(cat out/your-own-model/compare/images.titles)", "a|b|c"),
         ("$(cat study/images.titles)", "a|b|c"), ("$(cat study-mnist5k/images.titles)", "a|b|c"), ("$(cat nines/images.titles)", "a|b|c"),
+        ("$i", "0"),  // Notebook 08: the loop over samples
     ]
 
     /// `arguments` with every shell expansion replaced by its stand-in; one without a stand-in is thrown.
