@@ -23,7 +23,7 @@ final class SettingMessageTests: XCTestCase {
         XCTAssertEqual(refusal { try spectrum.validate() }, "`k` must be ≥ 1, got 0")
         (spectrum.k, spectrum.maxSteps) = (50, 20)
         XCTAssertEqual(refusal { try spectrum.validate() },
-                       "`k` 50 is larger than `maxSteps` 20: Lanczos finds at most that many Ritz values; raise `maxSteps` to at least 50")
+                       "`k` 50 is larger than `maxSteps` 20: Lanczos finds at most m Ritz values; raise `maxSteps` to at least 50")
         spectrum.gaussNewtonRoute = true
         XCTAssertNil(refusal { try spectrum.validate() }, "the exact route may still give every rank: the model decides")
         XCTAssertNotNil(refusal { try spectrum.validate(dimension: 784) }, "a network that is not piecewise linear needs Lanczos")
