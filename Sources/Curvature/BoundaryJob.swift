@@ -42,6 +42,14 @@ public struct BoundarySettings: Sendable, Equatable {
 
     public init() {}
 
+    /// What a study (`compare --boundary`, `demo --boundary`) computes: the top 5 curvatures and
+    /// the interpretability columns.
+    public static var study: BoundarySettings {
+        var settings = BoundarySettings()
+        (settings.k, settings.interpretability) = (5, true)
+        return settings
+    }
+
     public func tolerance(for dtype: DType) -> Double { tolerance ?? SpectrumSettings.defaultTolerance(for: dtype) }
 
     public func searchTolerance(for dtype: DType) -> Double { searchTolerance ?? (dtype == .float32 ? 1e-5 : 1e-10) }

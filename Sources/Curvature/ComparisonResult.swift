@@ -20,6 +20,8 @@ public struct ComparisonResult {
         public var evaluations: [RobustEvaluation]
         /// Per figure sample: the gradient and the perturbation.
         public var figurePanels: [Panel]
+        /// With the study's boundary settings: the boundary CSV's rows (without the model column).
+        public var boundary: BoundaryTable? = nil
 
         public var profile: [ProfilePoint] { eigenvalueProfile(spectra) }
         /// The PGD accuracies (none if the study ran AutoAttack only).
@@ -60,7 +62,7 @@ public struct ComparisonResult {
     /// each attack's accuracy at every positive ε (PGD's columns first, as without AutoAttack), then,
     /// with both attacks, the largest gap PGD − AutoAttack over ε, with its ε. That one number says
     /// whether PGD overstates robustness anywhere; a gap per ε would add as many columns again for
-    /// differences of columns already in the table.
+    /// differences of columns already in the table. With the boundary, its medians come last.
     public var summaryTable: String {
         var headers: [String] = [], cells: [(Model) -> String] = []
         let evaluations = models.first?.evaluations ?? []
@@ -74,6 +76,12 @@ public struct ComparisonResult {
         if robustAttacks.contains(.pgd), let autoattack, hasPositiveEpsilon, autoattack.accuracies.contains(where: { $0.epsilon > 0 }) {
             headers.append("largest gap PGD − AutoAttack" + partName(autoattack))
             cells.append(Self.largestGapCell)
+        }
+        if models.contains(where: { $0.boundary != nil }) {
+            for (header, statistic) in BoundaryTable.summaryColumns {
+                headers.append(header)
+                cells.append { model in model.boundary.map { String(format: "%.3g", statistic($0)) } ?? "" }
+            }
         }
         let unconverged = models.map { model in Set(model.spectra.filter { !$0.converged }.map(\.sample)).count }
         var lines = ["| model | median \(extremeName) | mean \(extremeName) | " + headers.joined(separator: " | ") + " |"]
@@ -176,6 +184,10 @@ public struct ComparisonResult {
             try AtomicFile.write(csv(lines), to: folder.appendingPathComponent("images.csv"))
             try AtomicFile.write(panels.map(\.title).joined(separator: "|") + "\n", to: folder.appendingPathComponent("images.titles"))
             try AtomicFile.write("\(1 + 2 * models.count)\n", to: folder.appendingPathComponent("images.columns"))
+        }
+        if let header = models.compactMap(\.boundary).first?.header {
+            let lines = ["model," + header] + models.flatMap { model in (model.boundary?.lines ?? []).map { "\(model.name),\($0)" } }
+            try AtomicFile.write(csv(lines), to: folder.appendingPathComponent("boundary.csv"))
         }
         try AtomicFile.write(summaryTable + "\n", to: folder.appendingPathComponent("summary.md"))
     }

@@ -25,6 +25,9 @@ public struct ComparisonStudy {
         public var spectrum = SpectrumSettings()
         /// Samples per batched spectrum computation.
         public var batchSize = 50
+        /// Also each sample's nearest boundary point and principal curvatures there (`boundary.csv`
+        /// and the summary's boundary columns); nil leaves them out.
+        public var boundary: BoundarySettings? = nil
         /// ε of the ℓ∞ evaluations; 0 is the clean accuracy.
         public var epsilons: [Double] = [0, 0.05, 0.1, 0.15, 0.2]
         public var pgdSteps = 20
@@ -126,7 +129,8 @@ public struct ComparisonStudy {
     /// are not in it: each one's evaluations are kept apart, so a resume may add or leave out one.
     public var fingerprint: [String: String] {
         let s = settings
-        let solver = s.spectrum.solverRecord(dtype: .float32)
+        let solver = s.spectrum.solverRecord(dtype: .float32).merging(
+            (s.boundary?.record(dtype: .float32) ?? [:]).reduce(into: [:]) { $0["boundary_" + $1.key] = $1.value }) { $1 }
         return identity.merging(solver) { $1 }.merging([
             "names": models.map(\.name).joined(separator: ","),
             "data": dataName, "split": split.rawValue, "samples": "\(samples.lowerBound)..<\(samples.upperBound)",
@@ -173,7 +177,19 @@ public struct ComparisonStudy {
                 evaluations.append(evaluation)
             }
             let panels = figureBatch.count > 0 ? figurePanels(name: name, model: classifier, batch: figureBatch) : []
-            result.models.append(ComparisonResult.Model(name: name, spectra: rows, evaluations: evaluations, figurePanels: panels))
+            var model = ComparisonResult.Model(name: name, spectra: rows, evaluations: evaluations, figurePanels: panels)
+            if let boundary = settings.boundary {
+                let file = work.url.appendingPathComponent("\(index).boundary.csv")
+                let header = BoundaryRow.header(for: boundary)
+                if !FileManager.default.fileExists(atPath: file.path) {
+                    let job = BoundaryJob(model: classifier, settings: boundary)
+                    try ResumableCSV(header: header, out: file, resume: true).run(
+                        batches, label: "compare \(name): boundary", progress: spectrumProgress(name), shouldStop: shouldStop
+                    ) { samples in try job.rows(for: data.batch(at: Array(samples))).rows.map { $0.csv(dtype: .float32) } }
+                }
+                model.boundary = try BoundaryTable(csv: file)
+            }
+            result.models.append(model)
         }
         work.remove()
         return result

@@ -98,6 +98,25 @@ final class BoundaryCommandTests: ExecutableTestCase {
         }
     }
 
+    /// compare --boundary: boundary.csv with every model's rows, and the summary's boundary columns.
+    func testCompareAddsTheBoundary() throws {
+        let model = modelPath!
+        let result = try status(["compare", "--models", "\(model),\(model)", "--names", "a,b", "--data", "mnist5k", "--samples", "4",
+                                 "--k", "3", "--epsilons", "0,0.1", "--robust-attacks", "pgd", "--figure-samples", "0", "--boundary",
+                                 "--out-dir", "study"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try read("study/boundary.csv").split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "model," + "sample,label,predicted,target,distance,normal_cosine,gradient_norm,rank,curvature,residual,status,converged"
+                       + ",alignment,alignment_cosine,perturbation_alignment,perturbation_cosine")
+        XCTAssertEqual(Set(lines.dropFirst().map { $0.split(separator: ",")[0] }), ["a", "b"])
+        let a = lines.dropFirst().filter { $0.hasPrefix("a,") }.map { $0.dropFirst(2) }
+        XCTAssertEqual(a, lines.dropFirst().filter { $0.hasPrefix("b,") }.map { $0.dropFirst(2) }, "one model under two names")
+        let summary = try read("study/summary.md")
+        for column in ["median distance to the boundary", "median κ₁ at the boundary", "median κ₁ × distance", "median saliency alignment"] {
+            XCTAssertTrue(summary.contains(column), summary)
+        }
+    }
+
     func testMisuseIsRefusedBeforeAnyWork() throws {
         for (extra, message) in [
             (["--k", "0"], "--k must be ≥ 1, got 0"),

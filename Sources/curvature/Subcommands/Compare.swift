@@ -59,6 +59,9 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("out-dir"), help: "Folder for the results (created if needed).")
     var outDir: String
 
+    @Flag(help: "Also each sample's nearest decision-boundary point and the boundary's top 5 principal curvatures there (as `curvature boundary --k 5 --interpretability` computes them; a ReLU network's are 0): boundary.csv, and the summary's median distance, κ₁, κ₁ × distance and saliency alignment.")
+    var boundary = false
+
     @Flag(help: "Continue an interrupted run from the finished batches and evaluations kept in <out-dir>/.compare-partial.")
     var resume = false
 
@@ -107,6 +110,7 @@ struct Compare: ParsableCommand {
         study.settings.spectrum = try spectrumSettings()
         (study.settings.batchSize, study.settings.epsilons, study.settings.pgdSteps) = (batchSize, epsilons.values, pgdSteps)
         study.settings.robustAttacks = robust.attacks
+        study.settings.boundary = boundary ? BoundarySettings.study : nil
         study.settings.figureIndices = figureIndices?.values ?? Array(range.prefix(figureSamples))
         (study.settings.figureAttack, study.settings.figureEpsilon, study.settings.shard) = (figureAttack.attack, figureEpsilon, shard)
         // Settings that cannot run (an index beyond the split) are usage errors.

@@ -54,6 +54,9 @@ struct Demo: ParsableCommand {
     @Option(name: .customLong("out-dir"), help: "Folder for the CSVs and PNGs (created if needed).")
     var outDir: String = "curvature-demo"
 
+    @Flag(help: "Also the decision boundary of every sample (see `curvature compare --boundary`).")
+    var boundary = false
+
     @Flag(help: "Continue an interrupted demo (see `curvature compare --resume`).")
     var resume = false
 
@@ -104,6 +107,7 @@ struct Demo: ParsableCommand {
         (study.settings.spectrum.hessian, study.settings.spectrum.h) = (hessian, finiteH ?? 0.05)
         study.settings.epsilons = Self.epsilons
         study.settings.robustAttacks = robust.attacks
+        study.settings.boundary = boundary ? BoundarySettings.study : nil
         if let part = autoattackPart { (study.settings.autoattackSamples, study.settings.autoattackEpsilons) = (part, [Self.autoattackEpsilon]) }
         study.settings.figureIndices = Array((0..<samples).prefix(4))
         study.identity = ["model_sha256": try files.map { try SHA256.hex(fileAt: URL(fileURLWithPath: $0)) }.joined(separator: ","), "arch": "",
