@@ -33,9 +33,10 @@ public struct ComparisonStudy {
         public var pgdSteps = 20
         /// The attacks of the robust accuracies (`compare` and `demo` run both by default).
         public var robustAttacks: [RobustAttack] = [.pgd]
-        /// AutoAttack on the first this many of the evaluated samples only (nil: all of them), and
-        /// at these of `epsilons` only (nil: all): it costs tens of times PGD on robust models, so
-        /// the demo runs a part. PGD then also runs on those samples, for a like-with-like gap.
+        /// AutoAttack on the first `autoattackSamples` of the evaluated samples only (nil: all),
+        /// at `autoattackEpsilons` (some of `epsilons`; nil: all): it costs tens of times PGD on
+        /// robust models, so the demo runs a part. PGD then also runs on that part, so that the gap
+        /// compares the same samples.
         public var autoattackSamples: Int?
         public var autoattackEpsilons: [Double]?
         /// Split indices of the figure's samples.

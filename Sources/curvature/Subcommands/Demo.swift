@@ -13,7 +13,7 @@ struct Demo: ParsableCommand {
             with gnuplot. Results go to --out-dir.
             AutoAttack is most of the time, so by default it runs on the first \(Demo.defaultAutoAttackSamples) samples \
             (--autoattack-samples) at the middle ε, 0.1, only, beside PGD on the same samples, and the table says so; \
-            --full runs it on every sample at every ε, as compare does (about five times as long).
+            --full runs it on every sample at every ε, as compare does (about seven times as long; README, Quick start).
             Run it from the repository (or set CURVATURE_DATA to its Data folder).
 
             Examples:
@@ -48,7 +48,7 @@ struct Demo: ParsableCommand {
     @Option(name: .customLong("autoattack-samples"), parsing: .unconditional,
             help: "AutoAttack on the first N samples only, at ε = 0.1 only (default \(Demo.defaultAutoAttackSamples); PGD runs on all at every ε).")
     var autoattackSamples: Int?
-    @Flag(help: "The whole study: AutoAttack on every sample at every ε (about five times as long as the default).")
+    @Flag(help: "The whole study: AutoAttack on every sample at every ε (about seven times as long as the default).")
     var full = false
 
     @Option(name: .customLong("out-dir"), help: "Folder for the CSVs and PNGs (created if needed).")
