@@ -66,7 +66,7 @@ public final class BoundaryShapeOperator: BatchedLinearOperator {
     public func excludedDirections(forSample b: Int) -> [Double] { normals[b] }
 
     public func restricted(to rows: [Int]) throws -> (any BatchedLinearOperator)? {
-        BoundaryShapeOperator(model: model, points: NearestBoundarySearch.gather(points, rows: rows), labels: rows.map { labels[$0] },
+        BoundaryShapeOperator(model: model, points: points.rows(at: rows), labels: rows.map { labels[$0] },
                               targets: rows.map { targets[$0] }, sampleIndices: rows.map { sampleIndices[$0] })
     }
 }

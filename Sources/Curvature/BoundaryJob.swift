@@ -161,7 +161,7 @@ public struct BoundaryJob {
         let predicted = predictions(evaluate(model, batch.images))
         let correct = (0..<batch.count).filter { predicted[$0] == batch.labels[$0] }
         let search = NearestBoundarySearch(tolerance: s.searchTolerance(for: dtype), maxIterations: s.searchIterations, box: s.box)
-        let found = correct.isEmpty ? [] : search.search(model, images: NearestBoundarySearch.gather(batch.images, rows: correct),
+        let found = correct.isEmpty ? [] : search.search(model, images: batch.images.rows(at: correct),
                                                          labels: correct.map { batch.labels[$0] })
         var outcome = [Int: NearestBoundarySearch.Point]()
         for (r, b) in correct.enumerated() { outcome[b] = found[r] }

@@ -44,8 +44,7 @@ public final class ExactInputHessian: BatchedLinearOperator {
     public func apply(columns: Int, _ vectors: [Double], into result: inout [Double]) throws {
         guard columns > 1 else { return try apply(vectors, into: &result) }
         if tiled?.columns != columns {
-            let copies = Tensor(shape: [columns * batchSize] + Array(images.shape.dropFirst()),
-                                scalars: Array([[Double]](repeating: images.scalars, count: columns).joined()), dtype: images.dtype)
+            let copies = Tensor.concatenate([Tensor](repeating: images, count: columns))
             tiled = (columns, lossAtInput(model, copies, Array([[Int]](repeating: labels, count: columns).joined()), keepingGraph: true).0)
         }
         let point = tiled!.point
@@ -57,13 +56,7 @@ public final class ExactInputHessian: BatchedLinearOperator {
     /// The Hessians of the samples at `rows`: the graph is rebuilt for them alone (one forward and
     /// backward pass, about an HVP's cost), which each later product repays as the batch shrinks.
     public func restricted(to rows: [Int]) throws -> (any BatchedLinearOperator)? {
-        let d = dimension
-        var pixels = [Double]()
-        pixels.reserveCapacity(rows.count * d)
-        let all = images.scalars
-        for r in rows { pixels += all[(r * d)..<((r + 1) * d)] }
-        let subset = Tensor(shape: [rows.count] + Array(images.shape.dropFirst()), scalars: pixels, dtype: images.dtype)
-        return ExactInputHessian(model: model, images: subset, labels: rows.map { labels[$0] }, sampleIndices: rows.map { sampleIndices[$0] })
+        ExactInputHessian(model: model, images: images.rows(at: rows), labels: rows.map { labels[$0] }, sampleIndices: rows.map { sampleIndices[$0] })
     }
 }
 

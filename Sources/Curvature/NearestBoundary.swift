@@ -67,7 +67,7 @@ public struct NearestBoundarySearch: Sendable {
         var active = Array(0..<n)
         for iteration in 1...Swift.max(1, maxIterations) {
             guard !active.isEmpty else { break }
-            let points = Self.gather(current, rows: active)
+            let points = current.rows(at: active)
             let (logits, classGradients) = Self.logitsAndGradients(model, points)
             let classes = logits.shape[1], z = logits.scalars
             var next = current.scalars
@@ -151,7 +151,7 @@ public struct NearestBoundarySearch: Sendable {
         var current = found.flatMap(\.point)
         let usable = (0..<n).filter { found[$0].target >= 0 }
         for round in 0...20 {
-            let points = Self.gather(Tensor(shape: images.shape, scalars: current, dtype: images.dtype), rows: usable)
+            let points = Tensor(shape: images.shape, scalars: current, dtype: images.dtype).rows(at: usable)
             let (logits, classGradients) = Self.logitsAndGradients(model, points)
             let classes = logits.shape[1], z = logits.scalars
             var moved = false
@@ -195,15 +195,6 @@ public struct NearestBoundarySearch: Sendable {
             return gradients(of: logits, withRespectTo: [input], seed: Tensor(shape: logits.shape, scalars: seed, dtype: logits.dtype))[0].value.scalars
         }
         return (logits.value, perClass)
-    }
-
-    /// The rows of a [N, …] tensor at `rows`, in that order.
-    static func gather(_ t: Tensor, rows: [Int]) -> Tensor {
-        let d = t.count / t.shape[0], values = t.scalars
-        var picked = [Double]()
-        picked.reserveCapacity(rows.count * d)
-        for r in rows { picked += values[(r * d)..<((r + 1) * d)] }
-        return Tensor(shape: [rows.count] + Array(t.shape.dropFirst()), scalars: picked, dtype: t.dtype)
     }
 }
 

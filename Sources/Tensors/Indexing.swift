@@ -98,6 +98,17 @@ extension Tensor {
         return out
     }
 
+    /// The rows at `indices` along axis 0, in that order (repeats allowed).
+    public func rows(at indices: [Int]) -> Tensor {
+        precondition(rank >= 1 && indices.allSatisfy { $0 >= 0 && $0 < shape[0] }, "rows: \(indices) outside \(Shape.describe(shape))")
+        let rowBytes = shape.dropFirst().reduce(1, *) * dtype.byteSize
+        let out = Tensor(uninitialized: [indices.count] + shape.dropFirst(), dtype: dtype)
+        for (r, index) in indices.enumerated() {
+            (out.storage.pointer + r * rowBytes).copyMemory(from: storage.pointer + index * rowBytes, byteCount: rowBytes)
+        }
+        return out
+    }
+
     /// Adds zero rows before and after along axis 0, the adjoint of `slice(rows:)`.
     public func padded(rowsBefore before: Int, rowsAfter after: Int) -> Tensor {
         precondition(rank >= 1 && before >= 0 && after >= 0, "pad: bad padding \(before), \(after) for \(Shape.describe(shape))")

@@ -5,6 +5,18 @@ import XCTest
 
 /// Kernels against naive reference loops and adjoint identities, in Float64.
 final class KernelTests: XCTestCase {
+    /// rows(at:) picks whole rows in the order given, repeats included, in either dtype.
+    func testRowsAtPicksRowsInOrder() {
+        for dtype in [DType.float32, .float64] {
+            let t = Tensor(shape: [4, 2, 3], scalars: (0..<24).map(Double.init), dtype: dtype)
+            let picked = t.rows(at: [3, 0, 3])
+            XCTAssertEqual(picked.shape, [3, 2, 3])
+            XCTAssertEqual(picked.dtype, dtype)
+            XCTAssertEqual(picked.scalars, t.slice(rows: 3..<4).scalars + t.slice(rows: 0..<1).scalars + t.slice(rows: 3..<4).scalars)
+            XCTAssertEqual(t.rows(at: []).shape, [0, 2, 3])
+        }
+    }
+
     private func random(_ shape: [Int], seed: UInt64) -> Tensor {
         Tensor(randomShape: shape, .normal(mean: 0, standardDeviation: 1), dtype: .float64, seed: seed)
     }
