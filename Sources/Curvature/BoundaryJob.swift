@@ -52,6 +52,12 @@ public struct BoundarySettings: Sendable, Equatable {
 
     public func tolerance(for dtype: DType) -> Double { tolerance ?? SpectrumSettings.defaultTolerance(for: dtype) }
 
+    /// Block Lanczos for the curvatures, as these settings ask in `dtype` arithmetic.
+    public func lanczosOptions(wanted: ExtremeEigenvalues, dtype: DType) -> BlockLanczosOptions {
+        BlockLanczosOptions(wanted: wanted, blockSize: blockSize, tolerance: tolerance(for: dtype),
+                            operatorPrecision: SpectrumSettings.operatorPrecision(for: dtype), maxDimension: maxSteps, seed: seed)
+    }
+
     public func searchTolerance(for dtype: DType) -> Double { searchTolerance ?? (dtype == .float32 ? 1e-5 : 1e-10) }
 
     /// Checks the settings against the input dimension before any work.
@@ -176,8 +182,7 @@ public struct BoundaryJob {
                                            targets: located.map { outcome[$0]!.target }, sampleIndices: located.map { batch.indices[$0] })
             let k = Swift.min(s.k, d - 1)
             let wanted: ExtremeEigenvalues = s.end == .largest ? .largest(k) : (s.end == .smallest ? .smallest(k) : .largestMagnitude(k))
-            var options = BlockLanczosOptions(wanted: wanted, blockSize: s.blockSize, tolerance: s.tolerance(for: dtype),
-                                              operatorPrecision: SpectrumSettings.operatorPrecision(for: dtype), maxDimension: s.maxSteps, seed: s.seed)
+            var options = s.lanczosOptions(wanted: wanted, dtype: dtype)
             let finite = !s.finiteScales.isEmpty
             options.wantVectors = finite && s.principalDirections
             let results = finite && !s.principalDirections ? [] : try blockLanczos(op, options: options)

@@ -34,14 +34,22 @@ public struct BoundarySection {
     /// The sample's class y (its prediction) and the class across the nearest boundary.
     public var label: Int, target: Int?
 
+    /// The sample's class (its prediction) and its nearest boundary point, searched as
+    /// ``BoundaryJob`` does by default.
+    public static func nearestPoint(model: Classifier, image: Tensor) -> (label: Int, point: NearestBoundarySearch.Point) {
+        let y = predictions(evaluate(model, image))[0]
+        let search = NearestBoundarySearch(tolerance: BoundarySettings().searchTolerance(for: image.dtype))
+        return (y, search.search(model, images: image, labels: [y])[0])
+    }
+
     /// Computes the section of `model` through `image` (one sample, [1, C, H, W]) on an N × N grid
     /// over [−extent, extent]².
+    /// - Parameter nearest: ``nearestPoint(model:image:)`` when already known.
     public static func compute(model: @escaping Classifier, image: Tensor, sampleIndex: Int, direction: SectionDirection, extent: Double,
-                               grid: Int, seed: UInt64) throws -> BoundarySection {
+                               grid: Int, seed: UInt64, nearest: (label: Int, point: NearestBoundarySearch.Point)? = nil) throws -> BoundarySection {
         let d = image.count
         let x = image.scalars
-        let y = predictions(evaluate(model, image))[0]
-        let found = NearestBoundarySearch(tolerance: image.dtype == .float32 ? 1e-5 : 1e-10).search(model, images: image, labels: [y])[0]
+        let (y, found) = nearest ?? nearestPoint(model: model, image: image)
         var e1: [Double]
         var boundaryDistance: Double?
         if found.converged, found.distance > 0 {
@@ -62,8 +70,9 @@ public struct BoundarySection {
             guard found.converged else { throw RunError("sample \(sampleIndex): no boundary point, so no principal direction; use another direction") }
             let shape = BoundaryShapeOperator(model: model, points: Tensor(shape: image.shape, scalars: found.point, dtype: image.dtype),
                                               labels: [y], targets: [found.target], sampleIndices: [sampleIndex])
-            var options = BlockLanczosOptions(wanted: .largest(1), tolerance: SpectrumSettings.defaultTolerance(for: image.dtype),
-                                              operatorPrecision: SpectrumSettings.operatorPrecision(for: image.dtype), maxDimension: 300, seed: seed)
+            var settings = BoundarySettings()
+            settings.seed = seed
+            var options = settings.lanczosOptions(wanted: .largest(1), dtype: image.dtype)
             options.wantVectors = true
             e2 = try blockLanczos(shape, options: options)[0].ritzVectors ?? []
         }

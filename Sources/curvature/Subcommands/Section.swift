@@ -90,13 +90,9 @@ struct Section: ParsableCommand {
         for (name, network) in zip(modelNames, networks) { try checkInput(network, fits: images, modelName: name, dataName: data.data) }
         let image = images.batch(at: [sample], dtype: dtype).images
         // One extent for every model, so that the panels share their scale.
+        let nearest = networks.map { network in BoundarySection.nearestPoint(model: { network($0) }, image: image) }
         let extent = try self.extent ?? {
-            let distances = networks.map { network -> Double in
-                let classifier: Classifier = { network($0) }
-                let y = predictions(evaluate(classifier, image))[0]
-                let found = NearestBoundarySearch(tolerance: dtype == .float32 ? 1e-5 : 1e-10).search(classifier, images: image, labels: [y])[0]
-                return found.converged ? found.distance : 0
-            }
+            let distances = nearest.map { $0.point.converged ? $0.point.distance : 0 }
             guard let largest = distances.max(), largest > 0 else {
                 throw InputError("sample \(sample): no model has a boundary point near it; give --extent")
             }
@@ -104,9 +100,9 @@ struct Section: ParsableCommand {
         }()
         var grid: [String] = ["model,a,b,predicted,margin"], marks: [String] = ["model,point,a,b"]
         var record: [String: Any] = [:]
-        for (name, network) in zip(modelNames, networks) {
+        for ((name, network), nearest) in zip(zip(modelNames, networks), nearest) {
             let section = try BoundarySection.compute(model: { network($0) }, image: image, sampleIndex: sample, direction: direction,
-                                                      extent: extent, grid: self.grid, seed: seed)
+                                                      extent: extent, grid: self.grid, seed: seed, nearest: nearest)
             for point in section.points {
                 grid.append("\(name),\(CSVNumber.format(point.a, dtype: .float32)),\(CSVNumber.format(point.b, dtype: .float32)),\(point.predicted),\(CSVNumber.format(point.margin, dtype: dtype))")
             }
