@@ -188,12 +188,13 @@ public struct BoundaryJob {
             let results = finite && !s.principalDirections ? [] : try blockLanczos(op, options: options)
             for (r, result) in results.enumerated() {
                 let estimates = result.ritzValues.indices.map {
-                    EigenvalueEstimate(value: result.ritzValues[$0], residual: result.residualBounds[$0], converged: result.converged[$0])
+                    EigenvalueEstimate(value: result.ritzValues[$0], residual: result.residualBounds[$0], converged: result.converged[$0], source: $0)
                 }
                 curvatures[located[r]] = EigenvalueRanking.rankExtremes(estimates, k: s.k, end: s.end, dimension: d - 1)
             }
             if finite {
-                finiteRows = try finiteScaleRows(located: located, batch: batch, outcome: outcome, normals: op.normals, lanczos: results)
+                finiteRows = try finiteScaleRows(located: located, batch: batch, outcome: outcome, normals: op.normals, lanczos: results,
+                                                 ranked: curvatures)
             }
         }
 
@@ -260,7 +261,7 @@ public struct BoundaryJob {
     /// κ_h along each located sample's principal directions (from `lanczos`, in rank order) and
     /// its random tangent directions, at every scale: rows by scale, then direction.
     private func finiteScaleRows(located: [Int], batch: Batch, outcome: [Int: NearestBoundarySearch.Point], normals: [[Double]],
-                                 lanczos: [BlockLanczosResult]) throws -> [Int: [BoundaryRow]] {
+                                 lanczos: [BlockLanczosResult], ranked: [Int: [RankedEigenvalue]]) throws -> [Int: [BoundaryRow]] {
         let s = settings, dtype = batch.images.dtype
         let d = batch.images.count / Swift.max(batch.count, 1)
         let imageShape = Array(batch.images.shape.dropFirst())
@@ -270,12 +271,9 @@ public struct BoundaryJob {
             let point = outcome[b]!.point
             var directions: [(name: String, rank: Int?, converged: Bool, vector: [Double])] = []
             if r < lanczos.count, let vectors = lanczos[r].ritzVectors {
-                let ranked = EigenvalueRanking.rankExtremes(
-                    lanczos[r].ritzValues.indices.map { EigenvalueEstimate(value: lanczos[r].ritzValues[$0], residual: 0, converged: lanczos[r].converged[$0]) },
-                    k: s.k, end: s.end, dimension: d - 1)
-                // rankExtremes keeps the values; find each one's vector by its position in ritzValues.
-                for value in ranked.sorted(by: { $0.rank < $1.rank }) {
-                    guard let i = lanczos[r].ritzValues.firstIndex(of: value.value) else { continue }
+                // Each rank's own Ritz vector: repeated values (a ball's) have distinct vectors.
+                for value in (ranked[b] ?? []).sorted(by: { $0.rank < $1.rank }) {
+                    guard let i = value.source else { continue }
                     directions.append(("principal", value.rank, value.converged, Array(vectors[(i * d)..<((i + 1) * d)])))
                 }
             }

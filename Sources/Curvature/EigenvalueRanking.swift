@@ -5,6 +5,8 @@ struct EigenvalueEstimate: Equatable {
     var residual: Double
     /// Whether `residual` met the run's tolerance.
     var converged: Bool
+    /// Its position in the solver's output, to find what else the solver gave for it (a Ritz vector).
+    var source: Int? = nil
 }
 
 /// An eigenvalue estimate with its rank: its position in the descending order of all d eigenvalues.
@@ -13,6 +15,8 @@ struct RankedEigenvalue: Equatable {
     var value: Double
     var residual: Double
     var converged: Bool
+    /// ``EigenvalueEstimate/source``, carried through the ranking.
+    var source: Int? = nil
 }
 
 /// How the k eigenvalues a run reports are chosen and ranked.
@@ -34,7 +38,8 @@ enum EigenvalueRanking {
         let sorted = values.sorted { $0.value > $1.value }
         func ranked(_ estimates: some Collection<EigenvalueEstimate>, from first: Int) -> [RankedEigenvalue] {
             estimates.enumerated().map {
-                RankedEigenvalue(rank: first + $0.offset, value: $0.element.value, residual: $0.element.residual, converged: $0.element.converged)
+                RankedEigenvalue(rank: first + $0.offset, value: $0.element.value, residual: $0.element.residual, converged: $0.element.converged,
+                                 source: $0.element.source)
             }
         }
         switch end {
