@@ -4,6 +4,16 @@ import Tensors
 /// A model seen as a map from a batch of images to logits.
 public typealias Classifier = (Variable) -> Variable
 
+/// z_y − max_{j≠y} z_j per row of row-major [N, C] `logits`, y the row's label: positive where
+/// the label wins, ≤ 0 where another class does (its zero level is the decision boundary).
+public func decisionMargins(_ logits: [Double], classes: Int, labels: [Int]) -> [Double] {
+    labels.indices.map { row in
+        var other = -Double.infinity
+        for c in 0..<classes where c != labels[row] { other = Swift.max(other, logits[row * classes + c]) }
+        return logits[row * classes + labels[row]] - other
+    }
+}
+
 /// Per-row argmax of [N, C] logits.
 public func predictions(_ logits: Tensor) -> [Int] {
     let values = logits.scalars, classes = logits.shape[1]

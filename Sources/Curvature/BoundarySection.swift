@@ -99,11 +99,10 @@ public struct BoundarySection {
             pixels.reserveCapacity(grid * d)
             for a in steps { for i in 0..<d { pixels.append(x[i] + a * e1[i] + b * e2[i]) } }
             let logits = evaluate(model, Tensor(shape: [grid] + Array(image.shape.dropFirst()), scalars: pixels, dtype: image.dtype))
-            let classes = logits.shape[1], z = logits.scalars
             let predicted = predictions(logits)
+            let margins = decisionMargins(logits.scalars, classes: logits.shape[1], labels: [Int](repeating: y, count: grid))
             for (column, a) in steps.enumerated() {
-                let other = (0..<classes).filter { $0 != y }.map { z[column * classes + $0] }.max() ?? 0
-                points.append(Point(a: a, b: b, predicted: predicted[column], margin: z[column * classes + y] - other))
+                points.append(Point(a: a, b: b, predicted: predicted[column], margin: margins[column]))
             }
         }
         return BoundarySection(points: points, boundaryDistance: boundaryDistance, label: y, target: found.converged ? found.target : nil)

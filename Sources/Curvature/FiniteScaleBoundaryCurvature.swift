@@ -36,12 +36,7 @@ public struct FiniteScaleBoundaryCurvature: Sendable {
                 for j in 0..<d { pixels.append(q.point[j] + s * q.direction[j] + offsets[r] * q.normal[j]) }
             }
             let logits = evaluate(model, Tensor(shape: [rows.count] + imageShape, scalars: pixels, dtype: dtype))
-            let classes = logits.shape[1], z = logits.scalars
-            return rows.enumerated().map { r, i in
-                let y = searches[i].query.label
-                let other = (0..<classes).filter { $0 != y }.map { z[r * classes + $0] }.max()!
-                return z[r * classes + y] - other
-            }
+            return decisionMargins(logits.scalars, classes: logits.shape[1], labels: rows.map { searches[$0].query.label })
         }
         // Bracket: the margin is positive on the label's side (o > 0) and negative across.
         var low = searches.map { -$0.query.h }, high = searches.map { $0.query.h }

@@ -149,13 +149,14 @@ public struct NearestBoundarySearch: Sendable {
         let n = labels.count, d = images.count / Swift.max(n, 1), x = images.scalars
         var results = found
         var current = found.flatMap(\.point)
-        let usable = (0..<n).filter { found[$0].target >= 0 }
-        for round in 0...20 {
-            let points = Tensor(shape: images.shape, scalars: current, dtype: images.dtype).rows(at: usable)
+        // Only the points still moving are evaluated again.
+        var pending = (0..<n).filter { found[$0].target >= 0 }
+        for round in 0...20 where !pending.isEmpty {
+            let points = Tensor(shape: images.shape, scalars: current, dtype: images.dtype).rows(at: pending)
             let (logits, classGradients) = Self.logitsAndGradients(model, points)
             let classes = logits.shape[1], z = logits.scalars
-            var moved = false
-            for (r, b) in usable.enumerated() {
+            var moved: [Int] = []
+            for (r, b) in pending.enumerated() {
                 let (y, t) = (labels[b], found[b].target)
                 let w = (0..<d).map { classGradients[y][r * d + $0] - classGradients[t][r * d + $0] }
                 let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
@@ -176,9 +177,9 @@ public struct NearestBoundarySearch: Sendable {
                     if box { q = Swift.min(Swift.max(q, 0), 1) }
                     current[b * d + i] = q
                 }
-                moved = true
+                moved.append(b)
             }
-            if !moved { break }
+            pending = moved
         }
         return results
     }
@@ -188,13 +189,7 @@ public struct NearestBoundarySearch: Sendable {
     static func logitsAndGradients(_ model: Classifier, _ points: Tensor) -> (Tensor, [[Double]]) {
         let input = Variable(points, requiresGradient: true)
         let logits = model(input)
-        let (rows, classes) = (logits.shape[0], logits.shape[1])
-        let perClass = (0..<classes).map { c -> [Double] in
-            var seed = [Double](repeating: 0, count: rows * classes)
-            for row in 0..<rows { seed[row * classes + c] = 1 }
-            return gradients(of: logits, withRespectTo: [input], seed: Tensor(shape: logits.shape, scalars: seed, dtype: logits.dtype))[0].value.scalars
-        }
-        return (logits.value, perClass)
+        return (logits.value, classGradients(of: logits, withRespectTo: input))
     }
 }
 

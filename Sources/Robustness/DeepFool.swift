@@ -45,12 +45,7 @@ public struct DeepFool: Sendable {
             let logits = model(x)
             let classes = logits.shape[1]
             let values = logits.value.scalars
-            // One backward pass per class gives every sample's gradient of that logit.
-            let classGradients = (0..<classes).map { c -> [Double] in
-                var seed = [Double](repeating: 0, count: n * classes)
-                for row in 0..<n { seed[row * classes + c] = 1 }
-                return gradients(of: logits, withRespectTo: [x], seed: Tensor(shape: logits.shape, scalars: seed, dtype: logits.dtype))[0].value.scalars
-            }
+            let classGradients = Robustness.classGradients(of: logits, withRespectTo: x)
             let predicted = predictions(logits.value)
             for row in 0..<n where active[row] {
                 if predicted[row] != original[row] {
@@ -86,5 +81,16 @@ public struct DeepFool: Sendable {
         for row in 0..<n where active[row] { fooled[row] = final[row] != original[row] }
         let norms = rowNorms(current - images)
         return Result(images: current, norms: norms, fooled: fooled, iterations: iterations, attacked: attacked)
+    }
+}
+
+/// Per class c, every row's gradient of its logit z_c with respect to `input` ([N, C] logits; one
+/// backward pass per class, each row seeded with 1 at c).
+public func classGradients(of logits: Variable, withRespectTo input: Variable) -> [[Double]] {
+    let (rows, classes) = (logits.shape[0], logits.shape[1])
+    return (0..<classes).map { c -> [Double] in
+        var seed = [Double](repeating: 0, count: rows * classes)
+        for row in 0..<rows { seed[row * classes + c] = 1 }
+        return gradients(of: logits, withRespectTo: [input], seed: Tensor(shape: logits.shape, scalars: seed, dtype: logits.dtype))[0].value.scalars
     }
 }

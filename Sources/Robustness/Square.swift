@@ -29,15 +29,6 @@ public struct SquareAttack: Sendable {
         return pInit / Double(1 << bounds.filter { i > $0 }.count)
     }
 
-    /// z_y − max_{j≠y} z_j per row; ≤ 0 means misclassified.
-    static func margins(_ logits: [Double], classes: Int, labels: [Int]) -> [Double] {
-        labels.indices.map { row in
-            var other = -Double.infinity
-            for c in 0..<classes where c != labels[row] { other = Swift.max(other, logits[row * classes + c]) }
-            return logits[row * classes + labels[row]] - other
-        }
-    }
-
     public func perturb(_ model: Classifier, _ images: Tensor, _ labels: [Int], generators: inout [Xoshiro256StarStar]) -> AttackResult {
         precondition(images.rank == 4, "Square: images must be [N, C, H, W], got \(images.shape)")
         let (n, c, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
@@ -79,7 +70,7 @@ public struct SquareAttack: Sendable {
         }
         let firstLogits = logitRows(model, best, shape: images.shape, dtype: images.dtype)
         let classes = firstLogits.count / Swift.max(n, 1)
-        var margin = Self.margins(firstLogits, classes: classes, labels: labels)
+        var margin = decisionMargins(firstLogits, classes: classes, labels: labels)
 
         for query in 0..<queries {
             let active = (0..<n).filter { margin[$0] > 0 }
@@ -109,7 +100,7 @@ public struct SquareAttack: Sendable {
                 candidates += z
             }
             let logits = logitRows(model, candidates, shape: batchShape(images.shape, active.count), dtype: images.dtype)
-            let newMargin = Self.margins(logits, classes: classes, labels: active.map { labels[$0] })
+            let newMargin = decisionMargins(logits, classes: classes, labels: active.map { labels[$0] })
             for (k, row) in active.enumerated() where newMargin[k] < margin[row] || newMargin[k] <= 0 {
                 margin[row] = newMargin[k]
                 for i in 0..<d { best[row * d + i] = candidates[k * d + i] }
