@@ -1,12 +1,17 @@
 import Foundation
 
-/// A boundary CSV as a study reads it back: its header, its lines, and the medians its summary shows.
+/// A boundary CSV read back: its header, its lines, the counts its run reports and the medians a
+/// study's summary shows.
 public struct BoundaryTable: Sendable {
     public let header: String
     public let lines: [String]
     /// Per sample with a boundary point (status ok or not-nearest): distance, largest curvature
     /// (rank 1, when the run had it) and the saliency alignment (with interpretability).
     public let distances: [Double], largestCurvatures: [Double], curvatureTimesDistance: [Double], alignments: [Double]
+    /// Samples by status (ok, not-nearest, misclassified, no-boundary).
+    public let statusCounts: [String: Int]
+    /// Samples with a boundary point whose curvatures did not all converge.
+    public let unconvergedSamples: Int
 
     /// Reads a file as `BoundaryJob`'s rows are written (header first).
     public init(csv url: URL) throws {
@@ -19,12 +24,16 @@ public struct BoundaryTable: Sendable {
         func column(_ name: String) -> Int? { columns.firstIndex(of: name) }
         guard let sample = column("sample"), let status = column("status"), let distance = column("distance"), let rank = column("rank"),
               let curvature = column("curvature") else { throw RunError("\(url.path): not a boundary CSV (header '\(header)')") }
+        guard let converged = column("converged") else { throw RunError("\(url.path): not a boundary CSV (header '\(header)')") }
         let alignment = column("alignment"), direction = column("direction")
+        var statuses = [String: Set<String>](), unconverged = Set<String>()
         var seen = Set<String>()
         var distances: [Double] = [], largest: [Double] = [], product: [Double] = [], alignments: [Double] = []
         for line in lines {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == columns.count else { throw RunError("\(url.path): a row has \(fields.count) fields, the header \(columns.count)") }
+            statuses[fields[status], default: []].insert(fields[sample])
+            if (fields[status] == "ok" || fields[status] == "not-nearest") && fields[converged] == "false" { unconverged.insert(fields[sample]) }
             guard fields[status] == "ok" || fields[status] == "not-nearest", let d = Double(fields[distance]) else { continue }
             if seen.insert(fields[sample]).inserted {
                 distances.append(d)
@@ -38,6 +47,7 @@ public struct BoundaryTable: Sendable {
             }
         }
         (self.distances, largestCurvatures, curvatureTimesDistance, self.alignments) = (distances, largest, product, alignments)
+        (statusCounts, unconvergedSamples) = (statuses.mapValues(\.count), unconverged.count)
     }
 
     /// The columns a study's summary adds, each the median over samples.

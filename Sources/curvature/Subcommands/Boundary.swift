@@ -155,21 +155,13 @@ struct Boundary: ParsableCommand {
 /// Counts a finished boundary CSV's samples by status, says on stderr in one line what is not ok,
 /// and returns the counts for `<out>.meta.json`.
 func reportBoundary(of url: URL, maxSteps: Int) throws -> [String: Any] {
-    let text = try String(contentsOf: url, encoding: .utf8)
-    var status = [String: Set<String>]()
-    var unconverged = Set<String>()
-    for line in text.split(separator: "\n").dropFirst() {
-        let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-        guard fields.count >= 12 else { throw InputError("\(url.path): a row has \(fields.count) fields, expected at least 12") }
-        status[String(fields[10]), default: []].insert(String(fields[0]))
-        if (fields[10] == "ok" || fields[10] == "not-nearest") && fields[11] == "false" { unconverged.insert(String(fields[0])) }
-    }
-    let counts = status.mapValues(\.count)
+    let table = try BoundaryTable(csv: url)
+    let counts = table.statusCounts, unconverged = table.unconvergedSamples
     let total = counts.values.reduce(0, +)
     var notes: [String] = []
     if let stalled = counts["not-nearest"] { notes.append("\(stalled) of \(total) samples' boundary points are not locally nearest (status not-nearest; see normal_cosine)") }
     if let missed = counts["no-boundary"] { notes.append("\(missed) of \(total) samples have no boundary point within the search's tolerance (status no-boundary)") }
-    if !unconverged.isEmpty { notes.append("\(unconverged.count) of \(total) samples' curvatures did not converge within --max-steps \(maxSteps); see column converged") }
+    if unconverged > 0 { notes.append("\(unconverged) of \(total) samples' curvatures did not converge within --max-steps \(maxSteps); see column converged") }
     for note in notes { FileHandle.standardError.write(Data("boundary: \(note)\n".utf8)) }
-    return ["samples": total, "status_counts": counts, "unconverged_samples": unconverged.count]
+    return ["samples": total, "status_counts": counts, "unconverged_samples": unconverged]
 }
