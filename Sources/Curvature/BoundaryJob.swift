@@ -1,4 +1,5 @@
 import Autodiff
+import Messages
 import Randomness
 import Robustness
 import Spectra
@@ -61,21 +62,27 @@ public struct BoundarySettings: Sendable, Equatable {
     public func searchTolerance(for dtype: DType) -> Double { searchTolerance ?? (dtype == .float32 ? 1e-5 : 1e-10) }
 
     /// Checks the settings against the input dimension before any work.
-    public func validate(dimension d: Int) throws {
-        guard k >= 1 else { throw RunError("k \(k) must be ≥ 1") }
-        guard d >= 2 else { throw RunError("the input has d = \(d) dimension; a boundary needs at least 2") }
-        guard maxSteps >= Swift.min(k, d - 1) else { throw RunError("max steps \(maxSteps) is below k \(k): Lanczos finds at most that many curvatures") }
-        guard blockSize >= 1 else { throw RunError("block size \(blockSize) must be ≥ 1") }
-        guard searchIterations >= 1 else { throw RunError("search iterations \(searchIterations) must be ≥ 1") }
-        if let tolerance, !(tolerance > 0 && tolerance < 1) { throw RunError("tolerance \(tolerance) must lie in (0, 1)") }
-        if let searchTolerance, !(searchTolerance > 0 && searchTolerance < 1) {
-            throw RunError("search tolerance \(searchTolerance) must lie in (0, 1)")
+    /// Refuses settings that cannot run, before any work: against inputs of `dimension` values
+    /// once a model is known, or on their own (nil).
+    public func validate(dimension d: Int?) throws {
+        guard k >= 1 else { throw SettingError("\(setting: "k") must be ≥ 1, got \(k)") }
+        if let d, d < 2 { throw SettingError("the input has d = \(d) dimension; a boundary needs at least 2") }
+        guard maxSteps >= 1 else { throw SettingError("\(setting: "maxSteps") must be ≥ 1, got \(maxSteps)") }
+        // Lanczos finds at most maxSteps curvatures; more than the d − 1 of the tangent space are never asked for.
+        guard maxSteps >= Swift.min(k, (d ?? k + 1) - 1) else {
+            throw SettingError("\(setting: "k") \(k) is larger than \(setting: "maxSteps") \(maxSteps): Lanczos finds at most m curvatures; raise \(setting: "maxSteps") to at least \(k)")
         }
-        guard minimumCosine > 0 && minimumCosine <= 1 else { throw RunError("minimum cosine \(minimumCosine) must lie in (0, 1]") }
-        if let bad = finiteScales.first(where: { !($0 > 0) }) { throw RunError("scale h \(bad) must be positive") }
-        guard randomDirections >= 0 else { throw RunError("random directions \(randomDirections) must be ≥ 0") }
+        guard blockSize >= 1 else { throw SettingError("\(setting: "blockSize") must be ≥ 1, got \(blockSize)") }
+        guard searchIterations >= 1 else { throw SettingError("\(setting: "searchIterations") must be ≥ 1, got \(searchIterations)") }
+        if let tolerance, !(tolerance > 0 && tolerance < 1) { throw SettingError("\(setting: "tolerance") must lie in (0, 1), got \(tolerance)") }
+        if let searchTolerance, !(searchTolerance > 0 && searchTolerance < 1) {
+            throw SettingError("\(setting: "searchTolerance") must lie in (0, 1), got \(searchTolerance)")
+        }
+        guard minimumCosine > 0 && minimumCosine <= 1 else { throw SettingError("\(setting: "minimumCosine") must lie in (0, 1], got \(minimumCosine)") }
+        if let bad = finiteScales.first(where: { !($0 > 0) }) { throw SettingError("\(setting: "finiteScales") must be positive, got \(bad)") }
+        guard randomDirections >= 0 else { throw SettingError("\(setting: "randomDirections") must be ≥ 0, got \(randomDirections)") }
         if !finiteScales.isEmpty && !principalDirections && randomDirections == 0 {
-            throw RunError("a finite-scale run needs directions: the principal ones (smooth networks) or random ones")
+            throw SettingError("\(setting: "randomDirections") 0 at a finite scale on a network without principal directions (piecewise linear): it has no principal directions; give \(setting: "randomDirections") R ≥ 1")
         }
     }
 

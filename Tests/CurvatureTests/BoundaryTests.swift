@@ -222,12 +222,12 @@ final class BoundaryTests: XCTestCase {
         var settings = BoundarySettings()
         settings.k = 0
         XCTAssertThrowsError(try settings.validate(dimension: d)) { error in
-            XCTAssertEqual("\(error)", "k 0 must be ≥ 1")
+            XCTAssertEqual("\(error)", "`k` must be ≥ 1, got 0")
         }
         settings.k = 3
         settings.searchTolerance = 0
         XCTAssertThrowsError(try settings.validate(dimension: d)) { error in
-            XCTAssertEqual("\(error)", "search tolerance 0.0 must lie in (0, 1)")
+            XCTAssertEqual("\(error)", "`searchTolerance` must lie in (0, 1), got 0.0")
         }
     }
 }

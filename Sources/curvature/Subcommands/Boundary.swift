@@ -96,28 +96,18 @@ struct Boundary: ParsableCommand {
         return settings
     }
 
+    /// What no setting shows: a flag given that changes nothing. Every value is the settings' to check.
     func validate() throws {
-        guard k >= 1 else { throw ValidationError("--k must be ≥ 1, got \(k)") }
-        guard maxSteps >= 1 else { throw ValidationError("--max-steps must be ≥ 1, got \(maxSteps)") }
-        guard maxSteps >= k else { throw ValidationError("--k \(k) is larger than --max-steps \(maxSteps): Lanczos finds at most m curvatures; raise --max-steps to at least \(k)") }
-        guard blockSize >= 1 else { throw ValidationError("--block-size must be ≥ 1, got \(blockSize)") }
-        guard searchIterations >= 1 else { throw ValidationError("--search-iterations must be ≥ 1, got \(searchIterations)") }
-        if let tolerance, !(tolerance > 0 && tolerance < 1) { throw ValidationError("--tol must lie in (0, 1), got \(tolerance)") }
-        if let searchTolerance, !(searchTolerance > 0 && searchTolerance < 1) {
-            throw ValidationError("--search-tol must lie in (0, 1), got \(searchTolerance)")
-        }
-        guard minimumCosine > 0 && minimumCosine <= 1 else { throw ValidationError("--min-cosine must lie in (0, 1], got \(minimumCosine)") }
         if hessian == .exact {
             if let finiteH { throw ValidationError("--h \(finiteH.text) has no effect with --hessian exact; add --hessian finite") }
             if let randomDirections { throw ValidationError("--random-directions \(randomDirections) has no effect with --hessian exact; add --hessian finite") }
         }
-        if let finiteH, let bad = finiteH.values.first(where: { !($0 > 0) }) { throw ValidationError("--h must be positive, got \(bad)") }
-        if let randomDirections, randomDirections < 0 { throw ValidationError("--random-directions must be ≥ 0, got \(randomDirections)") }
         if job.gradientNorm { throw ValidationError("--gradient-norm has no effect with boundary: its gradient_norm column is always written (‖∇g‖ at the boundary point)") }
         if let points {
             try OutputPath.checkFile(points, option: "--points")
             if job.resume { throw ValidationError("--points \(points) with --resume: the points of the batches finished before are not kept; run again without --resume") }
         }
+        try usage { try settings.validate(dimension: nil) }
     }
 
     func run() throws {
@@ -125,10 +115,7 @@ struct Boundary: ParsableCommand {
         let d = prepared.network.inputShape.reduce(1, *)
         var settings = self.settings
         settings.principalDirections = !prepared.network.isPiecewiseLinear
-        if hessian == .finite && settings.principalDirections == false && settings.randomDirections == 0 {
-            throw ValidationError("--random-directions 0 with --hessian finite on a piecewise-linear network: it has no principal directions; give --random-directions R ≥ 1")
-        }
-        do { try settings.validate(dimension: d) } catch let error as RunError { throw ValidationError(error.description) }
+        try usage { try settings.validate(dimension: d) }
         let boundaryJob = BoundaryJob(model: prepared.classifier, settings: settings)
         let fingerprint = try job.fingerprint(settings.record(dtype: prepared.dtype), model: model, data: data, range: prepared.range)
         var found = [Int: [Double]?]()

@@ -8,6 +8,7 @@ import Foundation
 private let flagsNamedOtherwise = [
     "tolerance": "--tol", "powerIterations": "--max-steps", "end": "--which", "architecture": "--arch",
     "learningRate": "--lr", "skipNonFiniteBatches": "--skip-nonfinite", "resumeFrom": "--resume",
+    "searchTolerance": "--search-tol", "minimumCosine": "--min-cosine", "finiteScales": "--h",
 ]
 
 /// The flag that sets the library setting `name`.
