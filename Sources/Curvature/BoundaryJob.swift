@@ -96,6 +96,12 @@ public struct BoundarySettings: Sendable, Equatable {
     }
 }
 
+/// A sample's interpretability numbers (see ``BoundaryRow/interpretability``).
+public struct BoundaryInterpretability: Equatable, Sendable {
+    public var alignment: Double, cosine: Double
+    public var perturbationAlignment: Double?, perturbationCosine: Double?
+}
+
 /// What became of a sample in a boundary run.
 public enum BoundaryStatus: String, Sendable {
     /// Its nearest boundary point was found and its curvatures computed.
@@ -130,9 +136,7 @@ public struct BoundaryRow: Equatable, Sendable {
     /// With interpretability: α = |⟨x, ∇z_ŷ⟩|/‖∇z_ŷ‖ (Etmann et al.'s alignment of the saliency map
     /// of the predicted class ŷ with the image) and its cosine |⟨x, ∇z_ŷ⟩|/(‖x‖‖∇z_ŷ‖); the same for
     /// the minimal perturbation x_b − x (none without a boundary point).
-    public var interpretability: (alignment: Double, cosine: Double, perturbationAlignment: Double?, perturbationCosine: Double?)? = nil
-
-    public static func == (a: BoundaryRow, b: BoundaryRow) -> Bool { a.csv(dtype: .float64) == b.csv(dtype: .float64) }
+    public var interpretability: BoundaryInterpretability? = nil
 
     public static let header = "sample,label,predicted,target,distance,normal_cosine,gradient_norm,rank,curvature,residual,status,converged"
     /// A finite-scale run's header: the trailing h and direction columns.
@@ -212,7 +216,8 @@ public struct BoundaryJob {
             if let alignments {
                 let x = Array(batch.images.scalars[(b * d)..<((b + 1) * d)])
                 let perturbation = outcome[b].map { point in Self.alignment(of: zip(point.point, x).map { $0 - $1 }, with: x) }
-                row.interpretability = (alignments[b].alignment, alignments[b].cosine, perturbation?.alignment, perturbation?.cosine)
+                row.interpretability = BoundaryInterpretability(alignment: alignments[b].alignment, cosine: alignments[b].cosine,
+                                                                perturbationAlignment: perturbation?.alignment, perturbationCosine: perturbation?.cosine)
             }
             guard let point = outcome[b] else {
                 rows.append(row)
