@@ -124,8 +124,9 @@ public struct BlockLanczosResult: Equatable, Sendable {
 ///
 /// Each sample stops on its own; its arithmetic never involves another sample, so its result does
 /// not depend on the batch it ran in. Convergence is checked on the projected matrix `T` (eigen-
-/// decomposed with LAPACK's `dsyevd`) about every dimension/20 blocks. A column whose residual vanishes (an invariant subspace) is replaced
-/// by a random vector orthogonal to the basis, so the search continues in the rest of the space.
+/// decomposed with LAPACK's `dsyevd`) about every dimension/20 blocks. A column whose residual
+/// vanishes (an invariant subspace) is replaced by a random vector orthogonal to the basis, so the
+/// search continues in the rest of the space.
 ///
 /// - Returns: One ``BlockLanczosResult`` per sample.
 /// - Throws: ``SpectraError/invalidArgument(_:)`` for bad settings, and the operator's errors.
