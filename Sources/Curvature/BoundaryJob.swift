@@ -7,7 +7,7 @@ import Tensors
 
 /// The settings of a boundary run: the search for each sample's nearest boundary point and the
 /// solver for the principal curvatures there. They alone own their defaults and validation.
-public struct BoundarySettings: Sendable, Equatable {
+public struct BoundarySettings: SampleJobSettings, Equatable {
     /// Principal curvatures per sample (at most the d − 1 of the tangent space are written).
     public var k = 20
     public var end: SpectrumEnd = .largest
@@ -43,11 +43,11 @@ public struct BoundarySettings: Sendable, Equatable {
 
     public init() {}
 
-    /// What a study (`compare --boundary`, `demo --boundary`) computes: the top 5 curvatures and
-    /// the interpretability columns.
+    /// What a study (`compare --boundary`, `demo --boundary`) computes: the 5 largest and the 5
+    /// smallest curvatures (a boundary may bend both ways) and the interpretability columns.
     public static var study: BoundarySettings {
         var settings = BoundarySettings()
-        (settings.k, settings.interpretability) = (5, true)
+        (settings.k, settings.end, settings.interpretability) = (5, .both, true)
         return settings
     }
 
@@ -69,8 +69,10 @@ public struct BoundarySettings: Sendable, Equatable {
         if let d, d < 2 { throw SettingError("the input has d = \(d) dimension; a boundary needs at least 2") }
         guard maxSteps >= 1 else { throw SettingError("\(setting: "maxSteps") must be ≥ 1, got \(maxSteps)") }
         // Lanczos finds at most maxSteps curvatures; more than the d − 1 of the tangent space are never asked for.
-        guard maxSteps >= Swift.min(k, (d ?? k + 1) - 1) else {
-            throw SettingError("\(setting: "k") \(k) is larger than \(setting: "maxSteps") \(maxSteps): Lanczos finds at most m curvatures; raise \(setting: "maxSteps") to at least \(k)")
+        let wanted = end == .both ? 2 * k : k
+        guard maxSteps >= Swift.min(wanted, (d ?? wanted + 1) - 1) else {
+            let what: SettingMessage = end == .both ? "2 × \(setting: "k") = \(wanted)" : "\(setting: "k") \(k)"
+            throw SettingError("\(what) is larger than \(setting: "maxSteps") \(maxSteps): Lanczos finds at most m curvatures; raise \(setting: "maxSteps") to at least \(wanted)")
         }
         guard blockSize >= 1 else { throw SettingError("\(setting: "blockSize") must be ≥ 1, got \(blockSize)") }
         guard searchIterations >= 1 else { throw SettingError("\(setting: "searchIterations") must be ≥ 1, got \(searchIterations)") }
@@ -85,6 +87,16 @@ public struct BoundarySettings: Sendable, Equatable {
             throw SettingError("\(setting: "randomDirections") 0 at a finite scale on a network without principal directions (piecewise linear): it has no principal directions; give \(setting: "randomDirections") R ≥ 1")
         }
     }
+
+    /// A piecewise-linear network has no principal directions (its ∇²g is 0 almost everywhere):
+    /// a finite-scale run then measures along random tangent directions only.
+    public func fitted(to network: any Network) -> BoundarySettings {
+        var fitted = self
+        fitted.principalDirections = principalDirections && !network.isPiecewiseLinear
+        return fitted
+    }
+
+    public func record(dimension: Int, dtype: DType) -> [String: String] { record(dtype: dtype) }
 
     /// What shapes the rows, as a result's metadata records it.
     public func record(dtype: DType) -> [String: String] {
@@ -117,7 +129,7 @@ public enum BoundaryStatus: String, Sendable {
 
 /// One principal curvature of one sample (or one row saying why a sample has none): a row of the
 /// boundary CSV.
-public struct BoundaryRow: Equatable, Sendable {
+public struct BoundaryRow: SampleRow, Equatable {
     public var sample: Int, label: Int, predicted: Int
     /// The class across the boundary (nil without a boundary point).
     public var target: Int?
@@ -161,7 +173,7 @@ public struct BoundaryRow: Equatable, Sendable {
 }
 
 /// Finds each sample's nearest decision-boundary point and the boundary's principal curvatures there.
-public struct BoundaryJob {
+public struct BoundaryJob: SampleJob {
     public let model: Classifier
     public let settings: BoundarySettings
 
@@ -170,9 +182,12 @@ public struct BoundaryJob {
         self.settings = settings
     }
 
+    /// A batch's rows, ordered by sample, then rank.
+    public func rows(for batch: Batch) throws -> [BoundaryRow] { try rowsAndPoints(for: batch).rows }
+
     /// A batch's rows (ordered by sample, then rank) and each sample's boundary point (`d` values;
     /// nil without one).
-    public func rows(for batch: Batch) throws -> (rows: [BoundaryRow], points: [[Double]?]) {
+    public func rowsAndPoints(for batch: Batch) throws -> (rows: [BoundaryRow], points: [[Double]?]) {
         let s = settings, dtype = batch.images.dtype
         let d = batch.images.count / Swift.max(batch.count, 1)
         let predicted = predictions(evaluate(model, batch.images))
@@ -191,9 +206,8 @@ public struct BoundaryJob {
                                 scalars: located.flatMap { outcome[$0]!.point }, dtype: dtype)
             let op = BoundaryShapeOperator(model: model, points: points, labels: located.map { batch.labels[$0] },
                                            targets: located.map { outcome[$0]!.target }, sampleIndices: located.map { batch.indices[$0] })
-            let k = Swift.min(s.k, d - 1)
-            let wanted: ExtremeEigenvalues = s.end == .largest ? .largest(k) : (s.end == .smallest ? .smallest(k) : .largestMagnitude(k))
-            var options = s.lanczosOptions(wanted: wanted, dtype: dtype)
+            let k = Swift.min(s.k, s.end == .both ? (d - 1) / 2 : d - 1)
+            var options = s.lanczosOptions(wanted: s.end.wanted(k), dtype: dtype)
             let finite = !s.finiteScales.isEmpty
             options.wantVectors = finite && s.principalDirections
             let results = finite && !s.principalDirections ? [] : try blockLanczos(op, options: options)

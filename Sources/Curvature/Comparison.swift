@@ -21,11 +21,16 @@ public struct ProfilePoint: Equatable, Sendable {
 /// 10th/90th percentiles over samples.
 public func eigenvalueProfile(_ rows: [SpectrumRow]) -> [ProfilePoint] {
     let byRank = Dictionary(grouping: rows, by: \.rank)
-    return byRank.keys.sorted().map { rank in
-        let values = byRank[rank]!.map(\.eigenvalue).sorted()
-        return ProfilePoint(rank: rank, mean: values.reduce(0, +) / Double(values.count), median: quantile(values, 0.5),
-                            p10: quantile(values, 0.1), p90: quantile(values, 0.9), samples: values.count,
-                            unconverged: byRank[rank]!.filter { !$0.converged }.count)
+    return byRank.keys.sorted().map { rank in ProfilePoint(rank: rank, values: byRank[rank]!.map { ($0.eigenvalue, $0.converged) }) }
+}
+
+extension ProfilePoint {
+    /// The statistics of one rank's values over samples.
+    init(rank: Int, values: [(value: Double, converged: Bool)]) {
+        let sorted = values.map(\.value).sorted()
+        self.init(rank: rank, mean: sorted.reduce(0, +) / Double(sorted.count), median: quantile(sorted, 0.5),
+                  p10: quantile(sorted, 0.1), p90: quantile(sorted, 0.9), samples: sorted.count,
+                  unconverged: values.filter { !$0.converged }.count)
     }
 }
 

@@ -33,6 +33,9 @@ public struct ComparisonResult {
     public let figureBatch: Batch
     public let imageWidth: Int
     public var models: [Model] = []
+    /// With the study's boundary settings: every model's cross-section through the first sample
+    /// they all classify correctly.
+    public var section: SectionSet? = nil
 
     /// The attacks of the accuracies, in eval.csv's order.
     public var robustAttacks: [RobustAttack] { models.first?.evaluations.map(\.attack) ?? [] }
@@ -43,7 +46,7 @@ public struct ComparisonResult {
         Dictionary(grouping: model.spectra, by: \.sample).values.map { sample in
             let values = sample.map(\.eigenvalue)
             switch end {
-            case .largest: return values.max()!
+            case .largest, .both: return values.max()!
             case .smallest: return values.min()!
             case .magnitude: return values.map(Swift.abs).max()!
             }
@@ -52,7 +55,7 @@ public struct ComparisonResult {
 
     private var extremeName: String {
         switch end {
-        case .largest: return "λ₁"
+        case .largest, .both: return "λ₁"
         case .smallest: return "λ_min"
         case .magnitude: return "max |λ|"
         }
@@ -80,7 +83,7 @@ public struct ComparisonResult {
         if models.contains(where: { $0.boundary != nil }) {
             for (header, statistic) in BoundaryTable.summaryColumns {
                 headers.append(header)
-                cells.append { model in model.boundary.map { String(format: "%.3g", statistic($0)) } ?? "" }
+                cells.append { model in model.boundary.map(statistic).flatMap { $0.isNaN ? nil : String(format: "%.3g", $0) } ?? "" }
             }
         }
         let unconverged = models.map { model in Set(model.spectra.filter { !$0.converged }.map(\.sample)).count }
@@ -118,6 +121,24 @@ public struct ComparisonResult {
             lines.append("")
             lines.append("† \(model.name): \(unconverged[index]) of \(samples) samples have eigenvalues that did not converge (spectra.csv column converged, profile.csv column unconverged)")
         }
+        // The samples behind the boundary medians: those with a boundary point, nearest or not.
+        let counted = models.compactMap { model in
+            model.boundary.map { table in
+                "\(model.name) " + ["ok", "not-nearest", "no-boundary", "misclassified"].compactMap { status in
+                    table.statusCounts[status].map { "\($0) \(status)" }
+                }.joined(separator: ", ")
+            }
+        }
+        if !counted.isEmpty {
+            lines.append("")
+            lines.append("Boundary medians over the samples with a boundary point (ok and not-nearest; boundary.csv column status): " + counted.joined(separator: "; ") + ".")
+        }
+        if let section {
+            lines.append("")
+            lines.append("Cross-section (section.csv): sample \(section.sampleIndex), the first every model classifies correctly, "
+                + "along each model's direction to its nearest boundary point and \(section.direction == .principal ? "its principal direction of largest curvature" : "a random direction"), "
+                + "±\(String(format: "%.3g", section.extent)) in image units.")
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -143,6 +164,11 @@ public struct ComparisonResult {
 
     /// `model,rank,mean,median,p10,p90,samples`.
     public var profileCSV: String { csv([ProfilePoint.header] + models.flatMap { model in model.profile.map { $0.csv(model: model.name) } }) }
+
+    /// The boundary's principal curvatures by rank, per model, as profile.csv has the eigenvalues.
+    public var boundaryProfileCSV: String {
+        csv([ProfilePoint.header] + models.flatMap { model in (model.boundary?.profile ?? []).map { $0.csv(model: model.name) } })
+    }
 
     /// `model,` + the spectrum columns.
     public var spectraCSV: String { csv(["model," + SpectrumRow.header] + models.flatMap { model in model.spectra.map { "\(model.name),\($0.csv)" } }) }
@@ -188,6 +214,11 @@ public struct ComparisonResult {
         if let header = models.compactMap(\.boundary).first?.header {
             let lines = ["model," + header] + models.flatMap { model in (model.boundary?.lines ?? []).map { "\(model.name),\($0)" } }
             try AtomicFile.write(csv(lines), to: folder.appendingPathComponent("boundary.csv"))
+            try AtomicFile.write(boundaryProfileCSV, to: folder.appendingPathComponent("boundary-profile.csv"))
+        }
+        if let section {
+            try AtomicFile.write(section.gridCSV(dtype: .float32), to: folder.appendingPathComponent("section.csv"))
+            try AtomicFile.write(section.marksCSV(dtype: .float32), to: folder.appendingPathComponent("section.marks.csv"))
         }
         try AtomicFile.write(summaryTable + "\n", to: folder.appendingPathComponent("summary.md"))
     }

@@ -183,17 +183,29 @@ public struct ComparisonStudy {
                 let file = work.url.appendingPathComponent("\(index).boundary.csv")
                 let header = BoundaryRow.header(for: boundary)
                 if !FileManager.default.fileExists(atPath: file.path) {
-                    let job = BoundaryJob(model: classifier, settings: boundary)
+                    let job = BoundaryJob(model: classifier, settings: boundary.fitted(to: network))
                     try ResumableCSV(header: header, out: file, resume: true).run(
                         batches, label: "compare \(name): boundary", progress: spectrumProgress(name), shouldStop: shouldStop
-                    ) { samples in try job.rows(for: data.batch(at: Array(samples))).rows.map { $0.csv(dtype: .float32) } }
+                    ) { samples in try job.rows(for: data.batch(at: Array(samples))).map { $0.csv(dtype: .float32) } }
                 }
-                model.boundary = try BoundaryTable(csv: file)
+                model.boundary = try BoundaryTable(csv: file, tangentDimension: network.inputShape.reduce(1, *) - 1)
             }
             result.models.append(model)
         }
+        if settings.boundary != nil { result.section = try section(of: result.models) }
         work.remove()
         return result
+    }
+
+    /// The cross-section of every model through the first sample they all classify correctly (nil if
+    /// there is none): along each one's principal direction of largest curvature when every model
+    /// is smooth, else along a random one (a piecewise-linear boundary has no principal direction).
+    private func section(of results: [ComparisonResult.Model]) throws -> SectionSet? {
+        let correct = results.map { Set($0.spectra.filter { $0.predicted == $0.label }.map(\.sample)) }
+        guard let sample = batches.joined().first(where: { sample in correct.allSatisfy { $0.contains(sample) } }) else { return nil }
+        let direction: SectionDirection = models.allSatisfy { !$0.network.isPiecewiseLinear } ? .principal : .random
+        return try SectionSet(models: models.map { name, network in (name, { network($0) }) }, image: data.batch(at: [sample]).images,
+                              sampleIndex: sample, direction: direction, extent: nil, grid: 81, seed: settings.seed)
     }
 
     /// The accuracies of one model under `attack` on `range` at `epsilons`, each ε kept in the work

@@ -1,7 +1,7 @@
 import Tensors
 
 /// One sample's spectral density at one λ: a row of the density CSV.
-public struct DensityRow: SampleRow, Equatable {
+public struct DensityRow: InputHessianRow, Equatable {
     public var sample: Int
     public var lambda: Double
     public var density: Double

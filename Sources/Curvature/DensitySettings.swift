@@ -4,7 +4,7 @@ import Tensors
 
 /// The settings of a spectral-density run (stochastic Lanczos quadrature, each probe's Ritz values
 /// and weights smoothed by a Gaussian); ``validate(dimension:)`` is where they are checked.
-public struct DensitySettings: SampleJobSettings, Equatable {
+public struct DensitySettings: InputHessianJobSettings, Equatable {
     /// Rademacher probes (Lanczos runs) averaged per sample.
     public var probes = SpectralDensityOptions().probes
     /// Lanczos steps per probe (Ritz values per probe); at most the input dimension are taken.

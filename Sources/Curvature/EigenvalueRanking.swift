@@ -28,6 +28,7 @@ enum EigenvalueRanking {
         case .largest: return Array(all.prefix(k))
         case .smallest: return Array(all.suffix(k))
         case .magnitude: return Array(all.sorted { Swift.abs($0.value) > Swift.abs($1.value) }.prefix(k))
+        case .both: return 2 * k >= all.count ? all : Array(all.prefix(k) + all.suffix(k))
         }
     }
 
@@ -53,6 +54,9 @@ enum EigenvalueRanking {
             let positive = chosen.filter { $0.value >= 0 }.sorted { $0.value > $1.value }
             let negative = chosen.filter { $0.value < 0 }.sorted { $0.value > $1.value }
             return ranked(positive, from: 1) + ranked(negative, from: d - negative.count + 1)
+        case .both:
+            let top = sorted.prefix(k), bottom = sorted.dropFirst(top.count).suffix(k)
+            return ranked(top, from: 1) + ranked(bottom, from: d - bottom.count + 1)
         }
     }
 }

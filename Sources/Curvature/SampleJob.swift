@@ -4,8 +4,8 @@ import Tensors
 
 /// Work done for every sample of a batch, as the per-sample commands run it: a settings value that
 /// owns its defaults and checks, `rows(for:)`, and a row type that writes its own CSV line.
-/// ``SpectrumJob``, ``DensityJob`` and ``TraceJob`` have this shape; the resumable runner
-/// (``ResumableCSV``), shards and `merge` see only the lines it writes.
+/// ``SpectrumJob``, ``DensityJob``, ``TraceJob`` and ``BoundaryJob`` have this shape; the
+/// resumable runner (``ResumableCSV``), shards and `merge` see only the lines it writes.
 public protocol SampleJob {
     associatedtype Settings: SampleJobSettings
     associatedtype Row: SampleRow
@@ -17,11 +17,7 @@ public protocol SampleJob {
 }
 
 /// The settings of a ``SampleJob``.
-@dynamicMemberLookup
 public protocol SampleJobSettings: Sendable {
-    /// The input Hessian, the seed and the gradient-norm column, also set by their own names
-    /// (`settings.hessian`, `settings.h`, …).
-    var inputHessian: InputHessianSettings { get set }
     /// Refuses settings that cannot run, before any work: against inputs of `dimension` values
     /// once a model is known, or on their own (nil).
     func validate(dimension: Int?) throws
@@ -34,7 +30,18 @@ public protocol SampleJobSettings: Sendable {
 
 extension SampleJobSettings {
     public func fitted(to network: any Network) -> Self { self }
+}
 
+/// The settings of a job over the input Hessian at each sample (spectrum, density, trace): one
+/// scale each in an h-sweep.
+@dynamicMemberLookup
+public protocol InputHessianJobSettings: SampleJobSettings {
+    /// The input Hessian, the seed and the gradient-norm column, also set by their own names
+    /// (`settings.hessian`, `settings.h`, …).
+    var inputHessian: InputHessianSettings { get set }
+}
+
+extension InputHessianJobSettings {
     /// ``inputHessian``'s settings by their own names: `settings.h`, `settings.seed`, …
     public subscript<Value>(dynamicMember setting: WritableKeyPath<InputHessianSettings, Value>) -> Value {
         get { inputHessian[keyPath: setting] }
@@ -46,12 +53,17 @@ extension SampleJobSettings {
 public protocol SampleRow: Sendable {
     /// The sample's index in its split.
     var sample: Int { get }
+    /// The row as a CSV line, its values written as ``CSVNumber`` does for a run in `dtype`.
+    func csv(dtype: DType) -> String
+}
+
+/// A row of an ``InputHessianJobSettings`` job, whose columns are fixed but for the optional
+/// trailing ones.
+public protocol InputHessianRow: SampleRow {
     /// The finite Hessian's scale, in an h-sweep (a trailing `h` column).
     var h: Double? { get set }
     /// The CSV header of rows with the optional trailing columns a run adds.
     static func header(gradientNorm: Bool, h: Bool) -> String
-    /// The row as a CSV line, its values written as ``CSVNumber`` does for a run in `dtype`.
-    func csv(dtype: DType) -> String
 }
 
 /// The optional trailing columns every per-sample CSV may end with, in this order.

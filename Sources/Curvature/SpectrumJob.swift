@@ -65,6 +65,7 @@ public struct SpectrumJob: SampleJob {
             case .largest: selection = .largest(Swift.min(s.k, steps))
             case .smallest: selection = .smallest(Swift.min(s.k, steps))
             case .magnitude: selection = .all
+            case .both: selection = .bothEnds(largest: Swift.min(s.k, steps), smallest: Swift.min(s.k, steps))
             }
             let results = try lanczos(op, options: LanczosOptions(steps: steps, selection: selection,
                                                                   reorthogonalization: s.reorthogonalization, seed: s.seed))
@@ -75,9 +76,8 @@ public struct SpectrumJob: SampleJob {
                                                       k: s.k, end: s.end, dimension: d)
             }
         case .lanczos:
-            let k = Swift.min(s.k, d)
-            let wanted: ExtremeEigenvalues = s.end == .largest ? .largest(k) : (s.end == .smallest ? .smallest(k) : .largestMagnitude(k))
-            let options = BlockLanczosOptions(wanted: wanted, blockSize: s.lanczosBlockSize, tolerance: tolerance, operatorPrecision: precision,
+            let k = Swift.min(s.k, s.end == .both ? d / 2 : d)
+            let options = BlockLanczosOptions(wanted: s.end.wanted(k), blockSize: s.lanczosBlockSize, tolerance: tolerance, operatorPrecision: precision,
                                               maxDimension: s.steps ?? s.maxSteps, fixedDimension: s.steps != nil, seed: s.seed)
             return try blockLanczos(op, options: options).map { result in
                 let estimates = result.ritzValues.indices.map {

@@ -2,7 +2,7 @@ import Foundation
 import Tensors
 
 /// One eigenvalue of one sample: a row of the spectrum CSV.
-public struct SpectrumRow: SampleRow, Equatable {
+public struct SpectrumRow: InputHessianRow, Equatable {
     public var sample: Int, label: Int, predicted: Int
     /// Position in the descending (algebraic) order of all d eigenvalues; 1 is the largest.
     public var rank: Int

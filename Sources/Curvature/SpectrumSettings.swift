@@ -11,10 +11,22 @@ public enum SpectrumMethod: String, Sendable, CaseIterable {
 /// Which end of the spectrum `k` counts from.
 public enum SpectrumEnd: String, Sendable, CaseIterable {
     case largest, smallest, magnitude
+    /// The k largest and the k smallest: 2k values.
+    case both
+
+    /// What a converging solver looks for to give `k` values of this end.
+    public func wanted(_ k: Int) -> ExtremeEigenvalues {
+        switch self {
+        case .largest: return .largest(k)
+        case .smallest: return .smallest(k)
+        case .magnitude: return .largestMagnitude(k)
+        case .both: return .bothEnds(k)
+        }
+    }
 }
 
 /// The settings of a spectrum run; ``validate(dimension:)`` is where they are checked.
-public struct SpectrumSettings: SampleJobSettings, Equatable {
+public struct SpectrumSettings: InputHessianJobSettings, Equatable {
     public var method: SpectrumMethod = .lanczos
     public var k = 20
     /// A fixed Lanczos budget of this many vectors per sample (with block size 1 unless set: the
@@ -128,6 +140,9 @@ public struct SpectrumSettings: SampleJobSettings, Equatable {
                 if let value { throw SettingError("\(setting: name) \(value) has no effect with \(setting: "method") \(method.rawValue); it applies to Lanczos") }
             }
         }
+        if method == .power && end == .both {
+            throw SettingError("\(setting: "end") both needs \(setting: "method") lanczos or dense: power iteration converges to one end")
+        }
         if method == .dense, let tolerance {
             throw SettingError("\(setting: "tolerance") \(tolerance) has no effect with \(setting: "method") dense: LAPACK solves the whole matrix")
         }
@@ -144,16 +159,18 @@ public struct SpectrumSettings: SampleJobSettings, Equatable {
     /// the exact Gauss–Newton route may still replace Lanczos; then only the model decides.
     private func validateLanczosBudget(dimension: Int?) throws {
         let limit = steps == nil ? "maxSteps" : "steps", given = steps ?? maxSteps
+        let wanted = end == .both ? 2 * k : k
+        let what: SettingMessage = end == .both ? "2 × \(setting: "k") = \(wanted)" : "\(setting: "k") \(k)"
         guard method == .lanczos, !(dimension == nil ? gaussNewtonRoute : takesGaussNewtonRoute) else { return }
         guard let d = dimension else {
-            if k > given {
-                throw SettingError("\(setting: "k") \(k) is larger than \(setting: limit) \(given): Lanczos finds at most m Ritz values; raise \(setting: limit) to at least \(k)")
+            if wanted > given {
+                throw SettingError("\(what) is larger than \(setting: limit) \(given): Lanczos finds at most m Ritz values; raise \(setting: limit) to at least \(wanted)")
             }
             return
         }
         let budget = Swift.min(given, d)
-        if k > budget {
-            throw SettingError("\(setting: "k") \(k) is larger than the Lanczos budget \(budget) (\(setting: limit), at most d = \(d)): Lanczos finds at most that many Ritz values\(gaussNewtonRoute ? " (this network's Hessian is not Gauss–Newton only)" : "")")
+        if wanted > budget {
+            throw SettingError("\(what) is larger than the Lanczos budget \(budget) (\(setting: limit), at most d = \(d)): Lanczos finds at most that many Ritz values\(gaussNewtonRoute ? " (this network's Hessian is not Gauss–Newton only)" : "")")
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Tensors
 
 /// One sample's Hutchinson trace estimate: a row of the trace CSV.
-public struct TraceRow: SampleRow, Equatable {
+public struct TraceRow: InputHessianRow, Equatable {
     public var sample: Int
     /// The mean of vᵀHv over the probes.
     public var trace: Double

@@ -2,7 +2,7 @@ import Messages
 import Tensors
 
 /// The settings of a Hutchinson-trace run; ``validate(dimension:)`` is where they are checked.
-public struct TraceSettings: SampleJobSettings, Equatable {
+public struct TraceSettings: InputHessianJobSettings, Equatable {
     /// Rademacher probes v per sample, averaging vᵀHv (the standard error falls as 1/√probes).
     public var probes = 32
     public var inputHessian = InputHessianSettings()

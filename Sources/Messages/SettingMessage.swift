@@ -25,6 +25,9 @@ public struct SettingMessage: Sendable, Equatable, CustomStringConvertible, Expr
         /// A setting, by its name in its settings type (`maxSteps`).
         public mutating func appendInterpolation(setting name: String) { pieces.append(.setting(name)) }
 
+        /// Another message, its settings still named as settings.
+        public mutating func appendInterpolation(_ message: SettingMessage) { pieces += message.pieces }
+
         public mutating func appendInterpolation<Value>(_ value: Value) { pieces.append(.text("\(value)")) }
     }
 

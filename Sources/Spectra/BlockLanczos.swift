@@ -9,11 +9,14 @@ public enum ExtremeEigenvalues: Equatable, Sendable {
     case smallest(Int)
     /// The `k` of largest absolute value.
     case largestMagnitude(Int)
+    /// The `k` largest and the `k` smallest (a Krylov space resolves both ends at once).
+    case bothEnds(Int)
 
     /// The number of values wanted.
     public var count: Int {
         switch self {
         case let .largest(k), let .smallest(k), let .largestMagnitude(k): return k
+        case let .bothEnds(k): return 2 * k
         }
     }
 
@@ -23,6 +26,7 @@ public enum ExtremeEigenvalues: Equatable, Sendable {
         case let .largest(k): return .largest(k + extra)
         case let .smallest(k): return .smallest(k + extra)
         case let .largestMagnitude(k): return .largestMagnitude(k + extra)
+        case let .bothEnds(k): return .bothEnds(k + extra)
         }
     }
 
@@ -30,6 +34,9 @@ public enum ExtremeEigenvalues: Equatable, Sendable {
     func pick(fromDescending values: [Double]) -> [Int] {
         let k = Swift.min(count, values.count)
         switch self {
+        case let .bothEnds(each):
+            let top = Swift.min(each, values.count)
+            return Array(0..<top) + Array(Swift.max(top, values.count - each)..<values.count)
         case .largest: return Array(0..<k)
         case .smallest: return Array((values.count - k)..<values.count)
         case .largestMagnitude:

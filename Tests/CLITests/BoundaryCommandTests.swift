@@ -112,15 +112,41 @@ final class BoundaryCommandTests: ExecutableTestCase {
         let a = lines.dropFirst().filter { $0.hasPrefix("a,") }.map { $0.dropFirst(2) }
         XCTAssertEqual(a, lines.dropFirst().filter { $0.hasPrefix("b,") }.map { $0.dropFirst(2) }, "one model under two names")
         let summary = try read("study/summary.md")
-        for column in ["median distance to the boundary", "median κ₁ at the boundary", "median κ₁ × distance", "median saliency alignment"] {
+        for column in ["median distance to the boundary", "median κ₁ at the boundary", "median κ_min at the boundary", "median κ₁ × distance",
+                       "median saliency alignment"] {
             XCTAssertTrue(summary.contains(column), summary)
         }
+        // Both ends: the 5 largest and the 5 smallest of the d − 1 = 783 principal curvatures.
+        let rows = a.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let located = rows.filter { $0[10] == "ok" || $0[10] == "not-nearest" }
+        XCTAssertFalse(located.isEmpty)
+        XCTAssertEqual(Set(located.map { Int($0[7])! }), Set([1, 2, 3, 4, 5, 779, 780, 781, 782, 783]))
+        // boundary-profile.csv: per rank, the median over those samples.
+        let profile = try read("study/boundary-profile.csv").split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        XCTAssertEqual(profile.first, ["model", "rank", "mean", "median", "p10", "p90", "samples", "unconverged"])
+        for rank in [1, 783] {
+            let values = located.filter { Int($0[7]) == rank }.map { Double($0[8])! }.sorted()
+            let median = values.count % 2 == 1 ? values[values.count / 2] : (values[values.count / 2 - 1] + values[values.count / 2]) / 2
+            let row = try XCTUnwrap(profile.first { $0[0] == "a" && $0[1] == "\(rank)" })
+            XCTAssertEqual(Int(row[6]), values.count)
+            XCTAssertEqual(Double(row[3])!, median, accuracy: 1e-6 * Swift.abs(values.last!))
+        }
+        // The cross-section of the first sample both classify correctly, one 81 × 81 grid per model.
+        let spectra = try read("study/spectra.csv").split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        let first = try XCTUnwrap(spectra.first { $0[0] == "a" && $0[2] == $0[3] }?[1])
+        XCTAssertTrue(summary.contains("Cross-section (section.csv): sample \(first),"), summary)
+        let section = try read("study/section.csv").split(separator: "\n")
+        XCTAssertEqual(section.first, "model,a,b,predicted,margin")
+        XCTAssertEqual(section.count, 1 + 2 * 81 * 81)
+        let marks = try read("study/section.marks.csv").split(separator: "\n").map(String.init)
+        XCTAssertEqual(marks.filter { $0.hasPrefix("a,") }.count, 2, "x and its boundary point")
     }
 
     func testMisuseIsRefusedBeforeAnyWork() throws {
         for (extra, message) in [
             (["--k", "0"], "--k must be ≥ 1, got 0"),
             (["--k", "40", "--max-steps", "30"], "--k 40 is larger than --max-steps 30"),
+            (["--k", "20", "--which", "both", "--max-steps", "30"], "2 × --k = 40 is larger than --max-steps 30"),
             (["--tol", "2"], "--tol must lie in (0, 1), got 2.0"),
             (["--search-tol", "0"], "--search-tol must lie in (0, 1), got 0.0"),
             (["--min-cosine", "1.5"], "--min-cosine must lie in (0, 1], got 1.5"),

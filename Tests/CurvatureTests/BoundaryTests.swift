@@ -1,4 +1,5 @@
 import Curvature
+import Foundation
 import TestSupport
 import XCTest
 
@@ -55,7 +56,7 @@ final class BoundaryTests: XCTestCase {
     private func run(_ model: @escaping Classifier, _ dtype: DType, k: Int, end: SpectrumEnd = .largest) throws -> [BoundaryRow] {
         var settings = BoundarySettings()
         (settings.k, settings.end) = (k, end)
-        return try BoundaryJob(model: model, settings: settings).rows(for: batch(dtype)).rows
+        return try BoundaryJob(model: model, settings: settings).rows(for: batch(dtype))
     }
 
     private func tolerance(_ dtype: DType) -> Double { dtype == .float64 ? 1e-8 : 1e-4 }
@@ -85,6 +86,10 @@ final class BoundaryTests: XCTestCase {
             let bottom = try run(quadric(curvedCoordinates: 3), dtype, k: 2, end: .smallest)
             assertMaxError(bottom.map { $0.curvature! }, [Double](repeating: 0, count: 6), within: tolerance(dtype) / radius, "\(dtype) smallest")
             XCTAssertEqual(bottom.prefix(2).map { $0.rank! }, [d - 2, d - 1], "ranks count the d − 1 tangent directions")
+            let both = try run(quadric(curvedCoordinates: 3), dtype, k: 2, end: .both)
+            XCTAssertEqual(both.prefix(4).map { $0.rank! }, [1, 2, d - 2, d - 1])
+            assertMaxError(both.map { $0.curvature! }, Array([[Double]](repeating: [1 / radius, 1 / radius, 0, 0], count: 3).joined()),
+                           within: tolerance(dtype) / radius, "\(dtype) both ends")
         }
     }
 
@@ -107,7 +112,7 @@ final class BoundaryTests: XCTestCase {
         let images = batch(.float64)
         var settings = BoundarySettings()
         settings.k = 1
-        let points = try BoundaryJob(model: model, settings: settings).rows(for: images).points.map { try XCTUnwrap($0) }
+        let points = try BoundaryJob(model: model, settings: settings).rowsAndPoints(for: images).points.map { try XCTUnwrap($0) }
         for (b, point) in points.enumerated() {
             let x = Array(images.images.scalars[(b * d)..<((b + 1) * d)])
             let towards = zip(point, x).map { $0 - $1 }
@@ -124,7 +129,7 @@ final class BoundaryTests: XCTestCase {
         let model = quadric(curvedCoordinates: d)
         let images = batch(.float64)
         let relabelled = Batch(images: images.images, labels: [0, 1, 0], indices: [7, 8, 9])
-        let rows = try BoundaryJob(model: model, settings: BoundarySettings()).rows(for: relabelled).rows
+        let rows = try BoundaryJob(model: model, settings: BoundarySettings()).rows(for: relabelled)
         let missing = rows.filter { $0.sample == 8 }
         XCTAssertEqual(missing.count, 1)
         XCTAssertEqual(missing[0].status, .misclassified)
@@ -137,7 +142,7 @@ final class BoundaryTests: XCTestCase {
     func testFiniteScaleCurvatureOfABallIsItsChordGeometry() throws {
         var settings = BoundarySettings()
         (settings.k, settings.finiteScales, settings.randomDirections) = (2, [0.05, 0.2], 3)
-        let rows = try BoundaryJob(model: quadric(curvedCoordinates: d), settings: settings).rows(for: batch(.float64)).rows
+        let rows = try BoundaryJob(model: quadric(curvedCoordinates: d), settings: settings).rows(for: batch(.float64))
         XCTAssertEqual(rows.count, 3 * 2 * (2 + 3), "samples × scales × (principal + random) directions")
         for row in rows {
             let h = try XCTUnwrap(row.h)
@@ -161,13 +166,13 @@ final class BoundaryTests: XCTestCase {
         let own = Batch(images: images.images, labels: predicted, indices: images.indices)
         var settings = BoundarySettings()
         settings.k = 3
-        let exact = try BoundaryJob(model: model, settings: settings).rows(for: own).rows
+        let exact = try BoundaryJob(model: model, settings: settings).rows(for: own)
         XCTAssertTrue(exact.allSatisfy { $0.status == .ok }, "\(exact.map(\.status))")
         var errors: [Double] = []
         for h in [1e-2, 1e-3] {
             settings.finiteScales = [h]
             settings.randomDirections = 0
-            let finite = try BoundaryJob(model: model, settings: settings).rows(for: own).rows
+            let finite = try BoundaryJob(model: model, settings: settings).rows(for: own)
             XCTAssertEqual(finite.count, exact.count)
             let scale = exact.map { Swift.abs($0.curvature!) }.max()!
             errors.append(zip(finite, exact).map { Swift.abs($0.curvature! - $1.curvature!) / scale }.max()!)
@@ -185,8 +190,8 @@ final class BoundaryTests: XCTestCase {
         let images = batch(.float64)
         var finite = settings
         (finite.finiteScales, finite.randomDirections) = ([0.1], 1)
-        let rows = try BoundaryJob(model: quadric(curvedCoordinates: d), settings: settings).rows(for: images).rows
-            + BoundaryJob(model: quadric(curvedCoordinates: d), settings: finite).rows(for: images).rows
+        let rows = try BoundaryJob(model: quadric(curvedCoordinates: d), settings: settings).rows(for: images)
+            + BoundaryJob(model: quadric(curvedCoordinates: d), settings: finite).rows(for: images)
         for row in rows {
             let x = Array(images.images.scalars[(row.sample * d)..<((row.sample + 1) * d)])
             let offset = x.map { $0 - 0.5 }
@@ -229,6 +234,36 @@ final class BoundaryTests: XCTestCase {
         XCTAssertThrowsError(try settings.validate(dimension: d)) { error in
             XCTAssertEqual("\(error)", "`searchTolerance` must lie in (0, 1), got 0.0")
         }
+    }
+
+    /// Fitted to a piecewise-linear network a finite-scale run drops the principal directions (there
+    /// are none) and then needs random ones; a smooth network keeps them.
+    func testSettingsFittedToAPiecewiseLinearNetworkUseRandomDirectionsOnly() throws {
+        func network(_ activation: String) throws -> Sequential {
+            try Sequential(try Architecture(json: Data(#"{"input":[1,4,4],"layers":[{"type":"flatten"},{"type":"linear","in":16,"out":5},{"type":"\#(activation)"},{"type":"linear","in":5,"out":3}]}"#.utf8)),
+                           dtype: .float64, seed: 1)
+        }
+        var settings = BoundarySettings()
+        settings.finiteScales = [0.01]
+        XCTAssertTrue(settings.fitted(to: try network("tanh")).principalDirections)
+        let relu = settings.fitted(to: try network("relu"))
+        XCTAssertFalse(relu.principalDirections)
+        XCTAssertThrowsError(try relu.validate(dimension: d)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("`randomDirections` 0 at a finite scale on a network without principal directions"), "\(error)")
+        }
+        settings.randomDirections = 2
+        XCTAssertNoThrow(try settings.fitted(to: try network("relu")).validate(dimension: d))
+    }
+
+    /// The boundary job has the per-sample jobs' shape: a generic caller gets one CSV line per row.
+    func testBoundaryJobRunsAsASampleJob() throws {
+        func lines<Job: SampleJob>(_ job: Job, _ batch: Batch) throws -> [String] { try job.rows(for: batch).map { $0.csv(dtype: .float64) } }
+        var settings = BoundarySettings()
+        settings.k = 2
+        let job = BoundaryJob(model: quadric(curvedCoordinates: d), settings: settings)
+        let rows = try job.rows(for: batch(.float64))
+        XCTAssertEqual(try lines(job, batch(.float64)), rows.map { $0.csv(dtype: .float64) })
+        XCTAssertEqual(rows.count, 3 * 2)
     }
 }
 

@@ -153,7 +153,7 @@ final class LibraryNotebookTableTests: XCTestCase {
         var settings = BoundarySettings()
         (settings.k, settings.end, settings.finiteScales, settings.interpretability) = (2, .largest, [], true)
         let batch = try Self.tinyData().batch(at: [0, 1, 2], dtype: .float64)
-        let rows = try BoundaryJob(model: classifier, settings: settings).rows(for: batch).rows
+        let rows = try BoundaryJob(model: classifier, settings: settings).rows(for: batch)
         XCTAssertEqual(Set(rows.map(\.sample)), [0, 1, 2])
         XCTAssertTrue(rows.allSatisfy { $0.interpretability != nil })
         let image = try Self.tinyData().batch(at: [0], dtype: .float64).images

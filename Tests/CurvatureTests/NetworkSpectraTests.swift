@@ -114,12 +114,19 @@ final class NetworkSpectraTests: XCTestCase {
         XCTAssertEqual(all.count, 2 * 36, "--k ≥ d writes all d eigenvalues")
         let first = all.filter { $0.sample == 100 }
         XCTAssertEqual(first.map(\.rank), Array(1...36))
-        for method in [SpectrumMethod.lanczos, .power] {
-            (settings.method, settings.k, settings.steps) = (method, 3, 36)
+        // Lanczos with a fixed budget, converging block Lanczos, and power iteration.
+        for (method, steps) in [(SpectrumMethod.lanczos, 36 as Int?), (.lanczos, nil), (.power, nil)] {
+            (settings.method, settings.k, settings.steps) = (method, 3, steps)
             for end in SpectrumEnd.allCases {
                 settings.end = end
+                if method == .power && end == .both {
+                    XCTAssertThrowsError(try settings.validate(dimension: 36), "power iteration converges to one end")
+                    continue
+                }
+                XCTAssertNoThrow(try settings.validate(dimension: 36))
                 let rows = try SpectrumJob(model: { model($0) }, settings: settings).rows(for: b).filter { $0.sample == 100 }
-                XCTAssertEqual(rows.count, 3, "\(method) \(end)")
+                XCTAssertEqual(rows.count, end == .both ? 6 : 3, "\(method) \(end)")
+                if end == .both { XCTAssertEqual(rows.map(\.rank), [1, 2, 3, 34, 35, 36]) }
                 for row in rows {
                     let truth = first[row.rank - 1].eigenvalue
                     XCTAssertEqual(row.eigenvalue, truth, accuracy: 1e-5 * Swift.abs(first[0].eigenvalue), "\(method) \(end) rank \(row.rank)")

@@ -33,6 +33,7 @@ final class BlockLanczosTests: XCTestCase {
         case .smallest: expected = Array(reference.suffix(k))
         case .largestMagnitude:
             expected = reference.sorted { abs($0) > abs($1) }.prefix(k).sorted(by: >)
+        case let .bothEnds(each): expected = Array(reference.prefix(each) + reference.suffix(each))
         }
         let lapackError = Double(reference.count) * Double.ulpOfOne * (reference.map(abs).max() ?? 0)
         var flagged = 0
@@ -127,6 +128,17 @@ final class BlockLanczosTests: XCTestCase {
         XCTAssertEqual(assertRanks(magnitude[1], reference: try Fixtures.referenceEigenvalues(Array(op.matrices.suffix(n * n)), n: n),
                                    wanted: .largestMagnitude(4)), 0)
         for (got, want) in zip(magnitude[1].ritzValues, [4.0, 3.99, -2, -4.005]) { XCTAssertEqual(got, want, accuracy: 1e-8) }
+    }
+
+    /// Both ends at once: a double top eigenvalue and a tight negative cluster at the bottom are
+    /// each found in rank, as the two one-ended runs find them.
+    func testBothEndsFindTheClustersAtTheTopAndTheBottom() throws {
+        let spectrum = [2, 2] + Fixtures.linspace(-0.5, 1, n - 5) + [-3, -3.003, -3.006]
+        let op = try operatorFor([spectrum], seed: 90)
+        let reference = try Fixtures.referenceEigenvalues(op.matrices, n: n)
+        let both = try blockLanczos(op, options: BlockLanczosOptions(wanted: .bothEnds(3), tolerance: 1e-10, maxDimension: 120))
+        XCTAssertEqual(assertRanks(both[0], reference: reference, wanted: .bothEnds(3)), 0)
+        for (got, want) in zip(both[0].ritzValues, [2, 2, 1, -3, -3.003, -3.006]) { XCTAssertEqual(got, want, accuracy: 1e-8) }
     }
 
     /// A budget too small to converge is reported as such, never as converged.

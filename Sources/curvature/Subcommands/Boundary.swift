@@ -37,7 +37,7 @@ struct Boundary: ParsableCommand {
     @Option(parsing: .unconditional, help: "Principal curvatures per sample (at most d − 1).")
     var k: Int = 20
 
-    @Option(help: "Which end --k counts from: the largest curvatures, the smallest, or the largest |κ|.")
+    @Option(help: "Which end --k counts from: the largest curvatures, the smallest, the largest |κ|, or both (the k largest and the k smallest).")
     var which: SpectrumEnd = .largest
 
     @Option(name: .customLong("tol"), parsing: .unconditional,
@@ -113,8 +113,7 @@ struct Boundary: ParsableCommand {
     func run() throws {
         let prepared = try PreparedSampleJob(model: model, data: data, job: job)
         let d = prepared.network.inputShape.reduce(1, *)
-        var settings = self.settings
-        settings.principalDirections = !prepared.network.isPiecewiseLinear
+        let settings = self.settings.fitted(to: prepared.network)
         try usage { try settings.validate(dimension: d) }
         let boundaryJob = BoundaryJob(model: prepared.classifier, settings: settings)
         let fingerprint = try job.fingerprint(settings.record(dtype: prepared.dtype), model: model, data: data, range: prepared.range)
@@ -122,7 +121,7 @@ struct Boundary: ParsableCommand {
         try job.run(header: BoundaryRow.header(for: settings), label: "boundary", model: model, range: prepared.range, fingerprint: fingerprint,
                     start: prepared.start) { samples in
             let batch = prepared.images.batch(samples, dtype: prepared.dtype)
-            let (rows, batchPoints) = try boundaryJob.rows(for: batch)
+            let (rows, batchPoints) = try boundaryJob.rowsAndPoints(for: batch)
             for (b, point) in batchPoints.enumerated() { found[batch.indices[b]] = point }
             return rows.map { $0.csv(dtype: prepared.dtype) }
         } summary: { url in

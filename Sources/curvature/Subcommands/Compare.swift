@@ -59,7 +59,7 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("out-dir"), help: "Folder for the results (created if needed).")
     var outDir: String
 
-    @Flag(help: "Also each sample's nearest decision-boundary point and the boundary's top 5 principal curvatures there (as `curvature boundary --k 5 --interpretability` computes them; a ReLU network's are 0): boundary.csv, and the summary's median distance, κ₁, κ₁ × distance and saliency alignment.")
+    @Flag(help: "Also each sample's nearest decision-boundary point and the boundary's 5 largest and 5 smallest principal curvatures there (as `curvature boundary --k 5 --which both --interpretability` computes them; a ReLU network's are 0): boundary.csv, boundary-profile.csv (by rank, as profile.csv), and the summary's median distance, κ₁, κ_min, κ₁ × distance and saliency alignment.")
     var boundary = false
 
     @Flag(help: "Continue an interrupted run from the finished batches and evaluations kept in <out-dir>/.compare-partial.")

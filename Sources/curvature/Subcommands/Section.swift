@@ -89,32 +89,13 @@ struct Section: ParsableCommand {
         let networks = try models.values.map { try loadNetwork($0, architecture: architecture, dtype: dtype) }
         for (name, network) in zip(modelNames, networks) { try checkInput(network, fits: images, modelName: name, dataName: data.data) }
         let image = images.batch(at: [sample], dtype: dtype).images
-        // One extent for every model, so that the panels share their scale.
-        let nearest = networks.map { network in BoundarySection.nearestPoint(model: { network($0) }, image: image) }
-        let extent = try self.extent ?? {
-            let distances = nearest.map { $0.point.converged ? $0.point.distance : 0 }
-            guard let largest = distances.max(), largest > 0 else {
-                throw InputError("sample \(sample): no model has a boundary point near it; give --extent")
-            }
-            return 2 * largest
-        }()
-        var grid: [String] = ["model,a,b,predicted,margin"], marks: [String] = ["model,point,a,b"]
-        var record: [String: Any] = [:]
-        for ((name, network), nearest) in zip(zip(modelNames, networks), nearest) {
-            let section = try BoundarySection.compute(model: { network($0) }, image: image, sampleIndex: sample, direction: direction,
-                                                      extent: extent, grid: self.grid, seed: seed, nearest: nearest)
-            for point in section.points {
-                grid.append("\(name),\(CSVNumber.format(point.a, dtype: .float32)),\(CSVNumber.format(point.b, dtype: .float32)),\(point.predicted),\(CSVNumber.format(point.margin, dtype: dtype))")
-            }
-            marks.append("\(name),x,0,0")
-            if let distance = section.boundaryDistance { marks.append("\(name),boundary,\(CSVNumber.format(distance, dtype: dtype)),0") }
-            record[name] = ["label": section.label, "target": section.target as Any, "distance": section.boundaryDistance as Any]
-        }
-        try AtomicFile.write(grid.map { $0 + "\n" }.joined(), to: URL(fileURLWithPath: out))
-        try AtomicFile.write(marks.map { $0 + "\n" }.joined(), to: marksURL)
-        let settings = ["sample": String(sample), "direction": direction.rawValue, "extent": "\(extent)", "grid": String(self.grid),
+        let set = try SectionSet(models: zip(modelNames, networks).map { name, network in (name, { network($0) }) }, image: image,
+                                 sampleIndex: sample, direction: direction, extent: extent, grid: grid, seed: seed)
+        try AtomicFile.write(set.gridCSV(dtype: dtype), to: URL(fileURLWithPath: out))
+        try AtomicFile.write(set.marksCSV(dtype: dtype), to: marksURL)
+        let settings = ["sample": String(sample), "direction": direction.rawValue, "extent": "\(set.extent)", "grid": String(grid),
                         "data": data.data, "split": data.split.rawValue, "dtype": dtype.rawValue, "models": models.values.joined(separator: ",")]
-        try writeMeta(for: URL(fileURLWithPath: out), model: nil, seed: seed, settings: settings, start: start, extra: ["models": record])
+        try writeMeta(for: URL(fileURLWithPath: out), model: nil, seed: seed, settings: settings, start: start, extra: ["models": set.record])
     }
 }
 

@@ -37,7 +37,7 @@ struct HessianOptions: ParsableArguments {
 
     /// `settings` with the Hessian these options choose, once per scale of an h-sweep (once without
     /// one: never empty), each checked on its own.
-    func each<Settings: SampleJobSettings>(_ settings: Settings) throws -> [Settings] {
+    func each<Settings: InputHessianJobSettings>(_ settings: Settings) throws -> [Settings] {
         var chosen = settings
         (chosen.hessian, chosen.part, chosen.objective) = (hessian, part, objective)
         let scaled = finiteH?.values.map { h -> Settings in
@@ -81,7 +81,7 @@ struct SpectrumOptions: ParsableArguments {
             help: "Lanczos block size p: repeated eigenvalues up to multiplicity p are found, and a tight cluster loses a member only if all p start vectors miss it (default 2; 1 with --steps).")
     var blockSize: Int?
 
-    @Option(help: "Which end of each spectrum --k counts from: the largest, the smallest, or the largest |λ|.")
+    @Option(help: "Which end of each spectrum --k counts from: the largest, the smallest, the largest |λ|, or both (the k largest and the k smallest; Lanczos and dense).")
     var which: SpectrumEnd = .largest
 
     @Option(help: "Lanczos reorthogonalisation with --steps and block size 1: full (against every earlier vector) or none (default full).")

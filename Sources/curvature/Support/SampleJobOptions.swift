@@ -55,7 +55,7 @@ struct SampleJobOptions: ParsableArguments {
     }
 
     /// `settings` with this run's seed and gradient-norm column.
-    func configured<Settings: SampleJobSettings>(_ settings: Settings) -> Settings {
+    func configured<Settings: InputHessianJobSettings>(_ settings: Settings) -> Settings {
         var configured = settings
         (configured.seed, configured.gradientNorm) = (seed, gradientNorm)
         return configured
@@ -67,7 +67,8 @@ struct SampleJobOptions: ParsableArguments {
     /// - Parameter summary: entries for the metadata, made of the finished file, the settings of the
     ///   first scale and the input dimension.
     func run<Job: SampleJob>(_: Job.Type, _ scaled: [Job.Settings], label: String, model: ModelOptions, data: DataOptions, hessian: HessianOptions,
-                             summary: (URL, Job.Settings, Int) throws -> [String: Any] = { _, _, _ in [:] }) throws {
+                             summary: (URL, Job.Settings, Int) throws -> [String: Any] = { _, _, _ in [:] }) throws
+    where Job.Settings: InputHessianJobSettings, Job.Row: InputHessianRow {
         let prepared = try PreparedSampleJob(model: model, data: data, job: self)
         let d = prepared.network.inputShape.reduce(1, *)
         let jobs = scaled.map { Job(model: prepared.classifier, settings: $0.fitted(to: prepared.network)) }
@@ -151,6 +152,7 @@ struct BatchedCSVRun {
 }
 
 /// Runs `body`, turning a ``RunInterrupted`` into the interruption's message and exit status.
+@discardableResult
 func interruptible<R>(_ body: () throws -> R) throws -> R {
     do {
         return try body()
