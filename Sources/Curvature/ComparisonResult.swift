@@ -219,6 +219,10 @@ public struct ComparisonResult {
         if let section {
             try AtomicFile.write(section.gridCSV(dtype: .float32), to: folder.appendingPathComponent("section.csv"))
             try AtomicFile.write(section.marksCSV(dtype: .float32), to: folder.appendingPathComponent("section.marks.csv"))
+            // As `section` records its settings, for `plot section`'s axis label and title.
+            let settings = ["sample": String(section.sampleIndex), "direction": section.direction.rawValue, "extent": "\(section.extent)"]
+            let meta = try JSONSerialization.data(withJSONObject: ["settings": settings, "models": section.record], options: [.prettyPrinted, .sortedKeys])
+            try AtomicFile.write(meta, to: folder.appendingPathComponent("section.csv.meta.json"))
         }
         try AtomicFile.write(summaryTable + "\n", to: folder.appendingPathComponent("summary.md"))
     }

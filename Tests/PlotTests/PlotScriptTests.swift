@@ -294,6 +294,32 @@ final class PlotScriptTests: XCTestCase {
                        ["section.csv", "section.marks.csv", "section.png", "section.table"], "the grids' file is left behind")
     }
 
+    /// The largest curvatures in one panel and the smallest, past the gap in the ranks, in a second;
+    /// ranks running on from 1 without a gap make one panel.
+    func testBoundaryProfile() throws {
+        var rows = ["model,rank,mean,median,p10,p90,samples,unconverged"]
+        for (model, scale) in [("normal", 1.0), ("pgd", 0.25)] {
+            for rank in [1, 2, 3, 779, 780, 781] {
+                let median = scale * (rank < 100 ? 1 / Double(rank) : -Double(rank - 778))
+                rows.append("\(model),\(rank),\(median),\(median),\(median - 0.1),\(median + 0.1),40,0")
+            }
+        }
+        let table = folder.appendingPathComponent("boundary-profile.table")
+        let messages = try assertDraws("boundary-profile", rows, variables: ["table": "'\(table.path)'", "title": "'curvatures'"])
+        XCTAssertEqual(Self.notes(messages), [])
+        let lines = try String(contentsOf: table, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "# panels 1-3 779-781")
+        let drawn = lines.dropFirst().filter { !$0.hasPrefix("rank,") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            .map { $0.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces))! } }
+        XCTAssertEqual(drawn.count, 12)
+        XCTAssertEqual(drawn.map { $0[0] }, [1, 2, 3, 779, 780, 781, 1, 2, 3, 779, 780, 781])
+        assertSame(drawn.map { $0[1] }, rows.dropFirst().map { Double($0.split(separator: ",")[3])! }, "medians")
+
+        let contiguous = ["model,rank,mean,median,p10,p90,samples", "a,1,2,2,1,3,5", "a,2,1,1,0.5,2,5", "a,3,0.5,0.5,0.2,1,5"]
+        _ = try assertDraws("boundary-profile", contiguous, variables: ["table": "'\(table.path)'"])
+        XCTAssertEqual(try String(contentsOf: table, encoding: .utf8).split(separator: "\n").first, "# panels 1-3")
+    }
+
     /// Rows that are not each model's N × N grid in section's order are refused, naming the model.
     func testSectionRefusesRowsThatAreNotAGrid() throws {
         let rows = SectionFixture([.init("normal", distance: 0.4, curvature: 1.5)], side: 5).rows
@@ -422,6 +448,7 @@ final class PlotScriptTests: XCTestCase {
     func testAccuracyNeedsInput() throws { try assertRefusesWithoutInput("accuracy") }
     func testImagesNeedsInput() throws { try assertRefusesWithoutInput("images") }
     func testSectionNeedsInput() throws { try assertRefusesWithoutInput("section") }
+    func testBoundaryProfileNeedsInput() throws { try assertRefusesWithoutInput("boundary-profile") }
 
     // MARK: Helpers
 

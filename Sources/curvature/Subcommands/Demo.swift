@@ -115,7 +115,7 @@ struct Demo: ParsableCommand {
         try runComparison(study, command: "curvature demo", outDir: outDir, resume: resume, start: start, record: ["models": files.joined(separator: ",")])
         let folder = URL(fileURLWithPath: outDir)
         func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
-        let figures: [[String]] = [
+        var figures: [[String]] = [
             ["profile", "--input", path("profile.csv"), "--output", path("profile.png"), "--log-y",
              "--title", "Input-Hessian eigenvalue profile, \(family.rawValue), Fashion-MNIST (\(samples) test images)"],
             ["top-histogram", "--input", path("spectra.csv"), "--output", path("top-eigenvalue.png"), "--log-x",
@@ -124,6 +124,13 @@ struct Demo: ParsableCommand {
             // The panel titles and the panels per row come from images.titles and images.columns beside it.
             ["images", "--input", path("images.csv"), "--output", path("images.png")],
         ]
+        if boundary {
+            figures.append(["boundary-profile", "--input", path("boundary-profile.csv"), "--output", path("boundary-profile.png"),
+                            "--title", "Principal curvatures of the decision boundary at each image's nearest boundary point, \(family.rawValue)"])
+            if FileManager.default.fileExists(atPath: path("section.csv")) {
+                figures.append(["section", "--input", path("section.csv"), "--output", path("section.png")])
+            }
+        }
         for figure in figures {
             let plot = try Plot.parse(figure)
             try plot.run()

@@ -20,7 +20,10 @@ struct Plot: ParsableCommand {
                               written by compare (images.csv; images.titles and
                               images.columns beside it)
               section         model,a,b,predicted,margin
-                              written by section (F.csv; F.marks.csv beside it)
+                              written by section (F.csv; F.marks.csv beside it); by compare
+                              --boundary (section.csv)
+              boundary-profile  model,rank,mean,median,p10,p90,samples
+                              written by compare --boundary (boundary-profile.csv)
 
             With a column model (compare's CSVs, or the CSVs of several models concatenated with each \
             row prefixed by its model's name) the figure has one colour per model, named in the \
@@ -37,6 +40,9 @@ struct Plot: ParsableCommand {
             interpolated linearly onto the union of all samples' grids (or, past 20000 points, an even \
             grid over the same span), 0 outside the sample's own grid, and averaged (per model, with a \
             column model).
+
+            boundary-profile draws the boundary's principal curvatures by rank: the largest in one \
+            panel and, when the file also has the smallest (ranks past a gap), those in a second.
 
             section draws one panel per model: the predicted class over the plane through the sample x, \
             the boundary of x's class (margin 0), x and its nearest boundary point x_b from the marks \
@@ -169,11 +175,11 @@ struct Plot: ParsableCommand {
         // `set table`, with linear axes and plain numbers), for tests to check a figure's content.
         // Not for images, whose panels are a multiplot; section.gp writes each of its panels there itself.
         let table = ProcessInfo.processInfo.environment["CURVATURE_TEST_PLOT_TABLE"]
-        if kind == .section, let table { variables.append(("table", gnuplotString(table))) }
+        if [.section, .boundaryProfile].contains(kind), let table { variables.append(("table", gnuplotString(table))) }
         let assignments = variables.map { "\($0.0)=\($0.1)" }.joined(separator: "; ")
 
         var arguments = ["-e", assignments, script.path]
-        if let table, ![.images, .section].contains(kind) {
+        if let table, ![.images, .section, .boundaryProfile].contains(kind) {
             arguments += ["-e", "unset logscale; set format; set table \(gnuplotString(table)); replot; unset table"]
         }
         let (status, messages) = try runProcess(gnuplot, arguments: arguments)
@@ -214,12 +220,13 @@ enum PlotKind: String, CaseIterable, ExpressibleByArgument {
     case accuracy
     case images
     case section
+    case boundaryProfile = "boundary-profile"
 
     /// The header of the CSV this figure reads, for messages: that of the command writing it and,
     /// where the figure takes one, that with a leading column model (several models).
     var expectedHeader: String {
         switch self {
-        case .profile: return "model,rank,mean,median,p10,p90,samples"
+        case .profile, .boundaryProfile: return "model,rank,mean,median,p10,p90,samples"
         case .spectrum, .topHistogram:
             return "sample,label,predicted,rank,eigenvalue,residual (or model,sample,label,predicted,rank,eigenvalue,residual for several models)"
         case .density: return "sample,lambda,density (or model,sample,lambda,density for several models)"
@@ -232,7 +239,7 @@ enum PlotKind: String, CaseIterable, ExpressibleByArgument {
     /// The columns the script reads, by name; a column model is read where there is one.
     var requiredColumns: [String] {
         switch self {
-        case .profile: return ["model", "rank", "median", "p10", "p90"]
+        case .profile, .boundaryProfile: return ["model", "rank", "median", "p10", "p90"]
         case .spectrum: return ["sample", "label", "predicted", "rank", "eigenvalue"]
         case .topHistogram: return ["rank", "eigenvalue"]
         case .density: return ["sample", "lambda", "density"]
