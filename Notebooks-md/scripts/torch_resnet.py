@@ -6,7 +6,7 @@
   stem, no max-pool, BasicBlocks [2, 2, 2, 2] at widths 64/128/256/512, 4×4 average pool, a
   `linear` head. Its state_dict names are those of Curvature's built-in `resnet18`, so such a
   state_dict saved as safetensors loads with `--arch resnet18` unchanged.
-- `SmallResNet`: the same design at small widths: 3×3 stem + BN + ReLU, stages of two
+- `SmallResNet`: the same design at small widths: 3×3 stem + BN + ReLU (or SiLU, `activation`), stages of two
   BasicBlocks at `widths` (stride 2 and a projection from the second stage on), global average
   pool, Linear.
 
@@ -20,9 +20,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+ACTIVATIONS = {"relu": F.relu, "silu": F.silu}  # SiLU = Swish: smooth, so the boundary has exact curvatures
+
+
 class BasicBlock(nn.Module):
-    def __init__(self, in_planes, planes, stride=1, bn_after_add=False):
+    def __init__(self, in_planes, planes, stride=1, bn_after_add=False, activation="relu"):
         super().__init__()
+        self.act = ACTIVATIONS[activation]
         self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
@@ -34,11 +38,11 @@ class BasicBlock(nn.Module):
         self.bn_add = nn.BatchNorm2d(planes) if bn_after_add else None
 
     def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.act(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out)) + self.shortcut(x)
         if self.bn_add is not None:
             out = self.bn_add(out)
-        return F.relu(out)
+        return self.act(out)
 
 
 class ResNet18(nn.Module):
@@ -72,14 +76,15 @@ class SmallResNet(nn.Module):
     `out.view(out.size(0), -1)`, which exports as a Shape→Gather→Unsqueeze→Concat→Reshape chain,
     instead of `torch.flatten`, which exports as one Flatten."""
 
-    def __init__(self, in_channels=1, widths=(8, 16, 32), classes=10, bn_extras=False, flatten_by_view=False):
+    def __init__(self, in_channels=1, widths=(8, 16, 32), classes=10, bn_extras=False, flatten_by_view=False, activation="relu"):
         super().__init__()
+        self.act = ACTIVATIONS[activation]
         self.conv1 = nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False)  # no max-pool
         self.bn1 = nn.BatchNorm2d(widths[0])
         layers, cin = [], widths[0]
         for i, w in enumerate(widths):
-            layers += [BasicBlock(cin, w, 1 if i == 0 else 2, bn_after_add=bn_extras and i == len(widths) - 1),
-                       BasicBlock(w, w, 1)]
+            layers += [BasicBlock(cin, w, 1 if i == 0 else 2, bn_after_add=bn_extras and i == len(widths) - 1, activation=activation),
+                       BasicBlock(w, w, 1, activation=activation)]
             cin = w
         self.layers = nn.Sequential(*layers)
         self.bn_feat = nn.BatchNorm1d(cin) if bn_extras else None
@@ -87,7 +92,7 @@ class SmallResNet(nn.Module):
         self.flatten_by_view = flatten_by_view
 
     def forward(self, x):
-        out = self.layers(F.relu(self.bn1(self.conv1(x))))
+        out = self.layers(self.act(self.bn1(self.conv1(x))))
         out = F.adaptive_avg_pool2d(out, 1)
         out = out.view(out.size(0), -1) if self.flatten_by_view else torch.flatten(out, 1)
         if self.bn_feat is not None:

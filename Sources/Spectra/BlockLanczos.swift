@@ -409,22 +409,37 @@ struct BlockKrylovSample {
         let below = b.count / Swift.max(lastWidth, 1)
         let floor = options.operatorPrecision * scale
         let level = options.effectiveTolerance * scale
-        var values: [Double] = [], bounds: [Double] = [], converged: [Bool] = [], coefficients: [Double] = []
-        for i in (wanted ?? options.wanted).pick(fromDescending: eigen.values) {
-            coefficients += vectors[(i * d)..<((i + 1) * d)]
-            // ‖B_{m+1} s_i‖ over the last block's components of s_i.
+        // ‖B_{m+1} s_i‖ over the last block's components of s_i: the residual of every Ritz pair.
+        let residuals = (0..<d).map { i in
             var sum = 0.0
             for r in 0..<below {
                 var entry = 0.0
                 for c in 0..<lastWidth { entry += b[r * lastWidth + c] * vectors[i * d + d - lastWidth + c] }
                 sum += entry * entry
             }
-            let bound = Swift.max(sum.squareRoot(), floor)
+            return sum.squareRoot()
+        }
+        var values: [Double] = [], bounds: [Double] = [], converged: [Bool] = [], coefficients: [Double] = []
+        for i in (wanted ?? options.wanted).pick(fromDescending: eigen.values) {
+            coefficients += vectors[(i * d)..<((i + 1) * d)]
+            let bound = Swift.max(Self.errorBound(of: i, values: eigen.values, residuals: residuals), floor)
             values.append(eigen.values[i])
             bounds.append(bound)
             converged.append(bound <= level)
         }
         return (values, bounds, converged, scale, coefficients)
+    }
+
+    /// A bound on the distance from Ritz value `i` to an eigenvalue: its residual `r`, or, where
+    /// the other Ritz values, each widened by its own residual, leave a gap `δ > r` around it,
+    /// Kato–Temple's `r²/δ` (an eigenvalue's error shrinks like the square of its residual's when
+    /// it is isolated). In a cluster `δ` is small and the bound is `r`, so a cluster's members are
+    /// judged by their residuals, as before.
+    static func errorBound(of i: Int, values: [Double], residuals: [Double]) -> Double {
+        let r = residuals[i]
+        var gap = Double.infinity
+        for j in values.indices where j != i { gap = Swift.min(gap, abs(values[i] - values[j]) - residuals[j]) }
+        return gap > r ? Swift.min(r, r * r / gap) : r
     }
 
     func result(options: BlockLanczosOptions) throws -> BlockLanczosResult {

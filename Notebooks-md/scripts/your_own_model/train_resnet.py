@@ -72,6 +72,8 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     # One thread: for a network this small PyTorch's intra-op threads cost more than they save
     # (several times slower per batch with 2 on the project's shared 2-core machine).
+    p.add_argument("--activation", choices=["relu", "silu"], default="relu",
+                   help="silu (Swish) makes the network smooth: its boundary has exact principal curvatures")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--export-only", action="store_true", help="export the untrained (seeded) network, no data read")
     p.add_argument("--input-shape", default="1,28,28", help="C,H,W of the exported input")
@@ -80,7 +82,7 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     shape = tuple(int(s) for s in a.input_shape.split(","))
-    config = {"in_channels": shape[0], "widths": (8, 16, 32), "classes": 10}
+    config = {"in_channels": shape[0], "widths": (8, 16, 32), "classes": 10, "activation": a.activation}
     model = ResNet(**config)
     if a.export_only:
         export(model, config, shape, a.out, {"mode": "untrained", "seed": a.seed})

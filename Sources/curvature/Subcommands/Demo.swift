@@ -124,12 +124,17 @@ struct Demo: ParsableCommand {
             // The panel titles and the panels per row come from images.titles and images.columns beside it.
             ["images", "--input", path("images.csv"), "--output", path("images.png")],
         ]
-        if boundary {
+        // A piecewise-linear network's exact boundary curvatures are 0: no figure to draw of them.
+        let smooth = networks.allSatisfy { !$0.isPiecewiseLinear }
+        if boundary && !smooth {
+            FileHandle.standardError.write(Data("demo: \(family.rawValue) is piecewise linear, so its boundary's exact principal curvatures are 0 (boundary.csv); --family cnn-small-softplus shows curved boundaries, and `curvature boundary --hessian finite` measures these at a finite scale\n".utf8))
+        }
+        if boundary && smooth {
             figures.append(["boundary-profile", "--input", path("boundary-profile.csv"), "--output", path("boundary-profile.png"),
                             "--title", "Principal curvatures of the decision boundary at each image's nearest boundary point, \(family.rawValue)"])
-            if FileManager.default.fileExists(atPath: path("section.csv")) {
-                figures.append(["section", "--input", path("section.csv"), "--output", path("section.png")])
-            }
+        }
+        if boundary, FileManager.default.fileExists(atPath: path("section.csv")) {
+            figures.append(["section", "--input", path("section.csv"), "--output", path("section.png")])
         }
         for figure in figures {
             let plot = try Plot.parse(figure)
