@@ -145,6 +145,9 @@ public struct BoundaryRow: SampleRow, Equatable {
     /// In a finite-scale run: the scale and the direction (`principal` at its rank, `random-j`).
     public var h: Double? = nil
     public var direction: String? = nil
+    /// Whether the row is of a finite-scale run, whose every row has the `h` and `direction`
+    /// columns (empty in a row without a boundary point).
+    public var finiteScaleColumns = false
     /// With interpretability: α = |⟨x, ∇z_ŷ⟩|/‖∇z_ŷ‖ (Etmann et al.'s alignment of the saliency map
     /// of the predicted class ŷ with the image) and its cosine |⟨x, ∇z_ŷ⟩|/(‖x‖‖∇z_ŷ‖); the same for
     /// the minimal perturbation x_b − x (none without a boundary point).
@@ -166,7 +169,7 @@ public struct BoundaryRow: SampleRow, Equatable {
         func number(_ value: Double?) -> String { value.map { CSVNumber.format($0, dtype: dtype) } ?? "" }
         return ["\(sample)", "\(label)", "\(predicted)", target.map(String.init) ?? "", number(distance), number(normalCosine), number(gradientNorm),
                 rank.map(String.init) ?? "", number(curvature), residual.map { String(format: "%.3g", $0) } ?? "", status.rawValue, "\(converged)"]
-            .joined(separator: ",") + (h.map { ",\($0),\(direction ?? "")" } ?? "")
+            .joined(separator: ",") + (h != nil || finiteScaleColumns ? ",\(h.map { "\($0)" } ?? ""),\(direction ?? "")" : "")
             + (interpretability.map { "," + [number($0.alignment), number($0.cosine), number($0.perturbationAlignment), number($0.perturbationCosine)]
                 .joined(separator: ",") } ?? "")
     }
@@ -227,6 +230,7 @@ public struct BoundaryJob: SampleJob {
         var rows: [BoundaryRow] = [], points: [[Double]?] = []
         for b in 0..<batch.count {
             var row = BoundaryRow(sample: batch.indices[b], label: batch.labels[b], predicted: predicted[b], status: .misclassified, converged: false)
+            row.finiteScaleColumns = !s.finiteScales.isEmpty
             if let alignments {
                 let x = Array(batch.images.scalars[(b * d)..<((b + 1) * d)])
                 let perturbation = outcome[b].map { point in Self.alignment(of: zip(point.point, x).map { $0 - $1 }, with: x) }

@@ -135,6 +135,16 @@ final class BoundaryTests: XCTestCase {
         XCTAssertEqual(missing[0].status, .misclassified)
         XCTAssertEqual(missing[0].csv(dtype: .float64), "8,1,0,,,,,,,,misclassified,false")
         XCTAssertEqual(rows.filter { $0.sample == 7 }.count, 15, "k = 20 is capped at d − 1 = 15")
+        // A finite-scale run with interpretability: every row has as many fields as the header.
+        var finite = BoundarySettings()
+        (finite.finiteScales, finite.randomDirections, finite.interpretability) = ([0.05], 1, true)
+        let header = BoundaryRow.header(for: finite).split(separator: ",").count
+        let finiteRows = try BoundaryJob(model: model, settings: finite).rows(for: relabelled)
+        let misclassified = try XCTUnwrap(finiteRows.first { $0.sample == 8 }).csv(dtype: .float64)
+        XCTAssertTrue(misclassified.hasPrefix("8,1,0,,,,,,,,misclassified,false,,,"), "empty h and direction: \(misclassified)")
+        for row in finiteRows {
+            XCTAssertEqual(row.csv(dtype: .float64).split(separator: ",", omittingEmptySubsequences: false).count, header, row.csv(dtype: .float64))
+        }
     }
 
     /// At a finite scale the ball's offset is exact geometry: o(s) = R − √(R² − s²) in every tangent
