@@ -6,7 +6,7 @@
 # largest and the 5 smallest, `--which both`) and a converged top-20 spectrum for the cost beside
 # them; every network: finite-scale curvature along 4 random tangents at h = 0.05 and 0.2 (a ReLU
 # network's exact curvatures are 0). Every run adds the interpretability columns. Prints one
-# Markdown table; the CSVs stay in OUT.
+# Markdown table (medians over the images with a boundary point); the CSVs stay in OUT.
 # Usage: boundary_study.sh [--samples N] [--out DIR] [--threads T] [--resnets DIR]
 #   (from the repository root, after `swift build -c release`; DIR of --resnets as
 #   your_own_model.sh's OUT, default out/your-own-model, holding normal/, pgd/, silu-normal/ and
@@ -96,8 +96,8 @@ for name, _, smooth in entries:
           f"{fmt(median(list(kappa1.values())))} | {fmt(median(list(kmin.values())))} | "
           f"{fmt(median([kappa1[s] * distance[s] for s in kappa1 if s in distance]))} | "
           f"{fmt(finite_median('0.05'))} | {fmt(finite_median('0.2'))} | "
-          f"{fmt(median([float(r['alignment']) for r in per_sample.values() if r['alignment']]))} | "
-          f"{fmt(median([float(r['alignment_cosine']) for r in per_sample.values() if r['alignment_cosine']]))} | "
-          f"{fmt(median([float(r['perturbation_cosine']) for r in per_sample.values() if r['perturbation_cosine']]))} | "
+          f"{fmt(median([float(r['alignment']) for r in located if r['alignment']]))} | "
+          f"{fmt(median([float(r['alignment_cosine']) for r in located if r['alignment_cosine']]))} | "
+          f"{fmt(median([float(r['perturbation_cosine']) for r in located if r['perturbation_cosine']]))} | "
           f"{fmt(seconds(f'{name}-exact') / n) if exact else '–'} | {fmt(seconds(f'{name}-spectrum') / n) if exact else '–'} |")
 PY

@@ -80,7 +80,7 @@ if (exists("table")) {
 }
 
 # MARK: Figure
-set terminal pngcairo size (split ? 1100 : 900),600 enhanced font ",11"
+set terminal pngcairo size (split ? 1100 : 900),640 enhanced font ",11"
 set output output
 set border 3
 set tics nomirror out
@@ -90,7 +90,9 @@ set style line 101 lc rgb "#808080" lw 1 dt 2
 set xzeroaxis ls 101
 set offsets 0, 0, graph 0.08, graph 0.08
 set xtics 1
-set key noenhanced box lc rgb "#cccccc" opaque samplen 2 spacing 1.2
+# The key below both panels, where it can cover no data.
+set bmargin 7
+set key at screen 0.5, 0.02 center bottom horizontal noenhanced box lc rgb "#cccccc" samplen 2 spacing 1.2 width 2
 set key title "median, shaded 10–90th percentile"
 band = "filledcurves fs transparent solid 0.18 noborder"
 line = "linespoints pt 7 ps 0.8"
@@ -104,7 +106,6 @@ if (split) {
 }
 set xlabel "rank"
 set ylabel "principal curvature κ of the boundary (1/image units)"
-set key top right Left reverse
 set xrange [0.7:top + 0.3]
 plot for [i=1:count] $S index (i-1) using (low($1)):3:4 with @band lt i notitle, \
      for [i=1:count] $S index (i-1) using (low($1)):2 with @line lt i title columnhead(2)
