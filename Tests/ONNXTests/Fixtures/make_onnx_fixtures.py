@@ -34,7 +34,8 @@ from modern_models import (TinyViT, TinyConvNeXt, TinyMixer, TinyWideResNet, Ops
                            FileHardsigmoid, ManyUnsupported)
 from onnx import numpy_helper, helper, TensorProto
 from onnx.reference import ReferenceEvaluator
-from onnx.reference.op_run import OpRun
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
+from onnx_reference_fixes import REFERENCE_FIXES  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 torch.set_num_threads(1)  # bit-stable float reductions from run to run
@@ -201,35 +202,6 @@ def pre_name_op(proto, name):
     return next(n.op_type for n in proto.graph.node if name in n.input)
 
 
-class BatchNormalization(OpRun):
-    # onnx.reference's BatchNormalization-9 uses batch statistics whenever `momentum` is set
-    # (the exporter always sets it); runtimes such as onnxruntime use the running statistics.
-    op_domain = ""
-
-    def _run(self, x, scale, bias, mean, var, epsilon=None, momentum=None, training_mode=None):
-        shape = (1, -1) + (1,) * (x.ndim - 2)
-        r = lambda a: a.reshape(shape)
-        return ((x - r(mean)) / np.sqrt(r(var) + epsilon) * r(scale) + r(bias)).astype(x.dtype),
-
-
-class Erf(OpRun):
-    # onnx.reference's Erf evaluates in float32 (np.vectorize(..., otypes=["f"])); keep float64
-    op_domain = ""
-
-    def _run(self, x):
-        return np.vectorize(math.erf, otypes=[x.dtype])(x),
-
-
-class HardSwish(OpRun):
-    # onnx.reference expands HardSwish through its function body, HardSigmoid with the float32
-    # attribute alpha = float32(1/6); the operator itself (and onnxruntime) uses 1/6
-    op_domain = ""
-
-    def _run(self, x):
-        return (x * np.maximum(0, np.minimum(1, x / 6 + 0.5))).astype(x.dtype),
-
-
-REFERENCE_FIXES = [BatchNormalization, Erf, HardSwish]
 
 
 def check64(fname, proto, x, want, pre_name=None, want_pre=None):
