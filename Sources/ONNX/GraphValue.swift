@@ -154,7 +154,7 @@ struct NodeContext {
     /// A constant or weight input (not computed from the image).
     func constant(_ index: Int) throws -> Variable {
         let (variable, batched) = try float(index)
-        guard !batched else { throw fail("input \(index) is computed from the image; Curvature supports only a constant there (\(constantForm))") }
+        guard !batched else { throw fail("input \(index) is computed from the image; Curvature supports only a constant there\(node.opType == "Gemm" ? "; a product of two computed tensors is MatMul's" : "")") }
         return variable
     }
 
@@ -170,15 +170,6 @@ struct NodeContext {
         case let .integers(value): return value
         case let .float(_, batched):
             throw fail("input \(index) should be an integer tensor known at load (a shape, indices, axes or pads), found floating-point values\(batched ? " computed from the image" : "")")
-        }
-    }
-
-    /// What an operator accepts where it needs a constant, for messages.
-    var constantForm: String {
-        switch node.opType {
-        case "Conv": return "Conv's kernel and bias must be weights"
-        case "Gemm": return "Gemm's B and C must be weights; a product of two computed tensors exports as MatMul"
-        default: return "\(node.opType) takes the image's values at input 0 only"
         }
     }
 

@@ -27,7 +27,7 @@ public final class ONNXModel: Network {
     private let outputName: String
     private let declaredBatch: Int?
     /// Nodes that run per evaluation (shape arithmetic is folded out).
-    private var steps: [Onnx_NodeProto] = []
+    private(set) var steps: [Onnx_NodeProto] = []
     private var folded: [String: IntegerValue] = [:]
     /// Float values computed only from constants (not weights), folded at load like the shapes.
     private var foldedFloats: [String: Tensor] = [:]
@@ -35,8 +35,8 @@ public final class ONNXModel: Network {
     private var parameters: [(name: String, parameter: Parameter, type: Int32)] = []
     private var parameterByName: [String: Parameter] = [:]
     private var batchNorms: [String: BatchNorm] = [:]
-    private var sampleShapes: [String: [Int]] = [:]
-    private var rowParameters: [String: Int] = [:]
+    private(set) var sampleShapes: [String: [Int]] = [:]
+    private(set) var rowParameters: [String: Int] = [:]
     /// Whether the graph runs one sample at a time: set at load when a node moves the batch off
     /// axis 0 or merges it with another axis (``BatchLayoutError``), as nn.MultiheadAttention's does.
     public private(set) var oneSampleAtATime = false
@@ -320,11 +320,15 @@ public final class ONNXModel: Network {
         steps.allSatisfy { node in
             guard Operators.piecewiseLinear.contains(node.opType) || ["Mul", "Div", "MatMul"].contains(node.opType) else { return false }
             // A product is linear in the input only when one side is a constant.
-            let constant = { [self] (name: String) in parameterByName[name] != nil || folded[name] != nil || foldedFloats[name] != nil || integerConstants[name] != nil }
-            if node.opType == "Mul" || node.opType == "MatMul" { return node.input.contains(where: constant) }
-            if node.opType == "Div" { return node.input.count > 1 && constant(node.input[1]) }
+            if node.opType == "Mul" || node.opType == "MatMul" { return node.input.contains(where: isConstant) }
+            if node.opType == "Div" { return node.input.count > 1 && isConstant(node.input[1]) }
             return true
         }
+    }
+
+    /// Whether the graph's value `name` is a weight or folded at load (not computed from the image).
+    func isConstant(_ name: String) -> Bool {
+        parameterByName[name] != nil || folded[name] != nil || foldedFloats[name] != nil || integerConstants[name] != nil
     }
 
     public var structureFingerprint: String {
@@ -382,10 +386,12 @@ public final class ONNXModel: Network {
                 kind += ", groups \(groups)" + (groups > 1 && groups == channels ? " (depthwise)" : "")
                 if groups > 1 { grouped += 1 }
             }
+            if node.opType == "MatMul" && !node.input.contains(where: isConstant) { kind += ", two computed tensors" }
             return .init(name: name, kind: kind, outputShape: sampleShapes[node.output[0]] ?? [],
                          parameters: rowParameters[node.output[0]] ?? 0)
         }
         var extra = notes
+        if let transformer = transformerBlocks { extra.append(transformer) }
         if grouped > 0 {
             extra.append("\(grouped) grouped convolution(s) run as dense ones with block-diagonal weights: groups × the multiply-adds of the grouped form")
         }

@@ -16,6 +16,12 @@ extension ONNXModelTests {
         try checkFloat64Derivatives("vit_tiny17")
         let notes = try model("vit_tiny.onnx").notes
         XCTAssertTrue(notes.contains { $0.contains("(Transpose): perm [1, 0, 2] moves the batch axis; the graph runs one sample at a time") }, "\(notes)")
+        // inspect: the blocks, and the products of two computed tensors among the rows.
+        let summary = try model("vit_batched.onnx").summary
+        XCTAssertTrue(summary.notes.contains { $0.hasPrefix("transformer: 2 block(s) with attention") && $0.contains("/blocks/blocks.0 (output [17, 16], ")
+                                               && $0.contains("attention /blocks/blocks.1/attn)") }, "\(summary.notes)")
+        XCTAssertEqual(summary.rows.filter { $0.kind == "MatMul, two computed tensors" }.count, 4)
+        XCTAssertNil(try model("convnext_block.onnx").transformerBlocks)
     }
 
     func testWrittenOutAttentionKeepsTheBatchAndMatchesPyTorch() throws {
