@@ -13,8 +13,9 @@ import Tensors
 /// exporters emit (Shape → Gather → Unsqueeze → Concat → Reshape) are folded to constants.
 public final class ONNXModel: Network {
     public static var supportedOperators: [String] { Operators.supported }
-    /// Opsets whose semantics the operators follow.
-    public static let opsets = 9...18
+    /// Opsets whose semantics the operators follow (19 and 20 change none of them but add forms
+    /// that are refused: AveragePool's dilations, Pad's wrap mode; 20 adds Gelu).
+    public static let opsets = 9...20
 
     public let inputShape: [Int]
     public let dtype: DType
@@ -241,7 +242,8 @@ public final class ONNXModel: Network {
             (steps, folded, foldedFloats, sampleShapes, rowParameters) = ([], [:], [:], [:], [:])
             oneSampleAtATime = true
             restart()
-            notes.append("\(source): \(layout.message); the graph runs one sample at a time")
+            notes.append("\(source): \(layout.message); the graph runs one sample at a time"
+                         + (batchNorms.isEmpty ? "" : " (its BatchNormalization keeps the running statistics in training too)"))
             return try run(input, nodes: nodes, observe: observe)
         }
     }
@@ -302,7 +304,8 @@ public final class ONNXModel: Network {
 
     public var isTraining: Bool {
         get { batchNorms.values.contains { $0.isTraining } }
-        set { for norm in batchNorms.values { norm.isTraining = newValue } }
+        // One sample at a time, a batch's statistics would be one sample's: the running ones stay.
+        set { for norm in batchNorms.values { norm.isTraining = newValue && !oneSampleAtATime } }
     }
 
     public var spec: LayerSpec { LayerSpec(type: "onnx") }

@@ -2,7 +2,7 @@ import Autodiff
 import NN
 import Tensors
 
-/// The ONNX operators Curvature evaluates (default domain, opsets 9–18), each with the engine's
+/// The ONNX operators Curvature evaluates (default domain, opsets 9–20), each with the engine's
 /// own differentiable ops.
 enum Operators {
     static let supported: [String] = [

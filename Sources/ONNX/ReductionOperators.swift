@@ -12,6 +12,9 @@ extension Operators {
         let axes = requested.isEmpty ? Array(0..<rank) : requested
         guard Set(axes).count == axes.count else { throw c.fail("axes \(axes) name an axis twice") }
         try c.keepBatch(!c.batchOnAxis0(batched) || !axes.contains(0), "reduces over the batch axis (axes \(axes))")
+        if c.node.opType == "ReduceMax", let empty = axes.first(where: { x.shape[$0] == 0 }) {
+            throw c.fail("takes the maximum over axis \(empty), which is empty")
+        }
         let keep = c.int("keepdims", default: 1) != 0
         let y: Variable
         switch c.node.opType {

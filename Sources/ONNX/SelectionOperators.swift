@@ -89,6 +89,9 @@ extension Operators {
             guard let shape = broadcastShape(condition.shape, a.shape).flatMap({ broadcastShape($0, b.shape) }) else {
                 throw c.fail("condition \(Shape.describe(condition.shape)) and values \(Shape.describe(a.shape)), \(Shape.describe(b.shape)) do not broadcast")
             }
+            guard ONNXLimits.count(shape).map({ $0 <= ONNXLimits.integerValues }) == true else {
+                throw c.fail("would choose among more than \(ONNXLimits.integerValues) integers; Curvature folds only shape-sized ones")
+            }
             let taken = spread(condition.values, of: condition.shape, to: shape)
             let (whenTrue, whenFalse) = (spread(a.values, of: a.shape, to: shape), spread(b.values, of: b.shape, to: shape))
             return [.integers(IntegerValue(shape: shape, values: taken.indices.map { taken[$0] != 0 ? whenTrue[$0] : whenFalse[$0] }))]
@@ -100,6 +103,7 @@ extension Operators {
         }
         try c.keepBatch(!c.batchOnAxis0(aBatched || bBatched) || (shape.count == valueShape.count && shape[0] == valueShape[0]),
                         "the condition \(Shape.describe(condition.shape)) moves or widens the batch axis")
+        try c.checkSize(shape, batched: aBatched || bBatched, "the result")
         let taken = spread(condition.values, of: condition.shape, to: shape)
         // Constants are chosen in place, so an infinite value left out never meets a zero.
         func part(_ v: Variable, _ batched: Bool, keepWhere flag: Int) -> Variable {

@@ -1,5 +1,8 @@
+import Autodiff
 import Foundation
 @testable import ONNX
+import Tensors
+import TestSupport
 import XCTest
 
 /// What a refusal says: the node, the input as ONNX counts it (from 0), and for an operator
@@ -7,10 +10,11 @@ import XCTest
 /// built here, node by node, as an exporter would write them.
 final class ImportDiagnosticsTests: XCTestCase {
     /// One [N, 4] float input "input", the nodes, and `output` as the graph's output.
-    func load(_ nodes: [Onnx_NodeProto], output: String, initializers: [Onnx_TensorProto] = []) throws -> ONNXModel {
+    func load(_ nodes: [Onnx_NodeProto], output: String, initializers: [Onnx_TensorProto] = [], opset version: Int64 = 13,
+              dtype: DType = .float32) throws -> ONNXModel {
         var model = Onnx_ModelProto()
         var opset = Onnx_OperatorSetIdProto()
-        opset.version = 13
+        opset.version = version
         model.opsetImport = [opset]
         func value(_ name: String, _ dims: [Int64?]) -> Onnx_ValueInfoProto {
             var info = Onnx_ValueInfoProto()
@@ -29,7 +33,7 @@ final class ImportDiagnosticsTests: XCTestCase {
         model.graph.output = [value(output, [nil, 4])]
         model.graph.node = nodes
         model.graph.initializer = initializers
-        return try ONNXModel(data: try model.serializedData(), source: "graph.onnx")
+        return try ONNXModel(data: try model.serializedData(), source: "graph.onnx", dtype: dtype)
     }
 
     func node(_ op: String, _ inputs: [String], _ output: String) -> Onnx_NodeProto {
@@ -76,5 +80,39 @@ final class ImportDiagnosticsTests: XCTestCase {
                                initializers: [integers("shape", [-1, 2, 2]), integers("back", [-1, 4])])
         XCTAssertFalse(network.oneSampleAtATime)
         XCTAssertFalse(network.isPiecewiseLinear, "a product of two computed tensors is not linear")
+    }
+
+    /// Opset 20's Gelu, exact and tanh, computes what the forms older opsets export compute (the
+    /// Erf form of nn.GELU(), the Tanh form of approximate="tanh"), to the HVP, in Float64.
+    func testOpset20GeluMatchesTheFormsOlderOpsetsExport() throws {
+        func scalar(_ name: String, _ value: Double) -> Onnx_TensorProto {
+            var tensor = Onnx_TensorProto()
+            (tensor.name, tensor.dataType, tensor.doubleData) = (name, 11, [value])
+            return tensor
+        }
+        let exact = node("Gelu", ["input"], "y")
+        var tanhForm = node("Gelu", ["input"], "y")
+        var approximate = Onnx_AttributeProto()
+        (approximate.name, approximate.type, approximate.s) = ("approximate", .string, Data("tanh".utf8))
+        tanhForm.attribute = [approximate]
+        let constants = [scalar("half", 0.5), scalar("one", 1), scalar("root2", 2.0.squareRoot()), scalar("three", 3),
+                         scalar("k", 0.044715), scalar("c", (2 / Double.pi).squareRoot())]
+        // x·½·(1 + erf(x/√2)), as torch.onnx writes nn.GELU() before opset 20.
+        let erfForm = [node("Div", ["input", "root2"], "a"), node("Erf", ["a"], "b"), node("Add", ["b", "one"], "d"),
+                       node("Mul", ["input", "d"], "e"), node("Mul", ["e", "half"], "y")]
+        // ½x·(1 + tanh(√(2/π)·(x + 0.044715x³))).
+        let tanhNodes = [node("Pow", ["input", "three"], "p"), node("Mul", ["p", "k"], "q"), node("Add", ["input", "q"], "r"),
+                         node("Mul", ["r", "c"], "s"), node("Tanh", ["s"], "t"), node("Add", ["t", "one"], "u"),
+                         node("Mul", ["input", "u"], "w"), node("Mul", ["w", "half"], "y")]
+        let x = Tensor(shape: [3, 4], scalars: (0..<12).map { Double($0) * 0.55 - 3.1 }, dtype: .float64)
+        let v = Tensor(shape: [3, 4], scalars: (0..<12).map { Double(($0 * 7) % 5) - 2 }, dtype: .float64)
+        for (gelu, older) in [(exact, erfForm), (tanhForm, tanhNodes)] {
+            let new = try load([gelu], output: "y", opset: 20, dtype: .float64)
+            let old = try load(older, output: "y", initializers: constants, dtype: .float64)
+            let loss = { (network: ONNXModel) in { (input: Variable) in sum(square(network(input))) } }
+            let (a, b) = (hessianVectorProduct(of: loss(new), at: x, along: v), hessianVectorProduct(of: loss(old), at: x, along: v))
+            assertMaxError(a.gradient.scalars, b.gradient.scalars, within: 1e-12, by: .relativeToLargest(), "Gelu gradient")
+            assertMaxError(a.product.scalars, b.product.scalars, within: 1e-12, by: .relativeToLargest(), "Gelu HVP")
+        }
     }
 }
