@@ -102,7 +102,7 @@ struct NodeContext {
     /// axis 0 is then the batch).
     func checkSize(_ shape: [Int], batched: Bool, _ what: String) throws {
         guard ONNXLimits.count(batchOnAxis0(batched) ? Array(shape.dropFirst()) : shape) != nil else {
-            throw fail("\(what) \(Shape.describe(shape)) would hold more than \(ONNXLimits.values) values\(batched ? " per sample" : ""); Curvature supports at most that many")
+            throw fail("\(what) \(Shape.describe(shape)) would hold more than \(ONNXLimits.values) values\(batchOnAxis0(batched) ? " per sample" : ""); Curvature supports at most that many")
         }
     }
 
