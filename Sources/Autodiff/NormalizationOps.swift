@@ -24,10 +24,25 @@ public func batchNorm(
         if let bias { shift = shift + reshape(bias, statShape) }
         return x * scale + shift
     }
-    let centred = x - broadcast(mean(x, alongAxes: axes, keepingDimensions: true), to: x.shape)
-    let variance = mean(square(centred), alongAxes: axes, keepingDimensions: true)
-    var y = centred / broadcast(sqrt(variance + epsilon), to: x.shape)
+    var y = standardised(x, alongAxes: axes, epsilon: epsilon)
     if let weight { y = y * reshape(weight, statShape) }
     if let bias { y = y + reshape(bias, statShape) }
     return y
+}
+
+/// Layer normalisation over the axes from `axis` on (PyTorch's `F.layer_norm`, ONNX's
+/// LayerNormalization); `weight` and `bias` broadcast against those trailing axes.
+public func layerNorm(_ x: Variable, fromAxis axis: Int, weight: Variable?, bias: Variable?, epsilon: Double = 1e-5) -> Variable {
+    precondition(axis >= 0 && axis < x.shape.count, "layerNorm: axis \(axis) outside \(Shape.describe(x.shape))")
+    var y = standardised(x, alongAxes: Array(axis..<x.shape.count), epsilon: epsilon)
+    if let weight { y = y * weight }
+    if let bias { y = y + bias }
+    return y
+}
+
+/// (x − mean) / √(biased variance + ε) over `axes`, differentiated through the statistics.
+private func standardised(_ x: Variable, alongAxes axes: [Int], epsilon: Double) -> Variable {
+    let centred = x - broadcast(mean(x, alongAxes: axes, keepingDimensions: true), to: x.shape)
+    let variance = mean(square(centred), alongAxes: axes, keepingDimensions: true)
+    return centred / broadcast(sqrt(variance + epsilon), to: x.shape)
 }

@@ -18,6 +18,34 @@ public func mean(_ x: Variable, alongAxes axes: [Int], keepingDimensions: Bool =
     return total * (Double(total.count) / Double(x.count))
 }
 
+/// The largest element over `axes`. The chosen positions are constants of the derivative (the
+/// first of equal maxima wins, as in max-pooling), so the op is a gather and its derivative a scatter.
+public func maximum(_ x: Variable, alongAxes axes: [Int], keepingDimensions: Bool = false) -> Variable {
+    let kept = Tensor.reducedShape(x.shape, axes, keepingDimensions: true)
+    let value = x.value.converted(to: .float64).scalars
+    var best = [Int32](repeating: -1, count: Shape.count(kept))
+    // Row-major strides of the kept shape, zero on the reduced axes: input position → output slot.
+    var strides = [Int](repeating: 0, count: x.shape.count), stride = 1
+    for axis in x.shape.indices.reversed() where kept[axis] != 1 || x.shape[axis] == 1 {
+        strides[axis] = stride
+        stride *= kept[axis]
+    }
+    var index = [Int](repeating: 0, count: x.shape.count)
+    for flat in value.indices {
+        let slot = zip(index, strides).reduce(0) { $0 + $1.0 * $1.1 }
+        if best[slot] < 0 || value[flat] > value[Int(best[slot])] || value[flat].isNaN { best[slot] = Int32(flat) }
+        var axis = x.shape.count - 1
+        while axis >= 0 {
+            index[axis] += 1
+            if index[axis] < x.shape[axis] { break }
+            index[axis] = 0
+            axis -= 1
+        }
+    }
+    let picked = gather(x, flatIndices: best, shape: kept)
+    return keepingDimensions ? picked : reshape(picked, Tensor.reducedShape(x.shape, axes, keepingDimensions: false))
+}
+
 private func normalisedAxis(_ axis: Int, _ shape: [Int]) -> Int {
     let a = axis < 0 ? axis + shape.count : axis
     precondition(a >= 0 && a < shape.count, "axis \(axis) outside shape \(Shape.describe(shape))")

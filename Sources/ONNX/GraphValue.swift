@@ -74,6 +74,11 @@ struct NodeContext {
     let declaredBatch: Int?
     /// Batch-norm layers made at load, by node output name (they hold the running statistics).
     let batchNorms: [String: BatchNorm]
+    /// Whether the batch is carried as a symbol on axis 0 of every image-dependent value; false
+    /// when the graph runs one sample at a time (see ``BatchLayoutError``), so every batch is 1.
+    var tracksBatch = true
+    /// The batch size of this run (the image input's axis 0): what a folded batch symbol stands for.
+    var batchSize = 1
     /// Set during the load-time evaluation only.
     var budget: OperationBudget? = nil
 
@@ -81,13 +86,23 @@ struct NodeContext {
 
     func fail(_ message: String) -> ModelError { ModelError("\(label): \(message)") }
 
+    /// Refuses, while the batch is tracked, a layout that moves the batch off axis 0 or merges it
+    /// with other axes; the model then runs one sample at a time, where any layout is fine.
+    func keepBatch(_ kept: Bool, _ message: @autoclosure () -> String) throws {
+        guard tracksBatch, !kept else { return }
+        throw BatchLayoutError(message: "\(label): \(message())")
+    }
+
+    /// Whether `batched` means "axis 0 is the batch" here (not so when running one sample at a time).
+    func batchOnAxis0(_ batched: Bool) -> Bool { batched && tracksBatch }
+
     // MARK: Limits
 
     /// Fails unless a tensor of `shape` stays within ``Limits/values`` (per sample when `batched`:
     /// axis 0 is then the batch).
     func checkSize(_ shape: [Int], batched: Bool, _ what: String) throws {
-        guard ONNXLimits.count(batched ? Array(shape.dropFirst()) : shape) != nil else {
-            throw fail("\(what) \(Shape.describe(shape)) would hold more than \(ONNXLimits.values) values\(batched ? " per sample" : ""); Curvature supports at most that many")
+        guard ONNXLimits.count(batchOnAxis0(batched) ? Array(shape.dropFirst()) : shape) != nil else {
+            throw fail("\(what) \(Shape.describe(shape)) would hold more than \(ONNXLimits.values) values\(batchOnAxis0(batched) ? " per sample" : ""); Curvature supports at most that many")
         }
     }
 
@@ -113,7 +128,7 @@ struct NodeContext {
     // MARK: Inputs
 
     func input(_ index: Int) throws -> GraphValue {
-        guard index < inputs.count, let value = inputs[index] else { throw fail("input \(index + 1) is missing") }
+        guard index < inputs.count, let value = inputs[index] else { throw fail("input \(index) is missing") }
         return value
     }
 
@@ -124,7 +139,7 @@ struct NodeContext {
         switch try input(index) {
         case let .float(variable, batched): return (variable, batched)
         case let .integers(value):
-            guard !value.dependsOnBatch else { throw fail("input \(index + 1) depends on the batch size (\(value.description)) and is used as a number") }
+            guard !value.dependsOnBatch else { throw fail("input \(index) depends on the batch size (\(value.description)) and is used as a number") }
             return (Variable(Tensor(shape: value.shape, scalars: value.values.map(Double.init), dtype: dtype)), false)
         }
     }
@@ -132,29 +147,30 @@ struct NodeContext {
     /// The batched activation input (the data flowing from the image).
     func activation(_ index: Int = 0) throws -> Variable {
         let (variable, batched) = try float(index)
-        guard batched else { throw fail("input \(index + 1) does not depend on the image; Curvature expects it to") }
+        guard batched else { throw fail("input \(index) does not depend on the image; Curvature expects it to") }
         return variable
     }
 
     /// A constant or weight input (not computed from the image).
     func constant(_ index: Int) throws -> Variable {
         let (variable, batched) = try float(index)
-        guard !batched else { throw fail("input \(index + 1) is computed from the image; Curvature supports only a constant there") }
+        guard !batched else { throw fail("input \(index) is computed from the image; Curvature supports only a constant there\(node.opType == "Gemm" ? "; a product of two computed tensors is MatMul's" : "")") }
         return variable
     }
 
     /// A scalar constant input (Clip's bounds, Pow's exponent, Pad's value).
     func scalar(_ index: Int) throws -> Double {
         let value = try constant(index).value
-        guard value.count == 1 else { throw fail("input \(index + 1) should be one number, found \(Shape.describe(value.shape))") }
+        guard value.count == 1 else { throw fail("input \(index) should be one number, found \(Shape.describe(value.shape))") }
         return value[flat: 0]
     }
 
     func integers(_ index: Int) throws -> IntegerValue {
-        guard case let .integers(value) = try input(index) else {
-            throw fail("input \(index + 1) should be an integer tensor known at load (a shape, axes or pads)")
+        switch try input(index) {
+        case let .integers(value): return value
+        case let .float(_, batched):
+            throw fail("input \(index) should be an integer tensor known at load (a shape, indices, axes or pads), found floating-point values\(batched ? " computed from the image" : "")")
         }
-        return value
     }
 
     // MARK: Attributes
@@ -183,4 +199,11 @@ struct NodeContext {
         guard resolved >= 0 && resolved < rank else { throw fail("axis \(axis) is out of range for rank \(rank)") }
         return resolved
     }
+}
+
+/// A node that moves the batch off axis 0 or merges it with another axis (nn.MultiheadAttention's
+/// [T, N·heads, d] layout): the load-time check then starts again with the graph run one sample
+/// at a time.
+struct BatchLayoutError: Error {
+    let message: String
 }

@@ -88,7 +88,8 @@ extension Operators {
         let a = try c.activation()
         let b = try c.constant(1)
         guard a.shape.count == 2, b.shape.count == 2 else { throw c.fail("expects matrices, got \(Shape.describe(a.shape)) and \(Shape.describe(b.shape))") }
-        guard c.int("transA", default: 0) == 0 else { throw c.fail("transA = 1 would mix the samples of the batch") }
+        try c.keepBatch(c.int("transA", default: 0) == 0, "transA = 1 would mix the samples of the batch")
+        guard c.int("transA", default: 0) == 0 else { throw c.fail("transA = 1 on a computed tensor is not supported") }
         let transB = c.int("transB", default: 0) != 0
         let inner = transB ? b.shape[1] : b.shape[0], outputs = transB ? b.shape[0] : b.shape[1]
         guard a.shape[1] == inner else { throw c.fail("inputs \(Shape.describe(a.shape)) and weight \(Shape.describe(b.shape)) do not fit") }
@@ -104,20 +105,6 @@ extension Operators {
         if alpha != 1 { y = y * alpha }
         if let bias { y = y + (beta == 1 ? bias : bias * beta) }
         return [.float(y, batched: true)]
-    }
-
-    static func matrixProduct(_ c: NodeContext) throws -> [GraphValue] {
-        let a = try c.activation()
-        let b = try c.constant(1)
-        guard b.shape.count == 2, a.shape.count >= 2, a.shape.last == b.shape[0] else {
-            throw c.fail("supports [N, …, K] × constant [K, M]; got \(Shape.describe(a.shape)) × \(Shape.describe(b.shape))")
-        }
-        let rows = a.count / Swift.max(b.shape[0], 1)
-        let rowsPerSample = a.shape.dropFirst().dropLast().reduce(1, *)
-        try c.checkSize([a.shape[0], rowsPerSample, b.shape[1]], batched: true, "the output")
-        try c.charge(ONNXLimits.saturatingProduct(rowsPerSample, b.count))
-        let product = matmul(reshape(a, [rows, b.shape[0]]), b)
-        return [.float(reshape(product, Array(a.shape.dropLast()) + [b.shape[1]]), batched: true)]
     }
 
     static func pool(_ c: NodeContext) throws -> [GraphValue] {
@@ -166,12 +153,25 @@ extension Operators {
         }
         return [.float(y, batched: true)]
     }
+}
 
-    static func reduceMean(_ c: NodeContext) throws -> [GraphValue] {
-        let x = try c.activation()
-        let axes = try c.axes(input: 1, rank: x.shape.count) ?? Array(0..<x.shape.count)
-        guard Set(axes).count == axes.count else { throw c.fail("axes \(axes) name an axis twice") }
-        guard !axes.contains(0) else { throw c.fail("averages over the batch axis") }
-        return [.float(mean(x, alongAxes: axes, keepingDimensions: c.int("keepdims", default: 1) != 0), batched: true)]
+extension Operators {
+    /// LayerNormalization (opset 17): over the axes from `axis` on, with a constant scale and bias.
+    static func layerNormalization(_ c: NodeContext) throws -> [GraphValue] {
+        let (x, batched) = try c.float(0)
+        let axis = try c.normalise(axis: c.int("axis", default: -1), rank: x.shape.count)
+        try c.keepBatch(!c.batchOnAxis0(batched) || axis != 0, "normalises over the batch axis")
+        if c.node.output.dropFirst().contains(where: { !$0.isEmpty }) {
+            throw c.fail("its Mean or InvStdDev output is used; Curvature evaluates Y only")
+        }
+        let normalised = Array(x.shape[axis...])
+        let scale = try c.constant(1), bias = c.hasInput(2) ? try c.constant(2) : nil
+        for (index, value) in [(1, scale), (2, bias)] {
+            guard let value else { continue }
+            guard value.shape.count <= normalised.count, broadcastShape(value.shape, normalised) == normalised else {
+                throw c.fail("input \(index) \(Shape.describe(value.shape)) does not fit the normalised axes \(Shape.describe(normalised))")
+            }
+        }
+        return [.float(layerNorm(x, fromAxis: axis, weight: scale, bias: bias, epsilon: c.float("epsilon", default: 1e-5)), batched: batched)]
     }
 }

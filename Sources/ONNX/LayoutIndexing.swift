@@ -28,6 +28,26 @@ enum LayoutIndexing {
         }
     }
 
+    /// Row-major flat positions, in a tensor of `shape`, of the elements whose index on each axis
+    /// is one of `picks` on that axis (in the order of the picks: a slice, gather or split).
+    static func flatIndices(picking picks: [[Int]], from shape: [Int]) -> [Int] {
+        let strides = strides(shape)
+        var flat: [Int] = []
+        flat.reserveCapacity(picks.reduce(1) { $0 * $1.count })
+        forEachIndex(picks.map(\.count)) { index in
+            flat.append(zip(index.indices, index).reduce(0) { $0 + picks[$1.0][$1.1] * strides[$1.0] })
+        }
+        return flat
+    }
+
+    /// The elements of `x` picked on each axis by `picks`, as a tensor of the picks' counts.
+    /// `planes` as in `gather`: a batch axis 0 picked whole keeps each sample's indices in its plane.
+    static func pick(_ x: Variable, _ picks: [[Int]], planes: Int = 1) -> Variable {
+        if picks.enumerated().allSatisfy({ $0.element == Array(0..<x.shape[$0.offset]) }) { return x }
+        let indices = flatIndices(picking: picks, from: x.shape).map(Int32.init)
+        return gather(x, flatIndices: indices, shape: picks.map(\.count), planes: planes)
+    }
+
     /// Where each element of a `shape` tensor lands after `before`/`after` elements are added
     /// on each axis; with the padded shape.
     static func placement(of shape: [Int], before: [Int], after: [Int]) -> (indices: [Int32], shape: [Int]) {

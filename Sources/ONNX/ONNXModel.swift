@@ -13,8 +13,9 @@ import Tensors
 /// exporters emit (Shape → Gather → Unsqueeze → Concat → Reshape) are folded to constants.
 public final class ONNXModel: Network {
     public static var supportedOperators: [String] { Operators.supported }
-    /// Opsets whose semantics the operators follow.
-    public static let opsets = 9...18
+    /// Opsets whose semantics the operators follow (19 and 20 change none of them but add forms
+    /// that are refused: AveragePool's dilations, Pad's wrap mode; 20 adds Gelu).
+    public static let opsets = 9...20
 
     public let inputShape: [Int]
     public let dtype: DType
@@ -27,7 +28,7 @@ public final class ONNXModel: Network {
     private let outputName: String
     private let declaredBatch: Int?
     /// Nodes that run per evaluation (shape arithmetic is folded out).
-    private var steps: [Onnx_NodeProto] = []
+    private(set) var steps: [Onnx_NodeProto] = []
     private var folded: [String: IntegerValue] = [:]
     /// Float values computed only from constants (not weights), folded at load like the shapes.
     private var foldedFloats: [String: Tensor] = [:]
@@ -35,8 +36,11 @@ public final class ONNXModel: Network {
     private var parameters: [(name: String, parameter: Parameter, type: Int32)] = []
     private var parameterByName: [String: Parameter] = [:]
     private var batchNorms: [String: BatchNorm] = [:]
-    private var sampleShapes: [String: [Int]] = [:]
-    private var rowParameters: [String: Int] = [:]
+    private(set) var sampleShapes: [String: [Int]] = [:]
+    private(set) var rowParameters: [String: Int] = [:]
+    /// Whether the graph runs one sample at a time: set at load when a node moves the batch off
+    /// axis 0 or merges it with another axis (``BatchLayoutError``), as nn.MultiheadAttention's does.
+    public private(set) var oneSampleAtATime = false
 
     /// Reads an ONNX file.
     public static func load(from url: URL, dtype: DType = .float32) throws -> ONNXModel {
@@ -88,16 +92,9 @@ public final class ONNXModel: Network {
         inputShape = sample
         if case let .dimValue(size)? = dims[0].value { declaredBatch = Int(size) } else { declaredBatch = nil }
 
-        // Every operator is checked before any weight is decoded.
-        for node in graph.node {
-            guard node.output.contains(where: { !$0.isEmpty }) else { throw fail("\(Self.label(of: node)): has no output") }
-            guard node.domain.isEmpty || node.domain == "ai.onnx" else {
-                throw fail("\(Self.label(of: node)): operator \(printable(node.domain)).\(printable(node.opType)) is from a custom domain; supported: \(Operators.supported.joined(separator: ", "))")
-            }
-            guard Operators.supported.contains(node.opType) else {
-                throw fail("\(Self.label(of: node)): operator \(printable(node.opType)) is not supported; supported: \(Operators.supported.joined(separator: ", "))")
-            }
-        }
+        // Every operator is checked before any weight is decoded, and all that fail are named at once.
+        for node in graph.node where !node.output.contains(where: { !$0.isEmpty }) { throw fail("\(Self.label(of: node)): has no output") }
+        if let message = Self.unsupportedOperators(in: graph.node) { throw fail(message) }
         var nodes = graph.node
         var output = graph.output[0].name
         if let last = nodes.last(where: { $0.output.contains(output) }), ["Softmax", "LogSoftmax"].contains(last.opType), !last.input.isEmpty,
@@ -150,6 +147,7 @@ public final class ONNXModel: Network {
             switch node.opType {
             case "Conv", "Gemm", "MatMul": trainable.formUnion(node.input.dropFirst().map(origin))
             case "BatchNormalization": trainable.formUnion(node.input.dropFirst().prefix(2).map(origin))
+            case "LayerNormalization": trainable.formUnion(node.input.dropFirst().map(origin))
             case "Add" where node.input.contains { ["MatMul", "Conv", "Gemm"].contains(producers[$0] ?? "") }:
                 trainable.formUnion(node.input.map(origin).filter { decoded[$0] != nil })
             default: break
@@ -193,14 +191,16 @@ public final class ONNXModel: Network {
         let logits: Variable
         do {
             logits = try GradientMode.withoutGradients {
-                try run(sample, nodes: nodes) { [self] node, outputs, inputNames in
+                try runRetryingOneSampleAtATime(sample, nodes: nodes, source: source, restart: { used = [:] }) { [self] node, outputs, inputNames in
                     let allIntegers = outputs.allSatisfy { if case .integers = $0 { return true } else { return false } }
                     if allIntegers {
                         for (name, value) in zip(node.output, outputs) { if case let .integers(v) = value { folded[name] = v } }
                         return
                     }
                     let fromConstantsOnly = inputNames.allSatisfy { $0.isEmpty || folded[$0] != nil || foldedFloats[$0] != nil || integerConstants[$0] != nil }
-                    if fromConstantsOnly {
+                    // A constant expanded over the batch is computed from constants yet depends on the batch size.
+                    let batchSized = outputs.contains { if case .float(_, true) = $0 { return true } else { return false } }
+                    if fromConstantsOnly && !batchSized {
                         for (name, value) in zip(node.output, outputs) {
                             switch value {
                             case let .integers(v): folded[name] = v
@@ -211,7 +211,7 @@ public final class ONNXModel: Network {
                     }
                     steps.append(node)
                     if case let .float(v, batched)? = outputs.first {
-                        sampleShapes[node.output[0]] = batched ? Array(v.shape.dropFirst()) : v.shape
+                        sampleShapes[node.output[0]] = batched && !oneSampleAtATime ? Array(v.shape.dropFirst()) : v.shape
                     }
                     var count = 0
                     for name in inputNames where parameterByName[name] != nil && used[name] == nil {
@@ -232,6 +232,22 @@ public final class ONNXModel: Network {
         if !unused.isEmpty { notes.append("\(source): \(unused.count) initializer(s) no node reads (\(unused.prefix(3).joined(separator: ", "))…) are ignored") }
     }
 
+    /// `run` with the batch tracked on axis 0; when a node moves it (``BatchLayoutError``), what the
+    /// first attempt recorded is dropped and the graph is run again one sample at a time.
+    private func runRetryingOneSampleAtATime(_ input: Variable, nodes: [Onnx_NodeProto], source: String, restart: () -> Void,
+                                             observe: @escaping (Onnx_NodeProto, [GraphValue], [String]) -> Void) throws -> Variable {
+        do {
+            return try run(input, nodes: nodes, observe: observe)
+        } catch let layout as BatchLayoutError {
+            (steps, folded, foldedFloats, sampleShapes, rowParameters) = ([], [:], [:], [:], [:])
+            oneSampleAtATime = true
+            restart()
+            notes.append("\(source): \(layout.message); the graph runs one sample at a time"
+                         + (batchNorms.isEmpty ? "" : " (its BatchNormalization keeps the running statistics in training too)"))
+            return try run(input, nodes: nodes, observe: observe)
+        }
+    }
+
     /// Evaluates `nodes` on `input`; `observe` sees each node's outputs and input names.
     private func run(_ input: Variable, nodes: [Onnx_NodeProto],
                      observe: ((Onnx_NodeProto, [GraphValue], [String]) -> Void)? = nil) throws -> Variable {
@@ -248,8 +264,13 @@ public final class ONNXModel: Network {
         for node in nodes {
             let inputs = try node.input.map { try lookup($0, for: node) }
             let context = NodeContext(node: node, inputs: inputs, opset: opset, dtype: dtype, declaredBatch: declaredBatch,
-                                      batchNorms: batchNorms, budget: budget)
-            let outputs = try Operators.evaluate(context)
+                                      batchNorms: batchNorms, tracksBatch: !oneSampleAtATime, batchSize: input.shape[0], budget: budget)
+            let outputs: [GraphValue]
+            do { outputs = try Operators.evaluate(context) } catch let error as ModelError {
+                // A refusal of an operator supported in some forms says which forms those are.
+                guard let form = Operators.forms[node.opType] else { throw error }
+                throw ModelError("\(error.description) (Curvature supports \(node.opType) \(form))")
+            }
             for output in outputs {
                 switch output {
                 case let .float(v, _): try context.keep(v.count)
@@ -270,7 +291,10 @@ public final class ONNXModel: Network {
     // MARK: Layer
 
     public func callAsFunction(_ input: Variable) -> Variable {
-        do { return try run(input, nodes: steps) } catch {
+        do {
+            guard oneSampleAtATime && input.shape[0] != 1 else { return try run(input, nodes: steps) }
+            return concatenate(try (0..<input.shape[0]).map { try run(slice(input, rows: $0..<($0 + 1)), nodes: steps) })
+        } catch {
             // The load-time evaluation ran every node; a batch of another size cannot fail them.
             preconditionFailure("ONNX graph failed after it loaded: \(error)")
         }
@@ -280,7 +304,8 @@ public final class ONNXModel: Network {
 
     public var isTraining: Bool {
         get { batchNorms.values.contains { $0.isTraining } }
-        set { for norm in batchNorms.values { norm.isTraining = newValue } }
+        // One sample at a time, a batch's statistics would be one sample's: the running ones stay.
+        set { for norm in batchNorms.values { norm.isTraining = newValue && !oneSampleAtATime } }
     }
 
     public var spec: LayerSpec { LayerSpec(type: "onnx") }
@@ -296,13 +321,17 @@ public final class ONNXModel: Network {
 
     public var isPiecewiseLinear: Bool {
         steps.allSatisfy { node in
-            guard Operators.piecewiseLinear.contains(node.opType) || ["Mul", "Div"].contains(node.opType) else { return false }
+            guard Operators.piecewiseLinear.contains(node.opType) || ["Mul", "Div", "MatMul"].contains(node.opType) else { return false }
             // A product is linear in the input only when one side is a constant.
-            let constant = { [self] (name: String) in parameterByName[name] != nil || folded[name] != nil || foldedFloats[name] != nil || integerConstants[name] != nil }
-            if node.opType == "Mul" { return node.input.contains(where: constant) }
-            if node.opType == "Div" { return node.input.count > 1 && constant(node.input[1]) }
+            if node.opType == "Mul" || node.opType == "MatMul" { return node.input.contains(where: isConstant) }
+            if node.opType == "Div" { return node.input.count > 1 && isConstant(node.input[1]) }
             return true
         }
+    }
+
+    /// Whether the graph's value `name` is a weight or folded at load (not computed from the image).
+    func isConstant(_ name: String) -> Bool {
+        parameterByName[name] != nil || folded[name] != nil || foldedFloats[name] != nil || integerConstants[name] != nil
     }
 
     public var structureFingerprint: String {
@@ -346,7 +375,8 @@ public final class ONNXModel: Network {
 
     public var summary: NetworkSummary {
         var activations: [String] = []
-        let smooth: Set<String> = ["Relu", "LeakyRelu", "Elu", "Softplus", "Sigmoid", "Tanh", "Erf", "Gelu", "Clip", "Sqrt", "Pow", "Exp", "Log", "Abs", "MaxPool"]
+        let smooth: Set<String> = ["Relu", "LeakyRelu", "Elu", "Softplus", "Sigmoid", "Tanh", "Erf", "Gelu", "Clip", "Sqrt", "Pow", "Exp", "Log", "Abs", "MaxPool",
+                                   "HardSigmoid", "HardSwish", "Mish", "Softmax", "LogSoftmax", "LayerNormalization", "ReduceMax"]
         var grouped = 0
         let rows = steps.map { node -> NetworkSummary.Row in
             if smooth.contains(node.opType) && !activations.contains(node.opType) { activations.append(node.opType) }
@@ -359,10 +389,12 @@ public final class ONNXModel: Network {
                 kind += ", groups \(groups)" + (groups > 1 && groups == channels ? " (depthwise)" : "")
                 if groups > 1 { grouped += 1 }
             }
+            if node.opType == "MatMul" && !node.input.contains(where: isConstant) { kind += ", two computed tensors" }
             return .init(name: name, kind: kind, outputShape: sampleShapes[node.output[0]] ?? [],
                          parameters: rowParameters[node.output[0]] ?? 0)
         }
         var extra = notes
+        if let transformer = transformerBlocks { extra.append(transformer) }
         if grouped > 0 {
             extra.append("\(grouped) grouped convolution(s) run as dense ones with block-diagonal weights: groups × the multiply-adds of the grouped form")
         }

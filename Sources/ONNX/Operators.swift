@@ -2,29 +2,49 @@ import Autodiff
 import NN
 import Tensors
 
-/// The ONNX operators Curvature evaluates (default domain, opsets 9–18), each with the engine's
+/// The ONNX operators Curvature evaluates (default domain, opsets 9–20), each with the engine's
 /// own differentiable ops.
 enum Operators {
     static let supported: [String] = [
-        "Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape",
-        "Conv", "Div", "Dropout", "Elu", "Erf", "Exp", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool",
-        "Identity", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "ReduceMean",
-        "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Softplus", "Sqrt", "Squeeze", "Sub", "Tanh",
-        "Transpose", "Unsqueeze",
+        "Abs", "Add", "And", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape",
+        "Conv", "Div", "Dropout", "Elu", "Equal", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gelu", "Gemm",
+        "GlobalAveragePool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization",
+        "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax", "MatMul", "MaxPool", "Mish", "Mul", "Neg", "Not", "Or",
+        "Pad", "Pow", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax",
+        "Softplus", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where", "Xor",
     ]
 
-    /// Operators under which the input Hessian stays piecewise constant (with constant other operands).
+    /// Operators only some forms of which Curvature evaluates, with those forms, for messages.
+    static let forms: [String: String] = [
+        "Gather": "on any tensor, with indices known at load",
+        "Slice": "on any tensor, with starts, ends, axes and steps known at load",
+        "Split": "on any tensor, with split sizes known at load",
+        "Expand": "with a target shape known at load (the batch size may be part of it)",
+        "Where": "with a condition known at load",
+        "Equal": "on integers known at load (shapes), folded", "Less": "on integers known at load (shapes), folded",
+        "Greater": "on integers known at load (shapes), folded", "LessOrEqual": "on integers known at load (shapes), folded",
+        "GreaterOrEqual": "on integers known at load (shapes), folded", "Not": "on integers known at load (shapes), folded",
+        "And": "on integers known at load (shapes), folded", "Or": "on integers known at load (shapes), folded",
+        "Xor": "on integers known at load (shapes), folded",
+        "Gemm": "with constant B and C", "Conv": "2-D, with constant kernel and bias",
+        "Pad": "constant mode, pads known at load", "Pow": "with a constant exponent",
+    ]
+
+    /// Operators under which the input Hessian stays piecewise constant (with constant other
+    /// operands; ONNXModel checks MatMul, Mul and Div, which are bilinear, for that).
     static let piecewiseLinear: Set<String> = [
-        "Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape",
-        "Conv", "Dropout", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "Identity", "LeakyRelu", "MatMul",
-        "MaxPool", "Neg", "Pad", "ReduceMean", "Relu", "Reshape", "Shape", "Slice", "Squeeze", "Sub", "Transpose",
-        "Unsqueeze",
+        "Abs", "Add", "And", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape",
+        "Conv", "Dropout", "Equal", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "Greater", "GreaterOrEqual",
+        "HardSigmoid", "Identity", "LeakyRelu", "Less", "LessOrEqual", "MaxPool", "Neg", "Not", "Or", "Pad", "ReduceMax",
+        "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape", "Slice", "Split", "Squeeze", "Sub", "Transpose", "Unsqueeze",
+        "Where", "Xor",
     ]
 
     static func evaluate(_ c: NodeContext) throws -> [GraphValue] {
         switch c.node.opType {
         case "Relu": return [.float(relu(try c.activation()), batched: true)]
-        case "Sigmoid", "Tanh", "Erf", "Sqrt", "Exp", "Log", "Abs", "Neg", "Softplus", "Elu", "LeakyRelu", "Gelu":
+        case "Sigmoid", "Tanh", "Erf", "Sqrt", "Exp", "Log", "Abs", "Neg", "Softplus", "Elu", "LeakyRelu", "Gelu",
+             "HardSigmoid", "HardSwish", "Mish":
             return try unary(c)
         case "Add", "Sub", "Mul", "Div": return try binary(c)
         case "Pow": return try power(c)
@@ -39,13 +59,21 @@ enum Operators {
             let x = try c.activation()
             guard x.shape.count == 4 else { throw c.fail("expects [N, C, H, W], got \(Shape.describe(x.shape))") }
             return [.float(mean(x, alongAxes: [2, 3], keepingDimensions: true), batched: true)]
-        case "ReduceMean": return try reduceMean(c)
+        case "ReduceMean", "ReduceSum", "ReduceMax": return try reduction(c)
+        case "LayerNormalization": return try layerNormalization(c)
+        case "Expand": return try expansion(c)
+        case "Split": return try split(c)
+        case "Where": return try selection(c)
+        case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or", "Xor": return try comparison(c)
         case "Identity", "Dropout", "Cast": return try passThrough(c)
         case "Flatten", "Reshape", "Squeeze", "Unsqueeze": return try reshaping(c)
         case "Transpose": return try transposition(c)
         case "Concat": return try concatenation(c)
         case "Pad": return try padding(c)
-        case "Shape", "Gather", "Slice", "Constant", "ConstantOfShape": return try shapeArithmetic(c)
+        case "Gather", "Slice":
+            if case .float = try c.input(0) { return try c.node.opType == "Gather" ? gatherFloats(c) : sliceFloats(c) }
+            return try shapeArithmetic(c)
+        case "Shape", "Constant", "ConstantOfShape": return try shapeArithmetic(c)
         default:
             throw c.fail("operator \(c.node.opType) is not supported; supported: \(supported.joined(separator: ", "))")
         }
@@ -67,7 +95,13 @@ enum Operators {
         case "Neg": y = -x
         case "Softplus": y = softplus(x, beta: 1, threshold: 20)
         case "Elu": y = elu(x, alpha: c.float("alpha", default: 1))
-        case "Gelu": y = gelu(x, approximation: c.string("approximate", default: "none") == "tanh" ? .tanh : .none)
+        case "Gelu":
+            let approximation = c.string("approximate", default: "none")
+            guard let form = GELUApproximation(rawValue: approximation) else { throw c.fail("approximate \(approximation) is not supported (none or tanh)") }
+            y = gelu(x, approximation: form)
+        case "HardSigmoid": y = clamp(affine(x, scale: c.float("alpha", default: 0.2), shift: c.float("beta", default: 0.5)), min: 0, max: 1)
+        case "HardSwish": y = x * clamp(affine(x, scale: 1 / 6, shift: 0.5), min: 0, max: 1)
+        case "Mish": y = x * tanh(softplus(x, beta: 1, threshold: 20))
         default:  // LeakyRelu: x for x > 0, αx below.
             let alpha = c.float("alpha", default: 0.01)
             y = relu(x) - alpha * relu(-x)
@@ -95,24 +129,31 @@ enum Operators {
         return [.float(y, batched: aBatched || bBatched)]
     }
 
-    /// NumPy broadcasting that keeps the batch on axis 0 and stays within ``Limits/values``.
-    static func checkBroadcast(_ c: NodeContext, _ a: [Int], _ aBatched: Bool, _ b: [Int], _ bBatched: Bool) throws {
+    /// NumPy broadcasting that keeps the batch on axis 0 and stays within ``Limits/values``; the
+    /// broadcast shape.
+    @discardableResult
+    static func checkBroadcast(_ c: NodeContext, _ a: [Int], _ aBatched: Bool, _ b: [Int], _ bBatched: Bool) throws -> [Int] {
+        let rank = Swift.max(a.count, b.count)
+        guard let shape = broadcastShape(a, b) else { throw c.fail("shapes \(Shape.describe(a)) and \(Shape.describe(b)) do not broadcast") }
+        let batched = aBatched || bBatched
+        for (shapeOf, isBatched) in [(a, aBatched), (b, bBatched)] where c.batchOnAxis0(isBatched) {
+            try c.keepBatch(shapeOf.count == rank && shape[0] == shapeOf[0],
+                            "broadcasting \(Shape.describe(a)) with \(Shape.describe(b)) moves or widens the batch axis")
+        }
+        try c.checkSize(shape, batched: batched, "the result")
+        return shape
+    }
+
+    /// NumPy's broadcast of two shapes, or nil when they do not broadcast.
+    static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
         let rank = Swift.max(a.count, b.count)
         let pa = [Int](repeating: 1, count: rank - a.count) + a, pb = [Int](repeating: 1, count: rank - b.count) + b
         var shape: [Int] = []
         for (x, y) in zip(pa, pb) {
-            guard x == y || x == 1 || y == 1 else { throw c.fail("shapes \(Shape.describe(a)) and \(Shape.describe(b)) do not broadcast") }
+            guard x == y || x == 1 || y == 1 else { return nil }
             shape.append(x == 1 ? y : x)
         }
-        let batched = aBatched || bBatched
-        if batched {
-            for (shapeOf, isBatched) in [(a, aBatched), (b, bBatched)] where isBatched {
-                guard shapeOf.count == rank, shape[0] == shapeOf[0] else {
-                    throw c.fail("broadcasting \(Shape.describe(a)) with \(Shape.describe(b)) moves or widens the batch axis")
-                }
-            }
-        }
-        try c.checkSize(shape, batched: batched, "the result")
+        return shape
     }
 
     static func power(_ c: NodeContext) throws -> [GraphValue] {
@@ -135,12 +176,19 @@ enum Operators {
     }
 
     static func softmax(_ c: NodeContext) throws -> [GraphValue] {
-        let x = try c.activation()
-        // Before opset 13 the axis flattened the rest; on [N, C] both mean the classes.
-        guard x.shape.count == 2 else { throw c.fail("supported on [N, C] only, got \(Shape.describe(x.shape))") }
-        let axis = try c.normalise(axis: c.int("axis", default: c.opset < 13 ? 1 : -1), rank: 2)
-        guard axis == 1 else { throw c.fail("axis \(axis) runs across the batch") }
-        return [.float(c.node.opType == "Softmax" ? Autodiff.softmax(x, axis: 1) : Autodiff.logSoftmax(x, axis: 1), batched: true)]
+        let (x, batched) = try c.float(0)
+        let rank = x.shape.count
+        let axis = try c.normalise(axis: c.int("axis", default: c.opset < 13 ? 1 : -1), rank: rank)
+        let isSoftmax = c.node.opType == "Softmax"
+        func apply(_ v: Variable, _ a: Int) -> Variable { isSoftmax ? Autodiff.softmax(v, axis: a) : Autodiff.logSoftmax(v, axis: a) }
+        if c.opset >= 13 || axis == rank - 1 {
+            try c.keepBatch(!c.batchOnAxis0(batched) || axis != 0, "axis \(axis) runs across the batch")
+            return [.float(apply(x, axis), batched: batched)]
+        }
+        // Before opset 13 the input is read as a matrix [axes before, axes from `axis` on].
+        try c.keepBatch(!c.batchOnAxis0(batched) || axis != 0, "axis 0 flattens the batch into the softmax")
+        let matrix = [x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *)]
+        return [.float(reshape(apply(reshape(x, matrix), 1), x.shape), batched: batched)]
     }
 
     static func passThrough(_ c: NodeContext) throws -> [GraphValue] {
@@ -157,6 +205,10 @@ enum Operators {
         if c.node.opType == "Cast", case let .integers(value) = try c.input(0) {
             let to = c.int("to", default: 7)
             if [1, 10, 11, 16].contains(to) { return [.float(try c.float(0).variable, batched: false)] }
+            if to == 9 {  // bool
+                guard !value.dependsOnBatch else { throw c.fail("casts the batch size \(value.description) to bool") }
+                return [.integers(IntegerValue(shape: value.shape, values: value.values.map { $0 != 0 ? 1 : 0 }))]
+            }
             return [.integers(value)]
         }
         return [try c.input(0)]

@@ -12,20 +12,20 @@ extension Operators {
         case "Flatten":
             let axis = try c.normalise(axis: c.int("axis", default: 1), rank: shape.count + 1)
             target = [shape[..<axis].reduce(1, *), shape[axis...].reduce(1, *)]
-            if batched && axis != 1 { throw c.fail("flattening from axis \(axis) mixes the batch with other axes; only axis 1 keeps samples apart") }
+            try c.keepBatch(!c.batchOnAxis0(batched) || axis == 1, "flattening from axis \(axis) mixes the batch with other axes; only axis 1 keeps samples apart")
         case "Squeeze":
             let axes = try c.axes(input: 1, rank: shape.count) ?? shape.indices.filter { shape[$0] == 1 }
-            if batched && axes.contains(0) { throw c.fail("squeezes the batch axis") }
+            try c.keepBatch(!c.batchOnAxis0(batched) || !axes.contains(0), "squeezes the batch axis")
             if let bad = axes.first(where: { shape[$0] != 1 }) { throw c.fail("axis \(bad) has size \(shape[bad]), not 1") }
             target = shape.indices.filter { !axes.contains($0) }.map { shape[$0] }
         case "Unsqueeze":
             let rank = shape.count + (c.hasInput(1) ? try c.integers(1).values.count : (c.ints("axes") ?? []).count)
             guard let axes = try c.axes(input: 1, rank: rank) else { throw c.fail("has no axes") }
-            if batched && axes.contains(0) { throw c.fail("adds an axis before the batch axis") }
+            try c.keepBatch(!c.batchOnAxis0(batched) || !axes.contains(0), "adds an axis before the batch axis")
             var rest = shape[...]
             target = (0..<rank).map { axes.contains($0) ? 1 : rest.popFirst() ?? 1 }
         default:  // Reshape
-            target = try reshapeTarget(c, requested: try c.integers(1), input: shape, batched: batched)
+            target = try reshapeTarget(c, requested: try c.integers(1), input: shape, batched: c.batchOnAxis0(batched))
         }
         guard ONNXLimits.count(target) == x.count else {
             throw c.fail("cannot reshape \(Shape.describe(shape)) (\(x.count) values) to \(Shape.describe(target))")
@@ -52,9 +52,8 @@ extension Operators {
             let copied = !allowZero && requested.values.first == 0
             let firstIsBatch = first == IntegerValue.batch || copied || first == c.declaredBatch
                 || (first == -1 && !rest.contains(-1) && ONNXLimits.count(rest) == perSample)
-            guard firstIsBatch, !rest.contains(IntegerValue.batch) else {
-                throw c.fail("target \(requested.description) does not keep the batch on axis 0; Curvature needs samples kept apart")
-            }
+            try c.keepBatch(firstIsBatch && !rest.contains(IntegerValue.batch),
+                            "target \(requested.description) does not keep the batch on axis 0")
             target = [input[0]] + rest
             if let hole = rest.firstIndex(of: -1) {
                 let known = ONNXLimits.count(rest.enumerated().filter { $0.offset != hole }.map(\.element)) ?? 0
@@ -105,7 +104,7 @@ extension Operators {
         let (x, batched) = try c.float(0)
         let permutation = c.ints("perm") ?? Array((0..<x.shape.count).reversed())
         guard permutation.sorted() == Array(0..<x.shape.count) else { throw c.fail("perm \(permutation) is not a permutation of the \(x.shape.count) axes") }
-        if batched && permutation.first != 0 { throw c.fail("perm \(permutation) moves the batch axis") }
+        try c.keepBatch(!c.batchOnAxis0(batched) || permutation.first == 0, "perm \(permutation) moves the batch axis")
         return [.float(LayoutIndexing.transpose(x, permutation: permutation), batched: batched)]
     }
 
@@ -118,18 +117,20 @@ extension Operators {
             guard count <= ONNXLimits.integerValues else { throw c.fail("joins \(count) integers; Curvature supports at most \(ONNXLimits.integerValues) in a shape") }
             return [.integers(IntegerValue(vector: parts.flatMap(\.values)))]
         }
-        let parts = try (0..<values.count).map { try c.activation($0) }
+        // While the batch is tracked, a constant part would lack it: every part must be computed.
+        let inputs = try (0..<values.count).map { c.tracksBatch ? (try c.activation($0), true) : try c.float($0) }
+        let parts = inputs.map(\.0), batched = inputs.contains { $0.1 }
         let rank = parts[0].shape.count
         let axis = try c.normalise(axis: c.int("axis", default: 1), rank: rank)
-        guard axis != 0 else { throw c.fail("joins along the batch axis") }
+        try c.keepBatch(axis != 0, "joins along the batch axis")
         for part in parts where part.shape.count != rank || part.shape.enumerated().contains(where: { $0.offset != axis && $0.element != parts[0].shape[$0.offset] }) {
             throw c.fail("cannot join \(Shape.describe(parts[0].shape)) and \(Shape.describe(part.shape)) along axis \(axis)")
         }
         var joined = parts[0].shape
         joined[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
-        try c.checkSize(joined, batched: true, "the result")
+        try c.checkSize(joined, batched: batched, "the result")
         try c.charge(ONNXLimits.saturatingProduct(parts.count, ONNXLimits.count(Array(joined.dropFirst())) ?? 0, 32))
-        return [.float(LayoutIndexing.concatenate(parts, axis: axis), batched: true)]
+        return [.float(LayoutIndexing.concatenate(parts, axis: axis), batched: batched)]
     }
 
     static func padding(_ c: NodeContext) throws -> [GraphValue] {
@@ -153,8 +154,8 @@ extension Operators {
         guard pads.allSatisfy({ $0 <= ONNXLimits.values }) else { throw c.fail("pads \(pads) are larger than \(ONNXLimits.values)") }
         var before = [Int](repeating: 0, count: rank), after = before
         for (i, axis) in axes.enumerated() { (before[axis], after[axis]) = (pads[i], pads[i + axes.count]) }
-        if batched && (before[0] != 0 || after[0] != 0) { throw c.fail("pads the batch axis") }
-        try c.checkSize(zip(x.shape, zip(before, after)).map { $0 + $1.0 + $1.1 }, batched: batched, "the padded result")
+        try c.keepBatch(!c.batchOnAxis0(batched) || (before[0] == 0 && after[0] == 0), "pads the batch axis")
+        try c.checkSize(zip(x.shape, zip(before, after)).map { $0 + $1.0 + $1.1 }, batched: c.batchOnAxis0(batched), "the padded result")
         return [.float(LayoutIndexing.pad(x, before: before, after: after, fill: fill), batched: batched)]
     }
 }

@@ -14,7 +14,7 @@ extension Operators {
             case let .integers(value): shape = value.shape
             }
             var values = shape
-            if batched { values[0] = IntegerValue.batch }
+            if c.batchOnAxis0(batched) { values[0] = IntegerValue.batch }
             let start = try clampedIndex(c.int("start", default: 0), count: values.count)
             let end = try clampedIndex(c.int("end", default: values.count), count: values.count)
             return [.integers(IntegerValue(vector: Array(values[start..<Swift.max(start, end)])))]
@@ -43,54 +43,58 @@ extension Operators {
         default:  // Slice
             let data = try c.integers(0)
             guard !data.shape.isEmpty else { throw c.fail("slices a scalar") }
-            let starts: [Int], ends: [Int], axes: [Int], steps: [Int]
-            if c.opset < 10 {
-                (starts, ends) = (c.ints("starts") ?? [], c.ints("ends") ?? [])
-                axes = try (c.ints("axes") ?? Array(0..<starts.count)).map { try c.normalise(axis: $0, rank: data.shape.count) }
-                steps = [Int](repeating: 1, count: starts.count)
-            } else {
-                starts = try c.integers(1).values
-                ends = try c.integers(2).values
-                axes = try (c.hasInput(3) ? c.integers(3).values : Array(0..<starts.count)).map { try c.normalise(axis: $0, rank: data.shape.count) }
-                steps = c.hasInput(4) ? try c.integers(4).values : [Int](repeating: 1, count: starts.count)
-            }
-            guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count, !steps.contains(0) else {
-                throw c.fail("starts \(starts), ends \(ends), axes \(axes) and steps \(steps) do not fit together")
-            }
-            // Each axis keeps a list of source positions (ONNX clamps starts and ends per step sign).
-            var picks = data.shape.map { Array(0..<$0) }
-            for (i, axis) in axes.enumerated() {
-                let size = data.shape[axis], step = steps[i]
-                func resolve(_ v: Int, low: Int, high: Int) -> Int { Swift.min(Swift.max(v < 0 ? v + size : v, low), high) }
-                var positions: [Int] = []
-                if step > 0 {
-                    var at = resolve(starts[i], low: 0, high: size)
-                    let end = resolve(ends[i], low: 0, high: size)
-                    while at < end {
-                        positions.append(at)
-                        let (next, overflow) = at.addingReportingOverflow(step)
-                        if overflow { break }
-                        at = next
-                    }
-                } else {
-                    var at = resolve(starts[i], low: -1, high: size - 1)
-                    let end = resolve(ends[i], low: -1, high: size - 1)
-                    while at > end {
-                        positions.append(at)
-                        let (next, overflow) = at.addingReportingOverflow(step)
-                        if overflow { break }
-                        at = next
-                    }
-                }
-                picks[axis] = positions
-            }
-            let strides = LayoutIndexing.strides(data.shape)
-            var values: [Int] = []
-            LayoutIndexing.forEachIndex(picks.map(\.count)) { index in
-                values.append(data.values[zip(index.indices, index).reduce(0) { $0 + picks[$1.0][$1.1] * strides[$1.0] }])
-            }
+            let picks = try slicePicks(c, shape: data.shape)
+            let values = LayoutIndexing.flatIndices(picking: picks, from: data.shape).map { data.values[$0] }
             return [.integers(IntegerValue(shape: picks.map(\.count), values: values))]
         }
+    }
+
+    /// The source positions a Slice keeps on each axis of a tensor of `shape`, from its starts,
+    /// ends, axes and steps (attributes before opset 10, inputs 1–4 since), clamped as ONNX says
+    /// for each step's sign.
+    static func slicePicks(_ c: NodeContext, shape: [Int]) throws -> [[Int]] {
+        let starts: [Int], ends: [Int], axes: [Int], steps: [Int]
+        if c.opset < 10 {
+            (starts, ends) = (c.ints("starts") ?? [], c.ints("ends") ?? [])
+            axes = try (c.ints("axes") ?? Array(0..<starts.count)).map { try c.normalise(axis: $0, rank: shape.count) }
+            steps = [Int](repeating: 1, count: starts.count)
+        } else {
+            starts = try c.integers(1).values
+            ends = try c.integers(2).values
+            axes = try (c.hasInput(3) ? c.integers(3).values : Array(0..<starts.count)).map { try c.normalise(axis: $0, rank: shape.count) }
+            steps = c.hasInput(4) ? try c.integers(4).values : [Int](repeating: 1, count: starts.count)
+        }
+        guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count, !steps.contains(0),
+              Set(axes).count == axes.count else {
+            throw c.fail("starts \(starts), ends \(ends), axes \(axes) and steps \(steps) do not fit together")
+        }
+        var picks = shape.map { Array(0..<$0) }
+        for (i, axis) in axes.enumerated() {
+            let size = shape[axis], step = steps[i]
+            func resolve(_ v: Int, low: Int, high: Int) -> Int { Swift.min(Swift.max(v < 0 ? v + size : v, low), high) }
+            var positions: [Int] = []
+            if step > 0 {
+                var at = resolve(starts[i], low: 0, high: size)
+                let end = resolve(ends[i], low: 0, high: size)
+                while at < end {
+                    positions.append(at)
+                    let (next, overflow) = at.addingReportingOverflow(step)
+                    if overflow { break }
+                    at = next
+                }
+            } else {
+                var at = resolve(starts[i], low: -1, high: size - 1)
+                let end = resolve(ends[i], low: -1, high: size - 1)
+                while at > end {
+                    positions.append(at)
+                    let (next, overflow) = at.addingReportingOverflow(step)
+                    if overflow { break }
+                    at = next
+                }
+            }
+            picks[axis] = positions
+        }
+        return picks
     }
 
     /// A Python-style index (negative from the end), clamped to 0…count unless `strict`.

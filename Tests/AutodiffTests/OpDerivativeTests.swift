@@ -70,6 +70,20 @@ final class OpDerivativeTests: XCTestCase {
         }
     }
 
+    func testBatchedMatmul() {
+        let a = randomTensor([2, 3, 4], seed: 72), b = randomTensor([2, 4, 5], seed: 73)
+        check.check("batched matmul", [a, b]) { batchedMatmul($0[0], $0[1]) }
+        check.check("batched matmul Aᵀ", [randomTensor([2, 4, 3], seed: 74), b]) { batchedMatmul($0[0], $0[1], transposeA: true) }
+        check.check("batched matmul Bᵀ", [a, randomTensor([2, 5, 4], seed: 75)]) { batchedMatmul($0[0], $0[1], transposeB: true) }
+        check.check("batched matmul AᵀBᵀ", [randomTensor([2, 4, 3], seed: 76), randomTensor([2, 5, 4], seed: 77)]) {
+            batchedMatmul($0[0], $0[1], transposeA: true, transposeB: true)
+        }
+        // Attention's shape, [N, heads, T, d] · [N, heads, T, d]ᵀ, and the same operand on both sides.
+        let q = randomTensor([2, 2, 3, 2], seed: 78)
+        check.check("batched matmul rank 4", [q, randomTensor([2, 2, 3, 2], seed: 79)]) { batchedMatmul($0[0], $0[1], transposeB: true) }
+        check.check("batched matmul x·xᵀ", [q]) { batchedMatmul($0[0], $0[0], transposeB: true) }
+    }
+
     func testLinear() {
         check.check("linear", [randomTensor([3, 4], seed: 21), randomTensor([2, 4], seed: 22), randomTensor([2], seed: 23)]) {
             linear($0[0], weight: $0[1], bias: $0[2])
@@ -129,6 +143,15 @@ final class OpDerivativeTests: XCTestCase {
     }
 
     // MARK: Reductions
+
+    func testMaximumAlongAxes() {
+        let x = randomTensor([2, 3, 4], seed: 80)  // continuous values: no ties within a step
+        check.check("maximum axis", [x]) { maximum($0[0], alongAxes: [2]) }
+        check.check("maximum axes keep", [x]) { maximum($0[0], alongAxes: [0, 2], keepingDimensions: true) }
+        check.check("maximum all", [x]) { maximum($0[0], alongAxes: [0, 1, 2]) }
+        let picked = maximum(Variable(Tensor(shape: [2, 2], scalars: [1, 5, 7, 3], dtype: .float64)), alongAxes: [1])
+        XCTAssertEqual(picked.value.scalars, [5, 7])
+    }
 
     func testSumAndMean() {
         let x = randomTensor([2, 3, 4], seed: 45)
@@ -242,6 +265,16 @@ final class OpDerivativeTests: XCTestCase {
         check.check("batchnorm2d eval", [x4, gamma2, beta2]) {
             batchNorm($0[0], weight: $0[1], bias: $0[2], runningMean: mean2, runningVariance: variance2, training: false)
         }
+    }
+}
+
+extension OpDerivativeTests {
+    func testLayerNorm() {
+        let x = randomTensor([2, 3, 4], seed: 81)
+        let gamma = randomTensor([4], seed: 82), beta = randomTensor([4], seed: 83), gamma2 = randomTensor([3, 4], seed: 84)
+        check.check("layernorm last axis", [x, gamma, beta]) { layerNorm($0[0], fromAxis: 2, weight: $0[1], bias: $0[2]) }
+        check.check("layernorm two axes", [x, gamma2]) { layerNorm($0[0], fromAxis: 1, weight: $0[1], bias: nil, epsilon: 1e-3) }
+        check.check("layernorm plain", [x]) { layerNorm($0[0], fromAxis: 1, weight: nil, bias: nil) }
     }
 }
 

@@ -70,6 +70,30 @@ final class ClusteredSpectrumTests: ExecutableTestCase {
         }
     }
 
+    /// `eval --logits` writes PyTorch's logits, (N, C) in sample order, in the run's precision.
+    func testEvalWritesTheLogitsInSampleOrderAndPrecision() throws {
+        let f = try fixture()
+        for (dtype, reference, tolerance, width) in [("float32", \Fixture.Sample.logits32, 1e-5, 4), ("float64", \.logits64, 1e-12, 8)] {
+            let result = try status(["eval", "--model", file(f.onnx), "--data", file(f.images_npy), "--labels", file(f.labels_npy),
+                                     "--batch-size", "3", "--dtype", dtype, "--logits", "logits-\(dtype).npy", "--out", "e.csv"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let data = try Data(contentsOf: directory.appendingPathComponent("logits-\(dtype).npy"))
+            let headerLength = Int(data[8]) | Int(data[9]) << 8
+            let header = String(decoding: data[10..<(10 + headerLength)], as: UTF8.self)
+            XCTAssertTrue(header.contains("'descr': '<f\(width)'") && header.contains("'shape': (\(f.per_sample.count), \(f.classes))"), header)
+            let bytes = [UInt8](data.dropFirst(10 + headerLength))
+            XCTAssertEqual(bytes.count, f.per_sample.count * f.classes * width)
+            let logits = stride(from: 0, to: bytes.count, by: width).map { start -> Double in
+                var bits: UInt64 = 0
+                for k in 0..<width { bits |= UInt64(bytes[start + k]) << UInt64(8 * k) }
+                return width == 4 ? Double(Float(bitPattern: UInt32(bits))) : Double(bitPattern: bits)
+            }
+            let expected = f.per_sample.flatMap { $0[keyPath: reference] }
+            let scale = expected.map(abs).max()!
+            XCTAssertLessThan(zip(logits, expected).map { abs($0 - $1) }.max()! / scale, tolerance, dtype)
+        }
+    }
+
     /// `spectrum` with nothing but --k (and --which, --dtype): each row's eigenvalue is PyTorch's of
     /// the same rank within max(residual, slack), or its `converged` column says false (before that
     /// column exists, every row claims convergence). The slack is what the arithmetic leaves: 1e-5

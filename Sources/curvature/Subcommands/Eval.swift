@@ -16,7 +16,7 @@ struct Eval: ParsableCommand {
             Examples:
               curvature eval \\
                 --model Data/models/mnist5k-cnn-small-standard.safetensors \\
-                --data mnist5k --out clean.csv
+                --data mnist5k --logits clean-logits.npy --out clean.csv
               curvature eval \\
                 --model Data/models/mnist5k-cnn-small-standard.safetensors \\
                 --data mnist5k --samples 200 --attack pgd-linf --epsilon 0,0.05,0.1 \\
@@ -43,6 +43,12 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var threads: ThreadOptions
 
+    @Option(help: "Arithmetic of the model (and of the --logits file).")
+    var dtype: DType = .float32
+
+    @Option(help: "Also write the clean images' logits here: .npy (N, C) in sample order, float32 or float64 as --dtype (to check an import against its source, e.g. scripts/check_onnx_import.py).")
+    var logits: String?
+
     @Option(help: "Output CSV (the same rows are printed).")
     var out: String
 
@@ -56,10 +62,11 @@ struct Eval: ParsableCommand {
         if let bad = epsilons.first(where: { !($0 >= 0) }) { throw ValidationError("--epsilon must be ≥ 0, got \(bad)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         try OutputPath.checkFile(out, option: "--out")
+        if let logits { try OutputPath.checkFile(logits, option: "--logits") }
     }
 
     func run() throws {
-        let prepared = try PreparedSampleJob(model: model, data: data, threads: threads)
+        let prepared = try PreparedSampleJob(model: model, data: data, threads: threads, dtype: dtype)
         let (images, range, classifier) = (prepared.images, prepared.range, prepared.classifier)
         let progress = ProgressLine()
         var rows = ["attack,epsilon,samples,accuracy"]
@@ -68,13 +75,14 @@ struct Eval: ParsableCommand {
         for (i, eps) in epsilons.enumerated() {
             if Interruption.requested { exitInterrupted("curvature eval: interrupted; no output written") }
             progress.update("ε = \(eps) (\(i + 1)/\(epsilons.count)) on \(range.count) samples", force: true)
-            let value = accuracy(classifier, on: images, range: range, batchSize: batchSize, attack: attack == .none ? nil : { batch in
+            let value = accuracy(classifier, on: images, range: range, batchSize: batchSize, dtype: dtype, attack: attack == .none ? nil : { batch in
                 let outcome = pgd.outcome(attack, classifier, batch, epsilon: eps)
                 if let report = outcome.masking { masking.add(report) }
                 return outcome.images
             })
             rows.append("\(attack.rawValue),\(eps),\(range.count),\(String(format: "%.4f", value))")
         }
+        if let logits { try writeLogits(classifier, images, range, to: logits, progress: progress) }
         progress.finish()
         let text = rows.joined(separator: "\n") + "\n"
         try AtomicFile.write(text, to: URL(fileURLWithPath: out))
@@ -88,5 +96,21 @@ struct Eval: ParsableCommand {
                           start: prepared.start, masking: masking)
         }
         print(text, terminator: "")
+    }
+
+    /// The clean logits of `range`, batch by batch in sample order, as one (N, C) .npy in --dtype.
+    private func writeLogits(_ classifier: Classifier, _ images: LabeledImages, _ range: Range<Int>, to path: String, progress: ProgressLine) throws {
+        progress.update("logits of \(range.count) samples", force: true)
+        var values: [Double] = []
+        var classes = 0
+        for batch in images.batches(in: range, size: batchSize, dtype: dtype) {
+            if Interruption.requested { exitInterrupted("curvature eval: interrupted; no output written") }
+            let output = evaluate(classifier, batch.images)
+            classes = output.shape.last ?? 0
+            values += output.scalars
+        }
+        let shape = [range.count, classes]
+        let file = dtype == .float64 ? NumPyWriter.float64(values, shape: shape) : NumPyWriter.float32(values.map(Float.init), shape: shape)
+        try AtomicFile.write(file, to: URL(fileURLWithPath: path))
     }
 }

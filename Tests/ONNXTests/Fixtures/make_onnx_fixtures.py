@@ -29,9 +29,13 @@ import numpy as np, onnx, onnxruntime as ort
 # The ResNets are written once, beside the notebooks' scripts.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "Notebooks-md", "scripts"))
 from torch_resnet import BasicBlock, SmallResNet  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from modern_models import (TinyViT, TinyConvNeXt, TinyMixer, TinyWideResNet, OpsZoo17,  # noqa: E402
+                           FileHardsigmoid, ManyUnsupported)
 from onnx import numpy_helper, helper, TensorProto
 from onnx.reference import ReferenceEvaluator
-from onnx.reference.op_run import OpRun
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
+from onnx_reference_fixes import REFERENCE_FIXES  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 torch.set_num_threads(1)  # bit-stable float reductions from run to run
@@ -114,7 +118,29 @@ def logits_of(model, x):
     return model.logits(x) if hasattr(model, "logits") else model(x)
 
 
-def reference(model, x, y, v):
+def randomise_norms(model):
+    # LayerNorm's default affine parameters (1, 0) would let a wrong scale or shift pass unseen.
+    for m in model.modules():
+        if isinstance(m, nn.LayerNorm) or type(m).__name__ == "ChannelsFirstLayerNorm":
+            with torch.no_grad():
+                m.weight.uniform_(0.6, 1.4)
+                m.bias.uniform_(-0.3, 0.3)
+
+
+def with_file_attributes(m64):
+    """A copy of the float64 model computing as the exported file does where ONNX float attributes
+    are float32: LayerNormalization's epsilon (opset 17) and HardSigmoid's alpha float32(1/6)."""
+    m = copy.deepcopy(m64)
+    for name, child in list(m.named_modules()):
+        if isinstance(child, nn.LayerNorm):
+            child.eps = f32(child.eps)
+        for attr, sub in list(child.named_children()):
+            if isinstance(sub, nn.Hardsigmoid):
+                setattr(child, attr, FileHardsigmoid(f32(1 / 6)))
+    return m
+
+
+def reference(model, x, y, v, float32_attributes=False):
     """float32 logits, and float64 logits/loss/grad/HVP by double backprop in PyTorch."""
     with torch.no_grad():
         logits32 = logits_of(model, x.float())
@@ -128,6 +154,7 @@ def reference(model, x, y, v):
             m.negative_slope = f32(m.negative_slope)
         if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             m.eps = f32(m.eps)
+    exported64, m64 = m64, (with_file_attributes(m64) if float32_attributes else m64)
     x64 = x.clone().requires_grad_(True)
     logits64 = logits_of(m64, x64)
     loss = F.cross_entropy(logits64, y, reduction="sum")
@@ -136,7 +163,7 @@ def reference(model, x, y, v):
     with torch.no_grad():
         full64 = m64(x)
     return dict(logits32=logits32, full32=full32, logits64=logits64.detach(), full64=full64,
-                loss64=loss.item(), grad64=g.detach(), hvp64=hv, m64=m64)
+                loss64=loss.item(), grad64=g.detach(), hvp64=hv, m64=exported64)
 
 
 def rel(a, b):
@@ -175,26 +202,6 @@ def pre_name_op(proto, name):
     return next(n.op_type for n in proto.graph.node if name in n.input)
 
 
-class BatchNormalization(OpRun):
-    # onnx.reference's BatchNormalization-9 uses batch statistics whenever `momentum` is set
-    # (the exporter always sets it); runtimes such as onnxruntime use the running statistics.
-    op_domain = ""
-
-    def _run(self, x, scale, bias, mean, var, epsilon=None, momentum=None, training_mode=None):
-        shape = (1, -1) + (1,) * (x.ndim - 2)
-        r = lambda a: a.reshape(shape)
-        return ((x - r(mean)) / np.sqrt(r(var) + epsilon) * r(scale) + r(bias)).astype(x.dtype),
-
-
-class Erf(OpRun):
-    # onnx.reference's Erf evaluates in float32 (np.vectorize(..., otypes=["f"])); keep float64
-    op_domain = ""
-
-    def _run(self, x):
-        return np.vectorize(math.erf, otypes=[x.dtype])(x),
-
-
-REFERENCE_FIXES = [BatchNormalization, Erf]
 
 
 def check64(fname, proto, x, want, pre_name=None, want_pre=None):
@@ -234,7 +241,7 @@ def calibrate(model, x):
 
 
 def fixture(name, model, input_shape, classes, data_seed, opset=13, export_kw=None,
-            logits_before=None, extra=None, f64=True):
+            logits_before=None, extra=None, f64=True, float32_attributes=False):
     """Exports NAME.onnx (+ NAME-f64.onnx), writes NAME.json, checks parity; returns parts."""
     export_kw = export_kw or {}
     model.eval()
@@ -242,7 +249,7 @@ def fixture(name, model, input_shape, classes, data_seed, opset=13, export_kw=No
     x, v = images_for(input_shape)
     y = torch.randint(0, classes, (SAMPLES,))
     calibrate(model, x)
-    r = reference(model, x, y, v)
+    r = reference(model, x, y, v, float32_attributes)
     proto = export(model, x[:1].float(), name + ".onnx", opset, **export_kw)
     pre = None
     if logits_before:
@@ -431,6 +438,57 @@ def f16_rounded_torch(model, proto):
     return folded.eval()
 
 
+# ---------------------------------------------------------------- transformer-era models
+
+def modern_fixtures():
+    """Issue 29's fixtures: attention, LayerNorm (decomposed at opset 13, LayerNormalization at 17),
+    ConvNeXt, MLP-Mixer, a Swish wide ResNet, an opset-17 operator zoo, and many unsupported ops."""
+    def vit(kinds):
+        seed(21)
+        m = TinyViT(kinds=kinds)
+        randomise_norms(m)
+        return m
+    # Written-out attention and nn.MultiheadAttention (which moves the batch to axis 1): opsets 13 and 17.
+    fixture("vit_tiny", vit(("hand", "builtin")), (3, 16, 16), 10, data_seed=31, opset=13)
+    fixture("vit_tiny17", vit(("hand", "builtin")), (3, 16, 16), 10, data_seed=31, opset=17,
+            float32_attributes=True)
+    # Written-out attention only: the batch stays on axis 0 throughout.
+    fixture("vit_batched", vit(("hand", "hand")), (3, 16, 16), 10, data_seed=32, opset=17,
+            float32_attributes=True)
+    seed(22)
+    convnext = TinyConvNeXt()
+    randomise_norms(convnext)
+    fixture("convnext_block", convnext, (3, 16, 16), 10, data_seed=33, opset=17, float32_attributes=True)
+    seed(23)
+    mixer = TinyMixer()
+    randomise_norms(mixer)
+    fixture("mixer_block", mixer, (3, 16, 16), 10, data_seed=34, opset=13)
+    seed(24)
+    wrn = TinyWideResNet()
+    warm_bn(wrn, (3, 16, 16))
+    set_bn_stats(wrn)  # distinct statistics per layer: identical ones would be one shared initializer
+    fixture("wrn_swish", wrn, (3, 16, 16), 10, data_seed=35, opset=13)
+    seed(25)
+    zoo = OpsZoo17()
+    randomise_norms(zoo)
+    fixture("ops_zoo17", zoo, (3, 16, 16), 5, data_seed=36, opset=17, float32_attributes=True)
+
+    seed(26)
+    many = ManyUnsupported().eval()
+    seed(37)
+    mx, _ = images_for((1, 6, 6))
+    mproto = export(many, mx[:1].float(), "unsupported_many.onnx", 13)
+    with torch.no_grad():
+        mlog = many(mx.float())
+    check32("unsupported_many.onnx", mproto, mx, mlog)
+    write_json("unsupported_many.json", {
+        "model": "unsupported_many", "onnx": "unsupported_many.onnx", "opset": 13,
+        "input_shape": [1, 6, 6], "classes": 3, "samples": SAMPLES,
+        "unsupported": {op: [n.name for n in mproto.graph.node if n.op_type == op]
+                        for op in ["Sin", "Cos", "Einsum"]},
+        "images": flat(mx), "logits32": flat(mlog), "ops": op_counts(mproto)})
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -545,6 +603,8 @@ def main():
     proto17, *_ = fixture("opset17", ns17, (3, 16, 16), 10, data_seed=13, opset=17, f64=False,
                           extra={"note": "the normalized_softplus network exported at opset 17, "
                                          "the highest PyTorch 1.13 supports"})
+
+    modern_fixtures()
 
     # report
     print(f"{'file':44s} {'checker':28s} {'max rel diff':>12s}  ok")
