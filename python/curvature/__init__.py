@@ -10,7 +10,7 @@ The executable is the one engine: each call writes its inputs where the CLI read
 """
 from .commands import attack, boundary, compare, density, eval, inspect, section, spectrum, trace, train
 from .errors import CurvatureError, CurvatureInterrupted, CurvatureUsageError, CurvatureWarning
-from .executable import executable
+from .discovery import executable
 
 __version__ = "0.2.0"
 

@@ -6,7 +6,7 @@ import threading
 import warnings
 
 from .errors import CurvatureError, CurvatureInterrupted, CurvatureUsageError, CurvatureWarning
-from .executable import executable
+from .discovery import executable
 from .progress import Progress
 
 #: The CLI's exit statuses (Sources/curvature/CurvatureCommand.swift).
