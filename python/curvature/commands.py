@@ -1,6 +1,5 @@
 """The CLI's commands as functions: inputs written where the CLI reads them, the CLI run, its files
 read back. Keyword arguments are the command's options (`curvature COMMAND --help`)."""
-import builtins
 import os
 
 import numpy as np
@@ -16,15 +15,16 @@ from .workspace import Workspace, read_meta
 _OUTPUTS = ("out", "out-dir", "points", "images", "model", "models", "data", "labels")
 
 
-def _sample_job(command, make, model, images, labels, work_dir, progress, input_shape, options, outputs=None):
-    """Runs a command that reads one model and the images and writes `<command>.csv` (+ meta)."""
+def _sample_job(command, make, model, images, labels, work_dir, progress, input_shape, options, outputs=None, resumable=True):
+    """Runs a command that reads one model and the images and writes `<command>.csv` (+ meta);
+    a `resumable` one keeps its finished batches when interrupted."""
     with Workspace(work_dir) as workspace:
         data, shape = data_options(images, labels, workspace)
         model_path = model_file(model, workspace, input_shape or shape)
         out = workspace.file(f"{command}.csv")
         extra = [] if outputs is None else outputs(workspace)
         run_cli([command, "--model", model_path, *data, *option_arguments(options, _OUTPUTS), *extra, "--out", out],
-                progress, resume_hint=workspace.resume_hint(), work_dir=str(workspace.path))
+                progress, resume_hint=workspace.resume_hint() if resumable else None, work_dir=str(workspace.path) if resumable else None)
         return make(read_csv(out), read_meta(out), workspace)
 
 
@@ -83,7 +83,7 @@ def eval(model, images, labels=None, *, work_dir=None, progress=True, input_shap
     autoattack-l2), epsilon= (one or a list), steps=, restarts=, iterations=, queries=, seed=,
     samples=, offset=, batch_size=, threads=. Returns ``results.Eval``."""
     return _sample_job("eval", lambda c, s, w: results.Eval(c, s, w.kept), model, images, labels, work_dir, progress,
-                       input_shape, options)
+                       input_shape, options, resumable=False)
 
 
 def attack(model, images, labels=None, *, adversarial_images=False, work_dir=None, progress=True, input_shape=None, **options):
@@ -92,7 +92,7 @@ def attack(model, images, labels=None, *, adversarial_images=False, work_dir=Non
     images (the CLI's --images). Returns ``results.Attack``."""
     outputs, load = _array_output("--images", "adversarial.npy", adversarial_images)
     return _sample_job("attack", lambda c, s, w: results.Attack(c, s, w.kept, adversarial_images=load(w)), model, images, labels,
-                       work_dir, progress, input_shape, options, outputs)
+                       work_dir, progress, input_shape, options, outputs, resumable=False)
 
 
 def _model_list(models, names, workspace, shape):
@@ -113,7 +113,7 @@ def compare(models, images, labels=None, *, names=None, work_dir=None, progress=
                 progress, resume_hint=workspace.resume_hint(), work_dir=str(workspace.path))
         tables = {name: read_csv(os.path.join(folder, f"{name}.csv"))
                   for name in ("profile", "spectra", "eval", "boundary") if os.path.exists(os.path.join(folder, f"{name}.csv"))}
-        with builtins.open(os.path.join(folder, "summary.md"), encoding="utf-8") as file:
+        with open(os.path.join(folder, "summary.md"), encoding="utf-8") as file:
             summary = file.read()
         return results.Comparison(tables, summary, read_meta(os.path.join(folder, "spectra.csv")), workspace.kept)
 
@@ -126,7 +126,7 @@ def section(models, images, labels=None, *, sample, names=None, work_dir=None, p
         listed = _model_list(models, names, workspace, input_shape or shape)
         out = workspace.file("section.csv")
         run_cli(["section", *listed, *data, "--sample", str(sample), *option_arguments(options, _OUTPUTS + ("names",)), "--out", out],
-                progress, work_dir=str(workspace.path))
+                progress)
         return results.Section(read_csv(out), read_csv(workspace.file("section.marks.csv")), read_meta(out), workspace.kept)
 
 
@@ -159,5 +159,5 @@ def train(data, *, out, init=None, work_dir=None, progress=True, input_shape=Non
             shape = image_shape(as_array(train_images, "train images").shape)
         initial = [] if init is None else ["--init", model_file(init, workspace, input_shape or shape, name="init")]
         log = run_cli(["train", "--data", folder, *initial, *option_arguments(options, ("out", "data", "init")), "--out", os.fspath(out)],
-                      progress, work_dir=str(workspace.path))
+                      progress)
         return results.Train(read_csv(text=log), os.fspath(out), workspace.kept)

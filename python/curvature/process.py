@@ -21,7 +21,8 @@ def run_cli(arguments, progress=True, resume_hint=None, work_dir=None):
     the run succeeds. A failure raises ``CurvatureError`` (``CurvatureUsageError`` for exit 2) with
     the CLI's last stderr line, after warning the lines before it. Ctrl-C is sent on to the child
     (which finishes its batch, or stops at once on a second Ctrl-C) and raises
-    ``CurvatureInterrupted`` with the CLI's word on what it kept, followed by `resume_hint`.
+    ``CurvatureInterrupted`` with the CLI's word on what it kept, followed by `resume_hint`;
+    `work_dir` is the folder that keeps it (None: nothing worth keeping).
     """
     command = [executable(), *arguments]
     # Its own session: a terminal's Ctrl-C reaches it only through us, once per press.
@@ -63,8 +64,11 @@ def run_cli(arguments, progress=True, resume_hint=None, work_dir=None):
     child.stdout.close()
     child.stderr.close()
     code = child.returncode
-    if code == 0 and not interrupts:
+    if code == 0:
         _warn(lines)
+        if interrupts:  # the run ended before the signal took effect: its files are complete
+            where = f" in {work_dir}" if work_dir else ""
+            raise CurvatureInterrupted(f"curvature {arguments[0]}: interrupted as it finished; its output is complete{where}", code, work_dir)
         return stdout[0] if stdout else ""
     if code in INTERRUPTED or (interrupts and code < 0):
         said = [line for line in lines if "interrupted" in line or "stopped" in line]

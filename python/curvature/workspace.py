@@ -22,7 +22,7 @@ class Workspace:
 
     def __exit__(self, kind, error, traceback):
         # Finished batches of an interrupted run are worth keeping: the message names the folder.
-        if self.owned and not isinstance(error, CurvatureInterrupted):
+        if self.owned and not (isinstance(error, CurvatureInterrupted) and error.work_dir):
             shutil.rmtree(self.path, ignore_errors=True)
 
     @property

@@ -65,3 +65,26 @@ def test_without_work_dir_the_temporary_folder_is_kept_and_named(digit_files, tm
     assert code == 130, stderr
     assert lines[0] == f"130 {folder}" and f"work_dir={folder!r}" in lines[1]
     assert open(os.path.join(folder, "spectrum.csv.partial")).read().count("\n") == 3
+
+
+def test_an_interrupted_eval_keeps_nothing_and_says_so(digit_files, tmp_path):
+    script = """
+import sys
+import numpy as np
+import curvature
+try:
+    curvature.eval(sys.argv[3], np.load(sys.argv[1]), np.load(sys.argv[2]), attack="pgd-linf", epsilon=[0, 0.1], steps=2)
+except curvature.CurvatureInterrupted as stop:
+    print(stop.exit_code, stop.work_dir)
+    print(stop.message)
+"""
+    environment = dict(os.environ, CURVATURE_TEST_HOLD_AT="2", TMPDIR=str(tmp_path), PYTHONPATH=str(PYTHON))
+    run = subprocess.Popen([sys.executable, "-c", script, *digit_files, SOFTPLUS], env=environment,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in run.stderr:  # the CLI's progress, passed through: ε 1 of 2 has begun, the hold comes before ε 2
+        if "(1/2)" in line:
+            break
+    run.send_signal(signal.SIGINT)
+    stdout, _ = run.communicate(timeout=60)
+    assert stdout.splitlines() == ["130 None", "curvature eval: interrupted; no output written"]
+    assert glob.glob(str(tmp_path / "curvature-*")) == []
