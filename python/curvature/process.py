@@ -28,39 +28,38 @@ def run_cli(arguments, progress=True, resume_hint=None, work_dir=None):
     # Its own session: a terminal's Ctrl-C reaches it only through us, once per press.
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              encoding="utf-8", errors="replace", start_new_session=True)
-    stdout = []
-    reader = threading.Thread(target=lambda: stdout.append(child.stdout.read()), daemon=True)
-    reader.start()
+    # Both pipes are read by threads, so a Ctrl-C (raised in this, the main thread) can come at any
+    # moment without losing a line: here it is only ever waiting.
+    stdout, lines = [], []
     shown = Progress(progress)
-    lines = []
+
+    def read_stderr():
+        for line in child.stderr:
+            line = line.strip()
+            if line and not shown.offer(line):
+                lines.append(line)
+
+    readers = [threading.Thread(target=lambda: stdout.append(child.stdout.read()), daemon=True),
+               threading.Thread(target=read_stderr, daemon=True)]
+    for reader in readers:
+        reader.start()
     interrupts = 0
     try:
         while True:
             try:
-                line = child.stderr.readline()
+                child.wait()
+                for reader in readers:
+                    reader.join()
+                break
             except KeyboardInterrupt:
                 interrupts += 1
                 if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
-                continue
-            if not line:
-                break
-            line = line.strip()
-            if line and not shown.offer(line):
-                lines.append(line)
-        while True:
-            try:
-                child.wait()
-                break
-            except KeyboardInterrupt:
-                interrupts += 1
-                child.send_signal(signal.SIGINT)
+                    child.send_signal(signal.SIGINT)  # the first: finish the batch; the second: stop now
     finally:
         shown.close()
         if child.poll() is None:
             child.kill()
             child.wait()
-    reader.join()
     child.stdout.close()
     child.stderr.close()
     code = child.returncode
