@@ -23,8 +23,9 @@ def _sample_job(command, make, model, images, labels, work_dir, progress, input_
         model_path = model_file(model, workspace, input_shape or shape)
         out = workspace.file(f"{command}.csv")
         extra = [] if outputs is None else outputs(workspace)
+        kept = (workspace.resume_hint(), str(workspace.path)) if resumable else (None, None)
         run_cli([command, "--model", model_path, *data, *option_arguments(options, _OUTPUTS), *extra, "--out", out],
-                progress, resume_hint=workspace.resume_hint() if resumable else None, work_dir=str(workspace.path) if resumable else None)
+                progress, resume_hint=kept[0], work_dir=kept[1])
         return make(read_csv(out), read_meta(out), workspace)
 
 
@@ -158,6 +159,6 @@ def train(data, *, out, init=None, work_dir=None, progress=True, input_shape=Non
                 workspace.save_array(f"data/{split}_labels.npy", as_array(labels, f"{split} labels"))
             shape = image_shape(as_array(train_images, "train images").shape)
         initial = [] if init is None else ["--init", model_file(init, workspace, input_shape or shape, name="init")]
-        log = run_cli(["train", "--data", folder, *initial, *option_arguments(options, ("out", "data", "init")), "--out", os.fspath(out)],
-                      progress)
+        options = option_arguments(options, ("out", "data", "init"))
+        log = run_cli(["train", "--data", folder, *initial, *options, "--out", os.fspath(out)], progress)
         return results.Train(read_csv(text=log), os.fspath(out), workspace.kept)

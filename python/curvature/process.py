@@ -67,7 +67,8 @@ def run_cli(arguments, progress=True, resume_hint=None, work_dir=None):
         _warn(lines)
         if interrupts:  # the run ended before the signal took effect: its files are complete
             where = f" in {work_dir}" if work_dir else ""
-            raise CurvatureInterrupted(f"curvature {arguments[0]}: interrupted as it finished; its output is complete{where}", code, work_dir)
+            raise CurvatureInterrupted(f"curvature {arguments[0]}: interrupted as it finished; its output is complete{where}",
+                                       code, work_dir)
         return stdout[0] if stdout else ""
     if code in INTERRUPTED or (interrupts and code < 0):
         said = [line for line in lines if "interrupted" in line or "stopped" in line]
