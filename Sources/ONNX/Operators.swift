@@ -11,7 +11,7 @@ enum Operators {
         "GlobalAveragePool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization",
         "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax", "MatMul", "MaxPool", "Mish", "Mul", "Neg", "Not", "Or",
         "Pad", "Pow", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax",
-        "Softplus", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where", "Xor",
+        "Softplus", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Tile", "Transpose", "Unsqueeze", "Where", "Xor",
     ]
 
     /// Operators only some forms of which Curvature evaluates, with those forms, for messages.
@@ -20,6 +20,7 @@ enum Operators {
         "Slice": "on any tensor, with starts, ends, axes and steps known at load",
         "Split": "on any tensor, with split sizes known at load",
         "Expand": "with a target shape known at load (the batch size may be part of it)",
+        "Tile": "with repeats known at load (the batch size may be one, on axis 0 of a constant)",
         "Where": "with a condition known at load",
         "Equal": "on integers known at load (shapes), folded", "Less": "on integers known at load (shapes), folded",
         "Greater": "on integers known at load (shapes), folded", "LessOrEqual": "on integers known at load (shapes), folded",
@@ -36,8 +37,8 @@ enum Operators {
         "Abs", "Add", "And", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape",
         "Conv", "Dropout", "Equal", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "Greater", "GreaterOrEqual",
         "HardSigmoid", "Identity", "LeakyRelu", "Less", "LessOrEqual", "MaxPool", "Neg", "Not", "Or", "Pad", "ReduceMax",
-        "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape", "Slice", "Split", "Squeeze", "Sub", "Transpose", "Unsqueeze",
-        "Where", "Xor",
+        "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape", "Slice", "Split", "Squeeze", "Sub", "Tile", "Transpose",
+        "Unsqueeze", "Where", "Xor",
     ]
 
     static func evaluate(_ c: NodeContext) throws -> [GraphValue] {
@@ -62,6 +63,7 @@ enum Operators {
         case "ReduceMean", "ReduceSum", "ReduceMax": return try reduction(c)
         case "LayerNormalization": return try layerNormalization(c)
         case "Expand": return try expansion(c)
+        case "Tile": return try tiling(c)
         case "Split": return try split(c)
         case "Where": return try selection(c)
         case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or", "Xor": return try comparison(c)

@@ -1,7 +1,7 @@
 import Autodiff
 import Tensors
 
-/// Slice, Gather, Split, Expand and Where on floating-point tensors (the image's values or
+/// Slice, Gather, Split, Expand, Tile and Where on floating-point tensors (the image's values or
 /// constants), with indices, sizes, shapes and conditions known at load: each is a gather or a
 /// broadcast, so its derivatives of every order are the engine's own.
 extension Operators {
@@ -78,6 +78,36 @@ extension Operators {
         let expandedBatched = batched || !batchAxes.isEmpty
         try c.checkSize(shape, batched: expandedBatched, "the result")
         return [.float(broadcast(reshape(x, padded), to: shape), batched: expandedBatched)]
+    }
+
+    /// Tile: each axis repeated a number of times known at load; the batch size as the repeat of
+    /// axis 0 of a constant (`token.repeat(n, 1, 1)`) makes the result depend on the batch.
+    static func tiling(_ c: NodeContext) throws -> [GraphValue] {
+        let (x, batched) = try c.float(0)
+        let repeats = try c.integers(1)
+        guard repeats.values.count == x.shape.count else {
+            throw c.fail("repeats \(repeats.description) should give one count per axis of \(Shape.describe(x.shape))")
+        }
+        var counts = repeats.values
+        let batchAxes = counts.indices.filter { counts[$0] == IntegerValue.batch }
+        for axis in batchAxes { counts[axis] = c.batchSize }
+        guard counts.allSatisfy({ $0 >= 0 }) else { throw c.fail("repeats \(repeats.description) should not be negative") }
+        if c.batchOnAxis0(batched) {
+            try c.keepBatch(counts[0] == 1 && batchAxes.isEmpty, "repeats \(repeats.description) repeat the batch axis")
+        } else {
+            try c.keepBatch(batchAxes.allSatisfy { $0 == 0 } && (batchAxes.isEmpty || x.shape[0] == 1),
+                            "repeats \(repeats.description) put the batch size on an axis other than a constant's first, of size 1")
+        }
+        var shape: [Int] = []
+        for (size, count) in zip(x.shape, counts) {
+            let (product, overflow) = size.multipliedReportingOverflow(by: count)
+            guard !overflow else { throw c.fail("repeats \(repeats.description) of \(Shape.describe(x.shape)) overflow") }
+            shape.append(product)
+        }
+        let tiledBatched = batched || !batchAxes.isEmpty
+        try c.checkSize(shape, batched: tiledBatched, "the result")
+        let picks = x.shape.indices.map { axis in (0..<shape[axis]).map { $0 % x.shape[axis] } }
+        return [.float(LayoutIndexing.pick(x, picks, planes: planes(c, x, batched)), batched: tiledBatched)]
     }
 
     /// Where with a condition known at load: on integers folded, on floats a choice per element

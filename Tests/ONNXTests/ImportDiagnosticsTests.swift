@@ -115,4 +115,27 @@ final class ImportDiagnosticsTests: XCTestCase {
             assertMaxError(a.product.scalars, b.product.scalars, within: 1e-12, by: .relativeToLargest(), "Gelu HVP")
         }
     }
+
+    /// Slice with step −1 reverses (torch.flip's form), twice gives the input back; Split at opset
+    /// 18 (num_outputs) and Concat rejoin it; each sample's rows stay its own in a batch.
+    func testNegativeStepsAndOpset18SplitRejoinTheInput() throws {
+        var split = node("Split", ["input"], "a")
+        split.output = ["a", "b"]
+        var outputs = Onnx_AttributeProto(), axis = Onnx_AttributeProto()
+        (outputs.name, outputs.type, outputs.i) = ("num_outputs", .int, 2)
+        (axis.name, axis.type, axis.i) = ("axis", .int, 1)
+        split.attribute = [outputs, axis]
+        var join = node("Concat", ["a", "b"], "y")
+        join.attribute = [axis]
+        let bounds = [integers("starts", [-1]), integers("ends", [Int64.min]), integers("axes", [1]), integers("steps", [-1])]
+        let reverse = { (input: String, output: String) in self.node("Slice", [input, "starts", "ends", "axes", "steps"], output) }
+        let x = Tensor(shape: [2, 4], scalars: [1, 2, 3, 4, 5, 6, 7, 8], dtype: .float64)
+        let reversed = try load([reverse("input", "y")], output: "y", initializers: bounds, dtype: .float64)
+        XCTAssertEqual(GradientMode.withoutGradients { reversed(Variable(x)).value.scalars }, [4, 3, 2, 1, 8, 7, 6, 5])
+        let twice = try load([reverse("input", "r"), reverse("r", "y")], output: "y", initializers: bounds, dtype: .float64)
+        XCTAssertEqual(GradientMode.withoutGradients { twice(Variable(x)).value.scalars }, x.scalars)
+        let rejoined = try load([split, join], output: "y", opset: 18, dtype: .float64)
+        XCTAssertEqual(GradientMode.withoutGradients { rejoined(Variable(x)).value.scalars }, x.scalars)
+        XCTAssertFalse(reversed.oneSampleAtATime || twice.oneSampleAtATime || rejoined.oneSampleAtATime)
+    }
 }

@@ -43,6 +43,7 @@ extension ONNXModelTests {
     func testOpset17OperatorZooMatchesPyTorch() throws {
         try checkLogits("ops_zoo17.onnx", fixture: "ops_zoo17")
         try checkFloat64Derivatives("ops_zoo17")
+        XCTAssertFalse(try model("ops_zoo17.onnx").oneSampleAtATime, "a token expanded or tiled over the batch keeps it on axis 0")
     }
 
     /// A sample's logits do not depend on the batch it is in, in either mode.

@@ -152,7 +152,7 @@ class OpsZoo17(nn.Module):
         self.norm = nn.LayerNorm([8, 8])
         self.register_buffer("mask", torch.rand(8, 8) > 0.7)
         self.bias = nn.Parameter(torch.randn(1, 1, 8))
-        self.fc = nn.Linear(41, 5)
+        self.fc = nn.Linear(45, 5)
 
     def forward(self, x):
         h = self.conv(x)
@@ -167,7 +167,8 @@ class OpsZoo17(nn.Module):
                  p.sum(dim=(2, 3)),                             # ReduceSum: 4
                  b[:, 2, 1:7:2, ::3].flatten(1),                 # Gather, Slice with steps: 9
                  (b[:, :, 0, :] + self.bias.expand(1, 4, 8)).mean(-1),  # Expand, ReduceMean: 4
-                 (h[:, :1] * h[:, 1:2]).mean(-1).flatten(1)]    # 8
+                 (h[:, :1] * h[:, 1:2]).mean(-1).flatten(1),    # 8
+                 (self.bias.repeat(x.shape[0], 4, 1) * h[:, 1:5, 0, :]).mean(-1)]  # Tile over the batch: 4
         return self.fc(torch.cat(feats, dim=1))
 
 
