@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -70,6 +71,7 @@ def test_without_work_dir_the_temporary_folder_is_kept_and_named(digit_files, tm
 def test_an_interrupted_eval_keeps_nothing_and_says_so(digit_files, tmp_path):
     script = """
 import sys
+sys.modules["tqdm"] = None  # progress passed through as the CLI's lines, which the test waits for
 import numpy as np
 import curvature
 try:
@@ -81,10 +83,13 @@ except curvature.CurvatureInterrupted as stop:
     environment = dict(os.environ, CURVATURE_TEST_HOLD_AT="2", TMPDIR=str(tmp_path), PYTHONPATH=str(PYTHON))
     run = subprocess.Popen([sys.executable, "-c", script, *digit_files, SOFTPLUS], env=environment,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(60, run.kill)  # a missed line must fail the test, not hang it
+    watchdog.start()
     for line in run.stderr:  # the CLI's progress, passed through: ε 1 of 2 has begun, the hold comes before ε 2
         if "(1/2)" in line:
             break
     run.send_signal(signal.SIGINT)
+    watchdog.cancel()
     stdout, _ = run.communicate(timeout=60)
     assert stdout.splitlines() == ["130 None", "curvature eval: interrupted; no output written"]
     assert glob.glob(str(tmp_path / "curvature-*")) == []

@@ -21,6 +21,7 @@ def test_the_cli_s_progress_lines_are_recognised():
 
 def test_progress_is_passed_through_without_tqdm(capfd, monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     curvature.trace(SOFTPLUS, "mnist5k", samples=2, probes=2)
     assert "trace: 2/2 samples" in capfd.readouterr().err
     curvature.trace(SOFTPLUS, "mnist5k", samples=2, probes=2, progress=False)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import curvature
-from conftest import cli_columns, run_cli, same
+from conftest import REPOSITORY, cli_columns, run_cli, same
 
 torch = pytest.importorskip("torch")
 
@@ -85,3 +85,20 @@ def test_inspect_a_module_needs_its_input_shape():
     assert inspection.input_shape == (1, 8, 8) and inspection.classes == 3 and not inspection.piecewise_linear
     with pytest.raises(ValueError, match="input_shape"):
         curvature.inspect(tiny_network())
+
+
+def test_tensors_are_taken_as_their_arrays(small_images):
+    images, labels = small_images
+    from_arrays = curvature.trace(tiny_network(), images, labels, probes=2)
+    from_tensors = curvature.trace(tiny_network(), torch.from_numpy(images), torch.from_numpy(labels), probes=2)
+    assert np.array_equal(from_arrays.trace, from_tensors.trace)
+
+
+def test_a_pytorch_state_dict_takes_its_architecture(small_images):
+    """A safetensors file written by PyTorch carries no architecture: arch= is the CLI's --arch."""
+    fixtures = REPOSITORY / "Tests" / "NNTests" / "Fixtures"
+    images, labels = small_images
+    with pytest.raises(curvature.CurvatureError, match="no architecture in the metadata; pass --arch FILE.json"):
+        curvature.trace(fixtures / "torch_model.safetensors", images, labels, probes=2)
+    result = curvature.spectrum(fixtures / "torch_model.safetensors", images, labels, k=2, arch=fixtures / "torch_model.json")
+    assert result.eigenvalues.shape == (3, 2)
