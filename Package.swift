@@ -91,7 +91,7 @@ let package = Package(
         // boundary is known.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "TensorsTests", dependencies: ["CBLAS", "Tensors", "TestSupport"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Randomness", "Tensors", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autodiff", "FileIO", "Tensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Randomness", "Robustness", "Classifiers", "NN", "Autodiff", "Tensors", "Datasets", "TestSupport"]),
