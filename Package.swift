@@ -83,7 +83,7 @@ let package = Package(
                 swiftSettings: vectorISACheck),
         .executableTarget(
             name: "curvature",
-            dependencies: ["Curvature", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CBLAS", "CPUFeatures", "Curvature", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             resources: [.copy("gnuplot")]),
         .executableTarget(name: "curvature-example", dependencies: ["Curvature"], path: "Sources/CurvatureExample"),
         // What the test targets share: assertMaxError, the one NaN-aware "max error within tolerance",

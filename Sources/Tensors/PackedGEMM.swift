@@ -36,16 +36,16 @@ public enum PackedGEMM {
 
     /// Rows and panels per unit of work. Only speed depends on them (and so on the thread count):
     /// a block of panels small enough to stay in the L2 cache while the rows' tiles pass over it,
-    /// and enough units for every thread to take several (a busy core's share is taken by others).
+    /// and even, for the AVX-512 tiles two panels wide; and enough units for every thread to take
+    /// several (a busy core's share is taken by the others).
     static func blocks(m: Int, k: Int, panels: Int, threads: Int) -> (rows: Int, panels: Int) {
         let panelBytes = Swift.max(k, 1) * Int(CURVATURE_SGEMM_PANEL_WIDTH) * MemoryLayout<Float>.size
-        var panelBlock = Swift.min(Swift.max(1, (256 << 10) / panelBytes), panels)
+        var panelBlock = Swift.max(2, (256 << 10) / panelBytes)
         let wanted = 4 * threads
-        // Few rows (a small batch): parallel over columns alone, in blocks of at least 2 panels.
+        // Few rows (a small batch): parallel over columns alone.
         if m < 48 && threads > 1 { panelBlock = Swift.min(panelBlock, Swift.max(2, (panels + wanted - 1) / wanted)) }
-        var panelBlocks = (panels + panelBlock - 1) / panelBlock
-        panelBlock = (panels + panelBlocks - 1) / panelBlocks  // evened out
-        panelBlocks = (panels + panelBlock - 1) / panelBlock
+        let panelBlocks = (panels + panelBlock - 1) / panelBlock
+        panelBlock = Swift.min(((panels + panelBlocks - 1) / panelBlocks + 1) / 2 * 2, panels)  // evened out
         let rowBlocks = Swift.min(Swift.max(1, (wanted + panelBlocks - 1) / panelBlocks), Swift.max(1, m / 48))
         let rowBlock = ((m + rowBlocks - 1) / rowBlocks + 11) / 12 * 12
         return (rowBlock, panelBlock)
