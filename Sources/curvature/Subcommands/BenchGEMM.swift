@@ -14,14 +14,15 @@ struct BenchGEMM: ParsableCommand {
             [N, K] as the layers store it, 2·M·N·K FLOPs a product. Each number is the median of \
             --repeats timings of a loop of at least 20 ms, the kernels and OpenBLAS interleaved; \
             OpenBLAS runs with --threads threads, the weights are packed once beforehand (as a \
-            layer would), and `ratio` is the fastest kernel over OpenBLAS. Workloads: the linear \
-            layers of mlp (and the smaller mlp-like 784→256, 256→10) and of cnn at batches 1 and \
-            128, and convolutions as im2col GEMMs (M = batch·H·W, K = C·kh·kw, N = output channels).
+            layer would), and `ratio` is the fastest kernel over OpenBLAS. OpenBLAS runs the kernel \
+            set Curvature chooses (with CURVATURE_NATIVE_BLAS=1 in the environment, the CPU's fastest). \
+            Workloads: the linear layers of mlp (and the smaller mlp-like 784→256, 256→10) and of cnn \
+            at batches 1 and 128, and convolutions as im2col GEMMs (M = batch·H·W, K = C·kh·kw, \
+            N = output channels).
 
             Examples:
               curvature bench gemm --threads 1
-              curvature bench gemm --threads 2 --only "conv B=1"
-              CURVATURE_NATIVE_BLAS=1 curvature bench gemm --threads 2 --repeats 9
+              curvature bench gemm --threads 2 --only "conv B=1" --repeats 9
             """)
 
     @OptionGroup var threads: ThreadOptions
