@@ -27,12 +27,16 @@ public enum PackedGEMM {
                 kernel.code, Swift.min(rowBlock, m - firstRow), b.k, b.n, a + firstRow * lda, lda, b.panels,
                 firstPanel, Swift.min(firstPanel + panelBlock, panels), c + firstRow * ldc, ldc)
         }
-        if units == 1 || Parallel.threadCount == 1 || m * b.n * Swift.max(b.k, 1) < 1 << 15 {
+        if units == 1 || Parallel.threadCount == 1 || m * b.n * Swift.max(b.k, 1) < parallelWork {
             for index in 0..<units { unit(index) }
         } else {
             Parallel.forEachBlock(of: units, size: 1) { unit($0.lowerBound) }
         }
     }
+
+    /// Multiply-adds from which a product runs in parallel: below about a million (a single sample
+    /// through a 784→512 layer, ~20 µs) waking the helpers costs more than they save.
+    static let parallelWork = 1 << 20
 
     /// Rows and panels per unit of work. Only speed depends on them (and so on the thread count):
     /// a block of panels small enough to stay in the L2 cache while the rows' tiles pass over it,
@@ -42,8 +46,9 @@ public enum PackedGEMM {
         let panelBytes = Swift.max(k, 1) * Int(CURVATURE_SGEMM_PANEL_WIDTH) * MemoryLayout<Float>.size
         var panelBlock = Swift.max(2, (256 << 10) / panelBytes)
         let wanted = 4 * threads
-        // Few rows (a small batch): parallel over columns alone.
-        if m < 48 && threads > 1 { panelBlock = Swift.min(panelBlock, Swift.max(2, (panels + wanted - 1) / wanted)) }
+        // Few rows (a small batch): parallel over columns alone, in blocks of at least 8 panels, the
+        // width of a single row's tile (8 chains to hide the FMA latency).
+        if m < 48 && threads > 1 { panelBlock = Swift.min(panelBlock, Swift.max(8, (panels + wanted - 1) / wanted)) }
         let panelBlocks = (panels + panelBlock - 1) / panelBlock
         panelBlock = Swift.min(((panels + panelBlocks - 1) / panelBlocks + 1) / 2 * 2, panels)  // evened out
         let rowBlocks = Swift.min(Swift.max(1, (wanted + panelBlocks - 1) / panelBlocks), Swift.max(1, m / 48))

@@ -80,10 +80,10 @@ final class PackedGEMMTests: XCTestCase {
         }
     }
 
-    /// Threads 1–4 on shapes cut into several blocks of rows and of columns (asserted), each
-    /// giving the reference chain's bits.
+    /// Threads 1–4 on shapes cut into several blocks of rows or of columns (asserted) and large
+    /// enough to run in parallel, each giving the reference chain's bits.
     func testThreadCountsGiveTheSameBits() {
-        for (m, k, n) in [(37, 1100, 130), (100, 64, 300), (1, 300, 200)] {
+        for (m, k, n) in [(37, 1100, 130), (100, 64, 300), (1, 1100, 1000)] {
             let a = Stored(rows: m, columns: k, ld: k, seed: 3), b = Stored(rows: n, columns: k, ld: k, seed: 4)
             let packed = pack(b, transposed: true), expected = bits(reference(a, b, transposed: true))
             for threads in 1...4 {
@@ -91,6 +91,7 @@ final class PackedGEMMTests: XCTestCase {
                 let blocks = PackedGEMM.blocks(m: m, k: k, panels: packed.panelCount, threads: threads)
                 let units = (m + blocks.rows - 1) / blocks.rows * ((packed.panelCount + blocks.panels - 1) / blocks.panels)
                 if threads > 1 { XCTAssertGreaterThan(units, 1, "\(m)×\(k)×\(n) is one block") }
+                XCTAssertGreaterThanOrEqual(m * k * n, PackedGEMM.parallelWork, "\(m)×\(k)×\(n) runs on one thread")
                 for kernel in GEMMKernel.onThisCPU {
                     XCTAssertEqual(bits(product(a, rows: 0..<m, packed, ldc: n, kernel: kernel)), expected, "\(m)×\(k)×\(n), \(kernel), \(threads) threads")
                 }
