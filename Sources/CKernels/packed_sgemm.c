@@ -68,8 +68,8 @@ static void tile_scalar(int rows, int panels, long k, const float *a, long lda, 
 
 // Tiles whose accumulators fill most of the 32 zmm registers: 12 rows × 2 panels, and for the
 // few rows of small batches more panels at once, so that enough independent chains hide the
-// FMA latency (a single row still has 8). Taller tiles read more rows of A at once than the L1
-// cache's ways hold when the rows lie 4 KiB apart (24 rows: 3× slower at K = 1024).
+// FMA latency (a single row still has 8). Taller tiles would read more rows of A at once than the
+// L1 cache's ways hold where rows lie 4 KiB apart (24 rows: 3× slower at K = 1024).
 #define AVX512 __attribute__((target("avx512f")))
 static inline __attribute__((always_inline)) AVX512 void
 tile_avx512(const int rows, const int panels, long k, const float *a, long lda, const float *b, float *c, long ldc) {
@@ -195,8 +195,10 @@ void curvature_sgemm_packed(int kernel, long m, long k, long n, const float *a, 
     long panel_count = (n + W - 1) / W;
     if (panel_end > panel_count) panel_end = panel_count;
     if (m <= 0 || panel_begin >= panel_end) return;
-    // Row tiles of nearly equal height (37 rows: 10, 9, 9, 9), which only decides speed.
+    // Row tiles of nearly equal height (37 rows: 10, 9, 9, 9), which only decides speed. Rows a
+    // multiple of 4 KiB apart fall in one set of the L1 cache, which holds 8 lines: 8 rows at most.
     int most = max_rows(kernel);
+    if (lda % 1024 == 0 && most > 8) most = 8;
     long tiles = (m + most - 1) / most;
     for (long first = 0, t = 0; t < tiles; t++) {
         int rows = (int)((m - first + (tiles - t) - 1) / (tiles - t));

@@ -63,19 +63,21 @@ final class PackedGEMMTests: XCTestCase {
     private func bits(_ rows: [[Float]]) -> [[UInt32]] { rows.map { $0.map(\.bitPattern) } }
 
     /// Every row of every M from 1 to 37, at every place it can take, equals the reference chain
-    /// and so the same row computed alone; in every kernel this CPU runs.
+    /// and so the same row computed alone; in every kernel this CPU runs, and with rows 4 KiB
+    /// apart (lower tiles).
     func testEachRowIsTheSameInAnyBatch() {
-        let a = Stored(rows: 37, columns: 45, ld: 45, seed: 1), b = Stored(rows: 45, columns: 37, ld: 37, seed: 2)
-        let packed = pack(b, transposed: false), expected = bits(reference(a, b, transposed: false))
-        for kernel in GEMMKernel.onThisCPU {
+        let b = Stored(rows: 45, columns: 37, ld: 37, seed: 2), packed = pack(b, transposed: false)
+        let expected = bits(reference(Stored(rows: 37, columns: 45, ld: 45, seed: 1), b, transposed: false))
+        for (lda, kernel) in [45, 1024].flatMap({ lda in GEMMKernel.onThisCPU.map { (lda, $0) } }) {
+            let a = Stored(rows: 37, columns: 45, ld: lda, seed: 1)
             for m in 1...37 {
                 for first in Set([0, 37 - m, (37 - m) / 2]) {
                     XCTAssertEqual(bits(product(a, rows: first..<(first + m), packed, ldc: 37, kernel: kernel)),
-                                   Array(expected[first..<(first + m)]), "\(kernel), M = \(m) from row \(first)")
+                                   Array(expected[first..<(first + m)]), "\(kernel), lda \(lda), M = \(m) from row \(first)")
                 }
             }
             for row in 0..<37 {
-                XCTAssertEqual(bits(product(a, rows: row..<(row + 1), packed, ldc: 37, kernel: kernel)), [expected[row]], "\(kernel), row \(row) alone")
+                XCTAssertEqual(bits(product(a, rows: row..<(row + 1), packed, ldc: 37, kernel: kernel)), [expected[row]], "\(kernel), lda \(lda), row \(row) alone")
             }
         }
     }
