@@ -83,7 +83,7 @@ let package = Package(
                 swiftSettings: vectorISACheck),
         .executableTarget(
             name: "curvature",
-            dependencies: ["Curvature", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CBLAS", "CPUFeatures", "Curvature", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             resources: [.copy("gnuplot")]),
         .executableTarget(name: "curvature-example", dependencies: ["Curvature"], path: "Sources/CurvatureExample"),
         // What the test targets share: assertMaxError, the one NaN-aware "max error within tolerance",
@@ -91,7 +91,7 @@ let package = Package(
         // boundary is known.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "TensorsTests", dependencies: ["CBLAS", "Tensors", "TestSupport"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Randomness", "Tensors", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autodiff", "FileIO", "Tensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Randomness", "Robustness", "Classifiers", "NN", "Autodiff", "Tensors", "Datasets", "TestSupport"]),

@@ -6,9 +6,20 @@ import Foundation
 /// before any code compiled for AVX2 may run; `BLASKernels` chooses OpenBLAS's kernels from them.
 public enum CPUFeatures {
     public static let flags: Set<String> = {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let colon = line.firstIndex(of: ":") else { return [] }
-        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+        guard let value = field("flags") else { return [] }
+        return Set(value.split(separator: " ").map(String.init))
     }()
+
+    /// The CPU's name ("AMD EPYC …"), for benchmark headers; nil where /proc/cpuinfo has none.
+    public static let modelName: String? = field("model name")
+
+    /// The value of the first /proc/cpuinfo line whose key is `name`.
+    private static func field(_ name: String) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":"), line[..<colon].trimmingCharacters(in: .whitespaces) == name else { continue }
+            return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return nil
+    }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// What the other tests never ran: `bench hvp`, `demo` on a few images, and the library example.
+/// What the other tests never ran: `bench hvp`, `bench gemm`, `demo` on a few images, and the library example.
 final class RunCommandsTests: ExecutableTestCase {
     func testBenchHVPPrintsItsColumnsWithPositiveRates() throws {
         let model = try saveTinyModel()
@@ -25,6 +25,23 @@ final class RunCommandsTests: ExecutableTestCase {
             XCTAssertEqual(rate, batch / (hvp / 1000), accuracy: batch / ((hvp - 0.005) / 1000) - batch / (hvp / 1000) + 0.05, output)
             XCTAssertFalse(fields[6].isEmpty, "the OpenBLAS kernel set: \(output)")
         }
+    }
+
+    /// One small workload: the CPU line, the columns (a kernel each that this CPU runs) and positive rates.
+    func testBenchGEMMPrintsTheCPUAndPositiveRates() throws {
+        let run = try launch(["bench", "gemm", "--only", "mlp 512→10 B=1", "--repeats", "5", "--threads", "1"])
+        let output = text(run.stdout)
+        XCTAssertEqual(run.process.terminationStatus, 0, text(run.stderr))
+        let lines = output.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3, output)
+        guard lines.count == 3 else { return }
+        XCTAssert(lines[0].hasPrefix("# CPU: ") && lines[0].contains("OpenBLAS core") && lines[0].contains("threads 1,"), output)
+        let columns = lines[1].split(separator: ",").map(String.init), fields = lines[2].split(separator: ",").map(String.init)
+        XCTAssertEqual(Array(columns.prefix(4)), ["workload", "m", "k", "n"], output)
+        XCTAssertEqual(Array(columns.suffix(2)), ["openblas_gflops", "ratio"], output)
+        XCTAssertEqual(fields.count, columns.count, output)
+        XCTAssertEqual(Array(fields.prefix(4)), ["mlp 512→10 B=1", "1", "512", "10"], output)
+        for rate in fields.dropFirst(4) { XCTAssertGreaterThan(Double(rate) ?? -1, 0, output) }
     }
 
     /// The demo on 3 Fashion-MNIST images and PGD only (the default 200 images and AutoAttack take

@@ -9,4 +9,6 @@ void curvature_sigmoid_f32(const float *x, float *y, long n);
 void curvature_softplus_f32(const float *x, float *y, long n, float beta, float threshold);
 void curvature_softplus_slope_f32(const float *x, float *y, long n, float beta, float threshold);
 
+#include "packed_sgemm.h"
+
 #endif

@@ -4,13 +4,14 @@ import Foundation
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the speed of input-gradients and input-HVPs.",
+        abstract: "Measure the speed of input-gradients, input-HVPs and the GEMM kernels.",
         discussion: """
             Examples:
               curvature bench hvp --model cnn --threads 1
               curvature bench spectrum --samples 100
+              curvature bench gemm --threads 1
             """,
-        subcommands: [BenchHVP.self, BenchSpectrum.self])
+        subcommands: [BenchHVP.self, BenchSpectrum.self, BenchGEMM.self])
 }
 
 struct BenchHVP: ParsableCommand {

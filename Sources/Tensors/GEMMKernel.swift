@@ -1,0 +1,40 @@
+import CKernels
+import CPUFeatures
+
+/// The microkernels behind `PackedMatrix` products. Each computes every element of C by the same
+/// chain of fused multiply-adds in k order (packed_sgemm.c), so all of them give the same bits and
+/// differ only in speed: choosing one by the CPU costs no reproducibility.
+public enum GEMMKernel: String, CaseIterable, Sendable {
+    /// C's `fmaf`, for any CPU: the reference and the fallback.
+    case scalar
+    /// AVX2 with FMA (x86-64-v3).
+    case avx2
+    /// AVX-512F.
+    case avx512
+
+    /// The kernels a CPU with these /proc/cpuinfo `flags` runs, slowest first.
+    public static func supported(flags: Set<String>) -> [GEMMKernel] {
+        #if arch(x86_64)
+        return [.scalar] + (flags.isSuperset(of: ["avx2", "fma"]) ? [.avx2] : []) + (flags.contains("avx512f") ? [.avx512] : [])
+        #else
+        return [.scalar]
+        #endif
+    }
+
+    /// The kernels this CPU runs.
+    public static let onThisCPU = supported(flags: CPUFeatures.flags)
+
+    /// Whether this CPU runs the kernel.
+    public var isSupported: Bool { Self.onThisCPU.contains(self) }
+
+    /// The widest kernel this CPU runs: the default of every product.
+    public static let fastest: GEMMKernel = onThisCPU.last ?? .scalar
+
+    var code: Int32 {
+        switch self {
+        case .scalar: Int32(CURVATURE_SGEMM_SCALAR)
+        case .avx2: Int32(CURVATURE_SGEMM_AVX2)
+        case .avx512: Int32(CURVATURE_SGEMM_AVX512)
+        }
+    }
+}
