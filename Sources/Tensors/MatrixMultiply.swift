@@ -4,6 +4,12 @@ extension Tensor {
     /// op(a)·op(b) for 2-D tensors through cblas, where op transposes when asked.
     public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
         let (m, k, n) = matmulExtents(a.shape, a.dtype, b.shape, b.dtype, transposeA: transposeA, transposeB: transposeB)
+        // Float32 A·op(B): our packed kernels, B packed at its first product (a weight, once a run);
+        // each element one FMA chain in k order, so no tiles or padding are needed for determinism.
+        if a.dtype == .float32 && !transposeA && PackedGEMM.replacesBLAS {
+            let packed = b.storage.packedMatrix(.init(k: k, n: n, transposed: transposeB)) { PackedMatrix(b, transposed: transposeB) }
+            return matmul(a, packed)
+        }
         let c = Tensor(uninitialized: [m, n], dtype: a.dtype)
         parallelGemm(
             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 
 /// C = A·B with B a `PackedMatrix`: Float32, deterministic by construction. Every element of C is
 /// one chain of fused multiply-adds in k order, the same in every kernel (`GEMMKernel`), so a row
@@ -33,6 +34,11 @@ public enum PackedGEMM {
             Parallel.forEachBlock(of: units, size: 1) { unit($0.lowerBound) }
         }
     }
+
+    /// Whether Float32 products `A·op(B)` (`Tensor.matmul`) run here instead of OpenBLAS: on a CPU
+    /// with a vector kernel, unless `CURVATURE_PACKED_GEMM=0` (to measure the difference).
+    public static let replacesBLAS = GEMMKernel.fastest != .scalar
+        && ProcessInfo.processInfo.environment["CURVATURE_PACKED_GEMM"] != "0"
 
     /// Multiply-adds from which a product runs in parallel: below about a million (a single sample
     /// through a 784→512 layer, ~20 µs) waking the helpers costs more than they save.

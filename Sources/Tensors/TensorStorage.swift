@@ -36,6 +36,26 @@ final class TensorStorage {
         liveStorageBytes.add(byteCount, ordering: .relaxed)
     }
 
+    /// The buffer packed as a `PackedMatrix` B of K × N (from the buffer or its transpose), made at
+    /// a product's first use and shared by the later ones: a layer's weights are packed once a run.
+    /// Emptied by any write through `Tensor`'s mutable accessors.
+    private let packed = Mutex<[PackedKey: PackedMatrix]>([:])
+
+    struct PackedKey: Hashable {
+        let k: Int, n: Int, transposed: Bool
+    }
+
+    func packedMatrix(_ key: PackedKey, make: () -> PackedMatrix) -> PackedMatrix {
+        packed.withLock { cache in
+            if let found = cache[key] { return found }
+            let made = make()
+            cache[key] = made
+            return made
+        }
+    }
+
+    func forgetPacked() { packed.withLock { $0.removeAll() } }
+
     deinit {
         liveStorageCount.subtract(1, ordering: .relaxed)
         liveStorageBytes.subtract(byteCount, ordering: .relaxed)

@@ -158,6 +158,24 @@ final class PackedGEMMTests: XCTestCase {
         }
     }
 
+    /// `Tensor.matmul` of Float32 tensors runs the packed kernels with B packed at its first
+    /// product: the same bits as an explicit `PackedMatrix`, a write to B repacks it, and a view of
+    /// the same buffer in another shape gets its own packing.
+    func testTensorMatmulPacksBOnceAndRepacksAfterAWrite() throws {
+        try XCTSkipUnless(PackedGEMM.replacesBLAS, "Float32 products run on OpenBLAS on this CPU")
+        let x = Tensor(randomShape: [5, 12], .uniform(low: 0, high: 1), seed: 21)
+        var w = Tensor(randomShape: [6, 12], .uniform(low: 0, high: 1), seed: 22)
+        let first = Tensor.matmul(x, w, transposeB: true)
+        XCTAssertEqual(first.floats.map(\.bitPattern), Tensor.matmul(x, PackedMatrix(w, transposed: true)).floats.map(\.bitPattern))
+        XCTAssertEqual(Tensor.matmul(x, w, transposeB: true).floats.map(\.bitPattern), first.floats.map(\.bitPattern), "packed once, same bits")
+        w.withUnsafeMutableBufferPointer(as: Float.self) { $0[0] += 1 }
+        let second = Tensor.matmul(x, w, transposeB: true)
+        XCTAssertEqual(second.floats.map(\.bitPattern), Tensor.matmul(x, PackedMatrix(w, transposed: true)).floats.map(\.bitPattern))
+        XCTAssertNotEqual(second.floats[0], first.floats[0], "the write reached the product")
+        let view = w.reshaped([12, 6])
+        XCTAssertEqual(Tensor.matmul(x, view).floats.map(\.bitPattern), Tensor.matmul(x, PackedMatrix(view)).floats.map(\.bitPattern))
+    }
+
     /// The tensor form: a linear layer's [out, in] weight packed as Bᵀ gives the same bits as its
     /// transpose packed as B, and OpenBLAS's x·Wᵀ to rounding.
     func testTensorProductInBothOrientations() {
