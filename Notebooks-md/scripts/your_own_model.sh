@@ -17,17 +17,8 @@ PY=/usr/bin/python3
 S=Notebooks-md/scripts/your_own_model
 FIG=Notebooks-md/figures
 mkdir -p "$OUT"
-
-# Runs a command, echoing it, and logs its wall time under a name.
-timed() {
-    local name=$1 start end
-    shift
-    echo "+ $*" >&2
-    start=$(date +%s.%N)
-    "$@"
-    end=$(date +%s.%N)
-    printf '%s %.1f s wall (load %s)\n' "$name" "$(echo "$end - $start" | bc)" "$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/times.txt" >&2
-}
+# shellcheck source=your_own_model/timed.sh
+. "$S/timed.sh"
 
 train() {
     # 1. Train in PyTorch and export (model.onnx, model-f64.onnx, model.pt in each folder).

@@ -78,6 +78,15 @@ final class PlotScriptTests: XCTestCase {
         XCTAssertEqual(messages.trimmingCharacters(in: .whitespacesAndNewlines), "")
     }
 
+    /// logy=1: the floor is set by the lowest positive band edge too, so a band reaching decades
+    /// below every median is drawn whole rather than cut off at the medians' floor.
+    func testProfileWithLogarithmicAxisKeepsTheBandInTheFrame() throws {
+        var rows = ["model,rank,mean,median,p10,p90,samples"]
+        for rank in 1...5 { rows.append("wide,\(rank),1,\(1 / Double(rank)),\(1e-3 / Double(rank)),2,40") }
+        let band = try plotted("profile", rows, variables: ["logy": "1"])[0]
+        assertSame(band.column(1), (1...5).map { 1e-3 / Double($0) }, "band low")
+    }
+
     func testProfileWithLogarithmicAxisRefusesWithoutAPositiveMedian() throws {
         let input = folder.appendingPathComponent("negative.csv")
         let output = folder.appendingPathComponent("negative.png")

@@ -4,7 +4,7 @@
     /usr/bin/python3 torch_input_hessian.py DIR spectrum.csv [more.csv …] [--data DIR] [--split test]
                      [--tolerance 1e-6] [--max-samples 5]
 
-DIR holds model.onnx and model.pt as train_resnet.py writes them. The PyTorch twin is rebuilt from
+DIR holds model.onnx and model.pt as train_resnet.py or train_modern.py writes them. The PyTorch twin is rebuilt from
 model.pt in float64 (eval mode). For every sample of the spectrum CSV (`sample,label,predicted,
 rank,eigenvalue,…`, as `curvature spectrum --model DIR/model.onnx` writes it) the dense 784×784
 input Hessian of the cross-entropy comes from torch.autograd.functional.hessian, its eigenvalues
@@ -17,6 +17,10 @@ and model-f64.onnx, or of two solvers) share each sample's Hessian.
 instead: the exporter folds each BatchNorm into its Conv and rounds the result to the file's
 dtype, so a float32 model.onnx is a slightly different function from the float64 PyTorch model
 (about 1e-6 relative in λ); with its own weights the twin is the function Curvature evaluates.
+
+--epsilons-from FILE.onnx rounds the ε of every LayerNorm, and of each BatchNorm the file keeps as
+a node, to float32: the exporter writes ε as a float attribute even in a float64 export, which
+moves λ by about 1e-12 to 1e-10 relative.
 """
 import argparse
 import csv
@@ -32,7 +36,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
 from torch_eval import load_data  # noqa: E402
-from train_resnet import FASHION_MNIST_DIR, load_twin  # noqa: E402
+import train_modern  # noqa: E402
+import train_resnet  # noqa: E402
+from train_resnet import FASHION_MNIST_DIR  # noqa: E402
+
+
+def load_twin(directory, dtype=torch.float64):
+    """The twin of train_resnet.py's ResNet or of train_modern.py's ViT/WideResNet (its model.pt names the arch)."""
+    saved = torch.load(os.path.join(directory, "model.pt"))
+    return (train_modern if "arch" in saved else train_resnet).load_twin(directory, dtype)
 
 
 def _fields(buf):
@@ -104,11 +116,39 @@ def onnx_weights(path):
         if "/" not in output:  # the graph's output ("logits"): its Gemm keeps PyTorch's names
             module = inputs[1].rsplit(".", 1)[0]
         else:
-            parts = output.strip("/").split("/")[:-1]  # ["layers", "layers.2", "shortcut", "shortcut.0"]
-            module = ".".join(p.split(".")[-1] if i and p.startswith(parts[i - 1] + ".") else p
-                              for i, p in enumerate(parts))
+            module = _module_of(output)
         weights[module] = tuple(tensors[name] for name in inputs[1:3])
     return weights
+
+
+def _module_of(node_path):
+    """PyTorch's module name of an exporter's node path: "/layers/layers.2/shortcut/shortcut.0/Conv_output_0"
+    → "layers.2.shortcut.0"."""
+    parts = node_path.strip("/").split("/")[:-1]
+    return ".".join(p.split(".")[-1] if i and p.startswith(parts[i - 1] + ".") else p for i, p in enumerate(parts))
+
+
+def onnx_batchnorms(path):
+    """Module names of the BatchNormalization nodes left in a file (those the exporter did not fold)."""
+    with open(path, "rb") as f:
+        graph = next(v for k, w, v in _fields(f.read()) if k == 7)
+    names = []
+    for k, w, v in _fields(graph):
+        if k == 1:
+            fields = list(_fields(v))
+            if next(x.decode() for fk, _, x in fields if fk == 4) == "BatchNormalization":
+                names.append(_module_of(next(x.decode() for fk, _, x in fields if fk == 3)))  # NodeProto.name = 3
+    return names
+
+
+def with_file_epsilons(model, path):
+    """ε of each LayerNorm and of each BatchNorm left in the file rounded to float32, as the exporter
+    writes it (an attribute of type float, even in a float64 export): 1e-5 → 9.99999975e-06."""
+    kept = set(onnx_batchnorms(path))
+    for name, module in model.named_modules():
+        if isinstance(module, nn.LayerNorm) or (isinstance(module, nn.BatchNorm2d) and name in kept):
+            module.eps = float(np.float32(module.eps))
+    return model
 
 
 def _fields_packed(buf):
@@ -144,6 +184,8 @@ def main():
     p.add_argument("--tolerance", type=float, default=1e-6, help="largest allowed |Δλ|/|λ₁|")
     p.add_argument("--max-samples", type=int, default=5)
     p.add_argument("--weights-from", metavar="FILE.onnx", help="take the Conv/Gemm weights from this export (BN folded)")
+    p.add_argument("--epsilons-from", metavar="FILE.onnx",
+                   help="LayerNorm's and unfolded BatchNorm's ε as this file stores them: float32 (1e-5 → 9.99999975e-06)")
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args()
 
@@ -155,6 +197,8 @@ def main():
         if sorted(weights) != sorted(convs):
             sys.exit(f"torch_input_hessian.py: {a.weights_from} names {sorted(weights)}, the twin has {sorted(convs)}")
         model = with_weights(model, weights).eval()
+    if a.epsilons_from:
+        model = with_file_epsilons(model, a.epsilons_from)
     images, labels = load_data(a.data, a.split)
     rows = {}  # csv -> sample -> rows
     for path in a.spectra:

@@ -58,6 +58,33 @@ def export(model, config, input_shape, directory, info):
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
 
 
+def fit(model, optimiser, images, labels, epochs, batch_size, order, adversary=None, scheduler=None):
+    """Minibatch training in train mode, batches drawn by the generator `order`; adversary(x, y)
+    replaces each batch (adversarial training), scheduler steps once a batch. Prints each epoch's
+    loss, accuracy and time; returns the seconds taken."""
+    start = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        epoch_start, total, correct, seen = time.perf_counter(), 0.0, 0, 0
+        for batch in torch.randperm(len(labels), generator=order).split(batch_size):
+            x, y = images[batch], labels[batch]
+            if adversary is not None:
+                x = adversary(x, y)
+            model.train()
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            if scheduler is not None:
+                scheduler.step()
+            total += loss.item() * len(y)
+            correct += int((logits.argmax(1) == y).sum())
+            seen += len(y)
+        print(f"epoch {epoch}: loss {total / seen:.4f}, train accuracy {correct / seen:.4f}, "
+              f"{time.perf_counter() - epoch_start:.1f} s", flush=True)
+    return time.perf_counter() - start
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mode", choices=["normal", "pgd"], default="normal")
@@ -99,28 +126,15 @@ def main():
     optimiser = torch.optim.Adam(model.parameters(), lr=a.lr)
     order = torch.Generator().manual_seed(a.seed + 1)
     attack = torch.Generator().manual_seed(a.seed + 2)
-    start = time.perf_counter()
-    for epoch in range(1, a.epochs + 1):
-        epoch_start, total, correct, seen = time.perf_counter(), 0.0, 0, 0
-        for batch in torch.randperm(len(labels), generator=order).split(a.batch_size):
-            x, y = images[batch], labels[batch]
-            if a.mode == "pgd":
-                # Attack with the BN running statistics (eval mode) so the 7 attack passes do not
-                # move them; train on the adversarial batch in train mode.
-                model.eval()
-                x = pgd_linf(model, x, y, a.epsilon, a.pgd_steps, generator=attack)
-            model.train()
-            logits = model(x)
-            loss = F.cross_entropy(logits, y)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(y)
-            correct += int((logits.argmax(1) == y).sum())
-            seen += len(y)
-        print(f"epoch {epoch}: loss {total / seen:.4f}, train accuracy {correct / seen:.4f}, "
-              f"{time.perf_counter() - epoch_start:.1f} s", flush=True)
-    train_seconds = time.perf_counter() - start
+
+    def adversary(x, y):
+        # Attack with the BN running statistics (eval mode) so the 7 attack passes do not move
+        # them; fit trains on the adversarial batch in train mode.
+        model.eval()
+        return pgd_linf(model, x, y, a.epsilon, a.pgd_steps, generator=attack)
+
+    train_seconds = fit(model, optimiser, images, labels, a.epochs, a.batch_size, order,
+                        adversary=adversary if a.mode == "pgd" else None)
     model.eval()
     hits = int((predict(model, test_images).argmax(1) == test_labels).sum())
     print(f"mode {a.mode}: clean test accuracy {hits / len(test_labels):.4f} ({hits}/{len(test_labels)}), "

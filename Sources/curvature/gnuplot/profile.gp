@@ -10,11 +10,11 @@
 #
 # logy: medians ≤ 0 are left out of the lines (the line breaks there), with a note on stderr
 # saying how many. The axis starts at a floor: the power of ten at or below base / 3, where base
-# is the larger of the smallest positive median and 10⁻⁶ × the largest value (p90 or median).
-# So the smallest positive median sits at least half a decade above the bottom, unless it is
-# below 10⁻⁶ of the top: then, like Float32 round-off (~1e-9) in the tail of a spectrum, it is
-# not allowed to stretch the axis over ten decades, and its line leaves through the bottom. The
-# band's edges p10 and p90 are clipped to the floor, so a band with p10 ≤ 0 still draws.
+# is the larger of the smallest positive median or p10 and 10⁻⁶ × the largest value (p90 or
+# median). So the smallest positive median and band edge sit at least half a decade above the
+# bottom, unless below 10⁻⁶ of the top: then, like Float32 round-off (~1e-9) in the tail of a
+# spectrum, they are not allowed to stretch the axis over ten decades, and leave through the
+# bottom. The band's edges p10 and p90 are clipped to the floor, so a band with p10 ≤ 0 still draws.
 
 if (!exists("input") || !exists("output")) {
     exit error "profile.gp: set input and output, e.g. gnuplot -e \"input='profile.csv'; output='profile.png'\" profile.gp"
@@ -54,11 +54,14 @@ if (logy) {
     left = 0
     lowest = 0
     top = 0
-    tally(m, p) = (m <= 0 ? (left = left + 1) : (m > 0 && (lowest == 0 || m < lowest)) ? (lowest = m) : 0, \
-                   top = m > top ? m : top, top = p > top ? p : top, 0)
-    stats input using (tally(column("median"), column("p90"))) nooutput
+    edge = 0  # the smallest positive p10: a band's lower edge in the frame, where it can be
+    tally(m, l, p) = (m <= 0 ? (left = left + 1) : (m > 0 && (lowest == 0 || m < lowest)) ? (lowest = m) : 0, \
+                      edge = (l > 0 && (edge == 0 || l < edge)) ? l : edge, \
+                      top = m > top ? m : top, top = p > top ? p : top, 0)
+    stats input using (tally(column("median"), column("p10"), column("p90"))) nooutput
     if (lowest == 0) { exit error "profile.gp: logy needs a positive median; ".input." has none" }
     if (left > 0) { print sprintf("profile.gp: logy leaves out %d median(s) ≤ 0", left) }
+    lowest = edge > 0 && edge < lowest ? edge : lowest
     base = lowest > 1e-6 * top ? lowest : 1e-6 * top
     bottom = 10.0**floor(log10(base / 3))
 }
