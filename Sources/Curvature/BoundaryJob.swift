@@ -69,10 +69,9 @@ public struct BoundarySettings: SampleJobSettings, Equatable {
         if let d, d < 2 { throw SettingError("the input has d = \(d) dimension; a boundary needs at least 2") }
         guard maxSteps >= 1 else { throw SettingError("\(setting: "maxSteps") must be ≥ 1, got \(maxSteps)") }
         // Lanczos finds at most maxSteps curvatures; more than the d − 1 of the tangent space are never asked for.
-        let wanted = end == .both ? 2 * k : k
+        let wanted = end.count(k: k)
         guard maxSteps >= Swift.min(wanted, (d ?? wanted + 1) - 1) else {
-            let what: SettingMessage = end == .both ? "2 × \(setting: "k") = \(wanted)" : "\(setting: "k") \(k)"
-            throw SettingError("\(what) is larger than \(setting: "maxSteps") \(maxSteps): Lanczos finds at most m curvatures; raise \(setting: "maxSteps") to at least \(wanted)")
+            throw SettingError("\(end.countMessage(k: k)) is larger than \(setting: "maxSteps") \(maxSteps): Lanczos finds at most m curvatures; raise \(setting: "maxSteps") to at least \(wanted)")
         }
         guard blockSize >= 1 else { throw SettingError("\(setting: "blockSize") must be ≥ 1, got \(blockSize)") }
         guard searchIterations >= 1 else { throw SettingError("\(setting: "searchIterations") must be ≥ 1, got \(searchIterations)") }
@@ -209,8 +208,7 @@ public struct BoundaryJob: SampleJob {
                                 scalars: located.flatMap { outcome[$0]!.point }, dtype: dtype)
             let op = BoundaryShapeOperator(model: model, points: points, labels: located.map { batch.labels[$0] },
                                            targets: located.map { outcome[$0]!.target }, sampleIndices: located.map { batch.indices[$0] })
-            let k = Swift.min(s.k, s.end == .both ? (d - 1) / 2 : d - 1)
-            var options = s.lanczosOptions(wanted: s.end.wanted(k), dtype: dtype)
+            var options = s.lanczosOptions(wanted: s.end.wanted(s.k, dimension: d - 1), dtype: dtype)
             let finite = !s.finiteScales.isEmpty
             options.wantVectors = finite && s.principalDirections
             let results = finite && !s.principalDirections ? [] : try blockLanczos(op, options: options)

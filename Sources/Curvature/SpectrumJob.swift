@@ -76,8 +76,7 @@ public struct SpectrumJob: SampleJob {
                                                       k: s.k, end: s.end, dimension: d)
             }
         case .lanczos:
-            let k = Swift.min(s.k, s.end == .both ? d / 2 : d)
-            let options = BlockLanczosOptions(wanted: s.end.wanted(k), blockSize: s.lanczosBlockSize, tolerance: tolerance, operatorPrecision: precision,
+            let options = BlockLanczosOptions(wanted: s.end.wanted(s.k, dimension: d), blockSize: s.lanczosBlockSize, tolerance: tolerance, operatorPrecision: precision,
                                               maxDimension: s.steps ?? s.maxSteps, fixedDimension: s.steps != nil, seed: s.seed)
             return try blockLanczos(op, options: options).map { result in
                 let estimates = result.ritzValues.indices.map {

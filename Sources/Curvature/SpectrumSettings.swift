@@ -14,14 +14,23 @@ public enum SpectrumEnd: String, Sendable, CaseIterable {
     /// The k largest and the k smallest: 2k values.
     case both
 
-    /// What a converging solver looks for to give `k` values of this end.
-    public func wanted(_ k: Int) -> ExtremeEigenvalues {
+    /// How many values `k` asks for at this end: 2k for both.
+    public func count(k: Int) -> Int { self == .both ? 2 * k : k }
+
+    /// What a converging solver looks for to give `k` values of this end, at most as many as a
+    /// space of `dimension` holds.
+    public func wanted(_ k: Int, dimension: Int) -> ExtremeEigenvalues {
         switch self {
-        case .largest: return .largest(k)
-        case .smallest: return .smallest(k)
-        case .magnitude: return .largestMagnitude(k)
-        case .both: return .bothEnds(k)
+        case .largest: return .largest(Swift.min(k, dimension))
+        case .smallest: return .smallest(Swift.min(k, dimension))
+        case .magnitude: return .largestMagnitude(Swift.min(k, dimension))
+        case .both: return .bothEnds(Swift.min(k, dimension / 2))
         }
+    }
+
+    /// The count `k` asks for, as a message names it: "`k` 20", or "2 × `k` = 40" for both.
+    func countMessage(k: Int) -> SettingMessage {
+        self == .both ? "2 × \(setting: "k") = \(count(k: k))" : "\(setting: "k") \(k)"
     }
 }
 
@@ -159,8 +168,7 @@ public struct SpectrumSettings: InputHessianJobSettings, Equatable {
     /// the exact Gauss–Newton route may still replace Lanczos; then only the model decides.
     private func validateLanczosBudget(dimension: Int?) throws {
         let limit = steps == nil ? "maxSteps" : "steps", given = steps ?? maxSteps
-        let wanted = end == .both ? 2 * k : k
-        let what: SettingMessage = end == .both ? "2 × \(setting: "k") = \(wanted)" : "\(setting: "k") \(k)"
+        let wanted = end.count(k: k), what = end.countMessage(k: k)
         guard method == .lanczos, !(dimension == nil ? gaussNewtonRoute : takesGaussNewtonRoute) else { return }
         guard let d = dimension else {
             if wanted > given {
