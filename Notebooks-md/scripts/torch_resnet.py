@@ -6,6 +6,8 @@
   stem, no max-pool, BasicBlocks [2, 2, 2, 2] at widths 64/128/256/512, 4×4 average pool, a
   `linear` head. Its state_dict names are those of Curvature's built-in `resnet18`, so such a
   state_dict saved as safetensors loads with `--arch resnet18` unchanged.
+- `ImageNetResNet18`: the same stages behind ImageNet's 7×7 stride-2 stem and 3×3 max-pool, with a
+  global average pool and 1,000 classes (resnet18_scale/imagenet_onnx.py).
 - `SmallResNet`: the same design at small widths: 3×3 stem + BN + ReLU (or SiLU, `activation`), stages of two
   BasicBlocks at `widths` (stride 2 and a projection from the second stage on), global average
   pool, Linear.
@@ -45,6 +47,11 @@ class BasicBlock(nn.Module):
         return self.act(out)
 
 
+def basic_stage(in_planes, planes, stride):
+    """Two BasicBlocks, the first at `stride` (a ResNet-18 stage)."""
+    return nn.Sequential(BasicBlock(in_planes, planes, stride), BasicBlock(planes, planes, 1))
+
+
 class ResNet18(nn.Module):
     def __init__(self, classes=10):
         super().__init__()
@@ -58,16 +65,31 @@ class ResNet18(nn.Module):
         self.linear = nn.Linear(512, classes)
 
     def _make(self, planes, stride):
-        blocks = []
-        for s in [stride, 1]:
-            blocks.append(BasicBlock(self.in_planes, planes, s))
-            self.in_planes = planes
-        return nn.Sequential(*blocks)
+        stage = basic_stage(self.in_planes, planes, stride)
+        self.in_planes = planes
+        return stage
 
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
         return self.linear(F.avg_pool2d(out, 4).flatten(1))
+
+
+class ImageNetResNet18(nn.Module):
+    """ResNet-18 at ImageNet's shape: 7×7 stride-2 stem, 3×3 max-pool, the same stages, global
+    average pool, `classes` outputs."""
+
+    def __init__(self, classes=1000):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.pool = nn.MaxPool2d(3, 2, 1)
+        self.layers = nn.Sequential(*[basic_stage(i, o, s) for i, o, s in [(64, 64, 1), (64, 128, 2), (128, 256, 2), (256, 512, 2)]])
+        self.fc = nn.Linear(512, classes)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.bn1(self.conv1(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.layers(x), 1), 1))
 
 
 class SmallResNet(nn.Module):

@@ -17,32 +17,9 @@ warnings.filterwarnings("ignore")
 torch.empty(1)
 del sys.modules["numpy"]
 import numpy as np  # noqa: E402
-import torch.nn as nn, torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from torch_resnet import BasicBlock  # noqa: E402
-
-
-class ImageNetResNet18(nn.Module):
-    def __init__(self, classes=1000):
-        super().__init__()
-        self.in_planes = 64
-        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.pool = nn.MaxPool2d(3, 2, 1)
-        self.layers = nn.Sequential(*[self._make(p, s) for p, s in [(64, 1), (128, 2), (256, 2), (512, 2)]])
-        self.fc = nn.Linear(512, classes)
-
-    def _make(self, planes, stride):
-        blocks = []
-        for s in [stride, 1]:
-            blocks.append(BasicBlock(self.in_planes, planes, s))
-            self.in_planes = planes
-        return nn.Sequential(*blocks)
-
-    def forward(self, x):
-        x = self.pool(F.relu(self.bn1(self.conv1(x))))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.layers(x), 1), 1))
+from torch_resnet import ImageNetResNet18  # noqa: E402
 
 
 def main(out):
