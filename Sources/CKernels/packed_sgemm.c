@@ -45,19 +45,21 @@ void curvature_sgemm_pack(const float *b, long ldb, int transposed, long k, long
 }
 
 // A tile: `rows` rows of A times `panels` consecutive panels (b: the first), into C with row
-// stride ldc, all panels·16 columns written.
-typedef void (*tile_kernel)(long k, const float *a, long lda, const float *b, float *c, long ldc);
+// stride ldc, all panels·16 columns written. B's element (kk, 16p + j) is at b[p·ps + kk·rs + j]:
+// packed panels have ps = k·16, rs = 16; a row-major B read in place has ps = 16, rs = ldb.
+typedef void (*tile_kernel)(long k, const float *a, long lda, long as, const float *b, long ps, long rs, float *c, long ldc);
 
 // The reference: the same chain per element with C's fmaf. Lanes j are independent, so the
 // compiler may vectorise the j loop; that changes no element's operations.
-static void tile_scalar(int rows, int panels, long k, const float *a, long lda, const float *b, float *c, long ldc) {
+static void tile_scalar(int rows, int panels, long k, const float *a, long lda, long as, const float *b, long ps, long rs,
+                        float *c, long ldc) {
     for (int r = 0; r < rows; r++) {
         for (int p = 0; p < panels; p++) {
-            const float *panel = b + p * k * W;
+            const float *panel = b + p * ps;
             float acc[W] = {0};
             for (long kk = 0; kk < k; kk++) {
-                float x = a[r * lda + kk];
-                for (int j = 0; j < W; j++) acc[j] = fmaf(x, panel[kk * W + j], acc[j]);
+                float x = a[r * lda + kk * as];
+                for (int j = 0; j < W; j++) acc[j] = fmaf(x, panel[kk * rs + j], acc[j]);
             }
             memcpy(c + r * ldc + p * W, acc, sizeof acc);
         }
@@ -72,15 +74,16 @@ static void tile_scalar(int rows, int panels, long k, const float *a, long lda, 
 // L1 cache's ways hold where rows lie 4 KiB apart (24 rows: 3× slower at K = 1024).
 #define AVX512 __attribute__((target("avx512f")))
 static inline __attribute__((always_inline)) AVX512 void
-tile_avx512(const int rows, const int panels, long k, const float *a, long lda, const float *b, float *c, long ldc) {
+tile_avx512(const int rows, const int panels, long k, const float *a, long lda, long as, const float *b, long ps, long rs,
+            float *c, long ldc) {
     __m512 acc[12][8];
     for (int r = 0; r < rows; r++)
         for (int p = 0; p < panels; p++) acc[r][p] = _mm512_setzero_ps();
     for (long kk = 0; kk < k; kk++) {
         __m512 column[8];
-        for (int p = 0; p < panels; p++) column[p] = _mm512_loadu_ps(b + p * k * W + kk * W);
+        for (int p = 0; p < panels; p++) column[p] = _mm512_loadu_ps(b + p * ps + kk * rs);
         for (int r = 0; r < rows; r++) {
-            __m512 x = _mm512_set1_ps(a[r * lda + kk]);
+            __m512 x = _mm512_set1_ps(a[r * lda + kk * as]);
             for (int p = 0; p < panels; p++) acc[r][p] = _mm512_fmadd_ps(x, column[p], acc[r][p]);
         }
     }
@@ -94,7 +97,8 @@ static int avx512_panels(int rows) { return rows >= 5 ? 2 : rows >= 3 ? 4 : 8; }
 // Tiles of 6 rows × 1 panel (12 of the 16 ymm registers), wider for fewer rows.
 #define AVX2 __attribute__((target("avx2,fma")))
 static inline __attribute__((always_inline)) AVX2 void
-tile_avx2(const int rows, const int panels, long k, const float *a, long lda, const float *b, float *c, long ldc) {
+tile_avx2(const int rows, const int panels, long k, const float *a, long lda, long as, const float *b, long ps, long rs,
+          float *c, long ldc) {
     __m256 acc[6][8];
     const int vectors = 2 * panels;
     for (int r = 0; r < rows; r++)
@@ -104,16 +108,16 @@ tile_avx2(const int rows, const int panels, long k, const float *a, long lda, co
         // 3 × 4 chains + 3 values + 1 column); the operations are the same either way.
         if (vectors <= 2) {
             __m256 column[2];
-            for (int v = 0; v < vectors; v++) column[v] = _mm256_loadu_ps(b + kk * W + v * 8);
+            for (int v = 0; v < vectors; v++) column[v] = _mm256_loadu_ps(b + kk * rs + v * 8);
             for (int r = 0; r < rows; r++) {
-                __m256 x = _mm256_set1_ps(a[r * lda + kk]);
+                __m256 x = _mm256_set1_ps(a[r * lda + kk * as]);
                 for (int v = 0; v < vectors; v++) acc[r][v] = _mm256_fmadd_ps(x, column[v], acc[r][v]);
             }
         } else {
             __m256 x[6];
-            for (int r = 0; r < rows; r++) x[r] = _mm256_set1_ps(a[r * lda + kk]);
+            for (int r = 0; r < rows; r++) x[r] = _mm256_set1_ps(a[r * lda + kk * as]);
             for (int v = 0; v < vectors; v++) {
-                __m256 column = _mm256_loadu_ps(b + v / 2 * k * W + kk * W + v % 2 * 8);
+                __m256 column = _mm256_loadu_ps(b + v / 2 * ps + kk * rs + v % 2 * 8);
                 for (int r = 0; r < rows; r++) acc[r][v] = _mm256_fmadd_ps(x[r], column, acc[r][v]);
             }
         }
@@ -127,8 +131,9 @@ static int avx2_panels(int rows) { return rows >= 4 ? 1 : rows >= 2 ? 2 : 4; }
 
 // One function per (rows, panels) the policies above and their narrower tails use.
 #define TILE(ISA, TARGET, R, P)                                                                    \
-    static TARGET void tile_##ISA##_##R##x##P(long k, const float *a, long lda, const float *b, float *c, long ldc) { \
-        tile_##ISA(R, P, k, a, lda, b, c, ldc);                                                    \
+    static TARGET void tile_##ISA##_##R##x##P(long k, const float *a, long lda, long as, const float *b, long ps, long rs,  \
+                                              float *c, long ldc) {                                \
+        tile_##ISA(R, P, k, a, lda, as, b, ps, rs, c, ldc);                                        \
     }
 #define TILES_8(ISA, TARGET, R) TILE(ISA, TARGET, R, 8) TILES_4(ISA, TARGET, R)
 #define TILES_4(ISA, TARGET, R) TILE(ISA, TARGET, R, 4) TILES_2(ISA, TARGET, R)
@@ -176,29 +181,32 @@ static int group_panels(int kernel, int rows) {
 }
 
 // panels is a power of two no larger than the policy's group for these rows.
-static void run_tile(int kernel, int rows, int panels, long k, const float *a, long lda, const float *b, float *c, long ldc) {
+static void run_tile(int kernel, int rows, int panels, long k, const float *a, long lda, long as, const float *b, long ps, long rs,
+                     float *c, long ldc) {
 #if defined(__x86_64__)
     if (kernel == CURVATURE_SGEMM_AVX512) {
-        avx512_tiles[rows][log2_of(panels)](k, a, lda, b, c, ldc);
+        avx512_tiles[rows][log2_of(panels)](k, a, lda, as, b, ps, rs, c, ldc);
         return;
     }
     if (kernel == CURVATURE_SGEMM_AVX2) {
-        avx2_tiles[rows][log2_of(panels)](k, a, lda, b, c, ldc);
+        avx2_tiles[rows][log2_of(panels)](k, a, lda, as, b, ps, rs, c, ldc);
         return;
     }
 #endif
-    tile_scalar(rows, panels, k, a, lda, b, c, ldc);
+    tile_scalar(rows, panels, k, a, lda, as, b, ps, rs, c, ldc);
 }
 
-void curvature_sgemm_packed(int kernel, long m, long k, long n, const float *a, long lda, const float *packed,
-                            long panel_begin, long panel_end, float *c, long ldc) {
+// The driver of both entry points: B's panels at b + p·ps, rows rs apart; `last` is the last
+// panel when it is partly padding and B is read in place (a packed copy with zeros past n), or 0.
+static void sgemm(int kernel, long m, long k, long n, const float *a, long lda, long as, const float *b, long ps, long rs,
+                  const float *last, long panel_begin, long panel_end, float *c, long ldc) {
     long panel_count = (n + W - 1) / W;
     if (panel_end > panel_count) panel_end = panel_count;
     if (m <= 0 || panel_begin >= panel_end) return;
     // Row tiles of nearly equal height (37 rows: 10, 9, 9, 9), which only decides speed. Rows a
     // multiple of 4 KiB apart fall in one set of the L1 cache, which holds 8 lines: 8 rows at most.
     int most = max_rows(kernel);
-    if (lda % 1024 == 0 && most > 8) most = 8;
+    if (as == 1 && lda % 1024 == 0 && most > 8) most = 8;
     long tiles = (m + most - 1) / most;
     for (long first = 0, t = 0; t < tiles; t++) {
         int rows = (int)((m - first + (tiles - t) - 1) / (tiles - t));
@@ -207,19 +215,31 @@ void curvature_sgemm_packed(int kernel, long m, long k, long n, const float *a, 
         for (long p = panel_begin; p < panel_end;) {
             int panels = group;
             while (panels > panel_end - p) panels /= 2;
-            const float *b = packed + p * k * W;
-            float *c_tile = c + first * ldc + p * W;
+            // Read in place, the partial last panel is its packed copy, in a tile of its own.
+            while (last && panels > 1 && p + panels > n / W) panels /= 2;
             long columns = n - p * W;
+            float *c_tile = c + first * ldc + p * W;
             if (columns >= panels * W) {
-                run_tile(kernel, rows, panels, k, a_rows, lda, b, c_tile, ldc);
+                run_tile(kernel, rows, panels, k, a_rows, lda, as, b + p * ps, ps, rs, c_tile, ldc);
             } else {
                 // The last panel is partly padding: the whole tile into scratch, the real columns out.
                 float scratch[24 * W];  // rows × panels ≤ 24 in every tile
-                run_tile(kernel, rows, panels, k, a_rows, lda, b, scratch, panels * W);
+                if (last) run_tile(kernel, rows, 1, k, a_rows, lda, as, last, k * W, W, scratch, W);
+                else run_tile(kernel, rows, panels, k, a_rows, lda, as, b + p * ps, ps, rs, scratch, panels * W);
                 for (int r = 0; r < rows; r++) memcpy(c_tile + r * ldc, scratch + r * panels * W, columns * sizeof(float));
             }
             p += panels;
         }
         first += rows;
     }
+}
+
+void curvature_sgemm_packed(int kernel, long m, long k, long n, const float *a, long lda, long a_step,
+                            const float *packed, long panel_begin, long panel_end, float *c, long ldc) {
+    sgemm(kernel, m, k, n, a, lda, a_step, packed, k * W, W, 0, panel_begin, panel_end, c, ldc);
+}
+
+void curvature_sgemm_rows(int kernel, long m, long k, long n, const float *a, long lda, long a_step, const float *b,
+                          long ldb, const float *last_panel, long panel_begin, long panel_end, float *c, long ldc) {
+    sgemm(kernel, m, k, n, a, lda, a_step, b, W, ldb, n % W ? last_panel : 0, panel_begin, panel_end, c, ldc);
 }

@@ -36,6 +36,7 @@ extension Tensor {
         precondition(input.dtype == weight.dtype, "conv2d: dtypes \(input.dtype) and \(weight.dtype) differ")
         var out = Tensor(uninitialized: g.outputShape, dtype: input.dtype)
         switch input.dtype {
+        case .float32 where convolvesPacked: packedConvForward(input, weight, &out, g)
         case .float32: convForward(input, weight, &out, g, Float.self)
         case .float64: convForward(input, weight, &out, g, Double.self)
         }
@@ -53,6 +54,7 @@ extension Tensor {
         // β = 0); strided col2im adds into zeros.
         var out = stride == 1 ? Tensor(uninitialized: inputShape, dtype: weight.dtype) : Tensor(zeros: inputShape, dtype: weight.dtype)
         switch weight.dtype {
+        case .float32 where convolvesPacked: packedConvInputAdjoint(outputGradient, weight, &out, g)
         case .float32: convInputAdjoint(outputGradient, weight, &out, g, Float.self)
         case .float64: convInputAdjoint(outputGradient, weight, &out, g, Double.self)
         }
@@ -68,6 +70,7 @@ extension Tensor {
                      "conv2d weight adjoint: gradient \(Shape.describe(outputGradient.shape)) should be \(Shape.describe(g.outputShape))")
         var out = Tensor(zeros: weightShape, dtype: input.dtype)
         switch input.dtype {
+        case .float32 where convolvesPacked: packedConvWeightAdjoint(input, outputGradient, &out, g)
         case .float32: convWeightAdjoint(input, outputGradient, &out, g, Float.self)
         case .float64: convWeightAdjoint(input, outputGradient, &out, g, Double.self)
         }
@@ -77,7 +80,7 @@ extension Tensor {
     // MARK: Kernels
 
     /// Whether im2col would be the identity (1×1 kernel, stride 1, no padding).
-    private static func isPointwise(_ g: ConvolutionGeometry) -> Bool {
+    static func isPointwise(_ g: ConvolutionGeometry) -> Bool {
         g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.padding == 0
     }
 
@@ -177,7 +180,7 @@ extension Tensor {
 
     /// Copies the output gradients of samples first..<first+count into [O, ld], ld ≥ count·H·W.
     @inline(__always)
-    private static func gatherOutputs<T: KernelScalar>(
+    static func gatherOutputs<T: KernelScalar>(
         _ dy: UnsafeMutablePointer<T>, _ first: Int, _ count: Int, _ into: UnsafeMutablePointer<T>, _ ld: Int, _ g: ConvolutionGeometry
     ) {
         let hw = g.outPixels, outStride = g.outChannels * hw
@@ -207,7 +210,7 @@ extension Tensor {
 
     /// Samples per partial sum of the weight adjoint: fixed by the geometry and the batch, never by
     /// the thread count, so the sum over samples is rounded the same way on any number of threads.
-    private static func weightGroupSize(_ g: ConvolutionGeometry) -> Int {
+    static func weightGroupSize(_ g: ConvolutionGeometry) -> Int {
         let byMemory = Swift.max(1, (1 << 20) / Swift.max(g.patchSize * g.outPixels, 1))
         return Swift.min(byMemory, Swift.max(1, (g.batch + 7) / 8))
     }
@@ -253,7 +256,7 @@ extension Tensor {
 
     /// Unfolds one sample [C, H, W] into columns [C·kh·kw, outH·outW] (rows `ld` apart), zero
     /// outside the image.
-    private static func im2col<T: KernelScalar>(
+    static func im2col<T: KernelScalar>(
         _ x: UnsafeMutablePointer<T>, _ columns: UnsafeMutablePointer<T>, _ ld: Int, _ g: ConvolutionGeometry
     ) {
         let (oh, ow) = (g.outHeight, g.outWidth)
@@ -344,7 +347,7 @@ extension Tensor {
     }
 
     /// Folds columns (rows `ld` apart) back into one sample [C, H, W], adding overlapping contributions.
-    private static func col2im<T: KernelScalar>(
+    static func col2im<T: KernelScalar>(
         _ columns: UnsafeMutablePointer<T>, _ ld: Int, _ x: UnsafeMutablePointer<T>, _ g: ConvolutionGeometry
     ) {
         let (oh, ow) = (g.outHeight, g.outWidth)

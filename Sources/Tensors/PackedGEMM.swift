@@ -17,18 +17,50 @@ public enum PackedGEMM {
         precondition(lda >= b.k, "PackedGEMM: lda \(lda) is less than K = \(b.k)")
         precondition(ldc >= b.n, "PackedGEMM: ldc \(ldc) is less than N = \(b.n)")
         precondition(kernel.isSupported, "PackedGEMM: this CPU cannot run the \(kernel.rawValue) kernel")
-        if m == 0 || b.n == 0 { return }
-        let panels = b.panelCount
-        let (rowBlock, panelBlock) = blocks(m: m, k: b.k, panels: panels, threads: Parallel.threadCount)
+        multiply(a, rows: m, lda: lda, by: .panels(b.panels), k: b.k, n: b.n, into: c, ldc: ldc, kernel: kernel, inParallel: true)
+    }
+
+    /// B of a product that is not a `PackedMatrix`: panels packed by the caller into its own
+    /// workspace, or a row-major matrix read in place (rows `ldb` floats apart) — for a B used by
+    /// one product only (a sample's im2col columns or output gradient), which is then never copied.
+    enum Operand {
+        case panels(UnsafePointer<Float>)
+        case rows(UnsafePointer<Float>, ldb: Int)
+    }
+
+    /// C ← A·B for B (K × N) given as an `Operand`, A[i][kk] at a[i·lda + kk·aStep] (with lda = 1 and
+    /// aStep = M, A is the transpose of a row-major K × M matrix, read in place); in parallel when
+    /// `inParallel` and the product is large enough. Either form of B gives the bits a
+    /// `PackedMatrix` gives.
+    static func multiply(
+        _ a: UnsafePointer<Float>, rows m: Int, lda: Int, aStep: Int = 1, by b: Operand, k: Int, n: Int,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, kernel: GEMMKernel = .fastest, inParallel: Bool
+    ) {
+        if m == 0 || n == 0 { return }
+        let width = Int(CURVATURE_SGEMM_PANEL_WIDTH), panels = (n + width - 1) / width
+        let threads = inParallel ? Parallel.threadCount : 1
+        let (rowBlock, panelBlock) = blocks(m: m, k: k, panels: panels, threads: threads)
         let panelBlocks = (panels + panelBlock - 1) / panelBlock
         let units = (m + rowBlock - 1) / rowBlock * panelBlocks
+        // Read in place, B's partial last panel is copied once, zero-padded, for the kernels.
+        let lastPanel = UnsafeMutablePointer<Float>.allocate(capacity: n % width == 0 ? 0 : k * width)
+        defer { lastPanel.deallocate() }
+        if case .rows(let rows, let ldb) = b, n % width != 0 {
+            curvature_sgemm_pack(rows + n / width * width, ldb, 0, k, n % width, lastPanel)
+        }
         func unit(_ index: Int) {
             let firstRow = index / panelBlocks * rowBlock, firstPanel = index % panelBlocks * panelBlock
-            curvature_sgemm_packed(
-                kernel.code, Swift.min(rowBlock, m - firstRow), b.k, b.n, a + firstRow * lda, lda, b.panels,
-                firstPanel, Swift.min(firstPanel + panelBlock, panels), c + firstRow * ldc, ldc)
+            let (count, lastPanelOfUnit) = (Swift.min(rowBlock, m - firstRow), Swift.min(firstPanel + panelBlock, panels))
+            switch b {
+            case .panels(let packed):
+                curvature_sgemm_packed(kernel.code, count, k, n, a + firstRow * lda, lda, aStep, packed,
+                                       firstPanel, lastPanelOfUnit, c + firstRow * ldc, ldc)
+            case .rows(let rows, let ldb):
+                curvature_sgemm_rows(kernel.code, count, k, n, a + firstRow * lda, lda, aStep, rows, ldb, lastPanel,
+                                     firstPanel, lastPanelOfUnit, c + firstRow * ldc, ldc)
+            }
         }
-        if units == 1 || Parallel.threadCount == 1 || m * b.n * Swift.max(b.k, 1) < parallelWork {
+        if units == 1 || threads == 1 || m * n * Swift.max(k, 1) < parallelWork {
             for index in 0..<units { unit(index) }
         } else {
             Parallel.forEachBlock(of: units, size: 1) { unit($0.lowerBound) }

@@ -78,6 +78,23 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Float32 convolutions (the packed kernels where the CPU has them) against Float64, in every
+    /// form the kernels distinguish: im2col at stride 1 and 2, pointwise, output widths around the
+    /// 16-wide panels, one sample and several.
+    func testFloat32ConvolutionsAgreeWithFloat64() {
+        for (batch, size, stride, padding, kernel) in [(1, 7, 1, 1, 3), (3, 9, 2, 1, 3), (2, 5, 1, 0, 1), (2, 17, 1, 2, 5), (1, 4, 1, 0, 1)] {
+            let x = random([batch, 3, size, size], seed: 21), w = random([5, 3, kernel, kernel], seed: 22)
+            let y = Tensor.conv2d(x, w, stride: stride, padding: padding)
+            let g = random(y.shape, seed: 23)
+            let (x32, w32, g32) = (x.converted(to: .float32), w.converted(to: .float32), g.converted(to: .float32))
+            assertClose(Tensor.conv2d(x32, w32, stride: stride, padding: padding).converted(to: .float64), y, accuracy: 1e-5)
+            assertClose(Tensor.conv2dInputAdjoint(g32, w32, inputShape: x.shape, stride: stride, padding: padding).converted(to: .float64),
+                        Tensor.conv2dInputAdjoint(g, w, inputShape: x.shape, stride: stride, padding: padding), accuracy: 1e-5)
+            assertClose(Tensor.conv2dWeightAdjoint(x32, g32, weightShape: w.shape, stride: stride, padding: padding).converted(to: .float64),
+                        Tensor.conv2dWeightAdjoint(x, g, weightShape: w.shape, stride: stride, padding: padding), accuracy: 1e-4)
+        }
+    }
+
     func testPoolingMatchesNaiveWindowsAndAdjoints() {
         let x = random([2, 2, 5, 5], seed: 8)
         let (maxValues, indices) = Tensor.maxPool2d(x, kernel: 3, stride: 2)

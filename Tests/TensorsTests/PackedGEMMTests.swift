@@ -121,6 +121,50 @@ final class PackedGEMMTests: XCTestCase {
         }
     }
 
+    /// B row-major and read where it lies (a sample's im2col columns) gives the reference chain's
+    /// bits too, and so does A read as the transpose of a stored matrix (a convolution's weight in
+    /// its input adjoint): odd N (the partial last panel comes from its packed copy), gaps of NaN
+    /// beside every row, every kernel, and threads 1–3 on a product cut into blocks.
+    func testOperandsReadInPlaceGiveThePackedBits() {
+        /// A·B with A stored as is, or (`aTransposed`) `a` holding Aᵀ.
+        func inPlace(_ a: Stored, aTransposed: Bool = false, _ b: Stored, ldc: Int, kernel: GEMMKernel, inParallel: Bool) -> [[Float]] {
+            let m = aTransposed ? a.columns : a.rows
+            var c = [Float](repeating: 12345, count: Swift.max(m * ldc, 1))
+            a.values.withUnsafeBufferPointer { ap in
+                b.values.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        PackedGEMM.multiply(ap.baseAddress!, rows: m, lda: aTransposed ? 1 : a.ld, aStep: aTransposed ? a.ld : 1,
+                                            by: .rows(bp.baseAddress!, ldb: b.ld), k: b.rows, n: b.columns, into: cp.baseAddress!,
+                                            ldc: ldc, kernel: kernel, inParallel: inParallel)
+                    }
+                }
+            }
+            XCTAssert((0..<m).allSatisfy { i in c[(i * ldc + b.columns)..<((i + 1) * ldc)].allSatisfy { $0 == 12345 } }, "C's gap written")
+            return (0..<m).map { Array(c[($0 * ldc)..<($0 * ldc + b.columns)]) }
+        }
+        for m in [1, 5, 13, 37] {
+            for k in [0, 1, 17, 33] {
+                for n in [1, 3, 16, 17, 33, 47] {
+                    let a = Stored(rows: m, columns: k, ld: k + 3, seed: 11), b = Stored(rows: k, columns: n, ld: n + 5, seed: 12)
+                    var aT = Stored(rows: k, columns: m, ld: m + 4, seed: 0)
+                    for i in 0..<m { for p in 0..<k { aT.values[p * aT.ld + i] = a[i, p] } }
+                    let expected = bits(reference(a, b, transposed: false))
+                    for kernel in GEMMKernel.onThisCPU {
+                        XCTAssertEqual(bits(inPlace(a, b, ldc: n + 2, kernel: kernel, inParallel: false)), expected, "M \(m), K \(k), N \(n), \(kernel)")
+                        XCTAssertEqual(bits(inPlace(aT, aTransposed: true, b, ldc: n + 2, kernel: kernel, inParallel: false)), expected,
+                                       "Aᵀ stored, M \(m), K \(k), N \(n), \(kernel)")
+                    }
+                }
+            }
+        }
+        let a = Stored(rows: 37, columns: 300, ld: 300, seed: 13), b = Stored(rows: 300, columns: 201, ld: 210, seed: 14)
+        let expected = bits(reference(a, b, transposed: false))
+        for threads in 1...3 {
+            Parallel.threadCount = threads
+            XCTAssertEqual(bits(inPlace(a, b, ldc: 201, kernel: .fastest, inParallel: true)), expected, "\(threads) threads")
+        }
+    }
+
     /// A kernel against the scalar path on long chains and tiles of every height and width.
     private func assertMatchesScalar(_ kernel: GEMMKernel) {
         for (m, k, n) in [(37, 784, 256), (128, 256, 10), (29, 500, 100)] {

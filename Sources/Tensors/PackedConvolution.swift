@@ -1,0 +1,144 @@
+import CKernels
+
+/// Float32 convolutions on the packed kernels (`PackedGEMM`), one product per group of samples:
+/// forward y[O, G·hw] = W[O, P]·cols[P, G·hw]; input adjoint cols[P, G·hw] = Wᵀ[P, O]·dy[O, G·hw],
+/// then col2im; weight adjoint dW[O, P] = Σ dy[O, G·hw]·colsᵀ[G·hw, P] with the groups' sums added
+/// in order. The weight (or its transpose) is A and the samples' columns or gradients are B, both
+/// read where they lie. Every output element
+/// is one FMA chain in k order, so a sample comes out the same in any batch, any group and on any
+/// number of threads, without the padded groups of one shape the OpenBLAS path needs.
+extension Tensor {
+    /// Whether Float32 convolutions run here, as Float32 `Tensor.matmul` does.
+    static var convolvesPacked: Bool { PackedGEMM.replacesBLAS }
+
+    static func packedConvForward(_ x: Tensor, _ w: Tensor, _ y: inout Tensor, _ g: ConvolutionGeometry) {
+        let xp = x.buffer(Float.self).baseAddress!, yp = y.mutableBuffer(Float.self).baseAddress!
+        let wp = w.buffer(Float.self).baseAddress!
+        let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels
+        let hw = g.outPixels, patch = g.patchSize, pointwise = isPointwise(g)
+        forEachGroup(g) { first, count, columns, staging, inParallel in
+            let ld = count * hw
+            // One sample: its own input (pointwise) or columns, its own output; no copies.
+            var source = UnsafePointer(xp + first * inStride)
+            if !(pointwise && count == 1) {
+                for s in 0..<count {
+                    let sample = xp + (first + s) * inStride
+                    if pointwise {
+                        for c in 0..<patch { (columns + c * ld + s * hw).update(from: sample + c * hw, count: hw) }
+                    } else {
+                        im2col(sample, columns + s * hw, ld, g)
+                    }
+                }
+                source = UnsafePointer(columns)
+            }
+            PackedGEMM.multiply(wp, rows: g.outChannels, lda: patch, by: .rows(source, ldb: ld), k: patch, n: ld,
+                                into: count == 1 ? yp + first * outStride : staging, ldc: ld, inParallel: inParallel)
+            if count == 1 { return }
+            for s in 0..<count {
+                for o in 0..<g.outChannels { (yp + (first + s) * outStride + o * hw).update(from: staging + o * ld + s * hw, count: hw) }
+            }
+        }
+    }
+
+    static func packedConvInputAdjoint(_ dy: Tensor, _ w: Tensor, _ dx: inout Tensor, _ g: ConvolutionGeometry) {
+        let dyp = dy.buffer(Float.self).baseAddress!, dxp = dx.mutableBuffer(Float.self).baseAddress!
+        let inStride = g.inChannels * g.height * g.width
+        let hw = g.outPixels, patch = g.patchSize, pointwise = isPointwise(g)
+        let wp = w.buffer(Float.self).baseAddress!
+        forEachGroup(g) { first, count, columns, staging, inParallel in
+            let ld = count * hw
+            if count > 1 { gatherOutputs(dyp, first, count, staging, ld, g) }
+            let product = pointwise && count == 1 ? dxp + first * inStride : columns
+            // Wᵀ read in place: a tile's rows are neighbours in each row of W.
+            PackedGEMM.multiply(wp, rows: patch, lda: 1, aStep: patch,
+                                by: .rows(count == 1 ? dyp + first * g.outChannels * hw : staging, ldb: ld),
+                                k: g.outChannels, n: ld, into: product, ldc: ld, inParallel: inParallel)
+            if pointwise && count == 1 { return }
+            for s in 0..<count {
+                let sample = dxp + (first + s) * inStride
+                if pointwise {
+                    for c in 0..<patch { (sample + c * hw).update(from: columns + c * ld + s * hw, count: hw) }
+                } else {
+                    col2im(columns + s * hw, ld, sample, g)
+                }
+            }
+        }
+    }
+
+    /// Calls `body(first, count, columns, staging, inParallel)` for groups of samples
+    /// `first..<first+count` that share one product, with workspace for their columns [P, count·hw]
+    /// and their outputs or gradients [O, count·hw]. Samples are grouped when a sample's product
+    /// is narrow (deep layers: a 4×4 image is one 16-column panel), so that each tile of the weight
+    /// meets at least ~128 columns. Groups run in parallel when there are enough to give every
+    /// thread several; otherwise one after another, each product in parallel inside
+    /// (`inParallel`). Only speed depends on the grouping: a sample's bits never do.
+    private static func forEachGroup(
+        _ g: ConvolutionGeometry,
+        _ body: (_ first: Int, _ count: Int, _ columns: UnsafeMutablePointer<Float>, _ staging: UnsafeMutablePointer<Float>,
+                 _ inParallel: Bool) -> Void
+    ) {
+        let threads = Parallel.threadCount, hw = g.outPixels
+        let wanted = Swift.max(1, (128 + hw - 1) / Swift.max(hw, 1))
+        let byMemory = Swift.max(1, (1 << 20) / Swift.max(g.patchSize * hw, 1))
+        let group = Swift.min(wanted, byMemory, Swift.max(g.batch, 1))
+        let groups = (g.batch + group - 1) / group
+        let acrossGroups = threads > 1 && groups >= 2 * threads
+        let block = acrossGroups ? Swift.max(1, groups / (4 * threads)) * group : Swift.max(g.batch, 1)
+        Parallel.forEachBlock(of: g.batch, size: block) { samples in
+            // Pooled buffers: large workspaces from the allocator would cost page faults every call.
+            let ld = Swift.min(group, samples.count) * hw
+            let columns = TensorStorage(byteCount: g.patchSize * ld * MemoryLayout<Float>.size)
+            let staging = TensorStorage(byteCount: group > 1 ? g.outChannels * ld * MemoryLayout<Float>.size : 0)
+            withExtendedLifetime((columns, staging)) {
+                for first in stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
+                    body(first, Swift.min(group, samples.upperBound - first), columns.pointer.assumingMemoryBound(to: Float.self),
+                         staging.pointer.assumingMemoryBound(to: Float.self), !acrossGroups)
+                }
+            }
+        }
+    }
+
+    static func packedConvWeightAdjoint(_ x: Tensor, _ dy: Tensor, _ dw: inout Tensor, _ g: ConvolutionGeometry) {
+        let xp = x.buffer(Float.self).baseAddress!, dyp = dy.buffer(Float.self).baseAddress!
+        let dwp = dw.mutableBuffer(Float.self).baseAddress!
+        let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels
+        let hw = g.outPixels, patch = g.patchSize, weightCount = g.outChannels * patch
+        // Each group of samples is one product, its K the group's pixels in sample order; the
+        // groups' partial sums are added in group order (groups fixed by geometry and batch).
+        let group = weightGroupSize(g), groups = (g.batch + group - 1) / group
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(groups * weightCount, 1))
+        defer { partials.deallocate() }
+        Parallel.forEachBlock(of: g.batch, size: group) { samples in
+            let index = samples.lowerBound / group, first = samples.lowerBound, count = samples.count, ld = count * hw
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: patch * ld)
+            let gathered = UnsafeMutablePointer<Float>.allocate(capacity: count > 1 ? g.outChannels * ld : 0)
+            let panels = allocatePanels(k: ld, n: patch)
+            defer { columns.deallocate(); gathered.deallocate(); panels.deallocate() }
+            for s in 0..<count {
+                let sample = xp + (first + s) * inStride
+                if isPointwise(g) {
+                    for c in 0..<patch { (columns + c * ld + s * hw).update(from: sample + c * hw, count: hw) }
+                } else {
+                    im2col(sample, columns + s * hw, ld, g)
+                }
+            }
+            curvature_sgemm_pack(columns, ld, 1, ld, patch, panels)
+            if count > 1 { gatherOutputs(dyp, first, count, gathered, ld, g) }
+            PackedGEMM.multiply(count > 1 ? gathered : dyp + first * outStride, rows: g.outChannels, lda: ld,
+                                by: .panels(panels), k: ld, n: patch, into: partials + index * weightCount, ldc: patch,
+                                inParallel: groups == 1)
+        }
+        dwp.update(from: partials, count: weightCount)
+        for index in 1..<Swift.max(groups, 1) {
+            let partial = partials + index * weightCount
+            for i in 0..<weightCount { dwp[i] += partial[i] }
+        }
+    }
+
+    /// Workspace for a packed K × N operand, aligned to a cache line like `PackedMatrix`'s panels.
+    private static func allocatePanels(k: Int, n: Int) -> UnsafeMutablePointer<Float> {
+        let count = Swift.max(Int(curvature_sgemm_packed_count(k, n)), 1)
+        return UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.size, alignment: 64)
+            .bindMemory(to: Float.self, capacity: count)
+    }
+}
