@@ -30,11 +30,22 @@ void curvature_sgemm_pack(const float *b, long ldb, int transposed, long k, long
         float *panel = packed + first / W * k * W;
         long width = n - first < W ? n - first : W;
         if (transposed) {
-            // B's columns are rows of b: read each once, contiguously.
-            for (long j = 0; j < W; j++) {
-                const float *column = b + (first + j) * ldb;
-                for (long kk = 0; kk < k; kk++) panel[kk * W + j] = j < width ? column[kk] : 0.0f;
+            // B's columns are rows of b: a 16 × 16 block at a time, read along b's rows and
+            // written within 1 KiB of the panel, so both sides stay in the L1 cache.
+            for (long block = 0; block < k; block += W) {
+                long depth = k - block < W ? k - block : W;
+                for (long j = 0; j < W; j++) {
+                    const float *column = b + (first + j) * ldb + block;
+                    float *out = panel + block * W + j;
+                    if (j < width) {
+                        for (long kk = 0; kk < depth; kk++) out[kk * W] = column[kk];
+                    } else {
+                        for (long kk = 0; kk < depth; kk++) out[kk * W] = 0.0f;
+                    }
+                }
             }
+        } else if (width == W) {
+            for (long kk = 0; kk < k; kk++) memcpy(panel + kk * W, b + kk * ldb + first, W * sizeof(float));
         } else {
             for (long kk = 0; kk < k; kk++) {
                 const float *row = b + kk * ldb + first;

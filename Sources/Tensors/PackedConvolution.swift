@@ -103,42 +103,45 @@ extension Tensor {
         let dwp = dw.mutableBuffer(Float.self).baseAddress!
         let inStride = g.inChannels * g.height * g.width, outStride = g.outChannels * g.outPixels
         let hw = g.outPixels, patch = g.patchSize, weightCount = g.outChannels * patch
-        // Each group of samples is one product, its K the group's pixels in sample order; the
-        // groups' partial sums are added in group order (groups fixed by geometry and batch).
+        // Each group of samples is one product dWᵀ[P, O] = cols[P, G·hw]·dyᵀ[G·hw, O]: the columns
+        // read in place, the output gradients (O rows, fewer than P) packed. Its K is the group's
+        // pixels in sample order; the groups' partial sums are added in group order (groups fixed
+        // by geometry and batch, never by threads).
         let group = weightGroupSize(g), groups = (g.batch + group - 1) / group
-        let partials = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(groups * weightCount, 1))
-        defer { partials.deallocate() }
-        Parallel.forEachBlock(of: g.batch, size: group) { samples in
-            let index = samples.lowerBound / group, first = samples.lowerBound, count = samples.count, ld = count * hw
-            let columns = UnsafeMutablePointer<Float>.allocate(capacity: patch * ld)
-            let gathered = UnsafeMutablePointer<Float>.allocate(capacity: count > 1 ? g.outChannels * ld : 0)
-            let panels = allocatePanels(k: ld, n: patch)
-            defer { columns.deallocate(); gathered.deallocate(); panels.deallocate() }
-            for s in 0..<count {
-                let sample = xp + (first + s) * inStride
-                if isPointwise(g) {
-                    for c in 0..<patch { (columns + c * ld + s * hw).update(from: sample + c * hw, count: hw) }
-                } else {
-                    im2col(sample, columns + s * hw, ld, g)
+        let partials = TensorStorage(byteCount: Swift.max(groups * weightCount, 1) * MemoryLayout<Float>.size)
+        let partial = partials.pointer.assumingMemoryBound(to: Float.self)
+        withExtendedLifetime(partials) {
+            Parallel.forEachBlock(of: g.batch, size: group) { samples in
+                let index = samples.lowerBound / group, first = samples.lowerBound, count = samples.count, ld = count * hw
+                let columnsStorage = TensorStorage(byteCount: patch * ld * MemoryLayout<Float>.size)
+                let gatheredStorage = TensorStorage(byteCount: count > 1 ? g.outChannels * ld * MemoryLayout<Float>.size : 0)
+                let panelsStorage = TensorStorage(byteCount: Int(curvature_sgemm_packed_count(ld, g.outChannels)) * MemoryLayout<Float>.size)
+                withExtendedLifetime((columnsStorage, gatheredStorage, panelsStorage)) {
+                    let columns = columnsStorage.pointer.assumingMemoryBound(to: Float.self)
+                    let gathered = gatheredStorage.pointer.assumingMemoryBound(to: Float.self)
+                    let panels = panelsStorage.pointer.assumingMemoryBound(to: Float.self)
+                    for s in 0..<count {
+                        let sample = xp + (first + s) * inStride
+                        if isPointwise(g) {
+                            for c in 0..<patch { (columns + c * ld + s * hw).update(from: sample + c * hw, count: hw) }
+                        } else {
+                            im2col(sample, columns + s * hw, ld, g)
+                        }
+                    }
+                    if count > 1 { gatherOutputs(dyp, first, count, gathered, ld, g) }
+                    curvature_sgemm_pack(count > 1 ? gathered : dyp + first * outStride, ld, 1, ld, g.outChannels, panels)
+                    PackedGEMM.multiply(columns, rows: patch, lda: ld, by: .panels(panels), k: ld, n: g.outChannels,
+                                        into: partial + index * weightCount, ldc: g.outChannels, inParallel: groups == 1)
                 }
             }
-            curvature_sgemm_pack(columns, ld, 1, ld, patch, panels)
-            if count > 1 { gatherOutputs(dyp, first, count, gathered, ld, g) }
-            PackedGEMM.multiply(count > 1 ? gathered : dyp + first * outStride, rows: g.outChannels, lda: ld,
-                                by: .panels(panels), k: ld, n: patch, into: partials + index * weightCount, ldc: patch,
-                                inParallel: groups == 1)
+            // dW = Σ partialᵀ, group by group.
+            for o in 0..<g.outChannels {
+                for p in 0..<patch {
+                    var sum = partial[p * g.outChannels + o]
+                    for index in 1..<Swift.max(groups, 1) { sum += partial[index * weightCount + p * g.outChannels + o] }
+                    dwp[o * patch + p] = sum
+                }
+            }
         }
-        dwp.update(from: partials, count: weightCount)
-        for index in 1..<Swift.max(groups, 1) {
-            let partial = partials + index * weightCount
-            for i in 0..<weightCount { dwp[i] += partial[i] }
-        }
-    }
-
-    /// Workspace for a packed K × N operand, aligned to a cache line like `PackedMatrix`'s panels.
-    private static func allocatePanels(k: Int, n: Int) -> UnsafeMutablePointer<Float> {
-        let count = Swift.max(Int(curvature_sgemm_packed_count(k, n)), 1)
-        return UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.size, alignment: 64)
-            .bindMemory(to: Float.self, capacity: count)
     }
 }
