@@ -1,5 +1,6 @@
 import CPUFeatures
 import Foundation
+import Tensors
 
 /// The CPU extensions this build's kernels were compiled for (Package.swift's `vectorISA`:
 /// Haswell's set, x86-64-v3, on x86-64). A CPU without them would stop at the first such
@@ -30,11 +31,16 @@ public enum RequiredCPU {
 
     /// Exits with status 1 and the refusal on stderr when this CPU lacks a required flag; does
     /// nothing when /proc/cpuinfo cannot be read (not Linux) or the build needs nothing.
+    /// Then exits with status 2 when `CURVATURE_GEMM_KERNEL` names a kernel this CPU cannot run.
     public static func check() {
-        if flags.isEmpty || CPUFeatures.flags.isEmpty { return }
-        if let message = refusal(missing: missing(from: CPUFeatures.flags)) {
+        if !flags.isEmpty && !CPUFeatures.flags.isEmpty, let message = refusal(missing: missing(from: CPUFeatures.flags)) {
             FileHandle.standardError.write(Data((message + "\n").utf8))
             exit(1)
+        }
+        // Only now: Tensors is compiled for the flags checked above.
+        if let problem = GEMMKernel.overrideProblem(ProcessInfo.processInfo.environment[GEMMKernel.overrideVariable]) {
+            FileHandle.standardError.write(Data("curvature: \(problem)\n".utf8))
+            exit(2)
         }
     }
 }

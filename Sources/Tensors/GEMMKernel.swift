@@ -1,5 +1,6 @@
 import CKernels
 import CPUFeatures
+import Foundation
 
 /// The microkernels behind `PackedMatrix` products. Each computes every element of C by the same
 /// chain of fused multiply-adds in k order (packed_sgemm.c), so all of them give the same bits and
@@ -27,8 +28,32 @@ public enum GEMMKernel: String, CaseIterable, Sendable {
     /// Whether this CPU runs the kernel.
     public var isSupported: Bool { Self.onThisCPU.contains(self) }
 
-    /// The widest kernel this CPU runs: the default of every product.
+    /// The widest kernel this CPU runs.
     public static let fastest: GEMMKernel = onThisCPU.last ?? .scalar
+
+    /// The kernel every product uses: `fastest`, unless `CURVATURE_GEMM_KERNEL` names another this
+    /// CPU runs (`avx2` on an AVX-512 CPU measures what a CPU without AVX-512 gets from the same
+    /// core; results are the same bits either way). An unknown or unsupported name is ignored here
+    /// and refused by the executables before any work (`overrideProblem`).
+    public static let selected: GEMMKernel = {
+        guard let name = ProcessInfo.processInfo.environment[overrideVariable],
+              let kernel = GEMMKernel(rawValue: name), kernel.isSupported else { return fastest }
+        return kernel
+    }()
+
+    public static let overrideVariable = "CURVATURE_GEMM_KERNEL"
+
+    /// Why `CURVATURE_GEMM_KERNEL=name` cannot be used on a CPU that runs `supported`, or nil.
+    public static func overrideProblem(_ name: String?, supported: [GEMMKernel] = onThisCPU) -> String? {
+        guard let name else { return nil }
+        guard let kernel = GEMMKernel(rawValue: name) else {
+            return "\(overrideVariable) '\(name)' names no GEMM kernel; the kernels are \(allCases.map(\.rawValue).joined(separator: ", "))"
+        }
+        guard supported.contains(kernel) else {
+            return "\(overrideVariable) '\(name)': this CPU cannot run that kernel; it runs \(supported.map(\.rawValue).joined(separator: ", "))"
+        }
+        return nil
+    }
 
     var code: Int32 {
         switch self {

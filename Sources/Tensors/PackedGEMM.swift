@@ -11,7 +11,7 @@ public enum PackedGEMM {
     /// `ldc` apart), C overwritten; in parallel over blocks of rows and of columns.
     public static func multiply(
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int, by b: PackedMatrix,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, kernel: GEMMKernel = .fastest
+        into c: UnsafeMutablePointer<Float>, ldc: Int, kernel: GEMMKernel = .selected
     ) {
         precondition(m >= 0, "PackedGEMM: rows must be ≥ 0, got \(m)")
         precondition(lda >= b.k, "PackedGEMM: lda \(lda) is less than K = \(b.k)")
@@ -34,7 +34,7 @@ public enum PackedGEMM {
     /// `PackedMatrix` gives.
     static func multiply(
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int, aStep: Int = 1, by b: Operand, k: Int, n: Int,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, kernel: GEMMKernel = .fastest, inParallel: Bool
+        into c: UnsafeMutablePointer<Float>, ldc: Int, kernel: GEMMKernel = .selected, inParallel: Bool
     ) {
         if m == 0 || n == 0 { return }
         let width = Int(CURVATURE_SGEMM_PANEL_WIDTH), panels = (n + width - 1) / width
@@ -67,9 +67,10 @@ public enum PackedGEMM {
         }
     }
 
-    /// Whether Float32 products `A·op(B)` (`Tensor.matmul`) run here instead of OpenBLAS: on a CPU
-    /// with a vector kernel, unless `CURVATURE_PACKED_GEMM=0` (to measure the difference).
-    public static let replacesBLAS = GEMMKernel.fastest != .scalar
+    /// Whether Float32 products `A·op(B)` (`Tensor.matmul`, convolutions) run here instead of
+    /// OpenBLAS: with a vector kernel (`GEMMKernel.selected`), unless `CURVATURE_PACKED_GEMM=0`
+    /// (to measure the difference).
+    public static let replacesBLAS = GEMMKernel.selected != .scalar
         && ProcessInfo.processInfo.environment["CURVATURE_PACKED_GEMM"] != "0"
 
     /// Multiply-adds from which a product runs in parallel: below about a million (a single sample
@@ -97,7 +98,7 @@ public enum PackedGEMM {
 
 extension Tensor {
     /// a·B for a 2-D Float32 tensor `a` [M, K] and a packed B (K × N): [M, N].
-    public static func matmul(_ a: Tensor, _ b: PackedMatrix, kernel: GEMMKernel = .fastest) -> Tensor {
+    public static func matmul(_ a: Tensor, _ b: PackedMatrix, kernel: GEMMKernel = .selected) -> Tensor {
         precondition(a.rank == 2 && a.dtype == .float32, "matmul: needs a 2-D float32 tensor, got \(a.dtype) \(Shape.describe(a.shape))")
         precondition(a.shape[1] == b.k, "matmul: \(Shape.describe(a.shape)) × packed [\(b.k), \(b.n)]: inner dimensions \(a.shape[1]) and \(b.k) differ")
         let c = Tensor(uninitialized: [a.shape[0], b.n], dtype: .float32)
