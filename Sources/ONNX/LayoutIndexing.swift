@@ -118,17 +118,4 @@ enum LayoutIndexing {
         _ = (kh, kw)
         return scatterAdd(weight, flatIndices: indices, shape: outShape)
     }
-
-    /// A grouped kernel [O, I/g, kh, kw] as the block-diagonal dense kernel [O, I, kh, kw]: the
-    /// dense convolution with it is the grouped one (at g times the arithmetic, exactly).
-    static func ungroup(_ weight: Variable, groups: Int) -> Variable {
-        let (o, perGroup, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
-        let outputsPerGroup = o / groups, inputs = perGroup * groups
-        var indices: [Int32] = []
-        forEachIndex(weight.shape) { index in
-            let channel = (index[0] / outputsPerGroup) * perGroup + index[1]
-            indices.append(Int32(((index[0] * inputs + channel) * kh + index[2]) * kw + index[3]))
-        }
-        return scatterAdd(weight, flatIndices: indices, shape: [o, inputs, kh, kw])
-    }
 }
