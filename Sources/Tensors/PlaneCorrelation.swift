@@ -51,48 +51,69 @@ struct PlanePlacement {
 /// which only recomputes outputs, each the same way).
 enum PlaneCorrelation {
     /// output[oy·width + ox] = Σ_c Σ_i Σ_j taps[c][i·kw + j] · planes[c][tap(oy, i, j) + ox] over
-    /// `count` planes `planeSize` apart, summed in that order (c, then i, then j) from zero.
+    /// `count` planes `planeSize` apart, summed in that order (c, then i, then j) from zero. Four
+    /// output rows are computed together: four independent chains of additions instead of one
+    /// (whose latency bounded the loop), and one load of each tap's weight for all four.
     @inline(__always)
     static func correlate<T: KernelScalar>(
         _ planes: UnsafePointer<T>, count: Int, _ layout: PlanePlacement, taps: UnsafePointer<T>,
         kernelHeight kh: Int, kernelWidth kw: Int, into output: UnsafeMutablePointer<T>, height: Int, width: Int
     ) {
-        @inline(__always) func outputs<V: SIMD>(_: V.Type, row oy: Int, at ox: Int) where V.Scalar == T {
-            var sum = V()
+        let rowStep = layout.stride * layout.rowLength  // from one output row's taps to the next's
+        @inline(__always) func load<V: SIMD>(_: V.Type, _ p: UnsafePointer<T>) -> V where V.Scalar == T {
+            UnsafeRawPointer(p).loadUnaligned(as: V.self)
+        }
+        @inline(__always) func store<V: SIMD>(_ v: V, row oy: Int, at ox: Int) where V.Scalar == T {
+            UnsafeMutableRawPointer(output + oy * width + ox).storeBytes(of: v, as: V.self)
+        }
+        /// Rows oy..<oy+4 (`four`) or row oy alone, outputs ox..<ox+lanes.
+        @inline(__always) func outputs<V: SIMD>(_: V.Type, row oy: Int, four: Bool, at ox: Int) where V.Scalar == T {
+            var (s0, s1, s2, s3) = (V(), V(), V(), V())
             for c in 0..<count {
                 let plane = planes + c * layout.planeSize + ox, weights = taps + c * kh * kw
                 for i in 0..<kh {
                     let line = plane + layout.tap(row: oy, i, 0)
                     for j in 0..<kw {
-                        let run = line + (j % layout.stride) * layout.phaseLength + j / layout.stride
-                        sum += weights[i * kw + j] * UnsafeRawPointer(run).loadUnaligned(as: V.self)
+                        let run = line + (j % layout.stride) * layout.phaseLength + j / layout.stride, w = weights[i * kw + j]
+                        s0 += w * load(V.self, run)
+                        if four {
+                            s1 += w * load(V.self, run + rowStep)
+                            s2 += w * load(V.self, run + 2 * rowStep)
+                            s3 += w * load(V.self, run + 3 * rowStep)
+                        }
                     }
                 }
             }
-            UnsafeMutableRawPointer(output + oy * width + ox).storeBytes(of: sum, as: V.self)
+            store(s0, row: oy, at: ox)
+            if four { store(s1, row: oy + 1, at: ox); store(s2, row: oy + 2, at: ox); store(s3, row: oy + 3, at: ox) }
         }
-        @inline(__always) func row<V: SIMD>(_: V.Type, _ oy: Int) where V.Scalar == T {
+        @inline(__always) func rows<V: SIMD>(_: V.Type, _ oy: Int, four: Bool) where V.Scalar == T {
             let lanes = V.scalarCount
             var ox = 0
-            while ox + lanes < width { outputs(V.self, row: oy, at: ox); ox += lanes }
-            outputs(V.self, row: oy, at: width - lanes)
+            while ox + lanes < width { outputs(V.self, row: oy, four: four, at: ox); ox += lanes }
+            outputs(V.self, row: oy, four: four, at: width - lanes)
         }
-        for oy in 0..<height {
+        var oy = 0
+        while oy < height {
+            let four = oy + 4 <= height
             if width >= 8 {
-                row(SIMD8<T>.self, oy)
+                rows(SIMD8<T>.self, oy, four: four)
             } else if width >= 4 {
-                row(SIMD4<T>.self, oy)
+                rows(SIMD4<T>.self, oy, four: four)
             } else if width >= 2 {
-                row(SIMD2<T>.self, oy)
+                rows(SIMD2<T>.self, oy, four: four)
             } else {
-                var sum: T = 0
-                for c in 0..<count {
-                    for i in 0..<kh {
-                        for j in 0..<kw { sum += taps[(c * kh + i) * kw + j] * planes[c * layout.planeSize + layout.tap(row: oy, i, j)] }
+                for r in oy..<(four ? oy + 4 : oy + 1) {
+                    var sum: T = 0
+                    for c in 0..<count {
+                        for i in 0..<kh {
+                            for j in 0..<kw { sum += taps[(c * kh + i) * kw + j] * planes[c * layout.planeSize + layout.tap(row: r, i, j)] }
+                        }
                     }
+                    output[r * width] = sum
                 }
-                output[oy * width] = sum
             }
+            oy += four ? 4 : 1
         }
     }
 
