@@ -97,10 +97,13 @@ enum LayoutIndexing {
         let outShape = permutation.map { x.shape[$0] }
         var indices: [Int32] = []
         indices.reserveCapacity(x.count)
-        forEachIndex(outShape) { index in
-            var flat = 0
-            for (axis, source) in permutation.enumerated() { flat += index[axis] * inStrides[source] }
-            indices.append(Int32(flat))
+        // A run per output row: graphs rebuild these indices on every evaluation (ConvNeXt's two
+        // permutes per block), and one closure call per element cost more than the gather.
+        let inner = outShape[outShape.count - 1], innerStride = inStrides[permutation[permutation.count - 1]]
+        forEachIndex(Array(outShape.dropLast())) { index in
+            var start = 0
+            for (axis, source) in permutation.dropLast().enumerated() { start += index[axis] * inStrides[source] }
+            for k in 0..<inner { indices.append(Int32(start + k * innerStride)) }
         }
         return gather(x, flatIndices: indices, shape: outShape)
     }
