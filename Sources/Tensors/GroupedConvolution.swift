@@ -20,6 +20,12 @@ public struct GroupedConvolutionGeometry: Equatable, Sendable {
     public var weightShape: [Int] { [perGroup.outChannels * groups] + perGroup.weightShape.dropFirst() }
     public var outputShape: [Int] { [perGroup.batch, perGroup.outChannels * groups, perGroup.outHeight, perGroup.outWidth] }
 
+    /// Whether each group runs as a dense convolution of its own (`Tensor.conv2d` on copied
+    /// channel slices) rather than directly: from 16 channels per group the GEMM's speed per
+    /// multiply-add outweighs the copies. (HVP of a 64-channel 3×3 layer at batch 32: direct
+    /// 1.6× faster than dense at 8 groups of 8 channels, 1.3× slower at 2 groups of 32.)
+    var runsDenseByGroup: Bool { perGroup.inChannels >= 16 }
+
     /// The input laid out for the forward convolution and the weight gradient: zero padding, the
     /// columns dealt into `stride` phases.
     var inputPlacement: PlanePlacement {
@@ -45,6 +51,11 @@ extension Tensor {
     public static func groupedConv2d(_ input: Tensor, _ weight: Tensor, groups: Int, stride: Int = 1, padding: Int = 0) -> Tensor {
         let g = GroupedConvolutionGeometry(input: input.shape, weight: weight.shape, groups: groups, stride: stride, padding: padding)
         precondition(input.dtype == weight.dtype, "grouped conv2d: dtypes \(input.dtype) and \(weight.dtype) differ")
+        if g.runsDenseByGroup {
+            return joiningGroups(groups, shape: g.outputShape, dtype: input.dtype) { group in
+                conv2d(input.groupChannels(group, of: groups), weight.groupRows(group, of: groups), stride: stride, padding: padding)
+            }
+        }
         var out = Tensor(uninitialized: g.outputShape, dtype: input.dtype)
         switch input.dtype {
         case .float32: groupedCorrelation(input.buffer(Float.self), weight.buffer(Float.self), out.mutableBuffer(Float.self), g, forward: true)
@@ -61,6 +72,12 @@ extension Tensor {
         let g = GroupedConvolutionGeometry(input: inputShape, weight: weight.shape, groups: groups, stride: stride, padding: padding)
         precondition(outputGradient.shape == g.outputShape,
                      "grouped conv2d input adjoint: gradient \(Shape.describe(outputGradient.shape)) should be \(Shape.describe(g.outputShape))")
+        if g.runsDenseByGroup {
+            return joiningGroups(groups, shape: inputShape, dtype: weight.dtype) { group in
+                conv2dInputAdjoint(outputGradient.groupChannels(group, of: groups), weight.groupRows(group, of: groups),
+                                   inputShape: g.perGroup.inputShape, stride: stride, padding: padding)
+            }
+        }
         var out = Tensor(uninitialized: inputShape, dtype: weight.dtype)
         // The transposed convolution is the grouped correlation of the spread-out gradient with each
         // group's kernel transposed and flipped: [in, out/groups, kh, kw].
@@ -81,12 +98,51 @@ extension Tensor {
         let g = GroupedConvolutionGeometry(input: input.shape, weight: weightShape, groups: groups, stride: stride, padding: padding)
         precondition(outputGradient.shape == g.outputShape,
                      "grouped conv2d weight adjoint: gradient \(Shape.describe(outputGradient.shape)) should be \(Shape.describe(g.outputShape))")
+        if g.runsDenseByGroup {
+            return concatenate((0..<groups).map { group in
+                conv2dWeightAdjoint(input.groupChannels(group, of: groups), outputGradient.groupChannels(group, of: groups),
+                                    weightShape: g.perGroup.weightShape, stride: stride, padding: padding)
+            })
+        }
         var out = Tensor(zeros: weightShape, dtype: input.dtype)
         switch input.dtype {
         case .float32: groupedWeightAdjoint(input.buffer(Float.self), outputGradient.buffer(Float.self), out.mutableBuffer(Float.self), g)
         case .float64: groupedWeightAdjoint(input.buffer(Double.self), outputGradient.buffer(Double.self), out.mutableBuffer(Double.self), g)
         }
         return out
+    }
+
+    // MARK: Dense by group
+
+    /// Channels of `group` (of `groups` equal ones) of an [N, C, …] tensor, copied.
+    private func groupChannels(_ group: Int, of groups: Int) -> Tensor {
+        let perGroup = shape[1] / groups
+        let out = Tensor(uninitialized: [shape[0], perGroup] + shape.dropFirst(2), dtype: dtype)
+        Tensor.copyChannels(self, from: group * perGroup, into: out, at: 0, count: perGroup)
+        return out
+    }
+
+    /// Rows of `group` (of `groups` equal ones) along axis 0: one group's kernels.
+    private func groupRows(_ group: Int, of groups: Int) -> Tensor {
+        let perGroup = shape[0] / groups
+        return slice(rows: (group * perGroup)..<((group + 1) * perGroup))
+    }
+
+    /// An [N, C, …] tensor whose channels are `part(group)` [N, C/groups, …], group after group.
+    private static func joiningGroups(_ groups: Int, shape: [Int], dtype: DType, _ part: (_ group: Int) -> Tensor) -> Tensor {
+        let out = Tensor(uninitialized: shape, dtype: dtype), perGroup = shape[1] / groups
+        for group in 0..<groups { copyChannels(part(group), from: 0, into: out, at: group * perGroup, count: perGroup) }
+        return out
+    }
+
+    /// Channels from..<from+count of each sample of `source` into channels at..<at+count of the
+    /// same sample of `target` (a tensor the caller just made).
+    private static func copyChannels(_ source: Tensor, from: Int, into target: Tensor, at: Int, count: Int) {
+        let planeBytes = source.shape.dropFirst(2).reduce(1, *) * source.dtype.byteSize
+        for n in 0..<source.shape[0] {
+            (target.storage.pointer + (n * target.shape[1] + at) * planeBytes)
+                .copyMemory(from: source.storage.pointer + (n * source.shape[1] + from) * planeBytes, byteCount: count * planeBytes)
+        }
     }
 
     // MARK: Kernels

@@ -20,6 +20,9 @@ final class GroupedConvolutionDerivativeTests: XCTestCase {
         let x = randomTensor([2, 4, 5, 4], seed: 65), w = randomTensor([2, 2, 3, 3], seed: 66)
         check.check("2-group conv2d", [x, w]) { groupedConv2d($0[0], weight: $0[1], groups: 2) }
         check.check("2-group conv2d stride 2 pad 1", [x, w]) { groupedConv2d($0[0], weight: $0[1], groups: 2, stride: 2, padding: 1) }
+        check.check("2-group conv2d, 16 channels per group (dense by group)", [randomTensor([1, 32, 3, 3], seed: 70), randomTensor([4, 16, 2, 2], seed: 71)]) {
+            groupedConv2d($0[0], weight: $0[1], groups: 2, padding: 1)
+        }
     }
 
     func testGroupedConv2dAdjoints() {

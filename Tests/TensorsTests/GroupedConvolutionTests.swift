@@ -15,7 +15,7 @@ final class GroupedConvolutionTests: XCTestCase {
 
     /// Depthwise (with a channel multiplier too) and two-group cases whose output rows are 11, 8,
     /// 5, 4, 3 and 1 wide (every vector width and overlapping tail), strides 1 to 3, and padding
-    /// up to kernel − 1 and beyond.
+    /// up to kernel − 1 and beyond; and groups wide enough to run as dense convolutions.
     private let cases = [
         Case(batch: 2, channels: 4, height: 9, width: 11, outChannels: 4, groups: 4, kernel: 3, stride: 1, padding: 1),
         Case(batch: 2, channels: 3, height: 8, width: 8, outChannels: 3, groups: 3, kernel: 7, stride: 1, padding: 3),
@@ -24,6 +24,8 @@ final class GroupedConvolutionTests: XCTestCase {
         Case(batch: 1, channels: 4, height: 9, width: 9, outChannels: 2, groups: 2, kernel: 5, stride: 2, padding: 2),
         Case(batch: 1, channels: 2, height: 3, width: 3, outChannels: 2, groups: 2, kernel: 3, stride: 1, padding: 0),
         Case(batch: 2, channels: 2, height: 7, width: 7, outChannels: 2, groups: 2, kernel: 2, stride: 3, padding: 2),
+        // 16 channels per group: dense convolutions group by group.
+        Case(batch: 3, channels: 32, height: 5, width: 6, outChannels: 4, groups: 2, kernel: 3, stride: 2, padding: 1),
     ]
 
     private func random(_ shape: [Int], seed: UInt64, dtype: DType = .float64) -> Tensor {
@@ -80,7 +82,7 @@ final class GroupedConvolutionTests: XCTestCase {
     /// gradient are the same bytes in any batch on any number of threads, and the weight gradient
     /// the same bytes on any number of threads.
     func testResultsDoNotDependOnBatchSizeOrThreads() {
-        for c in [cases[0], cases[2], cases[4]] {
+        for c in [cases[0], cases[2], cases[4], cases[7]] {
             let batch = 11
             let x = random([batch] + c.input.dropFirst(), seed: 1, dtype: .float32), w = random(c.weight, seed: 2, dtype: .float32)
             let conv = { (x: Tensor) in Tensor.groupedConv2d(x, w, groups: c.groups, stride: c.stride, padding: c.padding) }
