@@ -51,8 +51,7 @@ extension Operators {
         guard strides[0] == strides[1] else { throw c.fail("strides \(strides) differ between height and width") }
         let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
         guard kh >= 1, kw >= 1 else { throw c.fail("kernel \(Shape.describe(weight.shape)) has no taps") }
-        try c.checkSize([o, x.shape[1], (kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1], batched: false, "the dense, dilated kernel")
-        if groups > 1 { weight = LayoutIndexing.ungroup(weight, groups: groups) }
+        try c.checkSize([o, weight.shape[1], (kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1], batched: false, "the dilated kernel")
         if dilations != [1, 1] { weight = LayoutIndexing.dilate(weight, (dilations[0], dilations[1])) }
         let pads = try spatialPads(c, input: Array(x.shape[2...]), kernel: [weight.shape[2], weight.shape[3]], strides: strides)
         let padded = [x.shape[2] + pads[0] + pads[2], x.shape[3] + pads[1] + pads[3]]
@@ -60,7 +59,8 @@ extension Operators {
             throw c.fail("kernel \(Shape.describe(weight.shape)) is larger than the padded input \(Shape.describe(x.shape))")
         }
         if let bias, bias.shape != [weight.shape[0]] { throw c.fail("bias \(Shape.describe(bias.shape)) should be [\(weight.shape[0])]") }
-        // One sample's padded input, output and im2col workspace; then the multiply-adds.
+        // One sample's padded input, output and im2col workspace; then the multiply-adds (of one
+        // group's channels per output: grouped convolutions run as such).
         let outputPixels = ((padded[0] - weight.shape[2]) / strides[0] + 1) * ((padded[1] - weight.shape[3]) / strides[0] + 1)
         let patch = weight.count / Swift.max(o, 1)
         try c.checkSize([x.shape[0], x.shape[1]] + padded, batched: true, "the padded input")
@@ -72,7 +72,10 @@ extension Operators {
             x = LayoutIndexing.pad(x, before: [0, 0, pads[0], pads[1]], after: [0, 0, pads[2], pads[3]])
             padding = 0
         }
-        return [.float(conv2d(x, weight: weight, bias: bias, stride: strides[0], padding: padding), batched: true)]
+        let y = groups > 1
+            ? groupedConv2d(x, weight: weight, bias: bias, groups: groups, stride: strides[0], padding: padding)
+            : conv2d(x, weight: weight, bias: bias, stride: strides[0], padding: padding)
+        return [.float(y, batched: true)]
     }
 
     static func batchNormalization(_ c: NodeContext) throws -> [GraphValue] {

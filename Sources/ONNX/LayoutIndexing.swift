@@ -97,10 +97,13 @@ enum LayoutIndexing {
         let outShape = permutation.map { x.shape[$0] }
         var indices: [Int32] = []
         indices.reserveCapacity(x.count)
-        forEachIndex(outShape) { index in
-            var flat = 0
-            for (axis, source) in permutation.enumerated() { flat += index[axis] * inStrides[source] }
-            indices.append(Int32(flat))
+        // A run per output row: graphs rebuild these indices on every evaluation (ConvNeXt's two
+        // permutes per block), and one closure call per element cost more than the gather.
+        let inner = outShape[outShape.count - 1], innerStride = inStrides[permutation[permutation.count - 1]]
+        forEachIndex(Array(outShape.dropLast())) { index in
+            var start = 0
+            for (axis, source) in permutation.dropLast().enumerated() { start += index[axis] * inStrides[source] }
+            for k in 0..<inner { indices.append(Int32(start + k * innerStride)) }
         }
         return gather(x, flatIndices: indices, shape: outShape)
     }
@@ -117,18 +120,5 @@ enum LayoutIndexing {
         }
         _ = (kh, kw)
         return scatterAdd(weight, flatIndices: indices, shape: outShape)
-    }
-
-    /// A grouped kernel [O, I/g, kh, kw] as the block-diagonal dense kernel [O, I, kh, kw]: the
-    /// dense convolution with it is the grouped one (at g times the arithmetic, exactly).
-    static func ungroup(_ weight: Variable, groups: Int) -> Variable {
-        let (o, perGroup, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
-        let outputsPerGroup = o / groups, inputs = perGroup * groups
-        var indices: [Int32] = []
-        forEachIndex(weight.shape) { index in
-            let channel = (index[0] / outputsPerGroup) * perGroup + index[1]
-            indices.append(Int32(((index[0] * inputs + channel) * kh + index[2]) * kw + index[3]))
-        }
-        return scatterAdd(weight, flatIndices: indices, shape: [o, inputs, kh, kw])
     }
 }

@@ -396,7 +396,7 @@ public final class ONNXModel: Network {
         var extra = notes
         if let transformer = transformerBlocks { extra.append(transformer) }
         if grouped > 0 {
-            extra.append("\(grouped) grouped convolution(s) run as dense ones with block-diagonal weights: groups × the multiply-adds of the grouped form")
+            extra.append("\(grouped) grouped convolution(s) run directly, each output from its group's channels only (no block-diagonal dense kernel)")
         }
         if !folded.isEmpty || !foldedFloats.isEmpty {
             extra.append("\(folded.count + foldedFloats.count) constant value(s) folded at load (Constant nodes, Shape/Gather/Unsqueeze/Concat chains)")

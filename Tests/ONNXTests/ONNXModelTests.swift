@@ -91,13 +91,13 @@ final class ONNXModelTests: XCTestCase {
     }
 
     /// `inspect` shows each Conv's `group`, depthwise ones (a group per input channel) named so,
-    /// and what running them dense costs.
+    /// and that grouped ones run as such.
     func testSummaryShowsConvolutionGroups() throws {
         let summary = try model("ops_zoo.onnx").summary
         let kinds = Dictionary(summary.rows.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a })
         XCTAssertEqual(kinds["/conv_dw/Conv"], "Conv, groups 6 (depthwise)")
         XCTAssertEqual(kinds["/conv_s2/Conv"], "Conv, groups 1")
-        XCTAssertTrue(summary.notes.contains { $0.hasPrefix("1 grouped convolution(s) run as dense ones") }, "\(summary.notes)")
+        XCTAssertTrue(summary.notes.contains { $0.hasPrefix("1 grouped convolution(s) run directly") }, "\(summary.notes)")
         XCTAssertFalse(try model("resnet_cifar.onnx").summary.notes.contains { $0.contains("grouped") })
     }
 
