@@ -1,0 +1,48 @@
+import Autodiff
+import Foundation
+@testable import ONNX
+import Tensors
+import XCTest
+
+/// nn.MultiheadAttention moves the batch off axis 0 ([T, N·heads, d]), so vit_tiny is folded per
+/// batch size and each batch runs whole: every sample must keep the bits it has alone.
+extension ONNXModelTests {
+    func testMultiheadAttentionBatchesGiveEachSampleItsBitsAlone() throws {
+        let network = try model("vit_tiny.onnx")
+        XCTAssertTrue(network.foldedPerBatchSize)
+        let shape = network.inputShape, size = shape.reduce(1, *), pool = 7
+        let images = Tensor(randomShape: [pool] + shape, .uniform(low: 0, high: 1), dtype: .float32, seed: 29).scalars
+        let directions = Tensor(randomShape: [pool] + shape, .normal(mean: 0, standardDeviation: 1), dtype: .float32, seed: 30).scalars
+        let labels = (0..<pool).map { ($0 * 3) % network.outputCount }
+        /// Each sample's logits, loss, input gradient and input-HVP, from one batch of `samples`.
+        func results(_ samples: [Int]) -> [[[Double]]] {
+            func batch(_ values: [Double]) -> Tensor {
+                Tensor(shape: [samples.count] + shape, scalars: samples.flatMap { values[($0 * size)..<(($0 + 1) * size)] }, dtype: .float32)
+            }
+            let (x, v, y) = (batch(images), batch(directions), samples.map { labels[$0] })
+            let (logits, losses) = GradientMode.withoutGradients {
+                let logits = network(Variable(x))
+                return (logits.value, crossEntropy(logits: logits, labels: y, reduction: .none).value)
+            }
+            let hvp = hessianVectorProduct(of: { crossEntropy(logits: network($0), labels: y, reduction: .sum) }, at: x, along: v)
+            func row(_ t: Tensor, _ i: Int) -> [Double] { t.count == samples.count ? [t[flat: i]] : t.slice(rows: i..<(i + 1)).scalars }
+            return samples.indices.map { i in [row(logits, i), row(losses, i), row(hvp.gradient, i), row(hvp.product, i)] }
+        }
+        let previous = Parallel.threadCount
+        defer { Parallel.threadCount = previous }
+        Parallel.threadCount = 1
+        let alone = (0..<pool).map { results([$0])[0] }
+        for threads in [1, 2] {
+            Parallel.threadCount = threads
+            for samples in [[4, 0, 6], [3, 6, 0, 5, 1, 2, 4]] {
+                for (position, result) in results(samples).enumerated() {
+                    for (part, name) in ["logits", "loss", "input gradient", "input-HVP"].enumerated() {
+                        XCTAssertEqual(result[part].map(\.bitPattern), alone[samples[position]][part].map(\.bitPattern),
+                                       "sample \(samples[position]) at \(position) of \(samples.count), \(threads) threads: \(name)")
+                    }
+                }
+            }
+        }
+        for batchSize in [3, 7] { XCTAssertNotNil(network.foldedGraph(forBatch: batchSize), "batch of \(batchSize) runs whole") }
+    }
+}
