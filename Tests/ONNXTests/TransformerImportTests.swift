@@ -6,7 +6,7 @@ import TestSupport
 import XCTest
 
 /// Issue 29's fixtures against PyTorch: attention (written out, and nn.MultiheadAttention, which
-/// runs one sample at a time), LayerNorm in both exported forms, ConvNeXt, MLP-Mixer, a Swish wide
+/// is folded per batch size), LayerNorm in both exported forms, ConvNeXt, MLP-Mixer, a Swish wide
 /// ResNet and the opset-17 operator zoo.
 extension ONNXModelTests {
     func testTinyViTWithBothAttentionsMatchesPyTorchAtOpsets13And17() throws {
