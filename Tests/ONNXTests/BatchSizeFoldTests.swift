@@ -50,3 +50,26 @@ extension ONNXModelTests {
         }
     }
 }
+
+/// Where a batch size's fold would mix samples, that size runs one sample at a time.
+extension ImportDiagnosticsTests {
+    func testAFoldThatMixesSamplesFallsBackToOneSampleAtATime() throws {
+        func transpose(_ input: String, _ output: String) -> Onnx_NodeProto {
+            var transpose = node("Transpose", [input], output)
+            var perm = Onnx_AttributeProto()
+            (perm.name, perm.type, perm.ints) = ("perm", .ints, [1, 0])
+            transpose.attribute = [perm]
+            return transpose
+        }
+        let x = Tensor(shape: [3, 4], scalars: (0..<12).map { Double($0 % 5) - 2 }, dtype: .float64)
+        // [4, N]: Relu keeps samples apart, Softmax over the last axis mixes them.
+        let apart = try load([transpose("input", "t"), node("Relu", ["t"], "r"), transpose("r", "y")], output: "y", dtype: .float64)
+        XCTAssertTrue(apart.foldedPerBatchSize)
+        XCTAssertNotNil(apart.foldedGraph(forBatch: 3))
+        XCTAssertEqual(GradientMode.withoutGradients { apart(Variable(x)).value.scalars }, x.scalars.map { Swift.max($0, 0) })
+        let mixing = try load([transpose("input", "t"), node("Softmax", ["t"], "s"), transpose("s", "y")], output: "y", dtype: .float64)
+        XCTAssertNil(mixing.foldedGraph(forBatch: 3))
+        XCTAssertEqual(GradientMode.withoutGradients { mixing(Variable(x)).value.scalars }, [Double](repeating: 1, count: 12),
+                       "a softmax over one sample")
+    }
+}
