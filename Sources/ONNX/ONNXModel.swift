@@ -10,7 +10,8 @@ import Tensors
 ///
 /// Everything is checked at load, before any work: the operators (``supportedOperators``), the
 /// weights, and the shapes, by one evaluation of a single sample during which the shape chains
-/// exporters emit (Shape → Gather → Unsqueeze → Concat → Reshape) are folded to constants.
+/// exporters emit (Shape → Gather → Unsqueeze → Concat → Reshape) are folded to constants (for a
+/// graph that moves the batch off axis 0, again for each batch size met: ``BatchSizeFolds``).
 public final class ONNXModel: Network {
     public static var supportedOperators: [String] { Operators.supported }
     /// Opsets whose semantics the operators follow (19 and 20 change none of them but add forms
@@ -199,7 +200,7 @@ public final class ONNXModel: Network {
         let logits: Variable
         do {
             logits = try GradientMode.withoutGradients {
-                try runRetryingPerBatchSize(sample, source: source, restart: { used = [:] }) { [self] node, outputs in
+                try foldRetryingPerBatchSize(sample, source: source, restart: { used = [:] }) { [self] node, outputs in
                     guard graph.record(node, outputs: outputs, isConstant: isIntegerConstant) else { return }
                     if case let .float(v, batched)? = outputs.first {
                         sampleShapes[node.output[0]] = batched && !foldedPerBatchSize ? Array(v.shape.dropFirst()) : v.shape
@@ -226,7 +227,7 @@ public final class ONNXModel: Network {
     /// `fold` with the batch tracked on axis 0; when a node moves it (``BatchLayoutError``), what the
     /// first attempt recorded is dropped and the graph is folded again for this one sample, and
     /// later for each batch size met.
-    private func runRetryingPerBatchSize(_ input: Variable, source: String, restart: () -> Void,
+    private func foldRetryingPerBatchSize(_ input: Variable, source: String, restart: () -> Void,
                                          observe: @escaping (Onnx_NodeProto, [GraphValue]) -> Void) throws -> Variable {
         do {
             return try fold(input, observe: observe)
@@ -240,8 +241,8 @@ public final class ONNXModel: Network {
         }
     }
 
-    /// Evaluates every node on `input` within the load-time budgets (per sample: `input`'s batch
-    /// size times ``ONNXLimits``'), and hands each node's outputs to `observe`.
+    /// Evaluates every node on `input` within the load-time budgets (``ONNXLimits``' per-sample
+    /// ones, times `input`'s batch size), and hands each node's outputs to `observe`.
     func fold(_ input: Variable, observe: @escaping (Onnx_NodeProto, [GraphValue]) -> Void) throws -> Variable {
         try run(input, nodes: nodes, folded: FoldedGraph(), budget: OperationBudget(samples: input.shape[0]), observe: observe)
     }
@@ -297,6 +298,7 @@ public final class ONNXModel: Network {
         let size = input.shape[0]
         do {
             guard foldedPerBatchSize && size != 1 else { return try run(input, graph: graph) }
+            // One sample at a time only for a batch size whose fold was refused (see foldedGraph(forBatch:)).
             if let whole = batchSizeFolds.graph(forBatch: size, folding: foldedGraph(forBatch:)) { return try run(input, graph: whole) }
             return concatenate(try (0..<size).map { try run(slice(input, rows: $0..<($0 + 1)), graph: graph) })
         } catch {
