@@ -61,7 +61,7 @@ extension Operators {
     }
 
     /// x op y. The batch size is unknown at load but at least 1, which decides some comparisons
-    /// (N = −1 is false whatever N is); the others send the graph to run one sample at a time.
+    /// (N = −1 is false whatever N is); the others send the graph to be folded per batch size.
     private static func compare(_ c: NodeContext, _ x: Number, _ y: Number) throws -> Bool {
         let op = c.node.opType
         func holds(_ a: Double, _ b: Double) -> Bool {

@@ -13,7 +13,8 @@ enum GraphValue {
 
 /// Bounds on what the load-time check may compute, so that a small file cannot make it allocate
 /// or work without end. A value computed from the input is counted per sample (so a batch of any
-/// size still runs once the model has loaded); a constant in all. The defaults admit ImageNet
+/// size still runs once the model has loaded, and a graph folded per batch size is allowed the
+/// batch size times as much); a constant in all. The defaults admit ImageNet
 /// networks (VGG-16's largest im2col workspace, 2^24.8 values; ResNet-50, 2^33 operations); the
 /// fuzzer lowers them (Tests/Fuzz/Sources/fuzz-onnx) so that no input runs for long under ASan.
 public enum ONNXLimits {
@@ -43,13 +44,13 @@ public enum ONNXLimits {
     }
 
     /// `shape`'s element count when every axis is non-negative and the product of the axes (each
-    /// counted as at least 1, so strides cannot overflow either) is at most `values`; else nil.
-    static func count(_ shape: [Int]) -> Int? {
+    /// counted as at least 1, so strides cannot overflow either) is at most `limit`; else nil.
+    static func count(_ shape: [Int], limit: Int = values) -> Int? {
         var spread = 1, count = 1
         for dim in shape {
             guard dim >= 0 else { return nil }
             let (next, overflow) = spread.multipliedReportingOverflow(by: Swift.max(dim, 1))
-            guard !overflow, next <= values else { return nil }
+            guard !overflow, next <= limit else { return nil }
             spread = next
             count *= dim
         }
@@ -57,10 +58,16 @@ public enum ONNXLimits {
     }
 }
 
-/// What the load-time evaluation has left of ``Limits/operations``.
+/// What a load-time evaluation of `samples` samples has left of ``ONNXLimits/operations`` and
+/// ``ONNXLimits/keptValues`` (each per sample).
 final class OperationBudget {
-    var left = ONNXLimits.operations
-    var valuesLeft = ONNXLimits.keptValues
+    var left: Int
+    var valuesLeft: Int
+
+    init(samples: Int) {
+        left = ONNXLimits.saturatingProduct(ONNXLimits.operations, samples)
+        valuesLeft = ONNXLimits.saturatingProduct(ONNXLimits.keptValues, samples)
+    }
 }
 
 /// What an operator sees of one node: its inputs, attributes and where to report problems.
@@ -75,7 +82,8 @@ struct NodeContext {
     /// Batch-norm layers made at load, by node output name (they hold the running statistics).
     let batchNorms: [String: BatchNorm]
     /// Whether the batch is carried as a symbol on axis 0 of every image-dependent value; false
-    /// when the graph runs one sample at a time (see ``BatchLayoutError``), so every batch is 1.
+    /// when the graph is folded per batch size (see ``BatchLayoutError``): shapes then hold the
+    /// batch size itself, wherever the layout puts it.
     var tracksBatch = true
     /// The batch size of this run (the image input's axis 0): what a folded batch symbol stands for.
     var batchSize = 1
@@ -87,26 +95,27 @@ struct NodeContext {
     func fail(_ message: String) -> ModelError { ModelError("\(label): \(message)") }
 
     /// Refuses, while the batch is tracked, a layout that moves the batch off axis 0 or merges it
-    /// with other axes; the model then runs one sample at a time, where any layout is fine.
+    /// with other axes; the model is then folded per batch size, where any layout is fine.
     func keepBatch(_ kept: Bool, _ message: @autoclosure () -> String) throws {
         guard tracksBatch, !kept else { return }
         throw BatchLayoutError(message: "\(label): \(message())")
     }
 
-    /// Whether `batched` means "axis 0 is the batch" here (not so when running one sample at a time).
+    /// Whether `batched` means "axis 0 is the batch" here (not so when folded per batch size).
     func batchOnAxis0(_ batched: Bool) -> Bool { batched && tracksBatch }
 
     // MARK: Limits
 
-    /// Fails unless a tensor of `shape` stays within ``Limits/values`` (per sample when `batched`:
-    /// axis 0 is then the batch).
+    /// Fails unless a tensor of `shape` stays within ``ONNXLimits/values`` (per sample when
+    /// `batched`: axis 0 is then the batch, or, folded per batch size, `batchSize` samples share it).
     func checkSize(_ shape: [Int], batched: Bool, _ what: String) throws {
-        guard ONNXLimits.count(batchOnAxis0(batched) ? Array(shape.dropFirst()) : shape) != nil else {
-            throw fail("\(what) \(Shape.describe(shape)) would hold more than \(ONNXLimits.values) values\(batchOnAxis0(batched) ? " per sample" : ""); Curvature supports at most that many")
+        let limit = batched && !tracksBatch ? ONNXLimits.saturatingProduct(ONNXLimits.values, batchSize) : ONNXLimits.values
+        guard ONNXLimits.count(batchOnAxis0(batched) ? Array(shape.dropFirst()) : shape, limit: limit) != nil else {
+            throw fail("\(what) \(Shape.describe(shape)) would hold more than \(ONNXLimits.values) values\(batched ? " per sample" : ""); Curvature supports at most that many")
         }
     }
 
-    /// Counts a node's outputs (`values`, per sample) against the load-time budgets.
+    /// Counts a node's outputs (`values`, of the whole evaluation) against the load-time budgets.
     func keep(_ values: Int) throws {
         guard let budget else { return }
         budget.valuesLeft -= Swift.min(values, ONNXLimits.keptValues + 1)
@@ -116,7 +125,7 @@ struct NodeContext {
         try charge(values)
     }
 
-    /// Spends `operations` (per sample) of the load-time budget.
+    /// Spends `operations` (of the whole evaluation) of the load-time budget.
     func charge(_ operations: Int) throws {
         guard let budget else { return }
         budget.left -= Swift.min(operations, ONNXLimits.operations + 1)
@@ -202,8 +211,8 @@ struct NodeContext {
 }
 
 /// A node that moves the batch off axis 0 or merges it with another axis (nn.MultiheadAttention's
-/// [T, N·heads, d] layout): the load-time check then starts again with the graph run one sample
-/// at a time.
+/// [T, N·heads, d] layout): the load-time check then starts again without the batch symbol, and
+/// the graph is folded for each batch size met (``BatchSizeFolds``).
 struct BatchLayoutError: Error {
     let message: String
 }

@@ -44,13 +44,21 @@ enum LayoutIndexing {
     /// `planes` as in `gather`: a batch axis 0 picked whole keeps each sample's indices in its plane.
     static func pick(_ x: Variable, _ picks: [[Int]], planes: Int = 1) -> Variable {
         if picks.enumerated().allSatisfy({ $0.element == Array(0..<x.shape[$0.offset]) }) { return x }
-        let indices = flatIndices(picking: picks, from: x.shape).map(Int32.init)
-        return gather(x, flatIndices: indices, shape: picks.map(\.count), planes: planes)
+        let (indices, shape) = IndexListCache.shared.entry(.init(operation: "pick", shape: x.shape, arguments: picks)) {
+            (flatIndices(picking: picks, from: x.shape).map(Int32.init), picks.map(\.count))
+        }
+        return gather(x, flatIndices: indices, shape: shape, planes: planes)
     }
 
     /// Where each element of a `shape` tensor lands after `before`/`after` elements are added
     /// on each axis; with the padded shape.
     static func placement(of shape: [Int], before: [Int], after: [Int]) -> (indices: [Int32], shape: [Int]) {
+        IndexListCache.shared.entry(.init(operation: "pad", shape: shape, arguments: [before, after])) {
+            uncachedPlacement(of: shape, before: before, after: after)
+        }
+    }
+
+    private static func uncachedPlacement(of shape: [Int], before: [Int], after: [Int]) -> (indices: [Int32], shape: [Int]) {
         let outShape = zip(shape, zip(before, after)).map { $0 + $1.0 + $1.1 }
         let outStrides = strides(outShape)
         var indices: [Int32] = []
@@ -93,17 +101,19 @@ enum LayoutIndexing {
     /// Axes reordered: output axis i is input axis `permutation[i]`.
     static func transpose(_ x: Variable, permutation: [Int]) -> Variable {
         if permutation == Array(0..<permutation.count) { return x }
-        let inStrides = strides(x.shape)
-        let outShape = permutation.map { x.shape[$0] }
-        var indices: [Int32] = []
-        indices.reserveCapacity(x.count)
-        // A run per output row: graphs rebuild these indices on every evaluation (ConvNeXt's two
-        // permutes per block), and one closure call per element cost more than the gather.
-        let inner = outShape[outShape.count - 1], innerStride = inStrides[permutation[permutation.count - 1]]
-        forEachIndex(Array(outShape.dropLast())) { index in
-            var start = 0
-            for (axis, source) in permutation.dropLast().enumerated() { start += index[axis] * inStrides[source] }
-            for k in 0..<inner { indices.append(Int32(start + k * innerStride)) }
+        let (indices, outShape) = IndexListCache.shared.entry(.init(operation: "transpose", shape: x.shape, arguments: [permutation])) {
+            let inStrides = strides(x.shape)
+            let outShape = permutation.map { x.shape[$0] }
+            var indices: [Int32] = []
+            indices.reserveCapacity(x.count)
+            // A run per output row: one closure call per element cost more than the gather.
+            let inner = outShape[outShape.count - 1], innerStride = inStrides[permutation[permutation.count - 1]]
+            forEachIndex(Array(outShape.dropLast())) { index in
+                var start = 0
+                for (axis, source) in permutation.dropLast().enumerated() { start += index[axis] * inStrides[source] }
+                for k in 0..<inner { indices.append(Int32(start + k * innerStride)) }
+            }
+            return (indices, outShape)
         }
         return gather(x, flatIndices: indices, shape: outShape)
     }

@@ -10,7 +10,8 @@ import Tensors
 ///
 /// Everything is checked at load, before any work: the operators (``supportedOperators``), the
 /// weights, and the shapes, by one evaluation of a single sample during which the shape chains
-/// exporters emit (Shape → Gather → Unsqueeze → Concat → Reshape) are folded to constants.
+/// exporters emit (Shape → Gather → Unsqueeze → Concat → Reshape) are folded to constants (for a
+/// graph that moves the batch off axis 0, again for each batch size met: ``BatchSizeFolds``).
 public final class ONNXModel: Network {
     public static var supportedOperators: [String] { Operators.supported }
     /// Opsets whose semantics the operators follow (19 and 20 change none of them but add forms
@@ -27,20 +28,27 @@ public final class ONNXModel: Network {
     private let inputName: String
     private let outputName: String
     private let declaredBatch: Int?
+    /// Every node the file's output needs (a Softmax head dropped), as the evaluations that fold run them.
+    private(set) var nodes: [Onnx_NodeProto] = []
+    /// The graph folded at load: for every batch size while the batch stays on axis 0, else for one sample.
+    private(set) var graph = FoldedGraph()
     /// Nodes that run per evaluation (shape arithmetic is folded out).
-    private(set) var steps: [Onnx_NodeProto] = []
-    private var folded: [String: IntegerValue] = [:]
-    /// Float values computed only from constants (not weights), folded at load like the shapes.
-    private var foldedFloats: [String: Tensor] = [:]
+    var steps: [Onnx_NodeProto] { graph.steps }
     private var integerConstants: [String: IntegerValue] = [:]
+    /// Whether `name` is one of the file's integer initializers.
+    func isIntegerConstant(_ name: String) -> Bool { integerConstants[name] != nil }
     private var parameters: [(name: String, parameter: Parameter, type: Int32)] = []
     private var parameterByName: [String: Parameter] = [:]
     private var batchNorms: [String: BatchNorm] = [:]
     private(set) var sampleShapes: [String: [Int]] = [:]
     private(set) var rowParameters: [String: Int] = [:]
-    /// Whether the graph runs one sample at a time: set at load when a node moves the batch off
-    /// axis 0 or merges it with another axis (``BatchLayoutError``), as nn.MultiheadAttention's does.
-    public private(set) var oneSampleAtATime = false
+    /// Whether the graph is folded again for each batch size it meets (``BatchSizeFolds``): set at
+    /// load when a node moves the batch off axis 0 or merges it with another axis
+    /// (``BatchLayoutError``), as nn.MultiheadAttention's does, so that no batch symbol can stand
+    /// for it in the folded shapes.
+    public private(set) var foldedPerBatchSize = false
+    /// The graph folded for each batch size met, when ``foldedPerBatchSize``.
+    let batchSizeFolds = BatchSizeFolds()
 
     /// Reads an ONNX file.
     public static func load(from url: URL, dtype: DType = .float32) throws -> ONNXModel {
@@ -105,7 +113,8 @@ public final class ONNXModel: Network {
         }
         outputName = output
         try makeParameters(graph: graph, nodes: nodes, source: source)
-        try checkByEvaluatingOneSample(nodes: nodes, source: source)
+        self.nodes = nodes
+        try checkByEvaluatingOneSample(source: source)
     }
 
     /// A node's name in messages: its own, else its first output's.
@@ -185,36 +194,19 @@ public final class ONNXModel: Network {
         }
     }
 
-    private func checkByEvaluatingOneSample(nodes: [Onnx_NodeProto], source: String) throws {
+    private func checkByEvaluatingOneSample(source: String) throws {
         let sample = Variable(Tensor(zeros: [1] + inputShape, dtype: dtype))
         var used: [String: Int] = [:]
         let logits: Variable
         do {
             logits = try GradientMode.withoutGradients {
-                try runRetryingOneSampleAtATime(sample, nodes: nodes, source: source, restart: { used = [:] }) { [self] node, outputs, inputNames in
-                    let allIntegers = outputs.allSatisfy { if case .integers = $0 { return true } else { return false } }
-                    if allIntegers {
-                        for (name, value) in zip(node.output, outputs) { if case let .integers(v) = value { folded[name] = v } }
-                        return
-                    }
-                    let fromConstantsOnly = inputNames.allSatisfy { $0.isEmpty || folded[$0] != nil || foldedFloats[$0] != nil || integerConstants[$0] != nil }
-                    // A constant expanded over the batch is computed from constants yet depends on the batch size.
-                    let batchSized = outputs.contains { if case .float(_, true) = $0 { return true } else { return false } }
-                    if fromConstantsOnly && !batchSized {
-                        for (name, value) in zip(node.output, outputs) {
-                            switch value {
-                            case let .integers(v): folded[name] = v
-                            case let .float(v, _): foldedFloats[name] = v.value
-                            }
-                        }
-                        return
-                    }
-                    steps.append(node)
+                try foldRetryingPerBatchSize(sample, source: source, restart: { used = [:] }) { [self] node, outputs in
+                    guard graph.record(node, outputs: outputs, isConstant: isIntegerConstant) else { return }
                     if case let .float(v, batched)? = outputs.first {
-                        sampleShapes[node.output[0]] = batched && !oneSampleAtATime ? Array(v.shape.dropFirst()) : v.shape
+                        sampleShapes[node.output[0]] = batched && !foldedPerBatchSize ? Array(v.shape.dropFirst()) : v.shape
                     }
                     var count = 0
-                    for name in inputNames where parameterByName[name] != nil && used[name] == nil {
+                    for name in node.input where parameterByName[name] != nil && used[name] == nil {
                         used[name] = 1
                         count += parameterByName[name]!.value.count
                     }
@@ -232,39 +224,51 @@ public final class ONNXModel: Network {
         if !unused.isEmpty { notes.append("\(source): \(unused.count) initializer(s) no node reads (\(unused.prefix(3).joined(separator: ", "))…) are ignored") }
     }
 
-    /// `run` with the batch tracked on axis 0; when a node moves it (``BatchLayoutError``), what the
-    /// first attempt recorded is dropped and the graph is run again one sample at a time.
-    private func runRetryingOneSampleAtATime(_ input: Variable, nodes: [Onnx_NodeProto], source: String, restart: () -> Void,
-                                             observe: @escaping (Onnx_NodeProto, [GraphValue], [String]) -> Void) throws -> Variable {
+    /// `fold` with the batch tracked on axis 0; when a node moves it (``BatchLayoutError``), what the
+    /// first attempt recorded is dropped and the graph is folded again for this one sample, and
+    /// later for each batch size met.
+    private func foldRetryingPerBatchSize(_ input: Variable, source: String, restart: () -> Void,
+                                         observe: @escaping (Onnx_NodeProto, [GraphValue]) -> Void) throws -> Variable {
         do {
-            return try run(input, nodes: nodes, observe: observe)
+            return try fold(input, observe: observe)
         } catch let layout as BatchLayoutError {
-            (steps, folded, foldedFloats, sampleShapes, rowParameters) = ([], [:], [:], [:], [:])
-            oneSampleAtATime = true
+            (graph, sampleShapes, rowParameters) = (FoldedGraph(), [:], [:])
+            foldedPerBatchSize = true
             restart()
-            notes.append("\(source): \(layout.message); the graph runs one sample at a time"
+            notes.append("\(source): \(layout.message); the graph is folded again for each batch size it meets"
                          + (batchNorms.isEmpty ? "" : " (its BatchNormalization keeps the running statistics in training too)"))
-            return try run(input, nodes: nodes, observe: observe)
+            return try fold(input, observe: observe)
         }
     }
 
-    /// Evaluates `nodes` on `input`; `observe` sees each node's outputs and input names.
-    private func run(_ input: Variable, nodes: [Onnx_NodeProto],
-                     observe: ((Onnx_NodeProto, [GraphValue], [String]) -> Void)? = nil) throws -> Variable {
+    /// Evaluates every node on `input` within the load-time budgets (``ONNXLimits``' per-sample
+    /// ones, times `input`'s batch size), and hands each node's outputs to `observe`.
+    func fold(_ input: Variable, observe: @escaping (Onnx_NodeProto, [GraphValue]) -> Void) throws -> Variable {
+        try run(input, nodes: nodes, folded: FoldedGraph(), budget: OperationBudget(samples: input.shape[0]), observe: observe)
+    }
+
+    /// Evaluates `graph`'s steps on `input`.
+    func run(_ input: Variable, graph: FoldedGraph) throws -> Variable {
+        try run(input, nodes: graph.steps, folded: graph, budget: nil, observe: nil)
+    }
+
+    /// Evaluates `nodes` on `input`, reading what they do not make from `folded` and the file;
+    /// `observe` sees each node's outputs.
+    private func run(_ input: Variable, nodes: [Onnx_NodeProto], folded: FoldedGraph, budget: OperationBudget?,
+                     observe: ((Onnx_NodeProto, [GraphValue]) -> Void)?) throws -> Variable {
         var values: [String: GraphValue] = [inputName: .float(input, batched: true)]
-        let budget = observe == nil ? nil : OperationBudget()
         func lookup(_ name: String, for node: Onnx_NodeProto) throws -> GraphValue? {
             if name.isEmpty { return nil }
             if let value = values[name] { return value }
-            if let value = folded[name] ?? integerConstants[name] { return .integers(value) }
-            if let value = foldedFloats[name] { return .float(Variable(value), batched: false) }
+            if let value = folded.integers[name] ?? integerConstants[name] { return .integers(value) }
+            if let value = folded.floats[name] { return .float(Variable(value), batched: false) }
             if let parameter = parameterByName[name] { return .float(parameter.variable, batched: false) }
             throw ModelError("\(Self.label(of: node)): reads '\(printable(name))', which no earlier node or initializer makes")
         }
         for node in nodes {
             let inputs = try node.input.map { try lookup($0, for: node) }
             let context = NodeContext(node: node, inputs: inputs, opset: opset, dtype: dtype, declaredBatch: declaredBatch,
-                                      batchNorms: batchNorms, tracksBatch: !oneSampleAtATime, batchSize: input.shape[0], budget: budget)
+                                      batchNorms: batchNorms, tracksBatch: !foldedPerBatchSize, batchSize: input.shape[0], budget: budget)
             let outputs: [GraphValue]
             do { outputs = try Operators.evaluate(context) } catch let error as ModelError {
                 // A refusal of an operator supported in some forms says which forms those are.
@@ -280,7 +284,7 @@ public final class ONNXModel: Network {
                 }
             }
             for (name, value) in zip(node.output, outputs) where !name.isEmpty { values[name] = value }
-            observe?(node, outputs, Array(node.input))
+            observe?(node, outputs)
         }
         guard case let .float(logits, batched)? = try lookup(outputName, for: Onnx_NodeProto()), batched else {
             throw ModelError("the output '\(printable(outputName))' does not depend on the input")
@@ -291,11 +295,14 @@ public final class ONNXModel: Network {
     // MARK: Layer
 
     public func callAsFunction(_ input: Variable) -> Variable {
+        let size = input.shape[0]
         do {
-            guard oneSampleAtATime && input.shape[0] != 1 else { return try run(input, nodes: steps) }
-            return concatenate(try (0..<input.shape[0]).map { try run(slice(input, rows: $0..<($0 + 1)), nodes: steps) })
+            guard foldedPerBatchSize && size != 1 else { return try run(input, graph: graph) }
+            // One sample at a time only for a batch size whose fold was refused (see foldedGraph(forBatch:)).
+            if let whole = batchSizeFolds.graph(forBatch: size, folding: foldedGraph(forBatch:)) { return try run(input, graph: whole) }
+            return concatenate(try (0..<size).map { try run(slice(input, rows: $0..<($0 + 1)), graph: graph) })
         } catch {
-            // The load-time evaluation ran every node; a batch of another size cannot fail them.
+            // The load-time evaluation ran every node, and a batch size's fold ran its own steps.
             preconditionFailure("ONNX graph failed after it loaded: \(error)")
         }
     }
@@ -304,8 +311,8 @@ public final class ONNXModel: Network {
 
     public var isTraining: Bool {
         get { batchNorms.values.contains { $0.isTraining } }
-        // One sample at a time, a batch's statistics would be one sample's: the running ones stay.
-        set { for norm in batchNorms.values { norm.isTraining = newValue && !oneSampleAtATime } }
+        // Off axis 0 the batch's statistics cannot be told from a sample's: the running ones stay.
+        set { for norm in batchNorms.values { norm.isTraining = newValue && !foldedPerBatchSize } }
     }
 
     public var spec: LayerSpec { LayerSpec(type: "onnx") }
@@ -331,7 +338,7 @@ public final class ONNXModel: Network {
 
     /// Whether the graph's value `name` is a weight or folded at load (not computed from the image).
     func isConstant(_ name: String) -> Bool {
-        parameterByName[name] != nil || folded[name] != nil || foldedFloats[name] != nil || integerConstants[name] != nil
+        parameterByName[name] != nil || graph.folds(name) || integerConstants[name] != nil
     }
 
     public var structureFingerprint: String {
@@ -398,8 +405,8 @@ public final class ONNXModel: Network {
         if grouped > 0 {
             extra.append("\(grouped) grouped convolution(s) run directly, each output from its group's channels only (no block-diagonal dense kernel)")
         }
-        if !folded.isEmpty || !foldedFloats.isEmpty {
-            extra.append("\(folded.count + foldedFloats.count) constant value(s) folded at load (Constant nodes, Shape/Gather/Unsqueeze/Concat chains)")
+        if !graph.integers.isEmpty || !graph.floats.isEmpty {
+            extra.append("\(graph.integers.count + graph.floats.count) constant value(s) folded at load (Constant nodes, Shape/Gather/Unsqueeze/Concat chains)")
         }
         let trainable = parameters.filter(\.parameter.isTrainable).reduce(0) { $0 + $1.parameter.value.count }
         extra.append("\(trainable) trainable weights; \(parameterCount - trainable) constants (statistics, normalisation)")

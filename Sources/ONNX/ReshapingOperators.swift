@@ -27,7 +27,7 @@ extension Operators {
         default:  // Reshape
             target = try reshapeTarget(c, requested: try c.integers(1), input: shape, batched: c.batchOnAxis0(batched))
         }
-        guard ONNXLimits.count(target) == x.count else {
+        guard ONNXLimits.count(target, limit: Swift.max(x.count, ONNXLimits.values)) == x.count else {
             throw c.fail("cannot reshape \(Shape.describe(shape)) (\(x.count) values) to \(Shape.describe(target))")
         }
         return [.float(reshape(x, target), batched: batched)]
@@ -61,8 +61,8 @@ extension Operators {
                 target[hole + 1] = perSample / known
             }
         } else if let hole = target.firstIndex(of: -1) {
-            let known = ONNXLimits.count(target.enumerated().filter { $0.offset != hole }.map(\.element)) ?? 0
             let count = input.reduce(1, *)
+            let known = ONNXLimits.count(target.enumerated().filter { $0.offset != hole }.map(\.element), limit: Swift.max(count, ONNXLimits.values)) ?? 0
             guard known > 0, count % known == 0 else { throw c.fail("cannot infer axis \(hole) of \(requested.description)") }
             target[hole] = count / known
         }

@@ -78,7 +78,7 @@ final class ImportDiagnosticsTests: XCTestCase {
         reshape.name = "/r"
         let network = try load([reshape, node("MatMul", ["r", "r"], "m"), node("Reshape", ["m", "back"], "y")], output: "y",
                                initializers: [integers("shape", [-1, 2, 2]), integers("back", [-1, 4])])
-        XCTAssertFalse(network.oneSampleAtATime)
+        XCTAssertFalse(network.foldedPerBatchSize)
         XCTAssertFalse(network.isPiecewiseLinear, "a product of two computed tensors is not linear")
     }
 
@@ -136,6 +136,6 @@ final class ImportDiagnosticsTests: XCTestCase {
         XCTAssertEqual(GradientMode.withoutGradients { twice(Variable(x)).value.scalars }, x.scalars)
         let rejoined = try load([split, join], output: "y", opset: 18, dtype: .float64)
         XCTAssertEqual(GradientMode.withoutGradients { rejoined(Variable(x)).value.scalars }, x.scalars)
-        XCTAssertFalse(reversed.oneSampleAtATime || twice.oneSampleAtATime || rejoined.oneSampleAtATime)
+        XCTAssertFalse(reversed.foldedPerBatchSize || twice.foldedPerBatchSize || rejoined.foldedPerBatchSize)
     }
 }

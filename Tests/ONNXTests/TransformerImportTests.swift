@@ -6,7 +6,7 @@ import TestSupport
 import XCTest
 
 /// Issue 29's fixtures against PyTorch: attention (written out, and nn.MultiheadAttention, which
-/// runs one sample at a time), LayerNorm in both exported forms, ConvNeXt, MLP-Mixer, a Swish wide
+/// is folded per batch size), LayerNorm in both exported forms, ConvNeXt, MLP-Mixer, a Swish wide
 /// ResNet and the opset-17 operator zoo.
 extension ONNXModelTests {
     func testTinyViTWithBothAttentionsMatchesPyTorchAtOpsets13And17() throws {
@@ -15,7 +15,7 @@ extension ONNXModelTests {
         try checkLogits("vit_tiny17.onnx", fixture: "vit_tiny17")
         try checkFloat64Derivatives("vit_tiny17")
         let notes = try model("vit_tiny.onnx").notes
-        XCTAssertTrue(notes.contains { $0.contains("(Transpose): perm [1, 0, 2] moves the batch axis; the graph runs one sample at a time") }, "\(notes)")
+        XCTAssertTrue(notes.contains { $0.contains("(Transpose): perm [1, 0, 2] moves the batch axis; the graph is folded again for each batch size it meets") }, "\(notes)")
         // inspect: the blocks, and the products of two computed tensors among the rows.
         let summary = try model("vit_batched.onnx").summary
         XCTAssertTrue(summary.notes.contains { $0.hasPrefix("transformer: 2 block(s) with attention") && $0.contains("/blocks/blocks.0 (output [17, 16], ")
@@ -28,7 +28,7 @@ extension ONNXModelTests {
         try checkLogits("vit_batched.onnx", fixture: "vit_batched")
         try checkFloat64Derivatives("vit_batched")
         let network = try model("vit_batched.onnx")
-        XCTAssertFalse(network.oneSampleAtATime, "\(network.notes)")
+        XCTAssertFalse(network.foldedPerBatchSize, "\(network.notes)")
         XCTAssertFalse(network.isPiecewiseLinear)
     }
 
@@ -36,14 +36,14 @@ extension ONNXModelTests {
         for name in ["convnext_block", "mixer_block", "wrn_swish"] {
             try checkLogits("\(name).onnx", fixture: name)
             try checkFloat64Derivatives(name)
-            XCTAssertFalse(try model("\(name).onnx").oneSampleAtATime, name)
+            XCTAssertFalse(try model("\(name).onnx").foldedPerBatchSize, name)
         }
     }
 
     func testOpset17OperatorZooMatchesPyTorch() throws {
         try checkLogits("ops_zoo17.onnx", fixture: "ops_zoo17")
         try checkFloat64Derivatives("ops_zoo17")
-        XCTAssertFalse(try model("ops_zoo17.onnx").oneSampleAtATime, "a token expanded or tiled over the batch keeps it on axis 0")
+        XCTAssertFalse(try model("ops_zoo17.onnx").foldedPerBatchSize, "a token expanded or tiled over the batch keeps it on axis 0")
     }
 
     /// A sample's logits do not depend on the batch it is in, in either mode.
