@@ -89,7 +89,7 @@ def onnx_weights(path):
     with open(path, "rb") as f:
         model = f.read()
     graph = next(v for k, w, v in _fields(model) if k == 7)
-    tensors, nodes = {}, []
+    tensors, nodes, aliases = {}, [], {}
     for k, w, v in _fields(graph):
         if k == 5:
             dims, dtype, name, raw = [], None, None, None
@@ -107,17 +107,22 @@ def onnx_weights(path):
         elif k == 1:
             fields = list(_fields(v))
             op = next(x.decode() for fk, _, x in fields if fk == 4)
-            if op in ("Conv", "Gemm"):
+            if op in ("Conv", "Gemm", "Identity"):
                 inputs = [x.decode() for fk, _, x in fields if fk == 1]
                 output = next(x.decode() for fk, _, x in fields if fk == 2)
-                nodes.append((output, inputs))
+                if op == "Identity":
+                    # The exporter stores equal initializers once (an untrained network's folded
+                    # BatchNorms are all alike) and names the copies through Identity nodes.
+                    aliases[output] = inputs[0]
+                else:
+                    nodes.append((output, inputs))
     weights = {}
     for output, inputs in nodes:
         if "/" not in output:  # the graph's output ("logits"): its Gemm keeps PyTorch's names
             module = inputs[1].rsplit(".", 1)[0]
         else:
             module = _module_of(output)
-        weights[module] = tuple(tensors[name] for name in inputs[1:3])
+        weights[module] = tuple(tensors[aliases.get(name, name)] for name in inputs[1:3])
     return weights
 
 
