@@ -2,10 +2,10 @@ import CKernels
 
 /// exp, log1p and the functions built on them (sigmoid, softplus and its slope, erf and the exact
 /// GELU) for Float32, vectorised: the scalar libm calls were a quarter of a softplus network's HVP
-/// time, and erff 9 % of a transformer's. The kernels
-/// are C (Sources/CKernels/transcendentals.c, which gives the polynomials and why C), within 2 ulp
-/// of the correctly rounded results, libm's own outside the polynomials' range; each element's
-/// value depends only on its input, so results stay independent of the thread count.
+/// time, and erff 9 % of a ConvNeXt block's. The kernels are C (Sources/CKernels/transcendentals.c,
+/// which gives the polynomials and why C), within 2 ulp of the correctly rounded results, libm's
+/// own outside the polynomials' range; each element's value depends only on its input, so results
+/// stay independent of the thread count.
 enum VectorTranscendentals {
     typealias Lanes = SIMD8<Float>
     typealias Kernel = (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
