@@ -161,6 +161,8 @@ extension Tensor {
         switch function {
         case .exp: VectorTranscendentals.map(xp, yp, r, VectorTranscendentals.exp)
         case .sigmoid: VectorTranscendentals.map(xp, yp, r, VectorTranscendentals.sigmoid)
+        case .erf: VectorTranscendentals.map(xp, yp, r, VectorTranscendentals.erf)
+        case .geluErf: VectorTranscendentals.map(xp, yp, r, VectorTranscendentals.geluErf)
         case let .softplus(beta, threshold):
             VectorTranscendentals.map(xp, yp, r, VectorTranscendentals.softplus(beta: Float(beta), threshold: Float(threshold)))
         case let .softplusSlope(beta, threshold):

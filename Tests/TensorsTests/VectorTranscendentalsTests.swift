@@ -4,7 +4,8 @@ import TestSupport
 import XCTest
 
 /// The eight-lane Float32 transcendentals against Double references: within 2 ulp (relative
-/// 2.4e-7, or absolute near 0) on dense grids over every range the kernels see, libm outside it.
+/// 2.4e-7, or absolute near 0) on dense grids over every range the kernels see, libm outside it;
+/// erf over the whole Float32 range.
 final class VectorTranscendentalsTests: XCTestCase {
     typealias V = VectorTranscendentals
     typealias Lanes = SIMD8<Float>
@@ -60,14 +61,64 @@ final class VectorTranscendentalsTests: XCTestCase {
         }
     }
 
+    /// Distance in representable floats between the kernel's erf and Float64's rounded to Float32.
+    func ulps(_ a: Float, _ b: Float) -> Int {
+        // Bit patterns made monotonic across the sign, so ±0 are 0 apart.
+        func key(_ v: Float) -> Int { v.sign == .minus ? -Int(v.magnitude.bitPattern) : Int(v.bitPattern) }
+        return Swift.abs(key(a) - key(b))
+    }
+
+    /// Every 1021st Float32 bit pattern of either sign (subnormals to the largest finite value) and
+    /// the special values: at most 2 ulp from the correctly rounded erf (1 measured over all 2³²).
+    func testErfAgainstFloat64() {
+        var inputs: [Float] = [0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+                               .leastNormalMagnitude, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+                               0.875, Float(0.875).nextDown, -0.875, 3.92, 4, Float(4).nextDown, -4]
+        for bits in stride(from: UInt32(0), to: Float.infinity.bitPattern, by: 1021) {
+            inputs.append(Float(bitPattern: bits))
+            inputs.append(-Float(bitPattern: bits))
+        }
+        var outputs = [Float](repeating: 0, count: inputs.count)
+        inputs.withUnsafeBufferPointer { x in
+            outputs.withUnsafeMutableBufferPointer { y in V.map(x.baseAddress!, y.baseAddress!, 0..<x.count, V.erf) }
+        }
+        var worst = (ulps: 0, x: Float(0))
+        for (x, y) in zip(inputs, outputs) {
+            let distance = ulps(y, Float(Foundation.erf(Double(x))))
+            if distance > worst.ulps { worst = (distance, x) }
+        }
+        XCTAssertLessThanOrEqual(worst.ulps, 2, "erf(\(worst.x))")
+        XCTAssertEqual(outputs[1].sign, .minus, "erf(−0) = −0")
+        XCTAssertTrue(V.lanes(SIMD8<Float>(repeating: .nan), V.erf)[0].isNaN)
+    }
+
+    func testExactGELU() {
+        let gelu = { (x: Double) in x * Foundation.erfc(-x / 2.0.squareRoot()) / 2 }
+        let geluErf = { (x: Lanes) in V.lanes(x, V.geluErf) }
+        check("gelu", grid(-1.2, 12, 400_001), geluErf, gelu, tolerance: 4.8e-7, absolute: 1e-30)
+        // Below, 1 + erf(x/√2) is taken as erfc, whose error is absolute: never the cancellation of
+        // 1 + erf, which loses every digit by −5.5; 0 below −5.66, where |GELU| < 5e-8.
+        check("gelu tail", grid(-20, -1.2, 400_001), geluErf, gelu, tolerance: 1e-2, absolute: 5e-8)
+        let special = geluErf(SIMD8<Float>(0, -0.0, .infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .nan, -.infinity, 1))
+        XCTAssertEqual(special[0], 0)
+        XCTAssertEqual(special[1].sign, .minus)
+        XCTAssertEqual(special[2], .infinity)
+        XCTAssertEqual(special[3], .greatestFiniteMagnitude)
+        XCTAssertEqual(special[4], 0)
+        XCTAssertTrue(special[5].isNaN)
+        XCTAssertTrue(special[6].isNaN, "−∞·0, as the Float64 formula")
+    }
+
     /// A tensor's values do not depend on where in a chunk an element falls (the tail is padded,
     /// not computed by another formula).
     func testEveryElementIsComputedTheSameWayWhateverItsPosition() {
         let values = grid(-9, 9, 37)
-        let whole = Tensor(shape: [37], floats: values).map(.softplus(beta: 10, threshold: 20)).scalars
-        for offset in 0..<9 {
-            let part = Tensor(shape: [37 - offset], floats: Array(values[offset...])).map(.softplus(beta: 10, threshold: 20)).scalars
-            XCTAssertEqual(part, Array(whole[offset...]), "offset \(offset)")
+        for function in [UnaryFunction.softplus(beta: 10, threshold: 20), .erf, .geluErf] {
+            let whole = Tensor(shape: [37], floats: values).map(function).scalars
+            for offset in 0..<9 {
+                let part = Tensor(shape: [37 - offset], floats: Array(values[offset...])).map(function).scalars
+                XCTAssertEqual(part, Array(whole[offset...]), "\(function) offset \(offset)")
+            }
         }
     }
 }

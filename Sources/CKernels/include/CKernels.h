@@ -8,6 +8,9 @@ void curvature_log1p_unit_f32(const float *x, float *y, long n);
 void curvature_sigmoid_f32(const float *x, float *y, long n);
 void curvature_softplus_f32(const float *x, float *y, long n, float beta, float threshold);
 void curvature_softplus_slope_f32(const float *x, float *y, long n, float beta, float threshold);
+void curvature_erf_f32(const float *x, float *y, long n);
+/// x·(1 + erf(x/√2))/2, the exact GELU.
+void curvature_gelu_erf_f32(const float *x, float *y, long n);
 
 #include "packed_sgemm.h"
 
