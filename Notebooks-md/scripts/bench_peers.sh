@@ -20,9 +20,11 @@
 # --autoattack-samples Fashion-MNIST test images, `curvature eval --attack autoattack-linf` against
 # torchattacks' ensemble with the published settings (100 iterations, 5,000 Square queries), once
 # per round and thread count, through autoattack_crosscheck.py (beside this script); it reports
-# both robust accuracies beside the times, so a reader sees both did the same work. At its
-# defaults (100 images of fmnist-cnn-small-pgd, 2 threads) a round takes about 2–3 minutes on a
-# 2-core Zen 4 (Curvature ~50 s, torchattacks ~85 s), so 6–9 minutes with --runs 3.
+# both robust accuracies beside the times, so a reader sees both did the same work. It takes
+# time: at its defaults (100 images of fmnist-cnn-small-pgd, 2 threads) one round took 15 minutes
+# on a busy 2-core Zen 4 (load average 4–5: Curvature 90 s, torchattacks 813 s; torchattacks' own
+# 1,000-image run took 827 s there when idle), so run it on an idle machine, and expect --runs 3 to
+# add 3 such rounds (--autoattack-samples 20: 7 minutes a round on the busy machine).
 # --gemm-kernel avx2 emulates a CPU without AVX-512 on an AVX-512 one, for all three tools at once
 # (Curvature's packed GEMM, PyTorch's ATen and oneDNN kernels, XLA's code generation); the
 # report's machine header says "AVX2 kernels emulated on <CPU>". OpenBLAS (PyTorch's GEMMs,

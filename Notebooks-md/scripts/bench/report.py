@@ -234,7 +234,9 @@ def main():
                   f"median over {n_rounds} round(s). Curvature s: the whole `curvature eval --attack autoattack-"
                   f"{r0['norm']}` process (start-up, loading the model and the test split included); torchattacks s: "
                   "the attack and the final prediction alone, in an interpreter that has already loaded torch, the "
-                  "model and the images. The robust accuracies agree only statistically (different random starts).", ""]
+                  "model and the images. The robust accuracies agree only statistically (different random starts). "
+                  "torchattacks (PyTorch's OpenMP threads) can lose far more than Curvature to a competing load: trust the ratio only "
+                  "with a low load average above.", ""]
 
     # MARK: Targets
     if targets:
