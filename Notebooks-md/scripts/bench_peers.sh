@@ -24,7 +24,7 @@
 # time: at its defaults (100 images of fmnist-cnn-small-pgd, 2 threads) one round took 15 minutes
 # on a busy 2-core Zen 4 (load average 4–5: Curvature 90 s, torchattacks 813 s; torchattacks' own
 # 1,000-image run took 827 s there when idle), so run it on an idle machine, and expect --runs 3 to
-# add 3 such rounds (--autoattack-samples 20: 7 minutes a round on the busy machine).
+# add 3 such rounds (--autoattack-samples 20: 6.8 minutes a round at load average 6, 2.7 at 2.5).
 # --gemm-kernel avx2 emulates a CPU without AVX-512 on an AVX-512 one, for all three tools at once
 # (Curvature's packed GEMM, PyTorch's ATen and oneDNN kernels, XLA's code generation); the
 # report's machine header says "AVX2 kernels emulated on <CPU>". OpenBLAS (PyTorch's GEMMs,
