@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench_peers.sh: Curvature's input-HVP speed against its peers (PyTorch, JAX), in one run.
 #
-#   Notebooks-md/scripts/bench_peers.sh [--quick] [--threads 1,2] [--loaded] [--training] [--md report.md]
+#   Notebooks-md/scripts/bench_peers.sh [--quick] [--threads 1,2] [--loaded] [--training] [--autoattack]
+#                                       [--gemm-kernel avx2] [--md report.md]
 #
 # Installs what is missing (python3-torch, GNU time, a JAX venv), builds Curvature in release,
 # measures the machine (CPU model, cores, vector extensions, OpenBLAS's core type and config, and
@@ -14,7 +15,21 @@
 # (/usr/bin/time -f %M) is measured for every cnn B=128 run.
 # --loaded repeats the same rounds while one competing busy process takes a core, and reports
 # each tool's kept share (loaded ÷ idle HVP/s). --training times one epoch of each training mode
-# with `curvature train` and with torch_train.py (beside this script).
+# with `curvature train` and with torch_train.py (beside this script). --autoattack times an
+# AutoAttack evaluation (L∞, ε 0.1, 10 classes) of a shipped robust model on the first
+# --autoattack-samples Fashion-MNIST test images, `curvature eval --attack autoattack-linf` against
+# torchattacks' ensemble with the published settings (100 iterations, 5,000 Square queries), once
+# per round and thread count, through autoattack_crosscheck.py (beside this script); it reports
+# both robust accuracies beside the times, so a reader sees both did the same work. It takes
+# time: at its defaults (100 images of fmnist-cnn-small-pgd, 2 threads) one round took 15 minutes
+# on a busy 2-core Zen 4 (load average 4–5: Curvature 90 s, torchattacks 813 s; torchattacks' own
+# 1,000-image run took 827 s there when idle), so run it on an idle machine, and expect --runs 3 to
+# add 3 such rounds (--autoattack-samples 20: 6.8 minutes a round at load average 6, 2.7 at 2.5).
+# --gemm-kernel avx2 emulates a CPU without AVX-512 on an AVX-512 one, for all three tools at once
+# (Curvature's packed GEMM, PyTorch's ATen and oneDNN kernels, XLA's code generation); the
+# report's machine header says "AVX2 kernels emulated on <CPU>". OpenBLAS (PyTorch's GEMMs,
+# Curvature's convolutions and Float64 paths, the SGEMM bound) keeps its AVX-512 kernels: this
+# script never sets OPENBLAS_CORETYPE.
 # Prints one Markdown report on stdout (bench/report.py; progress on stderr), the machine's
 # facts above every table and the issue's targets at the end; --csv writes the idle rows in
 # long format for bench_chart.gp.
@@ -31,6 +46,17 @@
 #   --training           one training epoch per mode, Curvature against PyTorch (torch_train.py)
 #   --training-modes L   modes for --training (default standard,fgsm,pgd,cure)
 #   --train-samples N    training images per epoch for --training (default 10000)
+#   --autoattack         AutoAttack evaluation of a robust model, Curvature against torchattacks
+#                        (autoattack_crosscheck.py; torchattacks from $TORCHATTACKS_VENV)
+#   --autoattack-samples N  test images for --autoattack (default 100)
+#   --autoattack-model F    the model for --autoattack (default
+#                        Data/models/fmnist-cnn-small-pgd.safetensors, PGD-trained cnn-small)
+#   --gemm-kernel K      avx2: every tool on its AVX2 kernels on an AVX-512 CPU
+#                        (CURVATURE_GEMM_KERNEL=avx2; PyTorch ATEN_CPU_CAPABILITY=avx2 and
+#                        ONEDNN_MAX_CPU_ISA=AVX2; JAX --xla_cpu_max_isa=AVX2 added to XLA_FLAGS);
+#                        avx512: every tool on its AVX-512 kernels (CURVATURE_GEMM_KERNEL=avx512,
+#                        ATEN_CPU_CAPABILITY=avx512, --xla_cpu_max_isa=AVX512; oneDNN's own choice).
+#                        Default: each tool's own choice (PyTorch 1.13's ATen picks AVX2 on Zen 4)
 #   --csv FILE           idle rows workload,threads,tool,grad_per_s,hvp_per_s,peak_rss_mb
 #   --raw FILE           every single run: round,phase,workload,threads,tool,grad_ms,hvp_ms,hvp_per_s,peak_rss_mb
 #   --md FILE            also write the Markdown report to FILE
@@ -43,8 +69,11 @@
 #   --sgemm-gflops G     2-thread SGEMM rate for the "% of sgemm bound" column instead of measuring
 #                        it (scaled by T/2 for T threads)
 #   --no-install         never call apt-get or pip; fail if something is missing
-# Environment: JAX_VENV (default $HOME/.cache/curvature-jax), PEERS_DIR. OPENBLAS_CORETYPE is
-# reported when set, never set here.
+# Environment: JAX_VENV (default $HOME/.cache/curvature-jax), TORCHATTACKS_VENV (default
+# $HOME/.cache/curvature-peers: `/usr/bin/python3 -m venv --system-site-packages`, then
+# `pip install --no-deps torchattacks`), PEERS_DIR. OPENBLAS_CORETYPE is reported when set, never
+# set here; so are CURVATURE_GEMM_KERNEL, ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA and XLA_FLAGS
+# when set by the caller without --gemm-kernel.
 #
 # FLOP per sample HVP = 2 × MACs of the passes an HVP needs (forward, tangent forward and backward;
 # for the softplus mlp also the primal backward above the input): mlp 4,546,560; cnn 83,303,424;
@@ -62,7 +91,9 @@ BENCH_DIR="$SCRIPT_DIR/bench"
 quick=0; threads_list=2; runs=""; repeats=""; workloads=""; tools="curvature,jax,pytorch"
 csv=""; raw=""; md=""; peers="${PEERS_DIR:-}"; scratch=""; build=1; curvature_bin=""
 sgemm_gflops=""; install=1; loaded=0; training=0; training_modes="standard,fgsm,pgd,cure"; train_samples=10000
+autoattack=0; aa_samples=100; aa_model="$ROOT/Data/models/fmnist-cnn-small-pgd.safetensors"; gemm_kernel=""
 JAX_VENV=${JAX_VENV:-$HOME/.cache/curvature-jax}
+TORCHATTACKS_VENV=${TORCHATTACKS_VENV:-$HOME/.cache/curvature-peers}
 
 die() { echo "bench_peers.sh: $*" >&2; exit 1; }
 note() { echo "bench_peers.sh: $*" >&2; }
@@ -80,6 +111,10 @@ while [ $# -gt 0 ]; do
         --training) training=1 ;;
         --training-modes) training_modes=${2:?--training-modes needs a value}; shift ;;
         --train-samples) train_samples=${2:?--train-samples needs a value}; shift ;;
+        --autoattack) autoattack=1 ;;
+        --autoattack-samples) aa_samples=${2:?--autoattack-samples needs a value}; shift ;;
+        --autoattack-model) aa_model=${2:?--autoattack-model needs a file}; shift ;;
+        --gemm-kernel) gemm_kernel=${2:?--gemm-kernel needs a value}; shift ;;
         --csv) csv=${2:?--csv needs a file}; shift ;;
         --raw) raw=${2:?--raw needs a file}; shift ;;
         --md) md=${2:?--md needs a file}; shift ;;
@@ -109,6 +144,8 @@ fi
 [[ "$training_modes" =~ ^(standard|fgsm|pgd|cure)(,(standard|fgsm|pgd|cure))*$ ]] \
     || die "--training-modes must be a comma-separated subset of standard,fgsm,pgd,cure, got '$training_modes'"
 [[ "$train_samples" =~ ^[1-9][0-9]*$ ]] || die "--train-samples must be a positive integer, got '$train_samples'"
+[[ "$aa_samples" =~ ^[1-9][0-9]*$ ]] || die "--autoattack-samples must be a positive integer, got '$aa_samples'"
+case "$gemm_kernel" in ""|avx2|avx512) ;; *) die "--gemm-kernel must be avx2 or avx512, got '$gemm_kernel'" ;; esac
 IFS=, read -r -a THREADS <<<"$threads_list"
 IFS=, read -r -a WORKLOADS <<<"$workloads"
 IFS=, read -r -a TOOLS <<<"$tools"
@@ -120,8 +157,21 @@ has_tool() { [[ ",$tools," == *",$1,"* ]]; }
 if [ "$training" = 1 ] && ! { has_tool curvature && has_tool pytorch; }; then
     die "--training compares curvature with pytorch; keep both in --tools"
 fi
+if [ "$autoattack" = 1 ] && ! has_tool curvature; then
+    die "--autoattack compares curvature with torchattacks; keep curvature in --tools"
+fi
+if [ "$autoattack" = 1 ]; then
+    [ -f "$SCRIPT_DIR/autoattack_crosscheck.py" ] || die "--autoattack needs $SCRIPT_DIR/autoattack_crosscheck.py"
+    [ -f "$aa_model" ] || die "--autoattack: no model at $aa_model (pass --autoattack-model FILE)"
+    aa_model=$(cd "$(dirname "$aa_model")" && pwd)/$(basename "$aa_model")
+fi
 if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
     note "warning: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE is set in the environment (this script never sets it)"
+fi
+if [ -z "$gemm_kernel" ]; then
+    for v in CURVATURE_GEMM_KERNEL ATEN_CPU_CAPABILITY ONEDNN_MAX_CPU_ISA DNNL_MAX_CPU_ISA XLA_FLAGS; do
+        [ -z "${!v:-}" ] || note "warning: $v=${!v} is set in the environment (it is reported; --gemm-kernel sets the kernels of all three tools)"
+    done
 fi
 for helper in machine_facts.py report.py; do
     [ -f "$BENCH_DIR/$helper" ] || die "missing $BENCH_DIR/$helper (it comes with this script)"
@@ -151,7 +201,7 @@ apt_install() {
 }
 # /usr/bin/python3 also measures the machine and writes the report, so it is needed in every case.
 [ -x /usr/bin/python3 ] || apt_install python3
-if { has_tool pytorch || [ "$training" = 1 ]; } && ! /usr/bin/python3 -c "import torch" 2>/dev/null; then apt_install python3-torch; fi
+if { has_tool pytorch || [ "$training" = 1 ] || [ "$autoattack" = 1 ]; } && ! /usr/bin/python3 -c "import torch" 2>/dev/null; then apt_install python3-torch; fi
 /usr/bin/python3 -c "import ctypes; ctypes.CDLL('libopenblas.so.0')" 2>/dev/null || apt_install libopenblas0
 [ -x /usr/bin/time ] || apt_install time
 command -v taskset >/dev/null || apt_install util-linux
@@ -162,7 +212,22 @@ if has_tool jax && ! "$JAX_VENV/bin/python" -c "import jax" 2>/dev/null; then
     mkdir -p "$(dirname "$JAX_VENV")"
     { python3 -m venv "$JAX_VENV" && "$JAX_VENV/bin/pip" install jax; } >&2 || die "could not install jax into $JAX_VENV"
 fi
-if [ "$training" = 1 ] && [ ! -d /usr/share/datasets/fashion-mnist ]; then apt_install dataset-fashion-mnist; fi
+# torchattacks as autoattack_crosscheck.py finds it: the venv's site-packages after Debian's (its
+# own NumPy, if any, must not shadow the one Debian's torch was built with).
+torchattacks_ok() {
+    /usr/bin/python3 -c 'import glob, os, sys
+sys.path.extend(glob.glob(os.path.join(sys.argv[1], "lib", "python3*", "site-packages")))
+import torchattacks' "$TORCHATTACKS_VENV" 2>/dev/null
+}
+if [ "$autoattack" = 1 ] && ! torchattacks_ok; then
+    [ "$install" = 1 ] || die "no torchattacks in $TORCHATTACKS_VENV and --no-install was given"
+    note "installing torchattacks into $TORCHATTACKS_VENV"
+    mkdir -p "$(dirname "$TORCHATTACKS_VENV")"
+    { [ -x "$TORCHATTACKS_VENV/bin/pip" ] || /usr/bin/python3 -m venv --system-site-packages "$TORCHATTACKS_VENV"; } >&2 \
+        && "$TORCHATTACKS_VENV/bin/pip" install --no-deps torchattacks >&2 \
+        && torchattacks_ok || die "could not install torchattacks into $TORCHATTACKS_VENV"
+fi
+if { [ "$training" = 1 ] || [ "$autoattack" = 1 ]; } && [ ! -d /usr/share/datasets/fashion-mnist ]; then apt_install dataset-fashion-mnist; fi
 
 # MARK: Build Curvature
 case "$scratch" in ""|/*) ;; *) scratch="$PWD/$scratch" ;; esac
@@ -184,6 +249,35 @@ fi
 if has_tool curvature; then
     [ -x "$curvature_bin" ] || die "no curvature binary at $curvature_bin (build it, or pass --curvature BIN)"
     curvature_bin=$(cd "$(dirname "$curvature_bin")" && pwd)/$(basename "$curvature_bin")
+fi
+
+# MARK: --gemm-kernel: every tool's kernels, through its environment (exported: every run inherits it)
+cpu_flag() { grep -m1 '^flags' /proc/cpuinfo | grep -qw "$1"; }
+if [ -n "$gemm_kernel" ]; then
+    case "$gemm_kernel" in
+        avx2)
+            cpu_flag avx2 && cpu_flag fma || die "--gemm-kernel avx2: this CPU has no AVX2/FMA"
+            # oneDNN runs PyTorch's float32 convolutions, with its own CPU dispatch (ATen's does not reach it).
+            export ONEDNN_MAX_CPU_ISA=AVX2 DNNL_MAX_CPU_ISA=AVX2
+            xla_isa=AVX2 ;;
+        avx512)
+            cpu_flag avx512f || die "--gemm-kernel avx512: this CPU has no AVX-512"
+            xla_isa=AVX512 ;;
+    esac
+    export CURVATURE_GEMM_KERNEL=$gemm_kernel ATEN_CPU_CAPABILITY=$gemm_kernel
+    export XLA_FLAGS="${XLA_FLAGS:+$XLA_FLAGS }--xla_cpu_max_isa=$xla_isa"
+    if has_tool curvature; then
+        # A binary older than CURVATURE_GEMM_KERNEL would ignore it, and the report would lie.
+        rc=0; CURVATURE_GEMM_KERNEL=no-such-kernel "$curvature_bin" --version >/dev/null 2>&1 || rc=$?
+        [ "$rc" = 2 ] || die "$curvature_bin does not read CURVATURE_GEMM_KERNEL (older than c44b646); --gemm-kernel needs it"
+        "$curvature_bin" --version >/dev/null || die "curvature refuses CURVATURE_GEMM_KERNEL=$gemm_kernel"
+    fi
+    if has_tool jax; then
+        # An unknown XLA flag aborts; an unknown ISA name is only a warning, so look for it.
+        out=$(TF_CPP_MIN_LOG_LEVEL=0 JAX_PLATFORMS=cpu "$JAX_VENV/bin/python" -c 'import jax.numpy as jnp; (jnp.ones(4) + 1).block_until_ready()' 2>&1) \
+            || die "JAX refuses XLA_FLAGS='$XLA_FLAGS': $(tail -n 1 <<<"$out")"
+        ! grep -q 'Unknown CPU ISA' <<<"$out" || die "XLA does not know --xla_cpu_max_isa=$xla_isa: $(grep -m1 'Unknown CPU ISA' <<<"$out")"
+    fi
 fi
 
 # MARK: Scratch space, and the busy process of --loaded, cleaned up however the script ends
@@ -215,6 +309,28 @@ facts="$work/facts.tsv"
     fi
     printf 'threads\t%s (Curvature --threads, OPENBLAS/OMP/MKL_NUM_THREADS, torch.set_num_threads, XLA flags)\n' "$threads_list"
 } >>"$facts"
+# The kernels each tool runs. "emulation" heads every table of the report.
+cpu_name=$(awk -F'\t' '$1 == "cpu" { print $2; exit }' "$facts")
+openblas_core=$(awk -F'\t' '$1 == "openblas core" { print $2; exit }' "$facts")
+if [ "$gemm_kernel" = avx2 ] && cpu_flag avx512f; then
+    printf 'emulation\t%s\n' "AVX2 kernels emulated on $cpu_name, a CPU with AVX-512 (--gemm-kernel avx2): Curvature CURVATURE_GEMM_KERNEL=avx2, PyTorch ATEN_CPU_CAPABILITY=avx2 and ONEDNN_MAX_CPU_ISA=AVX2, JAX --xla_cpu_max_isa=AVX2; OpenBLAS keeps its AVX-512 kernels ($openblas_core; PyTorch's GEMMs, Curvature's convolutions and Float64 paths, the SGEMM bound)" >>"$facts"
+elif [ "$gemm_kernel" = avx2 ]; then
+    printf 'emulation\tnone: --gemm-kernel avx2 on %s, whose widest vector extension is AVX2 anyway\n' "$cpu_name" >>"$facts"
+elif [ "$gemm_kernel" = avx512 ]; then
+    printf 'emulation\tnone: every tool on its AVX-512 kernels (--gemm-kernel avx512: CURVATURE_GEMM_KERNEL=avx512, ATEN_CPU_CAPABILITY=avx512, --xla_cpu_max_isa=AVX512)\n' >>"$facts"
+fi
+if has_tool curvature; then
+    if [ -n "${CURVATURE_GEMM_KERNEL:-}" ]; then kernel="$CURVATURE_GEMM_KERNEL (CURVATURE_GEMM_KERNEL)"; else kernel="the widest this CPU runs (CURVATURE_GEMM_KERNEL not set)"; fi
+    printf 'curvature gemm kernel\t%s\n' "$kernel" >>"$facts"
+fi
+if has_tool pytorch || [ "$training" = 1 ] || [ "$autoattack" = 1 ]; then
+    printf 'pytorch kernels\t%s\n' "$(/usr/bin/python3 "$BENCH_DIR/machine_facts.py" torch-kernels 2>/dev/null || echo unknown)" >>"$facts"
+fi
+if has_tool jax; then
+    isa=$(grep -o -- '--xla_cpu_max_isa=[A-Za-z0-9_]*' <<<"${XLA_FLAGS:-}" | tail -n 1 || true)
+    [ -n "$isa" ] || isa="XLA's own choice (no --xla_cpu_max_isa in XLA_FLAGS)"
+    printf 'jax kernels\t%s\n' "$isa" >>"$facts"
+fi
 # The bound is the SGEMM of the kernel set Curvature runs (it switches OpenBLAS to a set whose
 # GEMMs round the same way for any batch and thread count, README), so the measurement uses that
 # set too (the peers' own choices are reported by machine_facts).
@@ -376,6 +492,33 @@ for name, header, item in (("t10k-images-idx3-ubyte", 16, 784), ("t10k-labels-id
 PY
     echo "round,mode,threads,tool,images,seconds" >"$work/training.csv"
     phase training training_rounds
+fi
+
+# MARK: AutoAttack, Curvature against torchattacks
+autoattack_one() {  # autoattack_one ROUND THREADS: appends one row to autoattack.csv (or warns)
+    local round=$1 threads=$2 out="$work/aa.out" err="$work/aa.err" row
+    # autoattack_crosscheck.py runs `curvature eval` first, then torchattacks, on the same images.
+    if ! env OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" \
+            TORCHATTACKS_VENV="$TORCHATTACKS_VENV" /usr/bin/python3 "$SCRIPT_DIR/autoattack_crosscheck.py" \
+            --models "$aa_model" --samples "$aa_samples" --threads "$threads" --curvature "$curvature_bin" >"$out" 2>"$err"; then
+        note "warning: autoattack_crosscheck.py failed:"; tail -n 5 "$err" >&2; return 0
+    fi
+    # model,samples,epsilon,clean,curvature,torchattacks,diff,curvature_s,torchattacks_s,norm,reference
+    row=$(awk -F, 'NR == 2 && NF == 11 { print; exit }' "$out")
+    if [ -z "$row" ]; then note "warning: autoattack_crosscheck.py printed no row:"; tail -n 3 "$out" "$err" >&2; return 0; fi
+    echo "$round,$threads,$row" >>"$work/autoattack.csv"
+    IFS=, read -r _ _ _ _ ours theirs _ ours_s theirs_s _ <<<"$row"
+    note "  autoattack round $round T=$threads: Curvature $ours_s s (robust $ours %), torchattacks $theirs_s s (robust $theirs %)"
+}
+autoattack_rounds() {
+    local round threads
+    for ((round = 1; round <= runs; round++)); do
+        for threads in "${THREADS[@]}"; do autoattack_one "$round" "$threads"; done
+    done
+}
+if [ "$autoattack" = 1 ]; then
+    echo "round,threads,model,samples,epsilon,clean,curvature,torchattacks,diff,curvature_s,torchattacks_s,norm,reference" >"$work/autoattack.csv"
+    phase autoattack autoattack_rounds
 fi
 
 # MARK: The report

@@ -5,6 +5,8 @@
                                                       extensions, OpenBLAS core type and config
     /usr/bin/python3 machine_facts.py sgemm THREADS   the best GFLOP/s of OpenBLAS's cblas_sgemm
                                                       (2048×2048×2048, float32) with THREADS threads
+    /usr/bin/python3 machine_facts.py torch-kernels   the vector kernels PyTorch runs here: ATen's CPU
+                                                      capability and oneDNN's ISA (its convolutions)
 
 SGEMM goes through the same libopenblas.so.0 that Curvature links (ctypes, no NumPy), so the
 "% of sgemm bound" column compares Curvature with its own BLAS on this machine. Never sets
@@ -91,6 +93,23 @@ def sgemm_gflops(lib, threads, n=2048, repeats=5):
     return 2 * n ** 3 / best / 1e9
 
 
+def torch_kernels():
+    """ATen's dispatch level (ATEN_CPU_CAPABILITY) and the ISA oneDNN runs PyTorch's float32
+    convolutions with (ONEDNN_MAX_CPU_ISA): the two CPU dispatches of PyTorch besides OpenBLAS.
+    oneDNN names its ISA only in its verbose log, so one small convolution runs in a child."""
+    code = ("import torch; torch.set_num_threads(1)\n"
+            "print('capability:' + next(l.split(':', 1)[1].strip() for l in torch.__config__.show().splitlines()"
+            " if 'CPU capability usage' in l))\n"
+            "torch.nn.Conv2d(1, 32, 5, padding=2)(torch.ones(8, 1, 28, 28))")
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "ONEDNN_VERBOSE": "1"},
+                         capture_output=True, text=True).stdout
+    capability = next((l.split(":", 1)[1] for l in out.splitlines() if l.startswith("capability:")), "unknown")
+    onednn = next((l.split("isa:", 1)[1] for l in out.splitlines() if ",info,cpu,isa:" in l), "not used")
+    env = lambda name: f"{name}={os.environ[name]}" if os.environ.get(name) else f"{name} not set"
+    return (f"ATen CPU capability {capability} ({env('ATEN_CPU_CAPABILITY')}); oneDNN convolutions {onednn} "
+            f"({env('ONEDNN_MAX_CPU_ISA')}); GEMMs on OpenBLAS")
+
+
 def main():
     if len(sys.argv) == 2 and sys.argv[1] == "facts":
         facts = cpu_facts()
@@ -99,8 +118,10 @@ def main():
             print(f"{k}\t{v}")
     elif len(sys.argv) == 3 and sys.argv[1] == "sgemm" and sys.argv[2].isdigit() and int(sys.argv[2]) >= 1:
         print(f"{sgemm_gflops(openblas(), int(sys.argv[2])):.1f}")
+    elif len(sys.argv) == 2 and sys.argv[1] == "torch-kernels":
+        print(torch_kernels())
     else:
-        sys.exit("usage: machine_facts.py facts | sgemm THREADS")
+        sys.exit("usage: machine_facts.py facts | sgemm THREADS | torch-kernels")
 
 
 if __name__ == "__main__":
