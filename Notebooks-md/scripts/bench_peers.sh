@@ -337,7 +337,7 @@ fi
 curvature_core=""
 if has_tool curvature; then
     curvature_core=$("$curvature_bin" bench hvp --model mlp --batch 1 --repeats 5 --threads 1 | tail -n 1 | cut -d, -f7)
-    printf 'curvature kernels	OpenBLAS %s (as bench hvp reports it; the SGEMM bound below is measured with it)\n' "${curvature_core:-unknown}" >>"$facts"
+    printf 'curvature kernels	its own packed GEMM for Float32 products and convolutions (kernel: CURVATURE_GEMM_KERNEL, else the widest this CPU runs); OpenBLAS %s for the rest (as bench hvp reports it; the SGEMM bound below is measured with it)\n' "${curvature_core:-unknown}" >>"$facts"
 fi
 sgemm=""
 for threads in "${THREADS[@]}"; do
