@@ -30,7 +30,8 @@ public struct ConvolutionGeometry: Equatable, Sendable {
 
 extension Tensor {
     /// Cross-correlation of NCHW `input` with `weight` [out, in, kh, kw] (PyTorch's conv2d), via
-    /// im2col and one GEMM per sample.
+    /// im2col and GEMMs: Float32 on the packed kernels (`PackedConvolution.swift`), Float64 (and
+    /// Float32 with `CURVATURE_PACKED_GEMM=0`) on OpenBLAS in padded groups of samples.
     public static func conv2d(_ input: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
         let g = ConvolutionGeometry(input: input.shape, weight: weight.shape, stride: stride, padding: padding)
         precondition(input.dtype == weight.dtype, "conv2d: dtypes \(input.dtype) and \(weight.dtype) differ")
