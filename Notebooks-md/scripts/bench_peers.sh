@@ -313,7 +313,7 @@ facts="$work/facts.tsv"
 cpu_name=$(awk -F'\t' '$1 == "cpu" { print $2; exit }' "$facts")
 openblas_core=$(awk -F'\t' '$1 == "openblas core" { print $2; exit }' "$facts")
 if [ "$gemm_kernel" = avx2 ] && cpu_flag avx512f; then
-    printf 'emulation\t%s\n' "AVX2 kernels emulated on $cpu_name, a CPU with AVX-512 (--gemm-kernel avx2): Curvature CURVATURE_GEMM_KERNEL=avx2, PyTorch ATEN_CPU_CAPABILITY=avx2 and ONEDNN_MAX_CPU_ISA=AVX2, JAX --xla_cpu_max_isa=AVX2; OpenBLAS keeps its AVX-512 kernels ($openblas_core; PyTorch's GEMMs, Curvature's convolutions and Float64 paths, the SGEMM bound)" >>"$facts"
+    printf 'emulation\t%s\n' "AVX2 kernels emulated on $cpu_name, a CPU with AVX-512 (--gemm-kernel avx2): Curvature CURVATURE_GEMM_KERNEL=avx2, PyTorch ATEN_CPU_CAPABILITY=avx2 and ONEDNN_MAX_CPU_ISA=AVX2, JAX --xla_cpu_max_isa=AVX2; OpenBLAS keeps its AVX-512 kernels ($openblas_core; PyTorch's GEMMs, Curvature's Float64 paths, the SGEMM bound)" >>"$facts"
 elif [ "$gemm_kernel" = avx2 ]; then
     printf 'emulation\tnone: --gemm-kernel avx2 on %s, whose widest vector extension is AVX2 anyway\n' "$cpu_name" >>"$facts"
 elif [ "$gemm_kernel" = avx512 ]; then

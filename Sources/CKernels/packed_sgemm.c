@@ -35,9 +35,9 @@ void curvature_sgemm_pack(const float *b, long ldb, int transposed, long k, long
             for (long block = 0; block < k; block += W) {
                 long depth = k - block < W ? k - block : W;
                 for (long j = 0; j < W; j++) {
-                    const float *column = b + (first + j) * ldb + block;
                     float *out = panel + block * W + j;
                     if (j < width) {
+                        const float *column = b + (first + j) * ldb + block;
                         for (long kk = 0; kk < depth; kk++) out[kk * W] = column[kk];
                     } else {
                         for (long kk = 0; kk < depth; kk++) out[kk * W] = 0.0f;

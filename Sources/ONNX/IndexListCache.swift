@@ -24,9 +24,10 @@ final class IndexListCache {
     func entry(_ key: Key, make: () -> Entry) -> Entry {
         if let known = lock.withLock({ entries[key] }) { return known }
         let made = make()
+        if made.indices.count > Self.capacity { return made }  // never kept: leave the others be
         lock.withLock {
             if held + made.indices.count > Self.capacity { (entries, held) = ([:], 0) }
-            if made.indices.count <= Self.capacity { (entries[key], held) = (made, held + made.indices.count) }
+            (entries[key], held) = (made, held + made.indices.count)
         }
         return made
     }

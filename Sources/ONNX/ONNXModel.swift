@@ -403,7 +403,7 @@ public final class ONNXModel: Network {
         var extra = notes
         if let transformer = transformerBlocks { extra.append(transformer) }
         if grouped > 0 {
-            extra.append("\(grouped) grouped convolution(s) run directly, each output from its group's channels only (no block-diagonal dense kernel)")
+            extra.append("\(grouped) grouped convolution(s) run group by group, each output from its group's channels only (no block-diagonal dense kernel)")
         }
         if !graph.integers.isEmpty || !graph.floats.isEmpty {
             extra.append("\(graph.integers.count + graph.floats.count) constant value(s) folded at load (Constant nodes, Shape/Gather/Unsqueeze/Concat chains)")

@@ -70,6 +70,7 @@ extension Tensor {
         precondition(outputGradient.shape == g.outputShape,
                      "conv2d weight adjoint: gradient \(Shape.describe(outputGradient.shape)) should be \(Shape.describe(g.outputShape))")
         var out = Tensor(zeros: weightShape, dtype: input.dtype)
+        if g.batch == 0 { return out }  // no samples: the sum is empty
         switch input.dtype {
         case .float32 where convolvesPacked: packedConvWeightAdjoint(input, outputGradient, &out, g)
         case .float32: convWeightAdjoint(input, outputGradient, &out, g, Float.self)

@@ -33,8 +33,9 @@ public enum GEMMKernel: String, CaseIterable, Sendable {
 
     /// The kernel every product uses: `fastest`, unless `CURVATURE_GEMM_KERNEL` names another this
     /// CPU runs (`avx2` on an AVX-512 CPU measures what a CPU without AVX-512 gets from the same
-    /// core; results are the same bits either way). An unknown or unsupported name is ignored here
-    /// and refused by the executables before any work (`overrideProblem`).
+    /// core, with the same bits; `scalar` hands Float32 products back to OpenBLAS,
+    /// `PackedGEMM.replacesBLAS`, whose bits differ). An unknown or unsupported name is ignored
+    /// here and refused by the executables before any work (`overrideProblem`).
     public static let selected: GEMMKernel = {
         guard let name = ProcessInfo.processInfo.environment[overrideVariable],
               let kernel = GEMMKernel(rawValue: name), kernel.isSupported else { return fastest }

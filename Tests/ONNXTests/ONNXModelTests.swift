@@ -97,7 +97,7 @@ final class ONNXModelTests: XCTestCase {
         let kinds = Dictionary(summary.rows.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a })
         XCTAssertEqual(kinds["/conv_dw/Conv"], "Conv, groups 6 (depthwise)")
         XCTAssertEqual(kinds["/conv_s2/Conv"], "Conv, groups 1")
-        XCTAssertTrue(summary.notes.contains { $0.hasPrefix("1 grouped convolution(s) run directly") }, "\(summary.notes)")
+        XCTAssertTrue(summary.notes.contains { $0.hasPrefix("1 grouped convolution(s) run group by group") }, "\(summary.notes)")
         XCTAssertFalse(try model("resnet_cifar.onnx").summary.notes.contains { $0.contains("grouped") })
     }
 

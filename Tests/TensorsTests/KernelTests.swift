@@ -80,9 +80,11 @@ final class KernelTests: XCTestCase {
 
     /// Float32 convolutions (the packed kernels where the CPU has them) against Float64, in every
     /// form the kernels distinguish: im2col at stride 1 and 2, pointwise, output widths around the
-    /// 16-wide panels, one sample and several.
+    /// 16-wide panels, one sample and several, and batches whose weight adjoint sums groups of
+    /// several samples (17: groups of 3) and none (0).
     func testFloat32ConvolutionsAgreeWithFloat64() {
-        for (batch, size, stride, padding, kernel) in [(1, 7, 1, 1, 3), (3, 9, 2, 1, 3), (2, 5, 1, 0, 1), (2, 17, 1, 2, 5), (1, 4, 1, 0, 1)] {
+        for (batch, size, stride, padding, kernel) in [(1, 7, 1, 1, 3), (3, 9, 2, 1, 3), (2, 5, 1, 0, 1), (2, 17, 1, 2, 5), (1, 4, 1, 0, 1),
+                                                       (17, 5, 1, 1, 3), (17, 4, 1, 0, 1), (0, 5, 1, 1, 3)] {
             let x = random([batch, 3, size, size], seed: 21), w = random([5, 3, kernel, kernel], seed: 22)
             let y = Tensor.conv2d(x, w, stride: stride, padding: padding)
             let g = random(y.shape, seed: 23)
