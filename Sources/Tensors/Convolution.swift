@@ -172,11 +172,7 @@ extension Tensor {
             rowSlicedGemm(T.self, parallel: parallelInside, transposeA: false, m: g.outChannels, n: ld, k: g.patchSize,
                           a: wp, lda: g.patchSize, b: columns, ldb: ld, c: inPlace ? yp + first * outStride : product, ldc: ld)
             if inPlace { return }
-            for s in 0..<count {
-                for o in 0..<g.outChannels {
-                    (yp + (first + s) * outStride + o * hw).update(from: product + o * ld + s * hw, count: hw)
-                }
-            }
+            scatterOutputs(product, ld, yp, first, count, g)
         }
     }
 
@@ -207,6 +203,17 @@ extension Tensor {
             rowSlicedGemm(T.self, parallel: parallelInside, transposeA: true, m: g.patchSize, n: ld, k: g.outChannels,
                           a: wp, lda: g.patchSize, b: inPlace ? dyp + first * outStride : gathered, ldb: ld, c: columns, ldc: ld)
             for s in 0..<count { col2im(columns + s * hw, ld, dxp + (first + s) * inStride, g) }
+        }
+    }
+
+    /// The inverse of `gatherOutputs`: copies [O, ld] back into the outputs of samples first..<first+count.
+    @inline(__always)
+    static func scatterOutputs<T: KernelScalar>(
+        _ from: UnsafeMutablePointer<T>, _ ld: Int, _ y: UnsafeMutablePointer<T>, _ first: Int, _ count: Int, _ g: ConvolutionGeometry
+    ) {
+        let hw = g.outPixels, outStride = g.outChannels * hw
+        for s in 0..<count {
+            for o in 0..<g.outChannels { (y + (first + s) * outStride + o * hw).update(from: from + o * ld + s * hw, count: hw) }
         }
     }
 

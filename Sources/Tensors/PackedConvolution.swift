@@ -21,22 +21,12 @@ extension Tensor {
             // One sample: its own input (pointwise) or columns, its own output; no copies.
             var source = UnsafePointer(xp + first * inStride)
             if !(pointwise && count == 1) {
-                for s in 0..<count {
-                    let sample = xp + (first + s) * inStride
-                    if pointwise {
-                        for c in 0..<patch { (columns + c * ld + s * hw).update(from: sample + c * hw, count: hw) }
-                    } else {
-                        im2col(sample, columns + s * hw, ld, g)
-                    }
-                }
+                for s in 0..<count { unfold(xp + (first + s) * inStride, columns + s * hw, ld, g) }
                 source = UnsafePointer(columns)
             }
             PackedGEMM.multiply(wp, rows: g.outChannels, lda: patch, by: .rows(source, ldb: ld), k: patch, n: ld,
                                 into: count == 1 ? yp + first * outStride : staging, ldc: ld, inParallel: inParallel)
-            if count == 1 { return }
-            for s in 0..<count {
-                for o in 0..<g.outChannels { (yp + (first + s) * outStride + o * hw).update(from: staging + o * ld + s * hw, count: hw) }
-            }
+            if count > 1 { scatterOutputs(staging, ld, yp, first, count, g) }
         }
     }
 
@@ -54,15 +44,22 @@ extension Tensor {
                                 by: .rows(count == 1 ? dyp + first * g.outChannels * hw : staging, ldb: ld),
                                 k: g.outChannels, n: ld, into: product, ldc: ld, inParallel: inParallel)
             if pointwise && count == 1 { return }
-            for s in 0..<count {
-                let sample = dxp + (first + s) * inStride
-                if pointwise {
-                    for c in 0..<patch { (sample + c * hw).update(from: columns + c * ld + s * hw, count: hw) }
-                } else {
-                    col2im(columns + s * hw, ld, sample, g)
-                }
-            }
+            for s in 0..<count { fold(columns + s * hw, ld, dxp + (first + s) * inStride, g) }
         }
+    }
+
+    /// A sample's im2col columns (rows `ld` apart); for a pointwise convolution, its channels as they are.
+    private static func unfold(_ x: UnsafeMutablePointer<Float>, _ columns: UnsafeMutablePointer<Float>, _ ld: Int, _ g: ConvolutionGeometry) {
+        guard isPointwise(g) else { return im2col(x, columns, ld, g) }
+        let hw = g.outPixels
+        for c in 0..<g.patchSize { (columns + c * ld).update(from: x + c * hw, count: hw) }
+    }
+
+    /// The inverse of `unfold`: col2im, or for a pointwise convolution the channels copied back.
+    private static func fold(_ columns: UnsafeMutablePointer<Float>, _ ld: Int, _ x: UnsafeMutablePointer<Float>, _ g: ConvolutionGeometry) {
+        guard isPointwise(g) else { return col2im(columns, ld, x, g) }
+        let hw = g.outPixels
+        for c in 0..<g.patchSize { (x + c * hw).update(from: columns + c * ld, count: hw) }
     }
 
     /// Calls `body(first, count, columns, staging, inParallel)` for groups of samples
@@ -85,14 +82,10 @@ extension Tensor {
         let acrossGroups = threads > 1 && groups >= 2 * threads
         let block = acrossGroups ? Swift.max(1, groups / (4 * threads)) * group : Swift.max(g.batch, 1)
         Parallel.forEachBlock(of: g.batch, size: block) { samples in
-            // Pooled buffers: large workspaces from the allocator would cost page faults every call.
             let ld = Swift.min(group, samples.count) * hw
-            let columns = TensorStorage(byteCount: g.patchSize * ld * MemoryLayout<Float>.size)
-            let staging = TensorStorage(byteCount: group > 1 ? g.outChannels * ld * MemoryLayout<Float>.size : 0)
-            withExtendedLifetime((columns, staging)) {
+            withPooledFloats(g.patchSize * ld, group > 1 ? g.outChannels * ld : 0) { workspace in
                 for first in stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
-                    body(first, Swift.min(group, samples.upperBound - first), columns.pointer.assumingMemoryBound(to: Float.self),
-                         staging.pointer.assumingMemoryBound(to: Float.self), !acrossGroups)
+                    body(first, Swift.min(group, samples.upperBound - first), workspace[0], workspace[1], !acrossGroups)
                 }
             }
         }
@@ -108,26 +101,14 @@ extension Tensor {
         // pixels in sample order; the groups' partial sums are added in group order (groups fixed
         // by geometry and batch, never by threads).
         let group = weightGroupSize(g), groups = (g.batch + group - 1) / group
-        let partials = TensorStorage(byteCount: Swift.max(groups * weightCount, 1) * MemoryLayout<Float>.size)
-        let partial = partials.pointer.assumingMemoryBound(to: Float.self)
-        withExtendedLifetime(partials) {
+        withPooledFloats(groups * weightCount) { partials in
+            let partial = partials[0]
             Parallel.forEachBlock(of: g.batch, size: group) { samples in
                 let index = samples.lowerBound / group, first = samples.lowerBound, count = samples.count, ld = count * hw
-                let columnsStorage = TensorStorage(byteCount: patch * ld * MemoryLayout<Float>.size)
-                let gatheredStorage = TensorStorage(byteCount: count > 1 ? g.outChannels * ld * MemoryLayout<Float>.size : 0)
-                let panelsStorage = TensorStorage(byteCount: Int(curvature_sgemm_packed_count(ld, g.outChannels)) * MemoryLayout<Float>.size)
-                withExtendedLifetime((columnsStorage, gatheredStorage, panelsStorage)) {
-                    let columns = columnsStorage.pointer.assumingMemoryBound(to: Float.self)
-                    let gathered = gatheredStorage.pointer.assumingMemoryBound(to: Float.self)
-                    let panels = panelsStorage.pointer.assumingMemoryBound(to: Float.self)
-                    for s in 0..<count {
-                        let sample = xp + (first + s) * inStride
-                        if isPointwise(g) {
-                            for c in 0..<patch { (columns + c * ld + s * hw).update(from: sample + c * hw, count: hw) }
-                        } else {
-                            im2col(sample, columns + s * hw, ld, g)
-                        }
-                    }
+                let panelCount = Int(curvature_sgemm_packed_count(ld, g.outChannels))
+                withPooledFloats(patch * ld, count > 1 ? g.outChannels * ld : 0, panelCount) { workspace in
+                    let (columns, gathered, panels) = (workspace[0], workspace[1], workspace[2])
+                    for s in 0..<count { unfold(xp + (first + s) * inStride, columns + s * hw, ld, g) }
                     if count > 1 { gatherOutputs(dyp, first, count, gathered, ld, g) }
                     curvature_sgemm_pack(count > 1 ? gathered : dyp + first * outStride, ld, 1, ld, g.outChannels, panels)
                     PackedGEMM.multiply(columns, rows: patch, lda: ld, by: .panels(panels), k: ld, n: g.outChannels,
@@ -143,5 +124,12 @@ extension Tensor {
                 }
             }
         }
+    }
+
+    /// Float32 workspaces of these sizes from the tensor buffer pool, alive for `body`: large
+    /// workspaces from the allocator would cost page faults on every call.
+    private static func withPooledFloats(_ counts: Int..., body: ([UnsafeMutablePointer<Float>]) -> Void) {
+        let storages = counts.map { TensorStorage(byteCount: $0 * MemoryLayout<Float>.size) }
+        withExtendedLifetime(storages) { body(storages.map { $0.pointer.assumingMemoryBound(to: Float.self) }) }
     }
 }
