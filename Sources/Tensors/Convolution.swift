@@ -30,13 +30,15 @@ public struct ConvolutionGeometry: Equatable, Sendable {
 
 extension Tensor {
     /// Cross-correlation of NCHW `input` with `weight` [out, in, kh, kw] (PyTorch's conv2d), via
-    /// im2col and GEMMs: Float32 on the packed kernels (`PackedConvolution.swift`), Float64 (and
+    /// im2col and GEMMs: Float32 on the packed kernels (`PackedConvolution.swift`; 3×3 stride-1 layers
+    /// of 16+ channels by Winograd, `WinogradConvolution.swift`), Float64 (and
     /// Float32 with `CURVATURE_PACKED_GEMM=0`) on OpenBLAS in padded groups of samples.
     public static func conv2d(_ input: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
         let g = ConvolutionGeometry(input: input.shape, weight: weight.shape, stride: stride, padding: padding)
         precondition(input.dtype == weight.dtype, "conv2d: dtypes \(input.dtype) and \(weight.dtype) differ")
         var out = Tensor(uninitialized: g.outputShape, dtype: input.dtype)
         switch input.dtype {
+        case .float32 where convolvesByWinograd(g): winogradForward(input, weight, &out, g)
         case .float32 where convolvesPacked: packedConvForward(input, weight, &out, g)
         case .float32: convForward(input, weight, &out, g, Float.self)
         case .float64: convForward(input, weight, &out, g, Double.self)
@@ -55,6 +57,7 @@ extension Tensor {
         // β = 0); strided col2im adds into zeros.
         var out = stride == 1 ? Tensor(uninitialized: inputShape, dtype: weight.dtype) : Tensor(zeros: inputShape, dtype: weight.dtype)
         switch weight.dtype {
+        case .float32 where convolvesByWinograd(g): winogradInputAdjoint(outputGradient, weight, &out, g)
         case .float32 where convolvesPacked: packedConvInputAdjoint(outputGradient, weight, &out, g)
         case .float32: convInputAdjoint(outputGradient, weight, &out, g, Float.self)
         case .float64: convInputAdjoint(outputGradient, weight, &out, g, Double.self)

@@ -128,7 +128,7 @@ extension Tensor {
 
     /// Float32 workspaces of these sizes from the tensor buffer pool, alive for `body`: large
     /// workspaces from the allocator would cost page faults on every call.
-    private static func withPooledFloats(_ counts: Int..., body: ([UnsafeMutablePointer<Float>]) -> Void) {
+    static func withPooledFloats(_ counts: Int..., body: ([UnsafeMutablePointer<Float>]) -> Void) {
         let storages = counts.map { TensorStorage(byteCount: $0 * MemoryLayout<Float>.size) }
         withExtendedLifetime(storages) { body(storages.map { $0.pointer.assumingMemoryBound(to: Float.self) }) }
     }

@@ -54,7 +54,23 @@ final class TensorStorage {
         }
     }
 
-    func forgetPacked() { packed.withLock { $0.removeAll() } }
+    /// Other forms of the buffer made at a kernel's first use and shared by the later ones (a
+    /// convolution's filters in the Winograd domain), by the kernel's key; emptied like `packed`.
+    private let derived = Mutex<[String: AnyObject]>([:])
+
+    func derivedForm<Form: AnyObject>(_ key: String, make: () -> Form) -> Form {
+        derived.withLock { cache in
+            if let found = cache[key] as? Form { return found }
+            let made = make()
+            cache[key] = made
+            return made
+        }
+    }
+
+    func forgetPacked() {
+        packed.withLock { $0.removeAll() }
+        derived.withLock { $0.removeAll() }
+    }
 
     deinit {
         liveStorageCount.subtract(1, ordering: .relaxed)

@@ -13,5 +13,6 @@ void curvature_erf_f32(const float *x, float *y, long n);
 void curvature_gelu_erf_f32(const float *x, float *y, long n);
 
 #include "packed_sgemm.h"
+#include "winograd.h"
 
 #endif
