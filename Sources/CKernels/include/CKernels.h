@@ -12,6 +12,7 @@ void curvature_erf_f32(const float *x, float *y, long n);
 /// x·(1 + erf(x/√2))/2, the exact GELU.
 void curvature_gelu_erf_f32(const float *x, float *y, long n);
 
+#include "affinity.h"
 #include "packed_sgemm.h"
 #include "winograd.h"
 
