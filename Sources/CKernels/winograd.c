@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { FREQUENCIES = 16 };
+// Scratch of a few rows or one filter row: out of memory here is out of memory everywhere.
+static float *checked(float *p) {
+    if (!p) abort();
+    return p;
+}
 
 // r = G·(a, b, c): the order (a + c) ± b makes a reversed filter's values those of the filter
 // with outer frequencies swapped, bit for bit (the adjoint convolution relies on it).
@@ -27,7 +31,7 @@ static inline void filter_rows(float a, float b, float c, float r[4]) {
 
 void curvature_winograd_filters(const float *w, long outputs, long inputs, float *u) {
     long plane = outputs * inputs;
-    float *taps = malloc(sizeof(float) * 9 * (inputs > 0 ? inputs : 1));  // one output's taps, tap-major
+    float *taps = checked(malloc(sizeof(float) * 9 * (inputs > 0 ? inputs : 1)));  // one output's taps, tap-major
     for (long o = 0; o < outputs; o++) {
         for (long c = 0; c < inputs; c++)
             for (int t = 0; t < 9; t++) taps[t * inputs + c] = w[(o * inputs + c) * 9 + t];
@@ -70,7 +74,7 @@ void curvature_winograd_input(const float *x, long channels, long height, long w
     long padded_width = (2 * tiles_x + 2 + 15) / 16 * 16, padded_height = 2 * tiles_y + 2;
     long row_begin = first_row > 0 ? first_row : 0, row_end = first_row + padded_height < height ? first_row + padded_height : height;
     long columns = width < padded_width - pad ? width : padded_width - pad;
-    float *plane = calloc((size_t)(padded_height * padded_width + 4 * padded_width), sizeof(float));
+    float *plane = checked(calloc((size_t)(padded_height * padded_width + 4 * padded_width), sizeof(float)));
     float *t = plane + padded_height * padded_width;
     for (long c = 0; c < channels; c++) {
         const float *source = x + c * height * width;
@@ -126,7 +130,7 @@ void curvature_winograd_output(const float *m, long frequency_stride, long ldm, 
                                long tile_row_begin, long tile_row_end, long tiles_x, long height, long width,
                                float *y) {
     long n = tiles_x > 0 ? tiles_x : 1;
-    float *work = malloc(sizeof(float) * 12 * n);  // s[i][0 or 1][tx], then the two output rows
+    float *work = checked(malloc(sizeof(float) * 12 * n));  // s[i][0 or 1][tx], then the two output rows
     float *upper = work + 8 * n, *lower = upper + 2 * n;
     const long f = frequency_stride;
     for (long o = 0; o < channels; o++) {

@@ -74,9 +74,10 @@ extension Tensor {
     ) {
         let tilesY = (outHeight + 1) / 2, tilesX = (outWidth + 1) / 2, tiles = tilesY * tilesX
         let inStride = inputs * height * width, outStride = outputs * outHeight * outWidth
-        // A product's columns are tiles: enough for the kernels' tiles (≥ 64), few enough that a
-        // product's transformed tiles and results stay in the L2 cache (~512 KiB) — a chunk of a
-        // large image's tile rows, or several small images. Only speed depends on this.
+        // A product's columns are tiles: enough for the kernels' tiles (≥ 64), few enough that the
+        // 16 products' transformed tiles and results stay in the L2 cache (~512 KiB while the
+        // channels allow 64 columns) — a chunk of a large image's tile rows, or several small
+        // images. Only speed depends on this.
         let columns = Swift.max(64, (1 << 17) / (16 * (inputs + outputs)))
         let (group, chunkRows) = tiles >= columns
             ? (1, Swift.max(1, columns / tilesX))

@@ -11,13 +11,13 @@ import Synchronization
 /// late; the caller then does the work alone instead of idling until the helper has run. Helpers
 /// spin a few tens of microseconds before they sleep, since the next loop usually follows at once.
 ///
-/// When a loop's threads fill every CPU the process may use (a 2-core machine, a Slurm allocation
+/// When a loop's threads fill every CPU the caller may use (a 2-core machine, a Slurm allocation
 /// of as many CPUs as threads), each runs the loop on a CPU of its own: beside a busy process the
 /// scheduler otherwise often wakes a helper onto the caller's CPU, and the two share one core
-/// while the other process has the second to itself (resnet18 B=32, 2 threads, one `yes` beside:
-/// 0.50–0.59 of the idle speed kept, 0.60–0.68 with CPUs of their own). The caller is held to its
-/// CPU for the loop only, so threads it starts later are not confined; on a machine with CPUs to
-/// spare nothing is pinned, nor with `CURVATURE_PIN_THREADS=0`.
+/// while the other process has the second to itself (cnn B=128, 2 threads, one `yes` beside: 0.53–
+/// 0.58 of the idle speed kept, 0.68–0.79 with CPUs of their own). Helpers are started before the
+/// caller is pinned (a thread inherits its creator's mask), and the caller takes back its own mask
+/// when the loop returns; with CPUs to spare nothing is pinned, nor with `CURVATURE_PIN_THREADS=0`.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
 
@@ -29,16 +29,20 @@ final class WorkerPool: @unchecked Sendable {
         /// Helpers that may still join, so a loop never uses more threads than it asked for.
         let seats: Atomic<Int>
         let lastBlockDone = DispatchSemaphore(value: 0)
-        /// Whether each thread runs this loop on a CPU of its own (`allowedCPUs`).
-        let pinned: Bool
+        /// The caller's CPUs when each thread runs this loop on one of its own (the caller on the
+        /// first, the helper in seat s on CPU s + 1), else nil.
+        let cpus: [Int32]?
+        /// The caller's CPU mask, which a helper pinned by an earlier loop takes back.
+        let mask: curvature_cpu_mask
         /// Set while the caller is inside `run`; a helper reads it only for a block it has taken,
         /// which cannot happen once every block is taken.
         var body: ((Int) -> Void)?
 
-        init(blocks: Int, helpers: Int, pinned: Bool, body: @escaping (Int) -> Void) {
+        init(blocks: Int, helpers: Int, cpus: [Int32]?, mask: curvature_cpu_mask, body: @escaping (Int) -> Void) {
             self.blocks = blocks
             seats = Atomic(helpers)
-            self.pinned = pinned
+            self.cpus = cpus
+            self.mask = mask
             self.body = body
         }
 
@@ -66,17 +70,14 @@ final class WorkerPool: @unchecked Sendable {
     /// MLP's loops.
     private static let spinNanoseconds: UInt64 = 50_000
     private static let processors = Swift.max(ProcessInfo.processInfo.activeProcessorCount, 1)
-    /// The CPUs the process may run on, as the first thread to run a loop found them.
-    private static let allowedCPUs: [Int32] = {
-        var cpus = [Int32](repeating: 0, count: 4096)
-        let count = Int(curvature_allowed_cpus(&cpus, Int32(cpus.count)))
-        return Array(cpus.prefix(count))
-    }()
-
     /// Off with `CURVATURE_PIN_THREADS=0`.
     private static let pinsThreads = ProcessInfo.processInfo.environment["CURVATURE_PIN_THREADS"] != "0"
 
-    private static func runOn(_ cpus: [Int32]) { _ = curvature_run_on_cpus(cpus, Int32(cpus.count)) }
+    /// The calling thread's CPUs when a loop with `helpers` helpers fills them, else nil.
+    private static func cpusFilled(by helpers: Int, _ mask: inout curvature_cpu_mask) -> [Int32]? {
+        guard pinsThreads, curvature_get_cpu_mask(&mask) == 0, curvature_cpu_mask_count(&mask) == helpers + 1 else { return nil }
+        return (0...helpers).map { Int32(curvature_cpu_mask_nth(&mask, Int32($0))) }
+    }
 
     /// Runs `body(i)` for every i in 0..<blocks on the calling thread and up to `helpers` others
     /// (at most one fewer than the cores). Returns false, having run nothing, when no helper may
@@ -88,18 +89,19 @@ final class WorkerPool: @unchecked Sendable {
         guard wanted > 0 else { return false }
         guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { inUse.store(false, ordering: .releasing) }
-        let pinned = Self.pinsThreads && Self.allowedCPUs.count == wanted + 1
-        if pinned { Self.runOn([Self.allowedCPUs[0]]) }
-        defer { if pinned { Self.runOn(Self.allowedCPUs) } }
+        var mask = curvature_cpu_mask()
+        let cpus = Self.cpusFilled(by: wanted, &mask)
         withoutActuallyEscaping(body) { body in
-            let job = Job(blocks: blocks, helpers: wanted, pinned: pinned, body: body)
+            let job = Job(blocks: blocks, helpers: wanted, cpus: cpus, mask: mask, body: body)
             condition.lock()
-            while helpers < wanted { startHelper() }
+            while helpers < wanted { startHelper() }  // before the caller is pinned: a thread inherits its mask
             current = job
             generation.wrappingAdd(1, ordering: .releasing)
             // Wake as many sleepers as there are seats; a helper still spinning may take one first.
             for _ in 0..<wanted { condition.signal() }
             condition.unlock()
+            if let cpus { _ = curvature_run_on_cpu(cpus[0]) }
+            defer { if cpus != nil { _ = curvature_set_cpu_mask(&mask) } }
             job.work()
             if !Self.spin(until: { job.done.load(ordering: .acquiring) == blocks }) { job.lastBlockDone.wait() }
             job.body = nil  // no thread holds on to the caller's closure past this call
@@ -118,19 +120,17 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Called with `condition` locked.
     private func startHelper() {
-        let index = helpers
         helpers += 1
         let seen = generation.load(ordering: .acquiring)  // the loop about to be published is new to it
-        let thread = Thread { [unowned self] in self.helperLoop(index: index, seen: seen) }
+        let thread = Thread { [unowned self] in self.helperLoop(seen: seen) }
         thread.stackSize = 8 << 20
         thread.start()
     }
 
-    /// Helper `index` runs pinned loops on CPU 1 + index of the allowed ones (modulo the others).
-    private func helperLoop(index: Int, seen start: Int) {
+    private func helperLoop(seen start: Int) {
         var seen = start
         var worked = false
-        var pinnedToOwnCPU = false
+        var heldTo: Int32?  // the CPU an earlier loop pinned this helper to
         while true {
             // Only a helper that just worked spins: one that found no seat goes back to sleep.
             if worked { _ = Self.spin { generation.load(ordering: .acquiring) != seen } }
@@ -140,11 +140,16 @@ final class WorkerPool: @unchecked Sendable {
             let job = current
             condition.unlock()
             worked = false
-            guard let job, job.seats.wrappingSubtract(1, ordering: .relaxed).oldValue > 0 else { continue }
-            if job.pinned != pinnedToOwnCPU {
-                let cpus = Self.allowedCPUs
-                Self.runOn(job.pinned ? [cpus[1 + index % (cpus.count - 1)]] : cpus)
-                pinnedToOwnCPU = job.pinned
+            guard let job else { continue }
+            let seatsLeft = job.seats.wrappingSubtract(1, ordering: .relaxed).oldValue
+            guard seatsLeft > 0 else { continue }
+            if let cpus = job.cpus {
+                let cpu = cpus[cpus.count - seatsLeft]  // seat s = wanted − seatsLeft runs on CPU s + 1
+                if heldTo != cpu { heldTo = curvature_run_on_cpu(cpu) == 0 ? cpu : nil }
+            } else if heldTo != nil {
+                var mask = job.mask
+                _ = curvature_set_cpu_mask(&mask)
+                heldTo = nil
             }
             job.work()
             worked = true

@@ -1,13 +1,19 @@
 #ifndef CURVATURE_AFFINITY_H
 #define CURVATURE_AFFINITY_H
 
-/// Writes the CPUs the calling thread may run on to `cpus` and returns how many (0 if they cannot
-/// be read or are more than `capacity`).
-int curvature_allowed_cpus(int *cpus, int capacity);
+/// A thread's CPU mask (Linux's cpu_set_t, 1,024 CPUs), opaque to Swift.
+typedef struct { unsigned long long words[16]; } curvature_cpu_mask;
 
-/// Lets the calling thread run only on cpus[0 ..< count] (moving it there now); 0 on success.
-int curvature_run_on_cpus(const int *cpus, int count);
-
+/// Reads the calling thread's mask; 0 on success (−1 where masks cannot be read).
+int curvature_get_cpu_mask(curvature_cpu_mask *mask);
+/// Lets the calling thread run on the CPUs of `mask` again; 0 on success.
+int curvature_set_cpu_mask(const curvature_cpu_mask *mask);
+/// How many CPUs the mask holds.
+int curvature_cpu_mask_count(const curvature_cpu_mask *mask);
+/// The n-th CPU of the mask in ascending order (from 0), or −1.
+int curvature_cpu_mask_nth(const curvature_cpu_mask *mask, int n);
+/// Lets the calling thread run on `cpu` only (moving it there now); 0 on success.
+int curvature_run_on_cpu(int cpu);
 /// The CPU the calling thread runs on now (−1 if unknown).
 int curvature_current_cpu(void);
 
