@@ -84,8 +84,10 @@ extension Tensor {
             : (Swift.min(Swift.max(1, columns / Swift.max(tiles, 1)), Swift.max(batch, 1)), tilesY)
         let most = group * Swift.min(chunkRows, tilesY) * tilesX
         let groups = (batch + group - 1) / group, threads = Parallel.threadCount
+        // Groups run in parallel, each its own unit of work, when there are enough to give every
+        // thread several (resnet18 B=32 beside a busy process: 44.6–45.6 → 45.8–47.0 HVP/s).
         let acrossGroups = threads > 1 && groups >= 2 * threads
-        let block = acrossGroups ? Swift.max(1, groups / (4 * threads)) * group : Swift.max(batch, 1)
+        let block = acrossGroups ? group : Swift.max(batch, 1)
         let (lda, aStep) = reversed ? (1, outputs) : (inputs, 1)
         Parallel.forEachBlock(of: batch, size: block) { samples in
             withPooledFloats(16 * inputs * most, 16 * outputs * most) { workspace in
