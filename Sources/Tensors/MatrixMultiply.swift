@@ -7,7 +7,7 @@ extension Tensor {
         // Float32 A·op(B): our packed kernels, B packed at its first product (a weight, once a run);
         // each element one FMA chain in k order, so no tiles or padding are needed for determinism.
         if a.dtype == .float32 && !transposeA && PackedGEMM.replacesBLAS {
-            let packed = b.storage.packedMatrix(.init(k: k, n: n, transposed: transposeB)) { PackedMatrix(b, transposed: transposeB) }
+            let packed = b.storage.form(.packed(k: k, n: n, transposed: transposeB)) { PackedMatrix(b, transposed: transposeB) }
             return matmul(a, packed)
         }
         let c = Tensor(uninitialized: [m, n], dtype: a.dtype)

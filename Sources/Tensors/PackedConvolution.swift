@@ -66,28 +66,39 @@ extension Tensor {
     /// `first..<first+count` that share one product, with workspace for their columns [P, count·hw]
     /// and their outputs or gradients [O, count·hw]. Samples are grouped when a sample's product
     /// is narrow (deep layers: a 4×4 image is one 16-column panel), so that each tile of the weight
-    /// meets at least ~128 columns. Groups run in parallel, each its own unit of work (beside a
-    /// busy process a descheduled thread then holds up one group, not a quarter of its share:
-    /// cnn B=128 loaded 1,294–1,350 → 1,334–1,362 HVP/s), when there are enough to give every
-    /// thread several; otherwise one after another, each product in parallel inside
-    /// (`inParallel`). Only speed depends on the grouping: a sample's bits never do.
+    /// meets at least ~128 columns; the groups run as `forEachGroup(batch:size:workspace:_:)` says.
     private static func forEachGroup(
         _ g: ConvolutionGeometry,
         _ body: (_ first: Int, _ count: Int, _ columns: UnsafeMutablePointer<Float>, _ staging: UnsafeMutablePointer<Float>,
                  _ inParallel: Bool) -> Void
     ) {
-        let threads = Parallel.threadCount, hw = g.outPixels
+        let hw = g.outPixels
         let wanted = Swift.max(1, (128 + hw - 1) / Swift.max(hw, 1))
         let byMemory = Swift.max(1, (1 << 20) / Swift.max(g.patchSize * hw, 1))
         let group = Swift.min(wanted, byMemory, Swift.max(g.batch, 1))
-        let groups = (g.batch + group - 1) / group
+        forEachGroup(batch: g.batch, size: group, workspace: { [g.patchSize * $0 * hw, group > 1 ? g.outChannels * $0 * hw : 0] }) {
+            first, count, workspace, inParallel in body(first, count, workspace[0], workspace[1], inParallel)
+        }
+    }
+
+    /// Calls `body(first, count, workspace, inParallel)` for the batch's groups of `size` samples,
+    /// `first..<first+count` (the last may be smaller), with Float32 workspaces from the pool of the
+    /// sizes `workspace(n)` gives for a block of n samples. Groups run in parallel, each its own
+    /// unit of work (beside a busy process a descheduled thread then holds up one group, not a
+    /// quarter of its share: cnn B=128 loaded 1,294–1,350 → 1,334–1,362 HVP/s, resnet18 B=32
+    /// 44.6–45.6 → 45.8–47.0), when there are enough to give every thread several; otherwise one
+    /// after another, each free to use the threads inside (`inParallel`). Only speed depends on
+    /// the grouping: a sample's bits never do.
+    static func forEachGroup(
+        batch: Int, size group: Int, workspace: (_ samples: Int) -> [Int],
+        _ body: (_ first: Int, _ count: Int, _ workspace: [UnsafeMutablePointer<Float>], _ inParallel: Bool) -> Void
+    ) {
+        let threads = Parallel.threadCount, groups = (batch + group - 1) / group
         let acrossGroups = threads > 1 && groups >= 2 * threads
-        let block = acrossGroups ? group : Swift.max(g.batch, 1)
-        Parallel.forEachBlock(of: g.batch, size: block) { samples in
-            let ld = Swift.min(group, samples.count) * hw
-            withPooledFloats(g.patchSize * ld, group > 1 ? g.outChannels * ld : 0) { workspace in
+        Parallel.forEachBlock(of: batch, size: acrossGroups ? group : Swift.max(batch, 1)) { samples in
+            withPooledFloats(workspace(Swift.min(group, samples.count))) { pointers in
                 for first in stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
-                    body(first, Swift.min(group, samples.upperBound - first), workspace[0], workspace[1], !acrossGroups)
+                    body(first, Swift.min(group, samples.upperBound - first), pointers, !acrossGroups)
                 }
             }
         }
@@ -131,6 +142,10 @@ extension Tensor {
     /// Float32 workspaces of these sizes from the tensor buffer pool, alive for `body`: large
     /// workspaces from the allocator would cost page faults on every call.
     static func withPooledFloats(_ counts: Int..., body: ([UnsafeMutablePointer<Float>]) -> Void) {
+        withPooledFloats(counts, body: body)
+    }
+
+    static func withPooledFloats(_ counts: [Int], body: ([UnsafeMutablePointer<Float>]) -> Void) {
         let storages = counts.map { TensorStorage(byteCount: $0 * MemoryLayout<Float>.size) }
         withExtendedLifetime(storages) { body(storages.map { $0.pointer.assumingMemoryBound(to: Float.self) }) }
     }

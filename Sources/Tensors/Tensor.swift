@@ -134,7 +134,7 @@ public struct Tensor {
         precondition(T.self == Float.self && dtype == .float32 || T.self == Double.self && dtype == .float64,
                      "Tensor: \(dtype) tensor written as \(T.self)")
         makeUnique()
-        storage.forgetPacked()
+        storage.forgetForms()
         return try body(UnsafeMutableBufferPointer(start: storage.pointer.assumingMemoryBound(to: T.self), count: count))
     }
 

@@ -36,41 +36,32 @@ final class TensorStorage {
         liveStorageBytes.add(byteCount, ordering: .relaxed)
     }
 
-    /// The buffer packed as a `PackedMatrix` B of K × N (from the buffer or its transpose), made at
-    /// a product's first use and shared by the later ones: a layer's weights are packed once a run.
-    /// Emptied by any write through `Tensor`'s mutable accessors.
-    private let packed = Mutex<[PackedKey: PackedMatrix]>([:])
+    /// Other forms of the buffer, made at a kernel's first use and shared by the later ones: packed
+    /// as a `PackedMatrix` B, so a layer's weights are packed once a run; or a convolution's
+    /// filters in the Winograd domain. Emptied by any write through `Tensor`'s mutable accessors.
+    private let forms = Mutex<[FormKey: AnyObject]>([:])
 
-    struct PackedKey: Hashable {
-        let k: Int, n: Int, transposed: Bool
+    /// Which form; each is made as one class.
+    enum FormKey: Hashable {
+        /// `PackedMatrix` of K × N, from the buffer or its transpose.
+        case packed(k: Int, n: Int, transposed: Bool)
+        /// `Tensor.WinogradFilters` of a [outputs, inputs, 3, 3] weight.
+        case winogradFilters(outputs: Int, inputs: Int)
     }
 
-    func packedMatrix(_ key: PackedKey, make: () -> PackedMatrix) -> PackedMatrix {
-        packed.withLock { cache in
-            if let found = cache[key] { return found }
+    /// The form `key` names, made by `make` at its first use. A key is always made as the same
+    /// class, so what is found is taken as that class unchecked (a checked cast cost 2 % of an
+    /// mlp B=1 HVP, which looks its weights' packings up a dozen times).
+    func form<Form: AnyObject>(_ key: FormKey, make: () -> Form) -> Form {
+        forms.withLock { cache in
+            if let found = cache[key] { return unsafeDowncast(found, to: Form.self) }
             let made = make()
             cache[key] = made
             return made
         }
     }
 
-    /// Other forms of the buffer made at a kernel's first use and shared by the later ones (a
-    /// convolution's filters in the Winograd domain), by the kernel's key; emptied like `packed`.
-    private let derived = Mutex<[String: AnyObject]>([:])
-
-    func derivedForm<Form: AnyObject>(_ key: String, make: () -> Form) -> Form {
-        derived.withLock { cache in
-            if let found = cache[key] as? Form { return found }
-            let made = make()
-            cache[key] = made
-            return made
-        }
-    }
-
-    func forgetPacked() {
-        packed.withLock { $0.removeAll() }
-        derived.withLock { $0.removeAll() }
-    }
+    func forgetForms() { forms.withLock { $0.removeAll() } }
 
     deinit {
         liveStorageCount.subtract(1, ordering: .relaxed)

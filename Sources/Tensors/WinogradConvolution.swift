@@ -34,7 +34,7 @@ extension Tensor {
     }
 
     private static func winogradFilters(_ w: Tensor, _ g: ConvolutionGeometry) -> WinogradFilters {
-        w.storage.derivedForm("winograd \(g.outChannels)×\(g.inChannels)") {
+        w.storage.form(.winogradFilters(outputs: g.outChannels, inputs: g.inChannels)) {
             WinogradFilters(w, outputs: g.outChannels, inputs: g.inChannels)
         }
     }
@@ -83,52 +83,44 @@ extension Tensor {
             ? (1, Swift.max(1, columns / tilesX))
             : (Swift.min(Swift.max(1, columns / Swift.max(tiles, 1)), Swift.max(batch, 1)), tilesY)
         let most = group * Swift.min(chunkRows, tilesY) * tilesX
-        let groups = (batch + group - 1) / group, threads = Parallel.threadCount
-        // Groups run in parallel, each its own unit of work, when there are enough to give every
-        // thread several (resnet18 B=32 beside a busy process: 44.6–45.6 → 45.8–47.0 HVP/s).
-        let acrossGroups = threads > 1 && groups >= 2 * threads
-        let block = acrossGroups ? group : Swift.max(batch, 1)
+        let threads = Parallel.threadCount
         let (lda, aStep) = reversed ? (1, outputs) : (inputs, 1)
-        Parallel.forEachBlock(of: batch, size: block) { samples in
-            withPooledFloats(16 * inputs * most, 16 * outputs * most) { workspace in
-                let (v, m) = (workspace[0], workspace[1])
-                for first in stride(from: samples.lowerBound, to: samples.upperBound, by: group) {
-                    let count = Swift.min(group, samples.upperBound - first)
-                    for rowBegin in stride(from: 0, to: tilesY, by: chunkRows) {
-                        let rowEnd = Swift.min(rowBegin + chunkRows, tilesY), perSample = (rowEnd - rowBegin) * tilesX
-                        let n = count * perSample
-                        // One group alone: each stage in parallel inside, over samples × channel blocks.
-                        func stage(_ channels: Int, _ body: (_ sample: Int, _ channels: Range<Int>) -> Void) {
-                            let pieces = acrossGroups || threads == 1 ? 1 : Swift.max(1, Swift.min(channels, 4 * threads / count + 1))
-                            let size = (channels + pieces - 1) / pieces
-                            Parallel.forEachBlock(of: count * pieces, size: acrossGroups ? count * pieces : 1) { units in
-                                for unit in units {
-                                    let start = unit % pieces * size
-                                    if start < channels { body(unit / pieces, start..<Swift.min(start + size, channels)) }
-                                }
-                            }
-                        }
-                        stage(inputs) { s, range in
-                            curvature_winograd_input(x + (first + s) * inStride + range.lowerBound * height * width, range.count,
-                                                     height, width, pad, rowBegin, rowEnd, tilesX,
-                                                     v + range.lowerBound * n + s * perSample, inputs * n, n)
-                        }
-                        func product(_ ξ: Int) {
-                            PackedGEMM.multiply(filters + (reversed ? reversedFrequency[ξ] : ξ) * inputs * outputs,
-                                                rows: outputs, lda: lda, aStep: aStep, by: .rows(v + ξ * inputs * n, ldb: n),
-                                                k: inputs, n: n, into: m + ξ * outputs * n, ldc: n, inParallel: false)
-                        }
-                        if acrossGroups {
-                            for ξ in 0..<16 { product(ξ) }
-                        } else {
-                            Parallel.forEachBlock(of: 16, size: 1) { product($0.lowerBound) }
-                        }
-                        stage(outputs) { s, range in
-                            curvature_winograd_output(m + range.lowerBound * n + s * perSample, outputs * n, n, range.count,
-                                                      rowBegin, rowEnd, tilesX, outHeight, outWidth,
-                                                      y + (first + s) * outStride + range.lowerBound * outHeight * outWidth)
-                        }
+        forEachGroup(batch: batch, size: group, workspace: { _ in [16 * inputs * most, 16 * outputs * most] }) {
+            first, count, workspace, inParallel in
+            let (v, m) = (workspace[0], workspace[1])
+            // A group alone (`inParallel`): each stage in parallel inside, over samples × channel blocks.
+            func stage(_ channels: Int, _ body: (_ sample: Int, _ channels: Range<Int>) -> Void) {
+                let pieces = !inParallel || threads == 1 ? 1 : Swift.max(1, Swift.min(channels, 4 * threads / count + 1))
+                let size = (channels + pieces - 1) / pieces
+                Parallel.forEachBlock(of: count * pieces, size: inParallel ? 1 : count * pieces) { units in
+                    for unit in units {
+                        let start = unit % pieces * size
+                        if start < channels { body(unit / pieces, start..<Swift.min(start + size, channels)) }
                     }
+                }
+            }
+            for rowBegin in stride(from: 0, to: tilesY, by: chunkRows) {
+                let rowEnd = Swift.min(rowBegin + chunkRows, tilesY), perSample = (rowEnd - rowBegin) * tilesX
+                let n = count * perSample
+                stage(inputs) { s, range in
+                    curvature_winograd_input(x + (first + s) * inStride + range.lowerBound * height * width, range.count,
+                                             height, width, pad, rowBegin, rowEnd, tilesX,
+                                             v + range.lowerBound * n + s * perSample, inputs * n, n)
+                }
+                func product(_ ξ: Int) {
+                    PackedGEMM.multiply(filters + (reversed ? reversedFrequency[ξ] : ξ) * inputs * outputs,
+                                        rows: outputs, lda: lda, aStep: aStep, by: .rows(v + ξ * inputs * n, ldb: n),
+                                        k: inputs, n: n, into: m + ξ * outputs * n, ldc: n, inParallel: false)
+                }
+                if inParallel {
+                    Parallel.forEachBlock(of: 16, size: 1) { product($0.lowerBound) }
+                } else {
+                    for ξ in 0..<16 { product(ξ) }
+                }
+                stage(outputs) { s, range in
+                    curvature_winograd_output(m + range.lowerBound * n + s * perSample, outputs * n, n, range.count,
+                                              rowBegin, rowEnd, tilesX, outHeight, outWidth,
+                                              y + (first + s) * outStride + range.lowerBound * outHeight * outWidth)
                 }
             }
         }
