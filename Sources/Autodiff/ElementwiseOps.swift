@@ -34,7 +34,14 @@ public func tanh(_ x: Variable) -> Variable {
 }
 
 public func sigmoid(_ x: Variable) -> Variable {
-    Variable.record("sigmoid", x.value.map(.sigmoid), inputs: [x]) { g, y, _ in [g * (y * (1 - y))] }
+    Variable.record("sigmoid", x.value.map(.sigmoid), inputs: [x]) { g, y, _ in [timesLogisticSlope(g, y, scale: 1)] }
+}
+
+/// g·(y(1 − y))·scale for a logistic output y: in differentiable ops when the pass is recorded,
+/// else in one sweep with the same roundings (the last backward of an HVP records nothing).
+private func timesLogisticSlope(_ g: Variable, _ y: Variable, scale: Double) -> Variable {
+    guard !GradientMode.isEnabled else { return scale == 1 ? g * (y * (1 - y)) : g * (y * (1 - y)) * scale }
+    return Variable(g.value.combined(with: y.value, .timesLogisticSlope(scale: scale)))
 }
 
 public func erf(_ x: Variable) -> Variable {
@@ -69,7 +76,7 @@ public func softplus(_ x: Variable, beta: Double = 1, threshold: Double = 20) ->
 /// written with the output, so it vanishes on the linear part as PyTorch's does.
 public func softplusSlope(_ x: Variable, beta: Double, threshold: Double) -> Variable {
     Variable.record("softplus_slope", x.value.map(.softplusSlope(beta: beta, threshold: threshold)), inputs: [x]) { g, y, _ in
-        [g * (y * (1 - y)) * beta]
+        [timesLogisticSlope(g, y, scale: beta)]
     }
 }
 

@@ -28,6 +28,9 @@ public enum BinaryFunction: Sendable {
     case add, subtract, multiply, divide, maximum, minimum
     /// a where b > 0, else 0: ReLU's backward pass in one sweep.
     case passWherePositive
+    /// a·(b·(1 − b))·scale, in that order: a gradient through a logistic output b's slope (sigmoid's,
+    /// softplus's σ(βx) with scale β) in one sweep instead of four, with the four's roundings.
+    case timesLogisticSlope(scale: Double)
 }
 
 extension Tensor {
@@ -212,6 +215,9 @@ extension Tensor {
         case .maximum: runs(x, y, z, r, layout) { Swift.max($0, $1) }
         case .minimum: runs(x, y, z, r, layout) { Swift.min($0, $1) }
         case .passWherePositive: runs(x, y, z, r, layout) { $1 > 0 ? $0 : 0 }
+        case let .timesLogisticSlope(scale):
+            let s = T(scale)
+            runs(x, y, z, r, layout) { $0 * ($1 * (1 - $1)) * s }
         }
     }
 
@@ -271,6 +277,9 @@ extension Tensor {
             case .maximum: run(n, z, x, sa, y, sb) { Swift.max($0, $1) }
             case .minimum: run(n, z, x, sa, y, sb) { Swift.min($0, $1) }
             case .passWherePositive: run(n, z, x, sa, y, sb) { $1 > 0 ? $0 : 0 }
+            case let .timesLogisticSlope(scale):
+                let s = T(scale)
+                run(n, z, x, sa, y, sb) { $0 * ($1 * (1 - $1)) * s }
             }
         }
     }

@@ -73,10 +73,82 @@ final class WorkerPool: @unchecked Sendable {
     /// Off with `CURVATURE_PIN_THREADS=0`.
     private static let pinsThreads = ProcessInfo.processInfo.environment["CURVATURE_PIN_THREADS"] != "0"
 
-    /// The calling thread's CPUs when a loop with `helpers` helpers fills them, else nil.
-    private static func cpusFilled(by helpers: Int, _ mask: inout curvature_cpu_mask) -> [Int32]? {
-        guard pinsThreads, curvature_get_cpu_mask(&mask) == 0, curvature_cpu_mask_count(&mask) == helpers + 1 else { return nil }
+    /// The CPUs of `mask` when a loop with `helpers` helpers fills them, else nil.
+    private static func cpus(of mask: curvature_cpu_mask, filledBy helpers: Int) -> [Int32]? {
+        var mask = mask
+        guard pinsThreads, curvature_cpu_mask_count(&mask) == helpers + 1 else { return nil }
         return (0...helpers).map { Int32(curvature_cpu_mask_nth(&mask, Int32($0))) }
+    }
+
+    /// A thread inside `Parallel.keepingCPUs`: pinned by its first loop that filled its CPUs, and
+    /// left there (no mask read or set per loop: three system calls a loop were ~5 % of an MLP's
+    /// HVP) until the outermost call returns.
+    private struct Stretch {
+        var owner: pthread_t
+        var depth: Int
+        /// The owner's own mask and the CPUs of its loops, once a loop has pinned it.
+        var pinned: (mask: curvature_cpu_mask, cpus: [Int32])?
+    }
+    private let stretch = Mutex<Stretch?>(nil)
+
+    /// Whether the calling thread opened a stretch (false when another thread holds one: its loops
+    /// then pin and unpin per loop, as outside any).
+    func beginStretch() -> Bool {
+        stretch.withLock { stretch in
+            let me = pthread_self()
+            if var held = stretch {
+                guard pthread_equal(held.owner, me) != 0 else { return false }
+                held.depth += 1
+                stretch = held
+            } else {
+                stretch = Stretch(owner: me, depth: 1, pinned: nil)
+            }
+            return true
+        }
+    }
+
+    /// Closes a stretch `beginStretch` opened; the outermost gives the caller back its mask.
+    func endStretch() {
+        stretch.withLock { stretch in
+            guard var held = stretch else { return }
+            held.depth -= 1
+            if held.depth > 0 { stretch = held; return }
+            if var mask = held.pinned?.mask { _ = curvature_set_cpu_mask(&mask) }
+            stretch = nil
+        }
+    }
+
+    /// Where a loop with `helpers` helpers runs: the CPU each thread takes (nil: nobody is
+    /// pinned), whether the caller must be pinned now, whether it takes back its mask after the
+    /// loop (not inside a stretch, which does so at its end), and the caller's own mask.
+    private struct Placement {
+        var cpus: [Int32]?
+        var pinsCaller = false
+        var restoresAfter = false
+        var callerMask = curvature_cpu_mask()
+    }
+
+    private func placement(helpers: Int) -> Placement {
+        let me = pthread_self()
+        return stretch.withLock { stretch in
+            var place = Placement()
+            let inStretch = stretch.map { pthread_equal($0.owner, me) != 0 } ?? false
+            if inStretch, let pinned = stretch!.pinned {
+                place.callerMask = pinned.mask
+                place.cpus = Self.cpus(of: pinned.mask, filledBy: helpers)
+                if place.cpus == nil {  // this loop leaves CPUs spare: the caller is free again
+                    _ = curvature_set_cpu_mask(&place.callerMask)
+                    stretch!.pinned = nil
+                }
+                return place
+            }
+            guard curvature_get_cpu_mask(&place.callerMask) == 0 else { return place }
+            place.cpus = Self.cpus(of: place.callerMask, filledBy: helpers)
+            guard let cpus = place.cpus else { return place }
+            place.pinsCaller = true
+            if inStretch { stretch!.pinned = (place.callerMask, cpus) } else { place.restoresAfter = true }
+            return place
+        }
     }
 
     /// Runs `body(i)` for every i in 0..<blocks on the calling thread and up to `helpers` others
@@ -89,10 +161,9 @@ final class WorkerPool: @unchecked Sendable {
         guard wanted > 0 else { return false }
         guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { inUse.store(false, ordering: .releasing) }
-        var mask = curvature_cpu_mask()
-        let cpus = Self.cpusFilled(by: wanted, &mask)
+        var place = placement(helpers: wanted)
         withoutActuallyEscaping(body) { body in
-            let job = Job(blocks: blocks, helpers: wanted, cpus: cpus, mask: mask, body: body)
+            let job = Job(blocks: blocks, helpers: wanted, cpus: place.cpus, mask: place.callerMask, body: body)
             condition.lock()
             while helpers < wanted { startHelper() }  // before the caller is pinned: a thread inherits its mask
             current = job
@@ -100,8 +171,8 @@ final class WorkerPool: @unchecked Sendable {
             // Wake as many sleepers as there are seats; a helper still spinning may take one first.
             for _ in 0..<wanted { condition.signal() }
             condition.unlock()
-            if let cpus { _ = curvature_run_on_cpu(cpus[0]) }
-            defer { if cpus != nil { _ = curvature_set_cpu_mask(&mask) } }
+            if let cpus = place.cpus, place.pinsCaller { _ = curvature_run_on_cpu(cpus[0]) }
+            defer { if place.restoresAfter { _ = curvature_set_cpu_mask(&place.callerMask) } }
             job.work()
             if !Self.spin(until: { job.done.load(ordering: .acquiring) == blocks }) { job.lastBlockDone.wait() }
             job.body = nil  // no thread holds on to the caller's closure past this call

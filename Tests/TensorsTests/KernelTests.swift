@@ -17,6 +17,24 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The one-sweep gradient through a logistic slope has the bits of the four sweeps it replaces,
+    /// g·(y·(1 − y))·s, in both dtypes and in every operand layout (same shape, broadcast, scalar).
+    func testLogisticSlopeSweepEqualsItsFourSteps() {
+        for dtype in [DType.float32, .float64] {
+            let g = Tensor(randomShape: [5, 40_000], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 15)
+            let y = Tensor(randomShape: [5, 40_000], .uniform(low: 0, high: 1), dtype: dtype, seed: 16)
+            for (label, a, b) in [("same", g, y), ("broadcast", g, y.slice(rows: 0..<1)), ("scalar", g, Tensor(shape: [1], scalars: [0.3], dtype: dtype)),
+                                  ("scalar left", Tensor(shape: [1], scalars: [0.7], dtype: dtype), y)] {
+                for scale in [1.0, 10, 0.37] {
+                    let fused = a.combined(with: b, .timesLogisticSlope(scale: scale))
+                    let steps = (a * (b * (b * -1 + 1))) * scale
+                    XCTAssertEqual(fused.shape, steps.shape, "\(dtype) \(label)")
+                    XCTAssertEqual(fused.scalars.map(\.bitPattern), steps.scalars.map(\.bitPattern), "\(dtype) \(label) scale \(scale)")
+                }
+            }
+        }
+    }
+
     private func random(_ shape: [Int], seed: UInt64) -> Tensor {
         Tensor(randomShape: shape, .normal(mean: 0, standardDeviation: 1), dtype: .float64, seed: seed)
     }

@@ -84,18 +84,25 @@ final class ParallelLoopTests: XCTestCase {
         XCTAssertTrue(helperFinished.load(ordering: .acquiring), "the loop returned before a helper's block finished")
     }
 
-    /// When a loop's threads fill the CPUs the caller may use, each runs its blocks on a CPU of its
-    /// own, and the caller takes back its own mask once the loop returns.
-    func testThreadsThatFillTheCPUsRunOnOneEach() throws {
-        func ownCPUs() -> Set<Int32> {
-            var mask = curvature_cpu_mask()
-            guard curvature_get_cpu_mask(&mask) == 0 else { return [] }
-            return Set((0..<curvature_cpu_mask_count(&mask)).map { curvature_cpu_mask_nth(&mask, $0) })
-        }
+    private func ownCPUs() -> Set<Int32> {
+        var mask = curvature_cpu_mask()
+        guard curvature_get_cpu_mask(&mask) == 0 else { return [] }
+        return Set((0..<curvature_cpu_mask_count(&mask)).map { curvature_cpu_mask_nth(&mask, $0) })
+    }
+
+    /// The CPUs this process may use, when there are 2 of them and pinning is on (else a skip).
+    private func twoCPUsPinned() throws -> Set<Int32> {
         let allowed = ownCPUs()
         guard allowed.count == 2, ProcessInfo.processInfo.environment["CURVATURE_PIN_THREADS"] != "0" else {
             throw XCTSkip("pinning is checked with 2 allowed CPUs (here \(allowed.count)) and CURVATURE_PIN_THREADS unset")
         }
+        return allowed
+    }
+
+    /// When a loop's threads fill the CPUs the caller may use, each runs its blocks on a CPU of its
+    /// own, and the caller takes back its own mask once the loop returns.
+    func testThreadsThatFillTheCPUsRunOnOneEach() throws {
+        let allowed = try twoCPUsPinned()
         Parallel.threadCount = 2
         let seen = Mutex<[String: Set<Int32>]>([:])
         let started = Atomic<Int>(0)
@@ -116,5 +123,51 @@ final class ParallelLoopTests: XCTestCase {
         XCTAssertEqual(perThread.count, 2, "both threads took blocks: \(perThread)")
         XCTAssertTrue(perThread.values.allSatisfy { $0.count == 1 }, "a thread not held to the one CPU it ran on: \(perThread)")
         XCTAssertEqual(Set(perThread.values.flatMap { $0 }), allowed, "not one CPU each: \(perThread)")
+    }
+
+    /// Inside `keepingCPUs` the caller stays on its CPU from one loop to the next (no mask set per
+    /// loop), and has its own mask back when the outermost call returns; the loops still run every
+    /// block once. (A loop leaving CPUs spare, which frees the caller, needs 3 CPUs to arise.)
+    func testAStretchKeepsTheCallerOnItsCPUUntilItEnds() throws {
+        let allowed = try twoCPUsPinned()
+        Parallel.threadCount = 2
+        var pinnedBetweenLoops: [Set<Int32>] = []
+        let result = Parallel.keepingCPUs { () -> [Int] in
+            XCTAssertEqual(ownCPUs(), allowed, "pinned before any loop")
+            var hits = coverage(count: 1000, size: 7)
+            pinnedBetweenLoops.append(ownCPUs())
+            Parallel.keepingCPUs {  // nested: one stretch with the outer call
+                hits = zip(hits, coverage(count: 1000, size: 7)).map(+)
+                pinnedBetweenLoops.append(ownCPUs())
+            }
+            pinnedBetweenLoops.append(ownCPUs())
+            Parallel.threadCount = 1  // loops on one thread fill nothing: no pool, the caller stays
+            hits = zip(hits, coverage(count: 1000, size: 7)).map(+)
+            pinnedBetweenLoops.append(ownCPUs())
+            return hits
+        }
+        XCTAssertEqual(result, Array(repeating: 3, count: 1000))
+        XCTAssertTrue(pinnedBetweenLoops.allSatisfy { $0.count == 1 && $0.isSubset(of: allowed) }, "\(pinnedBetweenLoops)")
+        XCTAssertEqual(Set(pinnedBetweenLoops).count, 1, "the caller moved between loops: \(pinnedBetweenLoops)")
+        XCTAssertEqual(ownCPUs(), allowed, "the caller is still held to one CPU after the stretch")
+    }
+
+    /// A stretch opened by one thread does not hold another thread's loops: theirs pin and unpin
+    /// per loop, and that thread's mask is its own again after each.
+    func testAnotherThreadsStretchDoesNotPinThisThread() throws {
+        let allowed = try twoCPUsPinned()
+        Parallel.threadCount = 2
+        let opened = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+        let other = Thread {
+            Parallel.keepingCPUs {
+                opened.signal()
+                finished.wait()
+            }
+        }
+        other.start()
+        opened.wait()
+        XCTAssertEqual(coverage(count: 1000, size: 7), Array(repeating: 1, count: 1000))
+        XCTAssertEqual(ownCPUs(), allowed, "pinned by a stretch this thread did not open")
+        finished.signal()
     }
 }
