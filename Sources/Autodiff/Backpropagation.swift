@@ -21,7 +21,7 @@ public func gradients(
     let targets = Set(variables.map(ObjectIdentifier.init))
     let (order, reaches) = backwardOrder(from: output, targets: targets)
 
-    return Parallel.keepingCPUs { GradientMode.with(enabled: createGraph) {
+    return GradientMode.with(enabled: createGraph) {
         var accumulated: [ObjectIdentifier: Variable] = [:]
         if reaches.contains(ObjectIdentifier(output)) {
             accumulated[ObjectIdentifier(output)] = Variable(seed ?? Tensor(repeating: 1, shape: output.shape, dtype: output.dtype))
@@ -45,7 +45,7 @@ public func gradients(
         return variables.map { variable in
             accumulated[ObjectIdentifier(variable)] ?? Variable(Tensor(zeros: variable.shape, dtype: variable.dtype))
         }
-    } }
+    }
 }
 
 /// Nodes reachable from `output` in topological order (inputs first), and the set of nodes from
@@ -77,10 +77,8 @@ private func backwardOrder(from output: Variable, targets: Set<ObjectIdentifier>
 
 /// The value and gradient of a scalar function at `point`.
 public func valueAndGradient(of function: (Variable) -> Variable, at point: Tensor) -> (value: Tensor, gradient: Tensor) {
-    Parallel.keepingCPUs {
-        let point = HessianAtPoint(of: function, at: point, keepingGraph: false)
-        return (point.value, point.gradient.value)
-    }
+    let point = HessianAtPoint(of: function, at: point, keepingGraph: false)
+    return (point.value, point.gradient.value)
 }
 
 /// H·v for the Hessian H of a scalar function at `point` (reverse-over-reverse): the gradient
@@ -89,8 +87,6 @@ public func valueAndGradient(of function: (Variable) -> Variable, at point: Tens
 public func hessianVectorProduct(
     of function: (Variable) -> Variable, at point: Tensor, along direction: Tensor
 ) -> (value: Tensor, gradient: Tensor, product: Tensor) {
-    Parallel.keepingCPUs {
-        let point = HessianAtPoint(of: function, at: point)
-        return (point.value, point.gradient.value, point.product(along: direction))
-    }
+    let point = HessianAtPoint(of: function, at: point)
+    return (point.value, point.gradient.value, point.product(along: direction))
 }

@@ -28,12 +28,9 @@ public final class HessianAtPoint {
     ///     `product(along:)` and penalties on the gradient need; false when only the value and
     ///     gradient are wanted, which is cheaper.
     public init(of function: (Variable) -> Variable, at point: Tensor, keepingGraph: Bool = true) {
-        let input = Variable(point, requiresGradient: true)
-        self.input = input
-        (output, gradient) = Parallel.keepingCPUs {
-            let output = function(input)
-            return (output, gradients(of: output, withRespectTo: [input], createGraph: keepingGraph)[0])
-        }
+        input = Variable(point, requiresGradient: true)
+        output = function(input)
+        gradient = gradients(of: output, withRespectTo: [input], createGraph: keepingGraph)[0]
         keepsGraph = keepingGraph
     }
 
@@ -48,6 +45,6 @@ public final class HessianAtPoint {
         precondition(keepsGraph, "HessianAtPoint.product: built without keepingGraph")
         precondition(direction.shape == input.shape,
                      "HessianAtPoint.product: direction \(Shape.describe(direction.shape)) does not match point \(Shape.describe(input.shape))")
-        return Parallel.keepingCPUs { gradients(of: sum(gradient * Variable(direction)), withRespectTo: [input])[0].value }
+        return gradients(of: sum(gradient * Variable(direction)), withRespectTo: [input])[0].value
     }
 }

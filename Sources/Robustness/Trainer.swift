@@ -154,39 +154,36 @@ public final class Trainer {
             model.isTraining = true
             let order = shuffledIndices(count: train.count, seed: config.seed, epoch: epoch)
             var lossSum = 0.0, penaltySum = 0.0, correct = 0, seen = 0, batchIndex = 0
-            // One stretch of parallel loops an epoch: the threads stay on their CPUs between them.
-            try Parallel.keepingCPUs {
-                for range in BatchRanges(count: train.count, batchSize: config.batchSize, dropLast: false) {
-                    let batch = train.batch(at: Array(order[range]), dtype: model.dtype)
-                    var generator = SeededGenerator(seed: config.seed ^ (UInt64(epoch) << 40) ^ UInt64(batchIndex) &* 0x2545_F491_4F6C_DD1D)
-                    let h = config.robust.cureScale(epoch: epoch, fraction: Double(batchIndex) / Double(stepsPerEpoch))
-                    let loss = config.mode.loss(model: classifier, batch: batch, settings: config.robust, h: h, generator: &generator)
-                    let total = loss.total.value.item
-                    if !total.isFinite {
-                        if config.skipNonFiniteBatches {
-                            onSkippedBatch?(epoch + 1, batchIndex)
-                            batchIndex += 1
-                            continue
-                        }
-                        throw TrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batchIndex, firstSample: range.lowerBound)
+            for range in BatchRanges(count: train.count, batchSize: config.batchSize, dropLast: false) {
+                let batch = train.batch(at: Array(order[range]), dtype: model.dtype)
+                var generator = SeededGenerator(seed: config.seed ^ (UInt64(epoch) << 40) ^ UInt64(batchIndex) &* 0x2545_F491_4F6C_DD1D)
+                let h = config.robust.cureScale(epoch: epoch, fraction: Double(batchIndex) / Double(stepsPerEpoch))
+                let loss = config.mode.loss(model: classifier, batch: batch, settings: config.robust, h: h, generator: &generator)
+                let total = loss.total.value.item
+                if !total.isFinite {
+                    if config.skipNonFiniteBatches {
+                        onSkippedBatch?(epoch + 1, batchIndex)
+                        batchIndex += 1
+                        continue
                     }
-                    let grads = gradients(of: loss.total, withRespectTo: parameters.map(\.variable)).map(\.value)
-                    let rate = schedule.rate(base: config.learningRate, step: epoch * stepsPerEpoch + batchIndex, totalSteps: totalSteps)
-                    optimizer.step(parameters, gradients: grads, learningRate: rate)
-
-                    lossSum += loss.crossEntropy * Double(batch.count)
-                    penaltySum += loss.penalty * Double(batch.count)
-                    correct += zip(predictions(loss.logits), batch.labels).filter { $0 == $1 }.count
-                    seen += batch.count
-                    batchIndex += 1
-                    let elapsed = Date().timeIntervalSince(start)
-                    let rateNow = Double(seen) / Swift.max(elapsed, 1e-9)
-                    onProgress?(TrainingProgress(
-                        epoch: epoch + 1, epochs: config.epochs, batch: batchIndex, batches: stepsPerEpoch,
-                        loss: lossSum / Double(seen), samplesPerSecond: rateNow,
-                        secondsLeft: Double(train.count - seen + (config.epochs - epoch - 1) * train.count) / rateNow))
-                    if shouldStop() { throw TrainingError.interrupted(checkpoint: checkpoint, epochsDone: epoch) }
+                    throw TrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batchIndex, firstSample: range.lowerBound)
                 }
+                let grads = gradients(of: loss.total, withRespectTo: parameters.map(\.variable)).map(\.value)
+                let rate = schedule.rate(base: config.learningRate, step: epoch * stepsPerEpoch + batchIndex, totalSteps: totalSteps)
+                optimizer.step(parameters, gradients: grads, learningRate: rate)
+
+                lossSum += loss.crossEntropy * Double(batch.count)
+                penaltySum += loss.penalty * Double(batch.count)
+                correct += zip(predictions(loss.logits), batch.labels).filter { $0 == $1 }.count
+                seen += batch.count
+                batchIndex += 1
+                let elapsed = Date().timeIntervalSince(start)
+                let rateNow = Double(seen) / Swift.max(elapsed, 1e-9)
+                onProgress?(TrainingProgress(
+                    epoch: epoch + 1, epochs: config.epochs, batch: batchIndex, batches: stepsPerEpoch,
+                    loss: lossSum / Double(seen), samplesPerSecond: rateNow,
+                    secondsLeft: Double(train.count - seen + (config.epochs - epoch - 1) * train.count) / rateNow))
+                if shouldStop() { throw TrainingError.interrupted(checkpoint: checkpoint, epochsDone: epoch) }
             }
             model.isTraining = false
             let trainingSeconds = Date().timeIntervalSince(start)

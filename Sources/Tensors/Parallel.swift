@@ -44,17 +44,6 @@ public enum Parallel {
         for index in 0..<blocks { body(block(index)) }  // the pool is serving an enclosing loop
     }
 
-    /// Runs `body`, whose parallel loops keep the calling thread on the CPU the first of them gave
-    /// it, until `body` returns (see `WorkerPool`: when a loop's threads fill the caller's CPUs,
-    /// each runs on one of its own). Outside such a call the caller is pinned and given back its
-    /// mask around every loop; wrapping a whole HVP or training step saves those system calls
-    /// between its dozens of loops. Results do not depend on it. Nested calls are one stretch.
-    public static func keepingCPUs<Result>(_ body: () throws -> Result) rethrows -> Result {
-        let opened = WorkerPool.shared.beginStretch()
-        defer { if opened { WorkerPool.shared.endStretch() } }
-        return try body()
-    }
-
     /// Calls `body(range)` for pieces of `0..<count` of at least `minimumChunk` items, concurrently
     /// when more than one thread is configured and the work is worth splitting; for work whose
     /// result does not depend on how it is cut (element-wise maps, per-plane pooling).

@@ -12,12 +12,15 @@ import Synchronization
 /// spin a few tens of microseconds before they sleep, since the next loop usually follows at once.
 ///
 /// When a loop's threads fill every CPU the caller may use (a 2-core machine, a Slurm allocation
-/// of as many CPUs as threads), each runs the loop on a CPU of its own: beside a busy process the
-/// scheduler otherwise often wakes a helper onto the caller's CPU, and the two share one core
-/// while the other process has the second to itself (cnn B=128, 2 threads, one `yes` beside: 0.53–
-/// 0.58 of the idle speed kept, 0.68–0.79 with CPUs of their own). Helpers are started before the
-/// caller is pinned (a thread inherits its creator's mask), and the caller takes back its own mask
-/// when the loop returns; with CPUs to spare nothing is pinned, nor with `CURVATURE_PIN_THREADS=0`.
+/// of as many CPUs as threads), the helpers run it on the CPUs other than the one the caller is on
+/// as it starts, one each: beside a busy process the scheduler otherwise often wakes a helper onto
+/// the caller's CPU, and the two share one core while the other process has the second to itself.
+/// The caller itself is left free, so that between loops (the serial steps of a tape) the
+/// scheduler can move it off the busy process's CPU, and no system call pins or unpins it per
+/// loop. Beside one `yes`, 2 threads, kept share of the idle speed (interleaved rounds): cnn B=128
+/// 0.53–0.58 unpinned, 0.67–0.68 with the caller pinned too, 0.70–0.72 so; resnet18 B=32 0.56–0.59,
+/// 0.60–0.70 (median 0.64), 0.61–0.76 (median 0.68). With CPUs to spare nothing is pinned, nor
+/// with `CURVATURE_PIN_THREADS=0`.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
 
@@ -29,8 +32,8 @@ final class WorkerPool: @unchecked Sendable {
         /// Helpers that may still join, so a loop never uses more threads than it asked for.
         let seats: Atomic<Int>
         let lastBlockDone = DispatchSemaphore(value: 0)
-        /// The caller's CPUs when each thread runs this loop on one of its own (the caller on the
-        /// first, the helper in seat s on CPU s + 1), else nil.
+        /// The caller's CPUs when each thread runs this loop on one of its own (the caller's
+        /// current CPU first, the helper in seat s on CPU s + 1), else nil.
         let cpus: [Int32]?
         /// The caller's CPU mask, which a helper pinned by an earlier loop takes back.
         let mask: curvature_cpu_mask
@@ -73,82 +76,14 @@ final class WorkerPool: @unchecked Sendable {
     /// Off with `CURVATURE_PIN_THREADS=0`.
     private static let pinsThreads = ProcessInfo.processInfo.environment["CURVATURE_PIN_THREADS"] != "0"
 
-    /// The CPUs of `mask` when a loop with `helpers` helpers fills them, else nil.
-    private static func cpus(of mask: curvature_cpu_mask, filledBy helpers: Int) -> [Int32]? {
-        var mask = mask
-        guard pinsThreads, curvature_cpu_mask_count(&mask) == helpers + 1 else { return nil }
-        return (0...helpers).map { Int32(curvature_cpu_mask_nth(&mask, Int32($0))) }
-    }
-
-    /// A thread inside `Parallel.keepingCPUs`: pinned by its first loop that filled its CPUs, and
-    /// left there (no mask read or set per loop: three system calls a loop were ~5 % of an MLP's
-    /// HVP) until the outermost call returns.
-    private struct Stretch {
-        var owner: pthread_t
-        var depth: Int
-        /// The owner's own mask and the CPUs of its loops, once a loop has pinned it.
-        var pinned: (mask: curvature_cpu_mask, cpus: [Int32])?
-    }
-    private let stretch = Mutex<Stretch?>(nil)
-
-    /// Whether the calling thread opened a stretch (false when another thread holds one: its loops
-    /// then pin and unpin per loop, as outside any).
-    func beginStretch() -> Bool {
-        stretch.withLock { stretch in
-            let me = pthread_self()
-            if var held = stretch {
-                guard pthread_equal(held.owner, me) != 0 else { return false }
-                held.depth += 1
-                stretch = held
-            } else {
-                stretch = Stretch(owner: me, depth: 1, pinned: nil)
-            }
-            return true
-        }
-    }
-
-    /// Closes a stretch `beginStretch` opened; the outermost gives the caller back its mask.
-    func endStretch() {
-        stretch.withLock { stretch in
-            guard var held = stretch else { return }
-            held.depth -= 1
-            if held.depth > 0 { stretch = held; return }
-            if var mask = held.pinned?.mask { _ = curvature_set_cpu_mask(&mask) }
-            stretch = nil
-        }
-    }
-
-    /// Where a loop with `helpers` helpers runs: the CPU each thread takes (nil: nobody is
-    /// pinned), whether the caller must be pinned now, whether it takes back its mask after the
-    /// loop (not inside a stretch, which does so at its end), and the caller's own mask.
-    private struct Placement {
-        var cpus: [Int32]?
-        var pinsCaller = false
-        var restoresAfter = false
-        var callerMask = curvature_cpu_mask()
-    }
-
-    private func placement(helpers: Int) -> Placement {
-        let me = pthread_self()
-        return stretch.withLock { stretch in
-            var place = Placement()
-            let inStretch = stretch.map { pthread_equal($0.owner, me) != 0 } ?? false
-            if inStretch, let pinned = stretch!.pinned {
-                place.callerMask = pinned.mask
-                place.cpus = Self.cpus(of: pinned.mask, filledBy: helpers)
-                if place.cpus == nil {  // this loop leaves CPUs spare: the caller is free again
-                    _ = curvature_set_cpu_mask(&place.callerMask)
-                    stretch!.pinned = nil
-                }
-                return place
-            }
-            guard curvature_get_cpu_mask(&place.callerMask) == 0 else { return place }
-            place.cpus = Self.cpus(of: place.callerMask, filledBy: helpers)
-            guard let cpus = place.cpus else { return place }
-            place.pinsCaller = true
-            if inStretch { stretch!.pinned = (place.callerMask, cpus) } else { place.restoresAfter = true }
-            return place
-        }
+    /// When a loop with `helpers` helpers fills the calling thread's CPUs: those CPUs, the one the
+    /// caller is on first, so that the helpers (seats 1, 2, …) take the others; else nil.
+    private static func cpusFilled(by helpers: Int, _ mask: inout curvature_cpu_mask) -> [Int32]? {
+        guard pinsThreads, curvature_get_cpu_mask(&mask) == 0, curvature_cpu_mask_count(&mask) == helpers + 1 else { return nil }
+        let cpus = (0...helpers).map { Int32(curvature_cpu_mask_nth(&mask, Int32($0))) }
+        let here = curvature_current_cpu()
+        guard let at = cpus.firstIndex(of: here) else { return cpus }
+        return [here] + cpus[..<at] + cpus[(at + 1)...]
     }
 
     /// Runs `body(i)` for every i in 0..<blocks on the calling thread and up to `helpers` others
@@ -161,18 +96,17 @@ final class WorkerPool: @unchecked Sendable {
         guard wanted > 0 else { return false }
         guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { inUse.store(false, ordering: .releasing) }
-        var place = placement(helpers: wanted)
+        var mask = curvature_cpu_mask()
+        let cpus = Self.cpusFilled(by: wanted, &mask)
         withoutActuallyEscaping(body) { body in
-            let job = Job(blocks: blocks, helpers: wanted, cpus: place.cpus, mask: place.callerMask, body: body)
+            let job = Job(blocks: blocks, helpers: wanted, cpus: cpus, mask: mask, body: body)
             condition.lock()
-            while helpers < wanted { startHelper() }  // before the caller is pinned: a thread inherits its mask
+            while helpers < wanted { startHelper() }
             current = job
             generation.wrappingAdd(1, ordering: .releasing)
             // Wake as many sleepers as there are seats; a helper still spinning may take one first.
             for _ in 0..<wanted { condition.signal() }
             condition.unlock()
-            if let cpus = place.cpus, place.pinsCaller { _ = curvature_run_on_cpu(cpus[0]) }
-            defer { if place.restoresAfter { _ = curvature_set_cpu_mask(&place.callerMask) } }
             job.work()
             if !Self.spin(until: { job.done.load(ordering: .acquiring) == blocks }) { job.lastBlockDone.wait() }
             job.body = nil  // no thread holds on to the caller's closure past this call

@@ -99,75 +99,35 @@ final class ParallelLoopTests: XCTestCase {
         return allowed
     }
 
-    /// When a loop's threads fill the CPUs the caller may use, each runs its blocks on a CPU of its
-    /// own, and the caller takes back its own mask once the loop returns.
-    func testThreadsThatFillTheCPUsRunOnOneEach() throws {
+    /// When a loop's threads fill the CPUs the caller may use, the helper runs its blocks held to
+    /// the CPU the caller was not on as the loop started, and follows the caller from loop to
+    /// loop; the caller itself is never pinned.
+    func testAHelperThatFillsTheCPUsRunsOnTheOtherOne() throws {
         let allowed = try twoCPUsPinned()
         Parallel.threadCount = 2
-        let seen = Mutex<[String: Set<Int32>]>([:])
-        let started = Atomic<Int>(0)
-        for _ in 0..<3 {  // the helper pinned by the first loop, and by the later ones
-            started.store(0, ordering: .relaxed)
+        var everyCPU = curvature_cpu_mask()
+        XCTAssertEqual(curvature_get_cpu_mask(&everyCPU), 0)
+        defer { _ = curvature_set_cpu_mask(&everyCPU) }
+        let caller = pthread_self()
+        for start in allowed.sorted() + allowed.sorted() {
+            // The caller put on `start` and freed again: an idle machine leaves it there.
+            XCTAssertEqual(curvature_run_on_cpu(start), 0)
+            XCTAssertEqual(curvature_set_cpu_mask(&everyCPU), 0)
+            let masks = Mutex<(caller: [Set<Int32>], helper: [Set<Int32>])>(([], []))
+            let started = Atomic<Int>(0)
             Parallel.forEachBlock(of: 64, size: 1) { _ in
                 // Both threads take blocks: each waits (up to 20 s) until two blocks have started.
                 started.add(1, ordering: .relaxed)
                 let deadline = Date().addingTimeInterval(20)
                 while started.load(ordering: .relaxed) < 2 && Date() < deadline { usleep(50) }
-                // The thread's own mask: exactly one CPU, the one it runs on.
-                let mine = ownCPUs().union([curvature_current_cpu()]), thread = "\(pthread_self())"
-                seen.withLock { $0[thread, default: []].formUnion(mine) }
+                let mine = ownCPUs(), isCaller = pthread_equal(pthread_self(), caller) != 0
+                masks.withLock { if isCaller { $0.caller.append(mine) } else { $0.helper.append(mine) } }
             }
-            XCTAssertEqual(ownCPUs(), allowed, "the caller is still held to one CPU after the loop")
+            let seen = masks.withLock { $0 }
+            XCTAssertFalse(seen.helper.isEmpty, "the helper took no block")
+            XCTAssertTrue(seen.caller.allSatisfy { $0 == allowed }, "the caller was pinned: \(seen.caller)")
+            XCTAssertTrue(seen.helper.allSatisfy { $0 == allowed.subtracting([start]) },
+                          "the helper is not held to the CPU the caller (on \(start)) left free: \(seen.helper)")
         }
-        let perThread = seen.withLock { $0 }
-        XCTAssertEqual(perThread.count, 2, "both threads took blocks: \(perThread)")
-        XCTAssertTrue(perThread.values.allSatisfy { $0.count == 1 }, "a thread not held to the one CPU it ran on: \(perThread)")
-        XCTAssertEqual(Set(perThread.values.flatMap { $0 }), allowed, "not one CPU each: \(perThread)")
-    }
-
-    /// Inside `keepingCPUs` the caller stays on its CPU from one loop to the next (no mask set per
-    /// loop), and has its own mask back when the outermost call returns; the loops still run every
-    /// block once. (A loop leaving CPUs spare, which frees the caller, needs 3 CPUs to arise.)
-    func testAStretchKeepsTheCallerOnItsCPUUntilItEnds() throws {
-        let allowed = try twoCPUsPinned()
-        Parallel.threadCount = 2
-        var pinnedBetweenLoops: [Set<Int32>] = []
-        let result = Parallel.keepingCPUs { () -> [Int] in
-            XCTAssertEqual(ownCPUs(), allowed, "pinned before any loop")
-            var hits = coverage(count: 1000, size: 7)
-            pinnedBetweenLoops.append(ownCPUs())
-            Parallel.keepingCPUs {  // nested: one stretch with the outer call
-                hits = zip(hits, coverage(count: 1000, size: 7)).map(+)
-                pinnedBetweenLoops.append(ownCPUs())
-            }
-            pinnedBetweenLoops.append(ownCPUs())
-            Parallel.threadCount = 1  // loops on one thread fill nothing: no pool, the caller stays
-            hits = zip(hits, coverage(count: 1000, size: 7)).map(+)
-            pinnedBetweenLoops.append(ownCPUs())
-            return hits
-        }
-        XCTAssertEqual(result, Array(repeating: 3, count: 1000))
-        XCTAssertTrue(pinnedBetweenLoops.allSatisfy { $0.count == 1 && $0.isSubset(of: allowed) }, "\(pinnedBetweenLoops)")
-        XCTAssertEqual(Set(pinnedBetweenLoops).count, 1, "the caller moved between loops: \(pinnedBetweenLoops)")
-        XCTAssertEqual(ownCPUs(), allowed, "the caller is still held to one CPU after the stretch")
-    }
-
-    /// A stretch opened by one thread does not hold another thread's loops: theirs pin and unpin
-    /// per loop, and that thread's mask is its own again after each.
-    func testAnotherThreadsStretchDoesNotPinThisThread() throws {
-        let allowed = try twoCPUsPinned()
-        Parallel.threadCount = 2
-        let opened = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
-        let other = Thread {
-            Parallel.keepingCPUs {
-                opened.signal()
-                finished.wait()
-            }
-        }
-        other.start()
-        opened.wait()
-        XCTAssertEqual(coverage(count: 1000, size: 7), Array(repeating: 1, count: 1000))
-        XCTAssertEqual(ownCPUs(), allowed, "pinned by a stretch this thread did not open")
-        finished.signal()
     }
 }
