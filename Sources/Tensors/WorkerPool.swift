@@ -17,7 +17,8 @@ import Synchronization
 /// the caller's CPU, and the two share one core while the other process has the second to itself.
 /// The caller itself is left free, so that between loops (the serial steps of a tape) the
 /// scheduler can move it off the busy process's CPU, and no system call pins or unpins it per
-/// loop. Beside one `yes`, 2 threads, kept share of the idle speed (interleaved rounds): cnn B=128
+/// loop; the price is that it may be moved onto a helper's CPU mid-loop, sharing that core until
+/// the scheduler moves it back (the next loop's helper then follows it). Beside one `yes`, 2 threads, kept share of the idle speed (interleaved rounds): cnn B=128
 /// 0.53–0.58 unpinned, 0.67–0.68 with the caller pinned too, 0.70–0.72 so; resnet18 B=32 0.56–0.59,
 /// 0.60–0.70 (median 0.64), 0.61–0.76 (median 0.68). With CPUs to spare nothing is pinned, nor
 /// with `CURVATURE_PIN_THREADS=0`.
@@ -77,12 +78,13 @@ final class WorkerPool: @unchecked Sendable {
     private static let pinsThreads = ProcessInfo.processInfo.environment["CURVATURE_PIN_THREADS"] != "0"
 
     /// When a loop with `helpers` helpers fills the calling thread's CPUs: those CPUs, the one the
-    /// caller is on first, so that the helpers (seats 1, 2, …) take the others; else nil.
+    /// caller is on first, so that the helper in seat s (from 0) takes CPU s + 1; else nil (also
+    /// when the caller's CPU cannot be told: a helper pinned blindly might land on it).
     private static func cpusFilled(by helpers: Int, _ mask: inout curvature_cpu_mask) -> [Int32]? {
         guard pinsThreads, curvature_get_cpu_mask(&mask) == 0, curvature_cpu_mask_count(&mask) == helpers + 1 else { return nil }
         let cpus = (0...helpers).map { Int32(curvature_cpu_mask_nth(&mask, Int32($0))) }
         let here = curvature_current_cpu()
-        guard let at = cpus.firstIndex(of: here) else { return cpus }
+        guard let at = cpus.firstIndex(of: here) else { return nil }
         return [here] + cpus[..<at] + cpus[(at + 1)...]
     }
 
@@ -135,7 +137,7 @@ final class WorkerPool: @unchecked Sendable {
     private func helperLoop(seen start: Int) {
         var seen = start
         var worked = false
-        var heldTo: Int32?  // the CPU an earlier loop pinned this helper to
+        var heldTo: Int32?  // the CPU an earlier loop pinned this helper to; −1: a pin failed, mask unknown
         while true {
             // Only a helper that just worked spins: one that found no seat goes back to sleep.
             if worked { _ = Self.spin { generation.load(ordering: .acquiring) != seen } }
@@ -150,7 +152,7 @@ final class WorkerPool: @unchecked Sendable {
             guard seatsLeft > 0 else { continue }
             if let cpus = job.cpus {
                 let cpu = cpus[cpus.count - seatsLeft]  // seat s = wanted − seatsLeft runs on CPU s + 1
-                if heldTo != cpu { heldTo = curvature_run_on_cpu(cpu) == 0 ? cpu : nil }
+                if heldTo != cpu { heldTo = curvature_run_on_cpu(cpu) == 0 ? cpu : -1 }
             } else if heldTo != nil {
                 var mask = job.mask
                 _ = curvature_set_cpu_mask(&mask)

@@ -189,6 +189,26 @@ final class OpDerivativeTests: XCTestCase {
         check.check("softplus slope", [x]) { softplusSlope($0[0], beta: 2, threshold: 20) }
     }
 
+    /// An unrecorded backward through sigmoid's and softplus's slope rules takes the one-sweep
+    /// kernel, a recorded one the differentiable ops: the same bits either way, in both dtypes.
+    func testLogisticSlopeRulesGiveTheSameBitsRecordedOrNot() {
+        for dtype in [DType.float32, .float64] {
+            let x = Variable(Tensor(randomShape: [7, 300], .uniform(low: -6, high: 6), dtype: dtype, seed: 59), requiresGradient: true)
+            let w = Variable(Tensor(randomShape: [7, 300], .normal(mean: 0, standardDeviation: 1), dtype: dtype, seed: 60))
+            let rules: [(String, (Variable) -> Variable)] = [
+                ("sigmoid", { sigmoid($0) }),
+                ("softplus slope β=0.37", { softplusSlope($0, beta: 0.37, threshold: 20) }),
+                ("softplus slope β=10", { softplusSlope($0, beta: 10, threshold: 20) }),
+            ]
+            for (name, f) in rules {
+                let output = sum(f(x) * w)
+                let recorded = gradients(of: output, withRespectTo: [x], createGraph: true)[0].value
+                let swept = gradients(of: output, withRespectTo: [x], createGraph: false)[0].value
+                XCTAssertEqual(recorded.scalars.map(\.bitPattern), swept.scalars.map(\.bitPattern), "\(name), \(dtype)")
+            }
+        }
+    }
+
     func testSoftplusIsStableForLargeInputs() {
         let x = Variable(Tensor(shape: [4], scalars: [-1000, -50, 50, 1000], dtype: .float64), requiresGradient: true)
         let y = softplus(x, beta: 10, threshold: .infinity)
