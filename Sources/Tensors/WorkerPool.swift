@@ -18,10 +18,11 @@ import Synchronization
 /// The caller itself is left free, so that between loops (the serial steps of a tape) the
 /// scheduler can move it off the busy process's CPU, and no system call pins or unpins it per
 /// loop; the price is that it may be moved onto a helper's CPU mid-loop, sharing that core until
-/// the scheduler moves it back (the next loop's helper then follows it). Beside one `yes`, 2 threads, kept share of the idle speed (interleaved rounds): cnn B=128
-/// 0.53–0.58 unpinned, 0.67–0.68 with the caller pinned too, 0.70–0.72 so; resnet18 B=32 0.56–0.59,
-/// 0.60–0.70 (median 0.64), 0.61–0.76 (median 0.68). With CPUs to spare nothing is pinned, nor
-/// with `CURVATURE_PIN_THREADS=0`.
+/// the scheduler moves it back (the next loop's helper then follows it). Beside one `yes`, 2
+/// threads, kept share of the idle speed (interleaved rounds of one sitting): cnn B=128 0.53–0.58
+/// unpinned (an earlier sitting), 0.67–0.68 with the caller pinned for a whole HVP, 0.70–0.72 free;
+/// resnet18 B=32 0.60–0.70 (median 0.64) pinned per HVP, 0.61–0.76 (median 0.68) free. With CPUs
+/// to spare nothing is pinned, nor with `CURVATURE_PIN_THREADS=0`.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
 
