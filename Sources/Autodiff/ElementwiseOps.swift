@@ -38,7 +38,8 @@ public func sigmoid(_ x: Variable) -> Variable {
 }
 
 /// g·(y(1 − y))·scale for a logistic output y: in differentiable ops when the pass is recorded,
-/// else in one sweep with the same roundings (the last backward of an HVP records nothing).
+/// else in one sweep with the same roundings (an HVP's last backward, training's and attacks'
+/// record nothing).
 private func timesLogisticSlope(_ g: Variable, _ y: Variable, scale: Double) -> Variable {
     guard !GradientMode.isEnabled else { return scale == 1 ? g * (y * (1 - y)) : g * (y * (1 - y)) * scale }
     return Variable(g.value.combined(with: y.value, .timesLogisticSlope(scale: scale)))
