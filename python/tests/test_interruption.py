@@ -15,7 +15,12 @@ import numpy as np
 import curvature
 from conftest import PYTHON, SOFTPLUS
 
-SCRIPT = """
+# The scripts take Ctrl-C as a terminal would give it, even when the tests were started where
+# SIGINT is ignored (a background job of a non-interactive shell inherits that, and Python then
+# installs no KeyboardInterrupt handler).
+SIGINT_AS_AT_A_TERMINAL = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+SCRIPT = SIGINT_AS_AT_A_TERMINAL + """
 import sys
 import numpy as np
 import curvature
@@ -69,7 +74,7 @@ def test_without_work_dir_the_temporary_folder_is_kept_and_named(digit_files, tm
 
 
 def test_an_interrupted_eval_keeps_nothing_and_says_so(digit_files, tmp_path):
-    script = """
+    script = SIGINT_AS_AT_A_TERMINAL + """
 import sys
 sys.modules["tqdm"] = None  # progress passed through as the CLI's lines, which the test waits for
 import numpy as np
