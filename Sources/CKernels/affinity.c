@@ -1,5 +1,6 @@
 // The CPUs a thread may run on (Linux affinity), for the worker pool: when its threads fill every
-// CPU the caller may use, each runs a parallel loop on a CPU of its own (WorkerPool.swift).
+// CPU the caller may use, each helper runs a parallel loop on a CPU the caller is not on
+// (WorkerPool.swift).
 // Elsewhere a mask cannot be read, so nothing is pinned.
 #define _GNU_SOURCE
 #include "affinity.h"

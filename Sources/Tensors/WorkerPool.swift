@@ -34,19 +34,19 @@ final class WorkerPool: @unchecked Sendable {
         /// Helpers that may still join, so a loop never uses more threads than it asked for.
         let seats: Atomic<Int>
         let lastBlockDone = DispatchSemaphore(value: 0)
-        /// The caller's CPUs when each thread runs this loop on one of its own (the caller's
-        /// current CPU first, the helper in seat s on CPU s + 1), else nil.
-        let cpus: [Int32]?
+        /// The CPUs the helpers run this loop on when its threads fill the caller's CPUs (the helper
+        /// in seat s on the s-th), else nil.
+        let helperCPUs: [Int32]?
         /// The caller's CPU mask, which a helper pinned by an earlier loop takes back.
         let mask: curvature_cpu_mask
         /// Set while the caller is inside `run`; a helper reads it only for a block it has taken,
         /// which cannot happen once every block is taken.
         var body: ((Int) -> Void)?
 
-        init(blocks: Int, helpers: Int, cpus: [Int32]?, mask: curvature_cpu_mask, body: @escaping (Int) -> Void) {
+        init(blocks: Int, helpers: Int, helperCPUs: [Int32]?, mask: curvature_cpu_mask, body: @escaping (Int) -> Void) {
             self.blocks = blocks
             seats = Atomic(helpers)
-            self.cpus = cpus
+            self.helperCPUs = helperCPUs
             self.mask = mask
             self.body = body
         }
@@ -78,15 +78,14 @@ final class WorkerPool: @unchecked Sendable {
     /// Off with `CURVATURE_PIN_THREADS=0`.
     private static let pinsThreads = ProcessInfo.processInfo.environment["CURVATURE_PIN_THREADS"] != "0"
 
-    /// When a loop with `helpers` helpers fills the calling thread's CPUs: those CPUs, the one the
-    /// caller is on first, so that the helper in seat s (from 0) takes CPU s + 1; else nil (also
-    /// when the caller's CPU cannot be told: a helper pinned blindly might land on it).
-    private static func cpusFilled(by helpers: Int, _ mask: inout curvature_cpu_mask) -> [Int32]? {
+    /// When a loop with `helpers` helpers fills the calling thread's CPUs: those CPUs but the one
+    /// the caller is on, one per helper; else nil (also when the caller's CPU cannot be told: a
+    /// helper pinned blindly might land on it).
+    private static func helperCPUs(_ helpers: Int, _ mask: inout curvature_cpu_mask) -> [Int32]? {
         guard pinsThreads, curvature_get_cpu_mask(&mask) == 0, curvature_cpu_mask_count(&mask) == helpers + 1 else { return nil }
         let cpus = (0...helpers).map { Int32(curvature_cpu_mask_nth(&mask, Int32($0))) }
         let here = curvature_current_cpu()
-        guard let at = cpus.firstIndex(of: here) else { return nil }
-        return [here] + cpus[..<at] + cpus[(at + 1)...]
+        return cpus.contains(here) ? cpus.filter { $0 != here } : nil
     }
 
     /// Runs `body(i)` for every i in 0..<blocks on the calling thread and up to `helpers` others
@@ -100,9 +99,9 @@ final class WorkerPool: @unchecked Sendable {
         guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { inUse.store(false, ordering: .releasing) }
         var mask = curvature_cpu_mask()
-        let cpus = Self.cpusFilled(by: wanted, &mask)
+        let helperCPUs = Self.helperCPUs(wanted, &mask)
         withoutActuallyEscaping(body) { body in
-            let job = Job(blocks: blocks, helpers: wanted, cpus: cpus, mask: mask, body: body)
+            let job = Job(blocks: blocks, helpers: wanted, helperCPUs: helperCPUs, mask: mask, body: body)
             condition.lock()
             while helpers < wanted { startHelper() }
             current = job
@@ -151,8 +150,8 @@ final class WorkerPool: @unchecked Sendable {
             guard let job else { continue }
             let seatsLeft = job.seats.wrappingSubtract(1, ordering: .relaxed).oldValue
             guard seatsLeft > 0 else { continue }
-            if let cpus = job.cpus {
-                let cpu = cpus[cpus.count - seatsLeft]  // seat s = wanted − seatsLeft runs on CPU s + 1
+            if let cpus = job.helperCPUs {
+                let cpu = cpus[cpus.count - seatsLeft]  // seat s = wanted − seatsLeft
                 if heldTo != cpu { heldTo = curvature_run_on_cpu(cpu) == 0 ? cpu : -1 }
             } else if heldTo != nil {
                 var mask = job.mask
